@@ -1,0 +1,43 @@
+# The commands of README "Quick start" and CONTRACTS §1. Each target is a thin
+# wrapper over scripts/, so CI, developers and the tests run the same thing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help up down status logs test test-unit test-int lint format build bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+
+up: ## install what is missing and start the whole stack; returns once all is healthy
+	@bash scripts/stack/stack.sh up
+
+down: ## stop exactly what `make up` started
+	@bash scripts/stack/stack.sh down
+
+status: ## each component, its address and health
+	@bash scripts/stack/stack.sh status
+
+logs: ## follow the logs of everything `make up` started
+	@bash scripts/stack/stack.sh logs
+
+test: node_modules/.package-lock.json ## the whole suite against real components
+	@node scripts/test/run.mjs
+
+test-unit: node_modules/.package-lock.json ## unit tests only (nothing needs to run)
+	@node scripts/test/run.mjs --selectProjects unit
+
+test-int: node_modules/.package-lock.json ## integration tests only
+	@node scripts/test/run.mjs --selectProjects integration
+
+lint: node_modules/.package-lock.json ## biome and the TypeScript compiler, no emit
+	@npx biome check .
+	@npx tsc -p tsconfig.json --noEmit
+
+format: node_modules/.package-lock.json ## apply biome's formatting and safe fixes
+	@npx biome check --write .
+
+build: node_modules/.package-lock.json ## compile to dist/
+	@npx tsc -p tsconfig.build.json

@@ -1,0 +1,15 @@
+-- The databases and roles Eventline needs, created once by a superuser.
+-- Run with psql: -v admin_pw=... -v app_pw=... (used by postgres.sh, the
+-- docker-compose init script and the testcontainers set-up alike).
+--   eventline_admin: owns the schema, runs migrations, creates test databases.
+--   eventline_app:   what the services connect as; no BYPASSRLS, owns nothing.
+SELECT format('CREATE ROLE eventline_admin LOGIN CREATEDB CREATEROLE PASSWORD %L', :'admin_pw')
+  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'eventline_admin') \gexec
+SELECT format('CREATE ROLE eventline_app LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD %L', :'app_pw')
+  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'eventline_app') \gexec
+ALTER ROLE eventline_admin PASSWORD :'admin_pw';
+ALTER ROLE eventline_app PASSWORD :'app_pw';
+SELECT 'CREATE DATABASE eventline OWNER eventline_admin'
+  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'eventline') \gexec
+SELECT 'CREATE DATABASE eventline_registry OWNER eventline_admin'
+  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'eventline_registry') \gexec

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The local stack as one thing: `stack.sh up|down|status|logs [--infra]`.
+# --infra stops at the infrastructure (what the integration tests need).
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+STACK_DIR="$ROOT_DIR/scripts/stack"
+
+INFRA=(postgres redis kafka registry)
+
+ensure_node_modules() {
+  if [ ! -d "$ROOT_DIR/node_modules" ] || [ "$ROOT_DIR/package-lock.json" -nt "$ROOT_DIR/node_modules/.package-lock.json" ]; then
+    say "installing npm dependencies (npm ci)"
+    (cd "$ROOT_DIR" && npm ci --no-audit --no-fund >"$LOG_DIR/npm.log" 2>&1) || die "npm ci failed; see $LOG_DIR/npm.log"
+  fi
+}
+
+up() {
+  local started=$SECONDS component
+  ensure_node_modules
+  for component in "${INFRA[@]}"; do
+    local t=$SECONDS
+    bash "$STACK_DIR/$component.sh" up
+    say "$component: up ($((SECONDS - t))s)"
+  done
+  say "stack up in $((SECONDS - started))s; endpoints in $STACK_ENV"
+}
+
+down() {
+  local i
+  for ((i = ${#INFRA[@]} - 1; i >= 0; i--)); do bash "$STACK_DIR/${INFRA[$i]}.sh" down; done
+}
+
+status() {
+  local component
+  printf '%-10s %-10s %-9s %s\n' COMPONENT PID HEALTH ADDRESS
+  for component in "${INFRA[@]}"; do
+    local pid=- address health
+    health="$(bash "$STACK_DIR/$component.sh" status)"
+    if is_running "$component"; then
+      pid="$(cat "$(pid_file "$component")")"
+    elif [ "$health" = healthy ]; then
+      pid="(not ours)"
+    fi
+    case "$component" in
+      postgres) address="127.0.0.1:${PG_PORT:-5432}" ;;
+      redis) address="127.0.0.1:${REDIS_PORT:-6379}" ;;
+      kafka) address="127.0.0.1:${KAFKA_PORT:-9092}" ;;
+      registry) address="http://127.0.0.1:${REGISTRY_PORT:-8081}/apis/ccompat/v7" ;;
+    esac
+    printf '%-10s %-10s %-9s %s\n' "$component" "$pid" "$health" "$address"
+  done
+}
+
+logs() { tail -n 50 -F "$LOG_DIR"/*.log; }
+
+"${1:?usage: stack.sh up|down|status|logs}"

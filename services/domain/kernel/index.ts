@@ -1,0 +1,12 @@
+export {
+  type CommandDefinition,
+  type CommandTarget,
+  type Decider,
+  type DomainCommand,
+  type DomainEvent,
+  type EventDefinition,
+  isRejection,
+  type Rejection,
+  reject,
+  replay,
+} from './decider.ts';

@@ -1,0 +1,2 @@
+export { type EnvField, env } from './env.ts';
+export { ConfigError, loadConfig } from './load-config.ts';
