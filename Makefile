@@ -32,12 +32,14 @@ test-unit: node_modules/.package-lock.json ## unit tests only (nothing needs to 
 test-int: node_modules/.package-lock.json ## integration tests only
 	@node scripts/test/run.mjs --selectProjects integration
 
-lint: node_modules/.package-lock.json ## biome and the TypeScript compiler, no emit
-	@npx biome check .
+lint: node_modules/.package-lock.json ## eslint, prettier and the TypeScript compiler (no emit)
+	@npx eslint --max-warnings 0 .
+	@npx prettier --check --log-level warn .
 	@npx tsc -p tsconfig.json --noEmit
 
-format: node_modules/.package-lock.json ## apply biome's formatting and safe fixes
-	@npx biome check --write .
+format: node_modules/.package-lock.json ## apply prettier's formatting and eslint's safe fixes
+	@npx prettier --write --log-level warn .
+	@npx eslint --fix .
 
 build: node_modules/.package-lock.json ## compile to dist/
 	@npx tsc -p tsconfig.build.json

@@ -1,13 +1,14 @@
 // Two projects: unit tests need nothing running; integration tests talk to the
-// real PostgreSQL, Redis, Kafka and schema registry (see test/support/stack.ts).
+// real PostgreSQL, Redis, Kafka and schema registry (see test/support/global-setup.ts).
 // ESM throughout, so jest runs under --experimental-vm-modules (scripts/test/run.mjs).
+// ts-jest transpiles each file on its own (isolatedModules); `make lint` type-checks.
+// Specifiers keep their .ts extension here, so jest resolves the sources directly.
 const transform = {
   '^.+\\.ts$': [
-    '@swc/jest',
+    'ts-jest',
     {
-      jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
-      module: { type: 'es6' },
-      sourceMaps: 'inline',
+      useESM: true,
+      tsconfig: { rewriteRelativeImportExtensions: false, allowImportingTsExtensions: true, noEmit: true },
     },
   ],
 };

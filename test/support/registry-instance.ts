@@ -7,8 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
-import { IMAGES } from './containers.ts';
 import { endpoints } from './endpoints.ts';
+import { IMAGES } from './global-setup.ts';
 import { freePort } from './ports.ts';
 import { waitFor } from './wait.ts';
 

@@ -66,7 +66,9 @@ export interface Decider<Command extends DomainCommand, Event extends DomainEven
   exists(state: State): boolean;
   decide(command: Command, state: State): readonly Event[] | Rejection;
   evolve(state: State, event: Event): State;
-  readonly commands: { readonly [Type in Command['type']]: CommandDefinition<Extract<Command, { type: Type }>['payload']> };
+  readonly commands: {
+    readonly [Type in Command['type']]: CommandDefinition<Extract<Command, { type: Type }>['payload']>;
+  };
   readonly events: { readonly [Type in Event['type']]: EventDefinition };
 }
 
