@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import type { DomainCommand } from '../kernel/index.ts';
+import { tenantPlans } from './plans.ts';
+
+// Messages name no field: the gateway reports each issue with its path.
+const required = { required_error: 'is required', invalid_type_error: 'must be a string' };
+
+const name = z.string(required).trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+
+const plan = z.enum(tenantPlans, {
+  errorMap: () => ({ message: `must be one of ${tenantPlans.join(', ')}` }),
+});
+
+function count(description: string) {
+  return z
+    .number({ required_error: 'is required', invalid_type_error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, `must be at least 1 ${description}`)
+    .max(1_000_000, `must be at most 1000000 ${description}`);
+}
+
+function payload<Shape extends z.ZodRawShape>(shape: Shape) {
+  return z.object(shape, { required_error: 'is required', invalid_type_error: 'must be an object' }).strict();
+}
+
+export const createTenantPayload = payload({ name, plan });
+export const renameTenantPayload = payload({ name });
+export const suspendTenantPayload = payload({
+  reason: z.string(required).trim().max(500, 'must be at most 500 characters').optional(),
+});
+export const reactivateTenantPayload = payload({});
+export const setTenantQuotaPayload = payload({
+  commandsPerMinute: count('command per minute'),
+  maxBurst: count('command').optional(),
+});
+
+export type CreateTenant = DomainCommand<'CreateTenant', z.infer<typeof createTenantPayload>>;
+export type RenameTenant = DomainCommand<'RenameTenant', z.infer<typeof renameTenantPayload>>;
+export type SuspendTenant = DomainCommand<'SuspendTenant', z.infer<typeof suspendTenantPayload>>;
+export type ReactivateTenant = DomainCommand<'ReactivateTenant', z.infer<typeof reactivateTenantPayload>>;
+export type SetTenantQuota = DomainCommand<'SetTenantQuota', z.infer<typeof setTenantQuotaPayload>>;
+
+export type TenantCommand = CreateTenant | RenameTenant | SuspendTenant | ReactivateTenant | SetTenantQuota;

@@ -1,0 +1,37 @@
+import { type Rejection, reject } from '../kernel/index.ts';
+import type { TenantCommand } from './commands.ts';
+import type { TenantEvent } from './events.ts';
+import { planQuotas } from './plans.ts';
+import type { TenantState } from './state.ts';
+
+export function decideTenant(command: TenantCommand, state: TenantState): readonly TenantEvent[] | Rejection {
+  if (command.type === 'CreateTenant') {
+    if (state.status !== 'none') return reject('tenant-already-exists', 'the tenant already exists');
+    const { name, plan } = command.payload;
+    // Copied, so that the event never shares an object with the exported plan table.
+    return [{ type: 'TenantCreated', data: { name, plan, quota: { ...planQuotas[plan] } } }];
+  }
+  if (state.status === 'none') return reject('tenant-not-found', 'no tenant has been created under this id');
+
+  switch (command.type) {
+    case 'RenameTenant':
+      if (command.payload.name === state.name) {
+        return reject('tenant-name-unchanged', `the tenant is already named "${state.name}"`);
+      }
+      return [{ type: 'TenantRenamed', data: { name: command.payload.name } }];
+    case 'SuspendTenant':
+      if (state.status !== 'active')
+        return reject('tenant-not-active', 'only an active tenant can be suspended');
+      // An empty reason says nothing; it is stored as no reason at all.
+      return [{ type: 'TenantSuspended', data: { reason: command.payload.reason || null } }];
+    case 'ReactivateTenant':
+      if (state.status !== 'suspended') {
+        return reject('tenant-not-suspended', 'only a suspended tenant can be reactivated');
+      }
+      return [{ type: 'TenantReactivated', data: {} }];
+    case 'SetTenantQuota': {
+      const { commandsPerMinute, maxBurst = state.quota.maxBurst } = command.payload;
+      return [{ type: 'TenantQuotaChanged', data: { commandsPerMinute, maxBurst } }];
+    }
+  }
+}

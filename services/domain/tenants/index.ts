@@ -1,0 +1,24 @@
+export {
+  type CreateTenant,
+  createTenantPayload,
+  type ReactivateTenant,
+  type RenameTenant,
+  reactivateTenantPayload,
+  renameTenantPayload,
+  type SetTenantQuota,
+  type SuspendTenant,
+  setTenantQuotaPayload,
+  suspendTenantPayload,
+  type TenantCommand,
+} from './commands.ts';
+export { tenantDecider } from './decider.ts';
+export type {
+  TenantCreated,
+  TenantEvent,
+  TenantQuotaChanged,
+  TenantReactivated,
+  TenantRenamed,
+  TenantSuspended,
+} from './events.ts';
+export { planQuotas, type TenantPlan, type TenantQuota, tenantPlans } from './plans.ts';
+export type { ExistingTenant, TenantState, TenantStatus } from './state.ts';
