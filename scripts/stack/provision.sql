@@ -2,11 +2,16 @@
 -- Run with psql: -v admin_pw=... -v app_pw=... (used by postgres.sh, the
 -- docker-compose init script and the testcontainers set-up alike).
 --   eventline_admin: owns the schema, runs migrations, creates test databases.
---   eventline_app:   what the services connect as; no BYPASSRLS, owns nothing.
+--   eventline_app:   what the services connect as; no BYPASSRLS, owns nothing,
+--                    a member of eventline_service, to which migrations grant.
+SET client_min_messages = warning;
 SELECT format('CREATE ROLE eventline_admin LOGIN CREATEDB CREATEROLE PASSWORD %L', :'admin_pw')
   WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'eventline_admin') \gexec
 SELECT format('CREATE ROLE eventline_app LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD %L', :'app_pw')
   WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'eventline_app') \gexec
+SELECT 'CREATE ROLE eventline_service NOLOGIN NOBYPASSRLS'
+  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'eventline_service') \gexec
+GRANT eventline_service TO eventline_app;
 ALTER ROLE eventline_admin PASSWORD :'admin_pw';
 ALTER ROLE eventline_app PASSWORD :'app_pw';
 SELECT 'CREATE DATABASE eventline OWNER eventline_admin'

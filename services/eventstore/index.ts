@@ -1,0 +1,20 @@
+export {
+  EventStore,
+  type LoadedStream,
+  type ReadAllResult,
+  type ReadStreamOptions,
+  type StreamPoint,
+} from './event-store.ts';
+export { type EventId, newEventId, newStreamId, type StreamId, streamId } from './ids.ts';
+export { MIGRATIONS_DIR, migrate } from './migrate.ts';
+export {
+  type AppendResult,
+  type Checkpoint,
+  type EventMetadata,
+  type ExpectedVersion,
+  type NewEvent,
+  type RecordedEvent,
+  START,
+  type StreamRef,
+} from './records.ts';
+export { type Upcaster, Upcasters } from './upcasters.ts';

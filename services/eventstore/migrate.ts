@@ -1,0 +1,31 @@
+import { fileURLToPath } from 'node:url';
+import { runner } from 'node-pg-migrate';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
+
+export interface MigrationLog {
+  info(message: string): void;
+}
+
+/**
+ * Applies the numbered .sql files of migrations/ that the database lacks, each in
+ * its own transaction, under node-pg-migrate's advisory lock (a second runner
+ * waits). Safe to re-run: applied ones are recorded in pgmigrations.
+ * Runs as the schema owner (ADMIN_DATABASE_URL), never as a service role.
+ */
+export async function migrate(
+  databaseUrl: string,
+  log: MigrationLog = { info: () => {} },
+): Promise<string[]> {
+  const applied = await runner({
+    databaseUrl,
+    dir: MIGRATIONS_DIR,
+    migrationsTable: 'pgmigrations',
+    direction: 'up',
+    checkOrder: true,
+    advisoryLockMode: 'wait',
+    log: () => {},
+  });
+  for (const migration of applied) log.info(`applied migration ${migration.name}`);
+  return applied.map((migration) => migration.name);
+}

@@ -1,0 +1,2 @@
+export { type DatabasePoolOptions, openDatabase } from './pool.ts';
+export { inTenantTransaction } from './tenant-transaction.ts';

@@ -1,0 +1,26 @@
+import { createPool, createTypeParserPreset, type DatabasePool } from 'slonik';
+
+export interface DatabasePoolOptions {
+  /** Connections at most; size it to the process's concurrency, not higher. */
+  maximumPoolSize?: number;
+  /** How long a statement may run before PostgreSQL cancels it. */
+  statementTimeoutMs?: number;
+}
+
+// Positions, counts and offsets stay far below 2^53: plain numbers serialise to
+// JSON and compare with ===, where slonik's default BigInt does neither.
+const int8AsNumber = { name: 'int8', parse: (value: string) => Number.parseInt(value, 10) };
+
+/**
+ * The one way a process opens PostgreSQL. Timestamps come back as numbers of
+ * milliseconds (slonik's default), bigints as numbers.
+ */
+export async function openDatabase(url: string, options: DatabasePoolOptions = {}): Promise<DatabasePool> {
+  return createPool(url, {
+    maximumPoolSize: options.maximumPoolSize ?? 10,
+    statementTimeout: options.statementTimeoutMs ?? 30_000,
+    connectionTimeout: 5_000,
+    idleTimeout: 30_000,
+    typeParsers: [...createTypeParserPreset().filter((parser) => parser.name !== 'int8'), int8AsNumber],
+  });
+}

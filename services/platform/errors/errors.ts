@@ -1,0 +1,88 @@
+/**
+ * The one error hierarchy. Each kind maps to one HTTP status in the gateway's
+ * problem+json mapping; building blocks throw these and never pick a status.
+ */
+export type ErrorKind =
+  | 'invalid' // the input is malformed or breaks a schema
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not-found'
+  | 'conflict' // a concurrency check failed
+  | 'rejected' // a business rule refused the command
+  | 'quota-exceeded'
+  | 'unavailable' // a dependency cannot be reached; retry later
+  | 'internal';
+
+export interface FieldIssue {
+  /** JSON-pointer-like path of the offending field, e.g. "/payload/items/0/quantity". */
+  readonly path: string;
+  readonly message: string;
+}
+
+export abstract class EventlineError extends Error {
+  abstract readonly kind: ErrorKind;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends EventlineError {
+  readonly kind = 'invalid';
+  constructor(
+    message: string,
+    readonly issues: readonly FieldIssue[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export class NotFoundError extends EventlineError {
+  readonly kind = 'not-found';
+}
+
+/** The stream was not at the expected version; nothing was appended. */
+export class ConcurrencyError extends EventlineError {
+  readonly kind = 'conflict';
+  constructor(
+    readonly streamId: string,
+    readonly expectedVersion: number | 'no-stream' | 'any',
+    readonly currentVersion: number,
+  ) {
+    super(`stream ${streamId} is at version ${currentVersion}, expected ${expectedVersion}`);
+  }
+}
+
+/** A business rule refused the command; nothing was appended. */
+export class CommandRejectedError extends EventlineError {
+  readonly kind = 'rejected';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class DependencyUnavailableError extends EventlineError {
+  readonly kind = 'unavailable';
+  constructor(
+    readonly dependency: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A stored event whose type or schema version no reader knows: never silently dropped. */
+export class UnknownEventError extends EventlineError {
+  readonly kind = 'internal';
+  constructor(
+    readonly eventType: string,
+    readonly schemaVersion: number,
+    detail: string,
+  ) {
+    super(`cannot read event ${eventType} v${schemaVersion}: ${detail}`);
+  }
+}

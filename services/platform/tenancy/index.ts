@@ -1,0 +1,1 @@
+export { type TenantId, tenantId } from './tenant-id.ts';

@@ -1,0 +1,43 @@
+import pg from 'pg';
+import { migrate } from '../../services/eventstore/index.ts';
+import { endpoints } from './endpoints.ts';
+import { uniqueName } from './names.ts';
+
+export interface TestDatabase {
+  readonly name: string;
+  /** As the schema owner: migrations, fixtures, inspecting what services cannot see. */
+  readonly adminUrl: string;
+  /** As the services connect: eventline_app, bound by row-level security. */
+  readonly appUrl: string;
+  drop(): Promise<void>;
+}
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+async function asAdmin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: endpoints().adminDatabaseUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A database of the test file's own, migrated to the current schema. */
+export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase> {
+  const name = uniqueName(prefix);
+  await asAdmin(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  const adminUrl = withDatabase(endpoints().adminDatabaseUrl, name);
+  await migrate(adminUrl);
+  return {
+    name,
+    adminUrl,
+    appUrl: withDatabase(endpoints().databaseUrl, name),
+    drop: () => asAdmin(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),
+  };
+}
