@@ -11,8 +11,9 @@ help: ## list the targets
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
 
-up: ## install what is missing and start the whole stack; returns once all is healthy
+up: build ## install what is missing, start the whole stack and migrate; returns once all is healthy
 	@bash scripts/stack/stack.sh up
+	@bash scripts/stack/with-env.sh node dist/services/cli/main.js migrate
 
 down: ## stop exactly what `make up` started
 	@bash scripts/stack/stack.sh down
@@ -41,5 +42,8 @@ format: node_modules/.package-lock.json ## apply prettier's formatting and eslin
 	@npx prettier --write --log-level warn .
 	@npx eslint --fix .
 
-build: node_modules/.package-lock.json ## compile to dist/
+build: dist/.built ## compile to dist/ (only when a source changed)
+
+dist/.built: node_modules/.package-lock.json tsconfig.json tsconfig.build.json $(shell find services bench -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
 	@npx tsc -p tsconfig.build.json
+	@touch $@

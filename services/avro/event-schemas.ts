@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import avro from 'avsc';
 import { type FieldIssue, UnknownEventError, ValidationError } from '../platform/errors/index.ts';
-import { projectRoot } from './project-root.ts';
+import { projectRoot } from '../platform/paths/index.ts';
 
 /** One .avsc file: schemas/<context>/<EventType>.v<version>.avsc. */
 export interface EventSchema {

@@ -1,2 +1,1 @@
 export { type EventSchema, EventSchemas } from './event-schemas.ts';
-export { projectRoot } from './project-root.ts';

@@ -1,7 +1,9 @@
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { runner } from 'node-pg-migrate';
+import { projectRoot } from '../platform/paths/index.ts';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
+// Resolved from the project root: the .sql files are not compiled into dist/.
+export const MIGRATIONS_DIR = join(projectRoot(), 'services', 'eventstore', 'migrations');
 
 export interface MigrationLog {
   info(message: string): void;

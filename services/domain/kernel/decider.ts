@@ -62,6 +62,11 @@ export interface Decider<Command extends DomainCommand, Event extends DomainEven
   /** The aggregate type, as stored in the event store and sent as `aggregate-type`. */
   readonly aggregateType: string;
   readonly initialState: State;
+  /**
+   * The shape of State, as stored in snapshots. Bump it whenever State changes
+   * shape: snapshots taken with another version are then ignored, not trusted.
+   */
+  readonly stateVersion?: number;
   /** Whether the state stands for an aggregate that exists (has had its creating event). */
   exists(state: State): boolean;
   decide(command: Command, state: State): readonly Event[] | Rejection;

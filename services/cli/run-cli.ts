@@ -1,0 +1,33 @@
+import { migrate } from '../eventstore/index.ts';
+import { env, loadConfig } from '../platform/config/index.ts';
+
+type Subcommand = (args: readonly string[]) => Promise<void>;
+
+const USAGE = 'usage: eventline <migrate>';
+
+const subcommands: Readonly<Record<string, Subcommand>> = {
+  /** Applies the event store's migrations as the schema owner. */
+  async migrate() {
+    const { ADMIN_DATABASE_URL } = loadConfig({ ADMIN_DATABASE_URL: env.ADMIN_DATABASE_URL });
+    const applied = await migrate(ADMIN_DATABASE_URL, { info: (message) => console.log(message) });
+    console.log(applied.length === 0 ? 'migrations: up to date' : `migrations: applied ${applied.length}`);
+  },
+};
+
+/** Runs one subcommand; any failure is one line on stderr and a non-zero exit code. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const [name, ...args] = argv;
+  const subcommand = name === undefined ? undefined : subcommands[name];
+  if (!subcommand) {
+    console.error(name === undefined ? USAGE : `eventline: unknown command "${name}"; ${USAGE}`);
+    return 2;
+  }
+  try {
+    await subcommand(args);
+    return 0;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`eventline ${name}: ${message.split('\n')[0]}`);
+    return 1;
+  }
+}

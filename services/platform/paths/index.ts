@@ -1,0 +1,1 @@
+export { projectRoot } from './project-root.ts';
