@@ -1,0 +1,2 @@
+export { opsRoutes } from './ops-routes.ts';
+export { type CheckResult, Readiness, type ReadinessCheck, type ReadinessReport } from './readiness.ts';

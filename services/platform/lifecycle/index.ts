@@ -1,0 +1,1 @@
+export { closeOnSignals, type ShutdownStep } from './shutdown.ts';
