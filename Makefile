@@ -24,13 +24,13 @@ status: ## each component, its address and health
 logs: ## follow the logs of everything `make up` started
 	@bash scripts/stack/stack.sh logs
 
-test: node_modules/.package-lock.json ## the whole suite against real components
+test: build ## the whole suite against real components (services run as built in dist/)
 	@node scripts/test/run.mjs
 
 test-unit: node_modules/.package-lock.json ## unit tests only (nothing needs to run)
 	@node scripts/test/run.mjs --selectProjects unit
 
-test-int: node_modules/.package-lock.json ## integration tests only
+test-int: build ## integration tests only
 	@node scripts/test/run.mjs --selectProjects integration
 
 lint: node_modules/.package-lock.json ## eslint, prettier and the TypeScript compiler (no emit)
@@ -47,3 +47,9 @@ build: dist/.built ## compile to dist/ (only when a source changed)
 dist/.built: node_modules/.package-lock.json tsconfig.json tsconfig.build.json $(shell find services bench -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
 	@npx tsc -p tsconfig.build.json
 	@touch $@
+
+QUICK ?= 0
+bench: node_modules/.package-lock.json ## the benchmarks: a table, and JSON under bench/results/ (QUICK=1: smoke run)
+	@bash scripts/stack/stack.sh up
+	@npx tsc -p tsconfig.build.json
+	@QUICK=$(QUICK) node dist/bench/run.js

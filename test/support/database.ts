@@ -9,6 +9,8 @@ export interface TestDatabase {
   readonly adminUrl: string;
   /** As the services connect: eventline_app, bound by row-level security. */
   readonly appUrl: string;
+  /** As the outbox relay connects: every tenant's outbox and events, nothing more. */
+  readonly relayUrl: string;
   drop(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase>
     name,
     adminUrl,
     appUrl: withDatabase(endpoints().databaseUrl, name),
+    relayUrl: withDatabase(endpoints().relayDatabaseUrl, name),
     drop: () => asAdmin(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),
   };
 }

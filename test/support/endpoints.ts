@@ -7,6 +7,8 @@ export interface Endpoints {
   databaseUrl: string;
   /** A role that may create databases and own tables: migrations and test isolation. */
   adminDatabaseUrl: string;
+  /** The outbox relay's role: reads every tenant's outbox and events, nothing more. */
+  relayDatabaseUrl: string;
   kafkaBrokers: string[];
   schemaRegistryUrl: string;
   redisUrl: string;
@@ -22,6 +24,7 @@ export function endpoints(): Endpoints {
   return {
     databaseUrl: required('DATABASE_URL'),
     adminDatabaseUrl: required('ADMIN_DATABASE_URL'),
+    relayDatabaseUrl: required('RELAY_DATABASE_URL'),
     kafkaBrokers: required('KAFKA_BROKERS').split(','),
     schemaRegistryUrl: required('SCHEMA_REGISTRY_URL'),
     redisUrl: required('REDIS_URL'),

@@ -30,6 +30,7 @@ export const IMAGES = {
 
 const ADMIN_PW = 'eventline_admin';
 const APP_PW = 'eventline_app';
+const RELAY_PW = 'eventline_relay_app';
 
 export interface StartedContainers {
   env: Record<string, string>;
@@ -59,6 +60,8 @@ export async function startContainers(provisionSqlPath: string): Promise<Started
     `admin_pw=${ADMIN_PW}`,
     '-v',
     `app_pw=${APP_PW}`,
+    '-v',
+    `relay_pw=${RELAY_PW}`,
     '-f',
     '/tmp/provision.sql',
   ]);
@@ -109,6 +112,7 @@ export async function startContainers(provisionSqlPath: string): Promise<Started
     env: {
       DATABASE_URL: `postgres://eventline_app:${APP_PW}@${pg}/eventline`,
       ADMIN_DATABASE_URL: `postgres://eventline_admin:${ADMIN_PW}@${pg}/eventline`,
+      RELAY_DATABASE_URL: `postgres://eventline_relay_app:${RELAY_PW}@${pg}/eventline`,
       KAFKA_BROKERS: `127.0.0.1:${kafkaPort}`,
       SCHEMA_REGISTRY_URL: `http://${registry.getHost()}:${registry.getMappedPort(8080)}/apis/ccompat/v7`,
       REDIS_URL: `redis://${redis.getHost()}:${redis.getMappedPort(6379)}`,
