@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { REDACTED_PATHS } from './index.ts';
 
-function capture(): { lines: string[]; log: pino.Logger } {
+function capture(): { lines: string[]; log: Logger } {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
