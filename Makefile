@@ -11,15 +11,18 @@ help: ## list the targets
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
 
-up: build ## install what is missing, start the whole stack and migrate; returns once all is healthy
+up: build ## install what is missing, start the infrastructure, migrate, start the services; returns once all are healthy
 	@bash scripts/stack/stack.sh up
 	@bash scripts/stack/with-env.sh node dist/services/cli/main.js migrate
+	@bash scripts/stack/services.sh up
 
 down: ## stop exactly what `make up` started
+	@bash scripts/stack/services.sh down
 	@bash scripts/stack/stack.sh down
 
 status: ## each component, its address and health
 	@bash scripts/stack/stack.sh status
+	@bash scripts/stack/services.sh status
 
 logs: ## follow the logs of everything `make up` started
 	@bash scripts/stack/stack.sh logs

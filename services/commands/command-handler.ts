@@ -116,7 +116,8 @@ export class CommandHandler {
     }
     const decision = decider.decide({ type: command.type, payload }, loaded.state);
     if (isRejection(decision)) throw new CommandRejectedError(decision.code, decision.message);
-    const outcome = { aggregateId: id, aggregateType: decider.aggregateType, created: loaded.version === 0 };
+    const state = decision.reduce((current, event) => decider.evolve(current, event), loaded.state);
+    const outcome = { aggregateId: id, aggregateType: decider.aggregateType, created: loaded.version === 0, state };
     if (decision.length === 0) return { ...outcome, version: loaded.version, position: 0, eventIds: [] };
 
     const appended = await this.store.appendToStream(
@@ -134,7 +135,6 @@ export class CommandHandler {
     const every = this.options.snapshotEvery?.[decider.aggregateType] ?? DEFAULT_SNAPSHOT_EVERY;
     const crossed = Math.floor(appended.nextExpectedVersion / every) > Math.floor(loaded.version / every);
     if (crossed && !appended.duplicate) {
-      const state = decision.reduce((current, event) => decider.evolve(current, event), loaded.state);
       this.snapshots.schedule(command.tenant, decider, id, appended.nextExpectedVersion, state);
     }
     return {

@@ -25,4 +25,6 @@ export interface CommandOutcome {
   readonly eventIds: readonly string[];
   /** True when this command created the aggregate. */
   readonly created: boolean;
+  /** The aggregate's state after the command, for callers that keep a view of it in step. */
+  readonly state: unknown;
 }

@@ -44,7 +44,17 @@ export const env = {
   DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://127.0.0.1:5432/eventline'),
   ADMIN_DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://127.0.0.1:5432/eventline'),
   REDIS_URL: url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
+  ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_JWKS_URL: z.string().url('expected a URL').optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(16_777_216).default(262_144),
+  IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(1).default(86_400),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** How long a quota decision waits for Redis before the gateway decides locally. */
+  REDIS_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(50),
 } as const;
 
 export type EnvField = keyof typeof env;

@@ -4,6 +4,8 @@
  */
 export type ErrorKind =
   | 'invalid' // the input is malformed or breaks a schema
+  | 'too-large'
+  | 'unsupported-media-type'
   | 'unauthenticated'
   | 'forbidden'
   | 'not-found'
@@ -35,6 +37,38 @@ export class ValidationError extends EventlineError {
   ) {
     super(message);
   }
+}
+
+export class UnauthenticatedError extends EventlineError {
+  readonly kind = 'unauthenticated';
+}
+
+export class ForbiddenError extends EventlineError {
+  readonly kind = 'forbidden';
+}
+
+export class PayloadTooLargeError extends EventlineError {
+  readonly kind = 'too-large';
+}
+
+export class UnsupportedMediaTypeError extends EventlineError {
+  readonly kind = 'unsupported-media-type';
+}
+
+/** The tenant is over its quota; retry after the given delay. */
+export class QuotaExceededError extends EventlineError {
+  readonly kind = 'quota-exceeded';
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The same Idempotency-Key arrived with a different request. */
+export class IdempotencyMismatchError extends EventlineError {
+  readonly kind = 'rejected';
 }
 
 export class NotFoundError extends EventlineError {

@@ -5,7 +5,13 @@ export {
   type ErrorKind,
   EventlineError,
   type FieldIssue,
+  ForbiddenError,
+  IdempotencyMismatchError,
   NotFoundError,
+  PayloadTooLargeError,
+  QuotaExceededError,
+  UnauthenticatedError,
+  UnsupportedMediaTypeError,
   UnknownEventError,
   ValidationError,
 } from './errors.ts';

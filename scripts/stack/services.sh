@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Eventline's own services, from dist/ (make build): started after the
+# infrastructure, with its endpoints from .run/stack.env, each with a pid file.
+#   services.sh up|down|status
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+SERVICES=(gateway)
+GATEWAY_PORT="${PORT:-3000}"
+
+entry() { printf '%s/dist/services/%s/main.js' "$ROOT_DIR" "$1"; }
+health_url() {
+  case "$1" in
+    gateway) printf 'http://127.0.0.1:%s' "$GATEWAY_PORT" ;;
+  esac
+}
+
+responds() { node -e "fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))" "$1"; }
+
+# Development credentials, made once: the platform admin token (CONTRACTS §3) and the HS256 JWT secret.
+dev_secrets() {
+  if [ ! -s "$RUN_DIR/admin-token" ]; then
+    (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$RUN_DIR/admin-token")
+  fi
+  stack_secret JWT_SECRET >/dev/null
+}
+
+start_service() {
+  local name="$1" log="$LOG_DIR/$1.log"
+  [ -f "$(entry "$name")" ] || die "$(entry "$name") is missing: run make build"
+  if is_running "$name"; then
+    responds "$(health_url "$name")/health" || die "$name (pid $(cat "$(pid_file "$name")")) runs but does not answer; see $log"
+    return 0
+  fi
+  require_free_port "$name" 127.0.0.1 "$GATEWAY_PORT" PORT
+  (
+    set -a
+    # shellcheck disable=SC1090
+    source "$STACK_ENV"
+    set +a
+    export ADMIN_TOKEN="$(cat "$RUN_DIR/admin-token")" PORT="$GATEWAY_PORT"
+    start_detached "$name" "$log" node --enable-source-maps "$(entry "$name")"
+  )
+  WAIT_PID="$(cat "$(pid_file "$name")")"
+  wait_healthy "$name" 60 "$log" responds "$(health_url "$name")/ready"
+}
+
+up() {
+  dev_secrets
+  local name
+  for name in "${SERVICES[@]}"; do
+    start_service "$name"
+    say "$name: up at $(health_url "$name")"
+  done
+}
+
+down() {
+  local i
+  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do stop_recorded "${SERVICES[$i]}" 30; done
+}
+
+status() {
+  local name
+  for name in "${SERVICES[@]}"; do
+    local pid=- health=down
+    is_running "$name" && pid="$(cat "$(pid_file "$name")")"
+    responds "$(health_url "$name")/ready" && health=healthy
+    printf '%-10s %-10s %-9s %s\n' "$name" "$pid" "$health" "$(health_url "$name")"
+  done
+}
+
+"${1:?usage: services.sh up|down|status}"

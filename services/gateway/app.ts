@@ -1,0 +1,71 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Registry } from 'prom-client';
+import type { DatabasePool } from 'slonik';
+import type { CommandHandler } from '../commands/index.ts';
+import type { EventStore } from '../eventstore/index.ts';
+import type { AdminToken, ApiKeys, JwtVerifier, TenantDirectory } from '../identity/index.ts';
+import { NotFoundError } from '../platform/errors/index.ts';
+import { opsRoutes, type Readiness } from '../platform/health/index.ts';
+import type { Logger } from '../platform/telemetry/index.ts';
+import { authenticate } from './auth/authenticate.ts';
+import type { CommandGate } from './commands/command-gate.ts';
+import { correlation } from './http/correlation.ts';
+import { jsonBody } from './http/json-body.ts';
+import { problemFor, sendProblem } from './http/problem.ts';
+import { contextOf } from './http/request-context.ts';
+import { requestMetrics } from './http/request-metrics.ts';
+import { openApiDocument } from './openapi/openapi-document.ts';
+import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
+import { commandRoutes } from './routes/commands.ts';
+import { historyRoutes } from './routes/history.ts';
+import { queryRoutes } from './routes/queries.ts';
+import { tenantRoutes } from './routes/tenants.ts';
+
+export interface GatewayDependencies {
+  readonly log: Logger;
+  readonly registry: Registry;
+  readonly readiness: Readiness;
+  readonly pool: DatabasePool;
+  readonly store: EventStore;
+  readonly handler: CommandHandler;
+  readonly gate: CommandGate;
+  readonly idempotency: IdempotencyStore;
+  readonly directory: TenantDirectory;
+  readonly apiKeys: ApiKeys;
+  readonly adminToken: AdminToken;
+  readonly jwt: JwtVerifier;
+  readonly bodyLimitBytes: number;
+}
+
+/**
+ * The HTTP gateway, thin: parse → authenticate → (routes: authorize, validate,
+ * hand to the command or query side) → one mapping of results and errors to HTTP.
+ */
+export function createGatewayApp(deps: GatewayDependencies): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(requestMetrics(deps.registry));
+  app.use(correlation(deps.log));
+  app.use(opsRoutes(deps.readiness, deps.registry));
+  const openApi = JSON.stringify(openApiDocument());
+  app.get('/openapi.json', (_req: Request, res: Response) => {
+    res.type('application/json').send(openApi);
+  });
+  app.use(jsonBody(deps.bodyLimitBytes));
+  app.use(authenticate({ adminToken: deps.adminToken, apiKeys: deps.apiKeys, jwt: deps.jwt }));
+  app.use(tenantRoutes(deps));
+  app.use(commandRoutes(deps));
+  app.use(queryRoutes());
+  app.use(historyRoutes(deps));
+  app.use((req: Request) => {
+    throw new NotFoundError(`no route ${req.method} ${req.path}`);
+  });
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const problem = problemFor(error);
+    const log = contextOf(res)?.log ?? deps.log;
+    if (problem.status >= 500) log.error({ err: error }, 'request failed');
+    sendProblem(res, problem);
+  });
+  return app;
+}

@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { Counter, type Registry } from 'prom-client';
+import type { CommandHandler, CommandOutcome } from '../../commands/index.ts';
+import { deciderForCommand } from '../../domain/contexts.ts';
+import type { ExistingTenant } from '../../domain/tenants/index.ts';
+import { hasRole, type Principal, type TenantDirectory } from '../../identity/index.ts';
+import { inTenantTransaction } from '../../platform/database/index.ts';
+import { EventlineError, ForbiddenError, QuotaExceededError } from '../../platform/errors/index.ts';
+import type { TenantId } from '../../platform/tenancy/index.ts';
+import type { CommandQuota } from '../../quotas/index.ts';
+import type { DatabasePool } from 'slonik';
+import type { CommandRequest } from './command-request.ts';
+
+/** Commands only the platform administrator may send, through /api/v1/tenants/{id}/commands/execute. */
+const PLATFORM_COMMANDS = new Set(['SuspendTenant', 'ReactivateTenant', 'SetTenantQuota']);
+
+export interface CommandContext {
+  readonly principal: Principal;
+  readonly tenant: TenantId;
+  readonly correlationId: string;
+  readonly traceparent?: string;
+}
+
+export interface CommandResponseBody {
+  readonly aggregateId: string;
+  readonly aggregateType: string;
+  readonly version: number;
+  readonly position: number;
+  readonly eventIds: readonly string[];
+  readonly correlationId: string;
+}
+
+/**
+ * Everything between an authenticated request and the command handler that is
+ * not a business rule: who may send which command, suspension, quota, and
+ * keeping the tenant directory in step with Tenant aggregates.
+ */
+export class CommandGate {
+  private readonly outcomes: Counter<'type' | 'outcome'>;
+  private readonly quotaRejections: Counter<'plan'>;
+
+  constructor(
+    private readonly handler: CommandHandler,
+    private readonly directory: TenantDirectory,
+    private readonly quota: CommandQuota,
+    private readonly pool: DatabasePool,
+    registry: Registry,
+  ) {
+    this.outcomes = new Counter({
+      name: 'commands_total',
+      help: 'Commands by type and outcome',
+      labelNames: ['type', 'outcome'],
+      registers: [registry],
+    });
+    // Per plan, not per tenant: tenants are unbounded, plans are three.
+    this.quotaRejections = new Counter({
+      name: 'quota_rejections_total',
+      help: 'Commands refused for quota, by plan',
+      labelNames: ['plan'],
+      registers: [registry],
+    });
+  }
+
+  async execute(
+    request: CommandRequest,
+    context: CommandContext,
+  ): Promise<{ status: number; body: CommandResponseBody }> {
+    const type = deciderForCommand(request.type) ? request.type : 'unknown';
+    try {
+      const outcome = await this.admitAndHandle(request, context);
+      this.outcomes.inc({ type, outcome: 'accepted' });
+      return {
+        status: outcome.created ? 201 : 200,
+        body: {
+          aggregateId: outcome.aggregateId,
+          aggregateType: outcome.aggregateType,
+          version: outcome.version,
+          position: outcome.position,
+          eventIds: outcome.eventIds,
+          correlationId: context.correlationId,
+        },
+      };
+    } catch (error) {
+      this.outcomes.inc({ type, outcome: error instanceof EventlineError ? error.kind : 'error' });
+      throw error;
+    }
+  }
+
+  private async admitAndHandle(request: CommandRequest, context: CommandContext): Promise<CommandOutcome> {
+    const { principal, tenant } = context;
+    const decider = deciderForCommand(request.type);
+    const isTenantCommand = decider?.aggregateType === 'Tenant';
+    if (request.type === 'CreateTenant') {
+      throw new ForbiddenError('tenants are created with POST /api/v1/tenants by the platform administrator');
+    }
+    if (PLATFORM_COMMANDS.has(request.type) && principal.kind !== 'platform-admin') {
+      throw new ForbiddenError(`${request.type} is for the platform administrator`);
+    }
+    if (principal.kind === 'tenant' && !hasRole(principal, isTenantCommand ? 'admin' : 'writer')) {
+      throw new ForbiddenError(
+        `the ${isTenantCommand ? 'admin' : 'writer'} role is required for ${request.type}`,
+      );
+    }
+    const record = await this.directory.find(tenant);
+    if (!record) throw new ForbiddenError('this tenant does not exist');
+    if (record.status === 'suspended' && principal.kind !== 'platform-admin') {
+      throw new ForbiddenError('this tenant is suspended');
+    }
+    if (principal.kind === 'tenant') {
+      const decision = await this.quota.take(tenant, record.quota);
+      if (!decision.allowed) {
+        this.quotaRejections.inc({ plan: record.plan });
+        throw new QuotaExceededError(
+          `over the quota of ${record.quota.commandsPerMinute} commands per minute`,
+          decision.retryAfterMs,
+        );
+      }
+    }
+    const outcome = await this.handler.handle({
+      commandId: randomUUID(),
+      type: request.type,
+      // A tenant's own aggregate is the tenant: its id is never the caller's to choose.
+      aggregateId: isTenantCommand ? tenant : request.aggregateId,
+      ...(request.expectedVersion !== undefined ? { expectedVersion: request.expectedVersion } : {}),
+      payload: request.payload,
+      tenant,
+      userId: principal.subject,
+      correlationId: context.correlationId,
+      ...(context.traceparent ? { traceparent: context.traceparent } : {}),
+    });
+    if (isTenantCommand && outcome.eventIds.length > 0) {
+      await inTenantTransaction(this.pool, tenant, (tx) =>
+        this.directory.record(tx, tenant, outcome.state as ExistingTenant, outcome.version),
+      );
+    }
+    return outcome;
+  }
+}

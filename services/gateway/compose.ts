@@ -1,0 +1,116 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { sql } from 'slonik';
+import type { z } from 'zod';
+import { EventSchemas } from '../avro/index.ts';
+import { CommandHandler } from '../commands/index.ts';
+import { EventStore, Upcasters } from '../eventstore/index.ts';
+import { AdminToken, ApiKeys, JwtVerifier, TenantDirectory } from '../identity/index.ts';
+import { env } from '../platform/config/index.ts';
+import { openDatabase } from '../platform/database/index.ts';
+import { Readiness } from '../platform/health/index.ts';
+import type { ShutdownStep } from '../platform/lifecycle/index.ts';
+import { createLogger, createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
+import { CommandQuota, createQuotaRedis } from '../quotas/index.ts';
+import { createGatewayApp } from './app.ts';
+import { CommandGate } from './commands/command-gate.ts';
+import { IdempotencyStore } from './idempotency/idempotency-store.ts';
+
+/** The gateway's configuration: the environment variables it reads (CONTRACTS §2). */
+export const gatewayEnv = {
+  PORT: env.PORT,
+  HOST: env.HOST,
+  DATABASE_URL: env.DATABASE_URL,
+  REDIS_URL: env.REDIS_URL,
+  LOG_LEVEL: env.LOG_LEVEL,
+  ADMIN_TOKEN: env.ADMIN_TOKEN,
+  JWT_SECRET: env.JWT_SECRET,
+  JWT_JWKS_URL: env.JWT_JWKS_URL,
+  JWT_ISSUER: env.JWT_ISSUER,
+  JWT_AUDIENCE: env.JWT_AUDIENCE,
+  BODY_LIMIT_BYTES: env.BODY_LIMIT_BYTES,
+  IDEMPOTENCY_TTL_SECONDS: env.IDEMPOTENCY_TTL_SECONDS,
+  DB_POOL_SIZE: env.DB_POOL_SIZE,
+};
+
+export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;
+
+export interface RunningGateway {
+  readonly server: Server;
+  readonly log: Logger;
+  /** In shutdown order: stop taking requests, finish snapshots, close connections. */
+  readonly shutdownSteps: readonly ShutdownStep[];
+}
+
+/** Wires the gateway from its configuration and starts listening. */
+export async function startGateway(
+  config: GatewayConfig,
+  log: Logger = createLogger('gateway', config.LOG_LEVEL),
+): Promise<RunningGateway> {
+  const registry = createMetricsRegistry('gateway');
+  const pool = await openDatabase(config.DATABASE_URL, { maximumPoolSize: config.DB_POOL_SIZE });
+  const idempotencyPool = new pg.Pool({
+    connectionString: config.DATABASE_URL,
+    max: Math.max(4, Math.ceil(config.DB_POOL_SIZE / 2)),
+    connectionTimeoutMillis: 5_000,
+  });
+  const redis = createQuotaRedis(config.REDIS_URL);
+  const store = new EventStore(pool, await EventSchemas.load(), new Upcasters());
+  const handler = new CommandHandler(store, {
+    onSnapshotError: (error) =>
+      log.warn({ err: error }, 'snapshot write failed; loads replay more events until the next one'),
+  });
+  const directory = new TenantDirectory(pool);
+  const quota = new CommandQuota(redis, {
+    onFallback: (error) => log.warn({ err: error }, 'Redis unreachable: quotas enforced per gateway process'),
+  });
+  const readiness = new Readiness([
+    { name: 'postgres', essential: true, check: async () => void (await pool.query(sql.unsafe`SELECT 1`)) },
+    quota.readinessCheck(),
+  ]);
+
+  const app = createGatewayApp({
+    log,
+    registry,
+    readiness,
+    pool,
+    store,
+    handler,
+    gate: new CommandGate(handler, directory, quota, pool, registry),
+    idempotency: new IdempotencyStore(idempotencyPool, config.IDEMPOTENCY_TTL_SECONDS),
+    directory,
+    apiKeys: new ApiKeys(pool),
+    adminToken: new AdminToken(config.ADMIN_TOKEN),
+    jwt: new JwtVerifier({
+      ...(config.JWT_SECRET ? { secret: config.JWT_SECRET } : {}),
+      ...(config.JWT_JWKS_URL ? { jwksUrl: config.JWT_JWKS_URL } : {}),
+      ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}),
+      ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
+    }),
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  });
+
+  const server = await new Promise<Server>((resolve) => {
+    const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));
+  });
+  server.keepAliveTimeout = 65_000;
+  log.info({ host: config.HOST, port: (server.address() as AddressInfo).port }, 'gateway listening');
+  return {
+    server,
+    log,
+    shutdownSteps: [
+      {
+        name: 'http',
+        close: () =>
+          new Promise<void>((resolve, reject) => {
+            server.close((error) => (error ? reject(error) : resolve()));
+            server.closeIdleConnections();
+          }),
+      },
+      { name: 'snapshots', close: () => handler.flushSnapshots() },
+      { name: 'postgres', close: async () => void (await Promise.all([pool.end(), idempotencyPool.end()])) },
+      { name: 'redis', close: async () => void redis.disconnect() },
+    ],
+  };
+}

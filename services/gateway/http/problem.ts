@@ -1,0 +1,98 @@
+import type { Response } from 'express';
+import {
+  CommandRejectedError,
+  ConcurrencyError,
+  type ErrorKind,
+  EventlineError,
+  type FieldIssue,
+  QuotaExceededError,
+  ValidationError,
+} from '../../platform/errors/index.ts';
+
+/** An RFC 9457 problem document, as every error of the HTTP API is sent. */
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly errors?: readonly FieldIssue[];
+  readonly currentVersion?: number;
+  readonly code?: string;
+  /** Sent as the Retry-After header, not in the body. */
+  readonly retryAfterSeconds?: number;
+}
+
+const byKind: Readonly<Record<ErrorKind, { status: number; title: string; slug: string }>> = {
+  invalid: { status: 400, title: 'Invalid request', slug: 'invalid-request' },
+  unauthenticated: { status: 401, title: 'Not authenticated', slug: 'unauthenticated' },
+  forbidden: { status: 403, title: 'Forbidden', slug: 'forbidden' },
+  'not-found': { status: 404, title: 'Not found', slug: 'not-found' },
+  conflict: { status: 409, title: 'Version conflict', slug: 'version-conflict' },
+  'too-large': { status: 413, title: 'Request too large', slug: 'request-too-large' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported media type', slug: 'unsupported-media-type' },
+  rejected: { status: 422, title: 'Command rejected', slug: 'command-rejected' },
+  'quota-exceeded': { status: 429, title: 'Quota exceeded', slug: 'quota-exceeded' },
+  unavailable: { status: 503, title: 'Service unavailable', slug: 'service-unavailable' },
+  internal: { status: 500, title: 'Internal error', slug: 'internal-error' },
+};
+
+const PROBLEM_BASE = 'https://eventline.dev/problems/';
+
+/** PostgreSQL gone or restarting, seen through pg or slonik: the client should retry. */
+function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (
+    typeof code === 'string' &&
+    (/^(08|57P)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(code))
+  ) {
+    return true;
+  }
+  return (
+    ['ConnectionError', 'BackendTerminatedError'].includes(error.name) || isDatabaseUnavailable(error.cause)
+  );
+}
+
+/** The one mapping from errors to HTTP: anything unknown is a 500 that reveals nothing. */
+export function problemFor(error: unknown): Problem {
+  if (error instanceof EventlineError) {
+    const { status, title, slug } = byKind[error.kind];
+    return {
+      type: `${PROBLEM_BASE}${error instanceof CommandRejectedError ? `rejected/${error.code}` : slug}`,
+      title,
+      status,
+      detail: error.message,
+      ...(error instanceof ValidationError ? { errors: error.issues } : {}),
+      ...(error instanceof ConcurrencyError ? { currentVersion: error.currentVersion } : {}),
+      ...(error instanceof CommandRejectedError ? { code: error.code } : {}),
+      ...(error instanceof QuotaExceededError
+        ? { retryAfterSeconds: Math.max(1, Math.ceil(error.retryAfterMs / 1000)) }
+        : {}),
+      ...(error.kind === 'unavailable' ? { retryAfterSeconds: 1 } : {}),
+    };
+  }
+  if (isDatabaseUnavailable(error)) {
+    return { ...problemFor(new DatabaseUnavailable()), retryAfterSeconds: 1 };
+  }
+  const { status, title, slug } = byKind.internal;
+  return {
+    type: `${PROBLEM_BASE}${slug}`,
+    title,
+    status,
+    detail: 'an unexpected error occurred; it has been logged',
+  };
+}
+
+class DatabaseUnavailable extends EventlineError {
+  readonly kind = 'unavailable';
+  constructor() {
+    super('the database is unavailable; retry shortly');
+  }
+}
+
+export function sendProblem(res: Response, problem: Problem): void {
+  const { retryAfterSeconds, ...body } = problem;
+  if (retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(retryAfterSeconds));
+  if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer, ApiKey');
+  res.status(problem.status).type('application/problem+json').send(JSON.stringify(body));
+}

@@ -1,0 +1,13 @@
+import { loadConfig } from '../platform/config/index.ts';
+import { closeOnSignals } from '../platform/lifecycle/index.ts';
+import { gatewayEnv, startGateway } from './compose.ts';
+
+let config;
+try {
+  config = loadConfig(gatewayEnv);
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+}
+const gateway = await startGateway(config);
+closeOnSignals(gateway.log, gateway.shutdownSteps);

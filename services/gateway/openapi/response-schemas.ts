@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+/** What the gateway answers, described with the same tool as what it accepts. */
+export const commandResponse = z.object({
+  aggregateId: z.string().uuid(),
+  aggregateType: z.string(),
+  version: z.number().int(),
+  position: z.number().int().describe('global position of the last appended event'),
+  eventIds: z.array(z.string().uuid()),
+  correlationId: z.string(),
+});
+
+export const problem = z.object({
+  type: z.string().url(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  currentVersion: z.number().int().optional().describe('with 409: the stream version now'),
+  code: z.string().optional().describe('with 422: the business rule that refused the command'),
+});
+
+export const createdTenant = z.object({
+  tenantId: z.string().uuid(),
+  apiKey: z.string().describe('shown once; only its hash is stored'),
+  keyId: z.string(),
+  roles: z.array(z.enum(['admin', 'writer', 'reader'])),
+});
+
+export const tenantView = z.object({
+  tenantId: z.string().uuid(),
+  name: z.string(),
+  plan: z.enum(['free', 'pro', 'enterprise']),
+  status: z.enum(['active', 'suspended']),
+  quota: z.object({ commandsPerMinute: z.number().int(), maxBurst: z.number().int() }),
+  version: z.number().int(),
+});
+
+export const issuedKey = z.object({ keyId: z.string(), apiKey: z.string(), roles: z.array(z.string()) });
+
+export const aggregateState = z.object({ state: z.record(z.unknown()), version: z.number().int() });
+
+export const recordedEvent = z.object({
+  eventId: z.string().uuid(),
+  type: z.string(),
+  schemaVersion: z.number().int(),
+  aggregateType: z.string(),
+  aggregateId: z.string().uuid(),
+  version: z.number().int(),
+  position: z.number().int(),
+  data: z.record(z.unknown()),
+  correlationId: z.string(),
+  causationId: z.string().nullable(),
+  occurredAt: z.string().datetime(),
+  recordedAt: z.string().datetime(),
+});
+
+export const eventList = z.object({ events: z.array(recordedEvent) });
+
+export const readiness = z.object({
+  status: z.enum(['ok', 'degraded', 'down']),
+  checks: z.record(
+    z.object({
+      status: z.enum(['up', 'down']),
+      latencyMs: z.number().optional(),
+      error: z.string().optional(),
+    }),
+  ),
+});

@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { type Request, type Response, Router } from 'express';
+import type { DatabasePool } from 'slonik';
+import { z } from 'zod';
+import type { CommandHandler } from '../../commands/index.ts';
+import { createTenantPayload, type ExistingTenant } from '../../domain/tenants/index.ts';
+import { type ApiKeys, type TenantDirectory, tenantRoles } from '../../identity/index.ts';
+import { inTenantTransaction } from '../../platform/database/index.ts';
+import { NotFoundError } from '../../platform/errors/index.ts';
+import { tenantId } from '../../platform/tenancy/index.ts';
+import { administeredTenant, requirePlatformAdmin } from '../auth/authorize.ts';
+import { contextOf, principalOf } from '../http/request-context.ts';
+import { parseWith } from './parse.ts';
+
+export const newApiKeyRequest = z
+  .object({ roles: z.array(z.enum(tenantRoles)).min(1, 'name at least one role').max(3) })
+  .strict();
+
+/** CONTRACTS §3: tenants and their API keys. */
+export function tenantRoutes(deps: {
+  handler: CommandHandler;
+  directory: TenantDirectory;
+  apiKeys: ApiKeys;
+  pool: DatabasePool;
+}): Router {
+  const router = Router();
+
+  router.post('/api/v1/tenants', async (req: Request, res: Response) => {
+    requirePlatformAdmin(principalOf(res));
+    const payload = parseWith(createTenantPayload, req.body, 'tenant');
+    const tenant = tenantId(randomUUID());
+    const outcome = await deps.handler.handle({
+      commandId: randomUUID(),
+      type: 'CreateTenant',
+      aggregateId: tenant,
+      payload,
+      tenant,
+      userId: 'platform-admin',
+      correlationId: contextOf(res).correlationId,
+    });
+    const issued = await inTenantTransaction(deps.pool, tenant, async (tx) => {
+      await deps.directory.record(tx, tenant, outcome.state as ExistingTenant, outcome.version);
+      return deps.apiKeys.issue(tx, tenant, tenantRoles);
+    });
+    res
+      .status(201)
+      .json({ tenantId: tenant, apiKey: issued.apiKey, keyId: issued.keyId, roles: issued.roles });
+  });
+
+  router.get('/api/v1/tenants/:tenantId', async (req: Request, res: Response) => {
+    const tenant = administeredTenant(principalOf(res), String(req.params.tenantId));
+    const record = await deps.directory.find(tenant);
+    if (!record) throw new NotFoundError(`no tenant ${tenant}`);
+    res.json({
+      tenantId: record.tenantId,
+      name: record.name,
+      plan: record.plan,
+      status: record.status,
+      quota: record.quota,
+      version: record.version,
+    });
+  });
+
+  router.post('/api/v1/tenants/:tenantId/api-keys', async (req: Request, res: Response) => {
+    const tenant = administeredTenant(principalOf(res), String(req.params.tenantId));
+    if (!(await deps.directory.find(tenant))) throw new NotFoundError(`no tenant ${tenant}`);
+    const { roles } = parseWith(newApiKeyRequest, req.body, 'API key request');
+    const issued = await deps.apiKeys.issueFor(tenant, [...new Set(roles)]);
+    res.status(201).json({ keyId: issued.keyId, apiKey: issued.apiKey, roles: issued.roles });
+  });
+
+  router.delete('/api/v1/tenants/:tenantId/api-keys/:keyId', async (req: Request, res: Response) => {
+    const tenant = administeredTenant(principalOf(res), String(req.params.tenantId));
+    await deps.apiKeys.revoke(tenant, String(req.params.keyId));
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,73 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { type DatabasePool, type DatabaseTransactionConnection, sql } from 'slonik';
+import { inTenantTransaction } from '../platform/database/index.ts';
+import { NotFoundError } from '../platform/errors/index.ts';
+import type { TenantId } from '../platform/tenancy/index.ts';
+import type { Principal, TenantRole } from './principal.ts';
+
+/** el_<key id>_<secret>: the id finds the row, the secret proves possession. */
+const KEY_FORMAT = /^el_([a-f0-9]{16})_([A-Za-z0-9_-]{43})$/;
+
+function hash(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest();
+}
+
+export interface IssuedApiKey {
+  readonly keyId: string;
+  /** Shown once, to the caller who created it; only its hash is stored. */
+  readonly apiKey: string;
+  readonly roles: readonly TenantRole[];
+}
+
+export class ApiKeys {
+  constructor(private readonly pool: DatabasePool) {}
+
+  /** Issues a key inside the caller's tenant transaction (so it commits with what created the tenant). */
+  async issue(
+    tx: DatabaseTransactionConnection,
+    tenant: TenantId,
+    roles: readonly TenantRole[],
+  ): Promise<IssuedApiKey> {
+    const keyId = randomBytes(8).toString('hex');
+    const secret = randomBytes(32).toString('base64url');
+    await tx.query(sql.unsafe`
+      INSERT INTO api_keys (key_id, tenant_id, secret_hash, roles)
+      VALUES (${keyId}, ${tenant}, ${sql.binary(hash(secret))}, ${sql.array([...roles], 'text')})`);
+    return { keyId, apiKey: `el_${keyId}_${secret}`, roles };
+  }
+
+  async issueFor(tenant: TenantId, roles: readonly TenantRole[]): Promise<IssuedApiKey> {
+    return inTenantTransaction(this.pool, tenant, (tx) => this.issue(tx, tenant, roles));
+  }
+
+  async revoke(tenant: TenantId, keyId: string): Promise<void> {
+    const result = await inTenantTransaction(this.pool, tenant, (tx) =>
+      tx.query(sql.unsafe`
+        UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
+         WHERE tenant_id = ${tenant} AND key_id = ${keyId}`),
+    );
+    if (result.rowCount === 0) throw new NotFoundError(`no API key ${keyId}`);
+  }
+
+  /** The principal a key stands for, or undefined for a malformed, unknown, wrong or revoked key. */
+  async authenticate(apiKey: string): Promise<Principal | undefined> {
+    const match = KEY_FORMAT.exec(apiKey);
+    if (!match) return undefined;
+    const [, keyId = '', secret = ''] = match;
+    const row = (await this.pool.maybeOne(sql.unsafe`
+      SELECT tenant_id, secret_hash, roles, revoked FROM api_key_for_authentication(${keyId})`)) as {
+      tenant_id: string;
+      secret_hash: Buffer;
+      roles: TenantRole[];
+      revoked: boolean;
+    } | null;
+    if (!row || row.revoked || !timingSafeEqual(hash(secret), row.secret_hash)) return undefined;
+    return {
+      kind: 'tenant',
+      tenant: row.tenant_id as TenantId,
+      subject: `api-key:${keyId}`,
+      roles: row.roles,
+      via: 'api-key',
+    };
+  }
+}

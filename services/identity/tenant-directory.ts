@@ -1,0 +1,79 @@
+import { type DatabasePool, type DatabaseTransactionConnection, sql } from 'slonik';
+import type { ExistingTenant, TenantPlan, TenantQuota } from '../domain/tenants/index.ts';
+import { inTenantTransaction } from '../platform/database/index.ts';
+import type { TenantId } from '../platform/tenancy/index.ts';
+
+export interface TenantRecord {
+  readonly tenantId: TenantId;
+  readonly name: string;
+  readonly plan: TenantPlan;
+  readonly status: 'active' | 'suspended';
+  readonly quota: TenantQuota;
+  readonly version: number;
+}
+
+interface TenantRow {
+  tenant_id: string;
+  name: string;
+  plan: TenantPlan;
+  status: 'active' | 'suspended';
+  commands_per_minute: number;
+  max_burst: number;
+  version: number;
+}
+
+/**
+ * The tenants table, kept in step with each Tenant aggregate, so every request
+ * reads one row (briefly cached) instead of replaying the tenant's stream.
+ */
+export class TenantDirectory {
+  private readonly cache = new Map<TenantId, { at: number; record: TenantRecord | undefined }>();
+
+  constructor(
+    private readonly pool: DatabasePool,
+    private readonly cacheMs = 1000,
+  ) {}
+
+  async find(tenant: TenantId): Promise<TenantRecord | undefined> {
+    const cached = this.cache.get(tenant);
+    if (cached && Date.now() - cached.at < this.cacheMs) return cached.record;
+    const row = (await inTenantTransaction(this.pool, tenant, (tx) =>
+      tx.maybeOne(sql.unsafe`
+        SELECT tenant_id, name, plan, status, commands_per_minute, max_burst, version
+          FROM tenants WHERE tenant_id = ${tenant}`),
+    )) as TenantRow | null;
+    const record = row ? toRecord(row) : undefined;
+    this.cache.set(tenant, { at: Date.now(), record });
+    return record;
+  }
+
+  /** Writes the aggregate's state at a version; an older version arriving late changes nothing. */
+  async record(
+    tx: DatabaseTransactionConnection,
+    tenant: TenantId,
+    state: ExistingTenant,
+    version: number,
+  ): Promise<void> {
+    await tx.query(sql.unsafe`
+      INSERT INTO tenants (tenant_id, name, plan, status, commands_per_minute, max_burst, version)
+      VALUES (${tenant}, ${state.name}, ${state.plan}, ${state.status}, ${state.quota.commandsPerMinute},
+              ${state.quota.maxBurst}, ${version})
+      ON CONFLICT (tenant_id) DO UPDATE
+        SET name = EXCLUDED.name, plan = EXCLUDED.plan, status = EXCLUDED.status,
+            commands_per_minute = EXCLUDED.commands_per_minute, max_burst = EXCLUDED.max_burst,
+            version = EXCLUDED.version, updated_at = now()
+        WHERE tenants.version < EXCLUDED.version`);
+    this.cache.delete(tenant);
+  }
+}
+
+function toRecord(row: TenantRow): TenantRecord {
+  return {
+    tenantId: row.tenant_id as TenantId,
+    name: row.name,
+    plan: row.plan,
+    status: row.status,
+    quota: { commandsPerMinute: row.commands_per_minute, maxBurst: row.max_burst },
+    version: row.version,
+  };
+}

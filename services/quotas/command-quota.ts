@@ -1,0 +1,89 @@
+import type { Redis } from 'ioredis';
+import type { TenantQuota } from '../domain/tenants/index.ts';
+import type { ReadinessCheck } from '../platform/health/index.ts';
+import type { TenantId } from '../platform/tenancy/index.ts';
+import {
+  COMMAND_BUCKET_COMMAND,
+  COMMAND_BUCKET_SCRIPT,
+  type CommandBucketCommand,
+} from './command-bucket-script.ts';
+import { LocalTokenBuckets } from './local-token-buckets.ts';
+import { DEFAULT_KEY_PREFIX, type QuotaDecision, type QuotaOptions } from './quota-decision.ts';
+import { RedisCircuit } from './redis-circuit.ts';
+import { checkTake, fullRefillMs, refillPerMs } from './token-bucket.ts';
+
+/** A bucket outlives a full refill by this much, so one expiring early cannot hand out a fresh burst. */
+const TTL_MARGIN_MS = 1_000;
+
+export interface CommandQuotaOptions extends QuotaOptions {
+  /** The monotonic clock (ms) of the local fallback; tests pass their own. */
+  readonly now?: () => number;
+}
+
+/**
+ * Commands per tenant as a token bucket in Redis, shared by every gateway
+ * replica: capacity quota.maxBurst, refilled at quota.commandsPerMinute / 60 per
+ * second, one bucket per tenant so one tenant's exhaustion never touches another.
+ *
+ * When Redis fails or misses redisTimeoutMs, the replica decides alone with
+ * in-process buckets of the same parameters (degraded: true). Each replica then
+ * grants the full quota by itself, so the effective limit is per replica until
+ * Redis answers again.
+ */
+export class CommandQuota {
+  private readonly redis: Redis & CommandBucketCommand;
+  private readonly circuit: RedisCircuit;
+  private readonly local: LocalTokenBuckets;
+  private readonly keyPrefix: string;
+
+  constructor(redis: Redis, options: CommandQuotaOptions = {}) {
+    redis.defineCommand(COMMAND_BUCKET_COMMAND, { numberOfKeys: 1, lua: COMMAND_BUCKET_SCRIPT });
+    this.redis = redis as Redis & CommandBucketCommand;
+    this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    this.circuit = new RedisCircuit({
+      timeoutMs: options.redisTimeoutMs,
+      backoffMs: options.redisBackoffMs,
+      onFailure: options.onFallback,
+    });
+    this.local = new LocalTokenBuckets(options.now);
+  }
+
+  /**
+   * Takes `cost` commands from the tenant's bucket, or says how long until it could.
+   * The quota is read on every take, so a changed plan or SetTenantQuota applies at once.
+   * @throws ValidationError when cost exceeds quota.maxBurst: no wait would ever admit it.
+   */
+  async take(tenant: TenantId, quota: TenantQuota, cost = 1): Promise<QuotaDecision> {
+    checkTake(quota, cost);
+    try {
+      const [allowed, retryAfterMs, remaining] = await this.circuit.run(() =>
+        this.redis[COMMAND_BUCKET_COMMAND](
+          `${this.keyPrefix}commands:{${tenant}}`,
+          quota.maxBurst,
+          refillPerMs(quota),
+          cost,
+          fullRefillMs(quota) + TTL_MARGIN_MS,
+        ),
+      );
+      return { allowed: allowed === 1, retryAfterMs, remaining, degraded: false };
+    } catch {
+      // The circuit has reported the failure; the command is decided here instead.
+      return { ...this.local.take(tenant, quota, cost), degraded: true };
+    }
+  }
+
+  /**
+   * Down while takes would be decided locally: Redis failed, missed the deadline,
+   * or is being skipped after a failure. Not essential: commands go on, /ready says degraded.
+   */
+  readinessCheck(): ReadinessCheck {
+    return {
+      name: 'redis',
+      essential: false,
+      check: async () => {
+        // Through the circuit: a probe after the backoff is also the call that lets takes use Redis again.
+        await this.circuit.run(() => this.redis.ping());
+      },
+    };
+  }
+}

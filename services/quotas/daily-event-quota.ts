@@ -1,0 +1,87 @@
+import type { Redis } from 'ioredis';
+import { ValidationError } from '../platform/errors/index.ts';
+import type { TenantId } from '../platform/tenancy/index.ts';
+import { DAILY_EVENT_COMMAND, DAILY_EVENT_SCRIPT, type DailyEventCommand } from './daily-event-script.ts';
+import { LocalDailyCounts } from './local-daily-counts.ts';
+import { DEFAULT_KEY_PREFIX, type QuotaDecision, type QuotaOptions } from './quota-decision.ts';
+import { RedisCircuit } from './redis-circuit.ts';
+import { DAY_MS, endOfUtcDay, utcDay } from './utc-day.ts';
+
+export interface DailyEventQuotaOptions extends QuotaOptions {
+  /**
+   * The wall clock (ms since the epoch) that picks the UTC day; tests pass their own.
+   * Replicas' clocks differ by little, so only events within that much of midnight
+   * may count towards the neighbouring day.
+   */
+  readonly now?: () => number;
+}
+
+/**
+ * Events stored per tenant and UTC day, counted in Redis for every gateway
+ * replica under one key per tenant and day, which expires a day after the day ends.
+ *
+ * When Redis fails or misses redisTimeoutMs, each replica counts alone
+ * (degraded: true); see LocalDailyCounts for what that allows.
+ */
+export class DailyEventQuota {
+  private readonly redis: Redis & DailyEventCommand;
+  private readonly circuit: RedisCircuit;
+  private readonly local = new LocalDailyCounts();
+  private readonly keyPrefix: string;
+  private readonly now: () => number;
+
+  constructor(redis: Redis, options: DailyEventQuotaOptions = {}) {
+    redis.defineCommand(DAILY_EVENT_COMMAND, { numberOfKeys: 1, lua: DAILY_EVENT_SCRIPT });
+    this.redis = redis as Redis & DailyEventCommand;
+    this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    this.now = options.now ?? Date.now;
+    this.circuit = new RedisCircuit({
+      timeoutMs: options.redisTimeoutMs,
+      backoffMs: options.redisBackoffMs,
+      onFailure: options.onFallback,
+    });
+  }
+
+  /**
+   * Reserves `events` against today's limit, all or nothing: a refused batch
+   * counts nothing, and retryAfterMs runs to the next UTC midnight. Reserved
+   * events stay counted even if the append then fails, which errs towards limiting.
+   * @throws ValidationError when the batch alone exceeds the limit: no day would admit it.
+   */
+  async record(tenant: TenantId, events: number, limitPerDay: number): Promise<QuotaDecision> {
+    if (!Number.isInteger(events) || events < 0) {
+      throw new RangeError(`events must be a whole number ≥ 0, not ${events}`);
+    }
+    if (!Number.isInteger(limitPerDay) || limitPerDay < 0) {
+      throw new RangeError(`a daily limit is a whole number ≥ 0, not ${limitPerDay}`);
+    }
+    if (events > limitPerDay) {
+      throw new ValidationError(
+        `a batch of ${events} events exceeds the tenant's daily limit of ${limitPerDay}`,
+      );
+    }
+    const now = this.now();
+    const endOfDay = endOfUtcDay(now);
+    const decide = (allowed: boolean, used: number, degraded: boolean): QuotaDecision => ({
+      allowed,
+      retryAfterMs: allowed ? 0 : endOfDay - now,
+      remaining: Math.max(0, limitPerDay - used),
+      degraded,
+    });
+    try {
+      const [allowed, used] = await this.circuit.run(() =>
+        this.redis[DAILY_EVENT_COMMAND](
+          `${this.keyPrefix}events:{${tenant}}:${utcDay(now)}`,
+          events,
+          limitPerDay,
+          endOfDay + DAY_MS,
+        ),
+      );
+      return decide(allowed === 1, used, false);
+    } catch {
+      // The circuit has reported the failure; the batch is counted here instead.
+      const { allowed, used } = this.local.record(tenant, events, limitPerDay, now);
+      return decide(allowed, used, true);
+    }
+  }
+}

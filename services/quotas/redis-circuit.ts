@@ -1,0 +1,77 @@
+import {
+  BrokenCircuitError,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  handleAll,
+  type IPolicy,
+  TaskCancelledError,
+  TimeoutStrategy,
+  timeout,
+  wrap,
+} from 'cockatiel';
+import { DependencyUnavailableError } from '../platform/errors/index.ts';
+
+export const DEFAULT_REDIS_TIMEOUT_MS = 50;
+export const DEFAULT_REDIS_BACKOFF_MS = 1_000;
+
+export interface RedisCircuitOptions {
+  readonly timeoutMs?: number;
+  readonly backoffMs?: number;
+  readonly onFailure?: (error: DependencyUnavailableError) => void;
+}
+
+/**
+ * Every Redis call a quota makes goes through here: it gets a deadline, and one
+ * failure or missed deadline opens the circuit, so Redis is skipped for the
+ * backoff and tried again by the first call after it. A dead or slow Redis then
+ * costs one deadline per backoff instead of one per command.
+ *
+ * A call that missed its deadline may still run in Redis later; its tokens are
+ * then spent twice (there and locally), which errs towards limiting.
+ */
+export class RedisCircuit {
+  private readonly policy: IPolicy;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: RedisCircuitOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS;
+    this.policy = wrap(
+      circuitBreaker(handleAll, {
+        halfOpenAfter: options.backoffMs ?? DEFAULT_REDIS_BACKOFF_MS,
+        breaker: new ConsecutiveBreaker(1),
+      }),
+      // Aggressive: the caller gets its answer at the deadline even if Redis never replies.
+      timeout(this.timeoutMs, TimeoutStrategy.Aggressive),
+    );
+  }
+
+  /** The call's result, or a DependencyUnavailableError when Redis failed, was too slow or is being skipped. */
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await this.policy.execute(() => call());
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) {
+        throw new DependencyUnavailableError('redis', 'redis is skipped for a moment after a failed call', {
+          cause: error,
+        });
+      }
+      const failure = new DependencyUnavailableError(
+        'redis',
+        error instanceof TaskCancelledError
+          ? `redis did not answer within ${this.timeoutMs} ms`
+          : `redis failed: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+      this.report(failure);
+      throw failure;
+    }
+  }
+
+  private report(failure: DependencyUnavailableError): void {
+    try {
+      this.options.onFailure?.(failure);
+    } catch {
+      // An observer that throws must not turn a quota decision into an error.
+    }
+  }
+}

@@ -1,0 +1,8 @@
+import { endOfUtcDay, utcDay } from './utc-day.ts';
+
+test('a UTC day runs from midnight to midnight, whatever the local time zone', () => {
+  expect(utcDay(Date.UTC(2030, 0, 1, 23, 59, 59, 999))).toBe('2030-01-01');
+  expect(utcDay(Date.UTC(2030, 0, 2))).toBe('2030-01-02');
+  expect(endOfUtcDay(Date.UTC(2030, 0, 1))).toBe(Date.UTC(2030, 0, 2));
+  expect(endOfUtcDay(Date.UTC(2030, 0, 1, 23, 59))).toBe(Date.UTC(2030, 0, 2));
+});

@@ -1,0 +1,64 @@
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { gatewayEnv, type RunningGateway, startGateway } from '../../services/gateway/compose.ts';
+import { loadConfig } from '../../services/platform/config/index.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+import { endpoints } from './endpoints.ts';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdefghijklmnop';
+export const JWT_SECRET = 'test-jwt-secret-0123456789abcdefghijklmnopqr';
+
+export interface TestGateway {
+  readonly url: string;
+  readonly db: TestDatabase;
+  /** Starts another gateway process-alike on the same database and Redis: a second replica. */
+  replica(): Promise<{ url: string; stop(): Promise<void> }>;
+  stop(): Promise<void>;
+}
+
+async function start(databaseUrl: string, overrides: Record<string, string> = {}): Promise<RunningGateway> {
+  const config = loadConfig(gatewayEnv, {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: endpoints().redisUrl,
+    ADMIN_TOKEN,
+    JWT_SECRET,
+    DB_POOL_SIZE: '10',
+    ...overrides,
+  });
+  // Port 0 is refused by the contract's schema for operators; tests need any free port.
+  return startGateway({ ...config, PORT: 0 }, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+}
+
+function urlOf(gateway: RunningGateway): string {
+  return `http://127.0.0.1:${(gateway.server.address() as AddressInfo).port}`;
+}
+
+async function stopGateway(gateway: RunningGateway): Promise<void> {
+  for (const step of gateway.shutdownSteps) await step.close();
+}
+
+/** A gateway of the test file's own, on its own database. */
+export async function startTestGateway(overrides: Record<string, string> = {}): Promise<TestGateway> {
+  const db = await createTestDatabase('gateway');
+  const gateway = await start(db.appUrl, overrides);
+  const replicas: RunningGateway[] = [];
+  return {
+    url: urlOf(gateway),
+    db,
+    async replica() {
+      const another = await start(db.appUrl, overrides);
+      replicas.push(another);
+      return {
+        url: urlOf(another),
+        stop: async () => {
+          replicas.splice(replicas.indexOf(another), 1);
+          await stopGateway(another);
+        },
+      };
+    },
+    async stop() {
+      await Promise.all([gateway, ...replicas].map(stopGateway));
+      await db.drop();
+    },
+  };
+}
