@@ -8,7 +8,7 @@ import { CommandHandler } from '../commands/index.ts';
 import { EventStore, Upcasters } from '../eventstore/index.ts';
 import { AdminToken, ApiKeys, JwtVerifier, TenantDirectory } from '../identity/index.ts';
 import { env } from '../platform/config/index.ts';
-import { openDatabase } from '../platform/database/index.ts';
+import { openDatabase, registerPoolMetrics } from '../platform/database/index.ts';
 import { Readiness } from '../platform/health/index.ts';
 import type { ShutdownStep } from '../platform/lifecycle/index.ts';
 import { createLogger, createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
@@ -50,6 +50,7 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const registry = createMetricsRegistry('gateway');
   const pool = await openDatabase(config.DATABASE_URL, { maximumPoolSize: config.DB_POOL_SIZE });
+  registerPoolMetrics(registry, pool, config.DB_POOL_SIZE);
   const idempotencyPool = new pg.Pool({
     connectionString: config.DATABASE_URL,
     max: Math.max(4, Math.ceil(config.DB_POOL_SIZE / 2)),
