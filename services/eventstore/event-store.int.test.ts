@@ -177,6 +177,38 @@ describe('appendToStream', () => {
   });
 });
 
+describe('creations under load', () => {
+  test('concurrent creations share commits, and each caller still gets its own answer', async () => {
+    const tenant = newTenant();
+    const contested = order();
+    const retried = { eventId: newEventId(), type: 'OrderPlaced', data: placed };
+    const retriedStream = order();
+    await store.appendToStream(tenant, retriedStream, 'no-stream', [retried], meta);
+
+    const creations = Array.from({ length: 120 }, () => order());
+    const outcomes = await Promise.allSettled([
+      ...creations.map((stream) =>
+        store.appendToStream(tenant, stream, 'no-stream', [{ type: 'OrderPlaced', data: placed }], meta),
+      ),
+      store.appendToStream(tenant, contested, 'no-stream', [{ type: 'OrderPlaced', data: placed }], meta),
+      store.appendToStream(tenant, contested, 'no-stream', [{ type: 'OrderPlaced', data: placed }], meta),
+      store.appendToStream(tenant, retriedStream, 'no-stream', [retried], meta),
+    ]);
+    const created = outcomes.slice(0, 120);
+    expect(created.every((o) => o.status === 'fulfilled' && o.value.nextExpectedVersion === 1)).toBe(true);
+    const contest = outcomes.slice(120, 122);
+    expect(contest.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    expect(contest.find((o) => o.status === 'rejected')).toMatchObject({
+      reason: expect.any(ConcurrencyError),
+    });
+    expect(outcomes[122]).toMatchObject({ status: 'fulfilled', value: { duplicate: true } });
+
+    const { events } = await store.readAll(tenant, START, 1000);
+    expect(events).toHaveLength(122);
+    expect(new Set(events.map((e) => e.transactionId)).size).toBeLessThan(122);
+  });
+});
+
 describe('the events table', () => {
   test('refuses UPDATE and DELETE, to the services and to the owner alike', async () => {
     const tenant = newTenant();

@@ -13,6 +13,7 @@ import type {
   RecordedEvent,
   StreamRef,
 } from './records.ts';
+import { appendOne, CreationBatcher } from './creation-batcher.ts';
 import { EVENT_COLUMNS, EventReader, type EventRow } from './rows.ts';
 import type { Upcasters } from './upcasters.ts';
 
@@ -59,6 +60,7 @@ function expectedAsInteger(expected: ExpectedVersion): number | null {
  */
 export class EventStore {
   private readonly reader: EventReader;
+  private readonly creations: CreationBatcher;
 
   constructor(
     private readonly pool: DatabasePool,
@@ -66,6 +68,7 @@ export class EventStore {
     upcasters: Upcasters,
   ) {
     this.reader = new EventReader(schemas, upcasters);
+    this.creations = new CreationBatcher(pool);
   }
 
   /**
@@ -74,6 +77,7 @@ export class EventStore {
    * stored already (a retried append) are not stored again: the stored result is
    * returned. Throws ConcurrencyError, carrying the current version, on a stale
    * expectation; ValidationError when an event does not fit its Avro schema.
+   * Appends that create their stream share commits under load (CreationBatcher).
    */
   async appendToStream(
     tenant: TenantId,
@@ -101,15 +105,16 @@ export class EventStore {
         occurred_at: (event.occurredAt ?? new Date()).toISOString(),
       };
     });
-    const result = (await this.pool.one(sql.unsafe`
-      SELECT outcome, stream_version, global_positions
-        FROM append_to_stream(${tenant}, ${stream.id}, ${stream.type}, ${stream.context},
-                              ${expectedVersion}::integer, ${JSON.stringify(rows)}::jsonb)
-    `)) as {
-      outcome: 'appended' | 'duplicate' | 'conflict';
-      stream_version: number;
-      global_positions: number[] | null;
+    const call = {
+      tenant_id: tenant,
+      stream_id: stream.id,
+      stream_type: stream.type,
+      context: stream.context,
+      expected_version: expectedVersion,
+      events: rows,
     };
+    const result =
+      expectedVersion === 0 ? await this.creations.append(call) : await appendOne(this.pool, call);
     if (result.outcome === 'conflict') throw new ConcurrencyError(stream.id, expected, result.stream_version);
     return {
       nextExpectedVersion: result.stream_version,

@@ -1,0 +1,85 @@
+import { type DatabasePool, sql } from 'slonik';
+
+/** One append as the SQL functions take it. */
+export interface AppendCall {
+  readonly tenant_id: string;
+  readonly stream_id: string;
+  readonly stream_type: string;
+  readonly context: string;
+  readonly expected_version: number | null;
+  readonly events: readonly object[];
+}
+
+export interface AppendAnswer {
+  readonly outcome: 'appended' | 'duplicate' | 'conflict';
+  readonly stream_version: number;
+  readonly global_positions: number[] | null;
+}
+
+interface Pending {
+  readonly call: AppendCall;
+  resolve(answer: AppendAnswer): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit for appends that create their stream. While a few batches are
+ * in flight, new creations queue and then share one transaction, so one WAL
+ * flush serves many commands; with nothing in flight an append goes at once, so
+ * a quiet system pays no added latency. Each caller still gets its own answer.
+ * (Appends to existing streams never share a transaction: see append_to_streams.)
+ */
+export class CreationBatcher {
+  private readonly queue: Pending[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly pool: DatabasePool,
+    private readonly maxBatch = 64,
+    private readonly maxInFlight = 4,
+  ) {}
+
+  append(call: AppendCall): Promise<AppendAnswer> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ call, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.inFlight++;
+      void this.commit(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async commit(batch: readonly Pending[]): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        const rows = (await this.pool.any(sql.unsafe`
+          SELECT ordinal, outcome, stream_version, global_positions
+            FROM append_to_streams(${JSON.stringify(batch.map((pending) => pending.call))}::jsonb)`)) as ReadonlyArray<
+          AppendAnswer & { ordinal: number }
+        >;
+        for (const row of rows) batch[row.ordinal]?.resolve(row);
+        return;
+      } catch {
+        // One bad append failed them all: run each alone so the error reaches its own caller.
+      }
+    }
+    await Promise.all(
+      batch.map((pending) => appendOne(this.pool, pending.call).then(pending.resolve, pending.reject)),
+    );
+  }
+}
+
+export async function appendOne(pool: DatabasePool, call: AppendCall): Promise<AppendAnswer> {
+  return (await pool.one(sql.unsafe`
+    SELECT outcome, stream_version, global_positions
+      FROM append_to_stream(${call.tenant_id}, ${call.stream_id}, ${call.stream_type}, ${call.context},
+                            ${call.expected_version}::integer, ${JSON.stringify(call.events)}::jsonb)`)) as AppendAnswer;
+}
