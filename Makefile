@@ -14,6 +14,8 @@ node_modules/.package-lock.json: package-lock.json
 up: build ## install what is missing, start the infrastructure, migrate, start the services; returns once all are healthy
 	@bash scripts/stack/stack.sh up
 	@bash scripts/stack/with-env.sh node dist/services/cli/main.js migrate
+	@bash scripts/stack/with-env.sh node dist/services/cli/main.js topology apply
+	@bash scripts/stack/with-env.sh node dist/services/cli/main.js schemas register
 	@bash scripts/stack/services.sh up
 
 down: ## stop exactly what `make up` started

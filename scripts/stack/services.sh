@@ -4,13 +4,24 @@
 #   services.sh up|down|status
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-SERVICES=(gateway)
+SERVICES=(gateway relay)
 GATEWAY_PORT="${PORT:-3000}"
+RELAY_PORT="${RELAY_PORT:-9101}"
 
 entry() { printf '%s/dist/services/%s/main.js' "$ROOT_DIR" "$1"; }
-health_url() {
+port_of() {
   case "$1" in
-    gateway) printf 'http://127.0.0.1:%s' "$GATEWAY_PORT" ;;
+    gateway) printf '%s' "$GATEWAY_PORT" ;;
+    relay) printf '%s' "$RELAY_PORT" ;;
+  esac
+}
+health_url() { printf 'http://127.0.0.1:%s' "$(port_of "$1")"; }
+
+# Each service connects to PostgreSQL as its own role (CONTRACTS §9).
+database_url_of() {
+  case "$1" in
+    relay) stack_env_get RELAY_DATABASE_URL ;;
+    *) stack_env_get DATABASE_URL ;;
   esac
 }
 
@@ -31,13 +42,14 @@ start_service() {
     responds "$(health_url "$name")/health" || die "$name (pid $(cat "$(pid_file "$name")")) runs but does not answer; see $log"
     return 0
   fi
-  require_free_port "$name" 127.0.0.1 "$GATEWAY_PORT" PORT
+  require_free_port "$name" 127.0.0.1 "$(port_of "$name")" "$([ "$name" = gateway ] && echo PORT || echo "${name^^}_PORT")"
   (
     set -a
     # shellcheck disable=SC1090
     source "$STACK_ENV"
     set +a
-    export ADMIN_TOKEN="$(cat "$RUN_DIR/admin-token")" PORT="$GATEWAY_PORT"
+    export DATABASE_URL="$(database_url_of "$name")"
+    export ADMIN_TOKEN="$(cat "$RUN_DIR/admin-token")" PORT="$GATEWAY_PORT" RELAY_PORT="$RELAY_PORT"
     start_detached "$name" "$log" node --enable-source-maps "$(entry "$name")"
   )
   WAIT_PID="$(cat "$(pid_file "$name")")"

@@ -1,9 +1,11 @@
 import { migrate } from '../eventstore/index.ts';
 import { env, loadConfig } from '../platform/config/index.ts';
+import { schemasCommand } from './commands/schemas.ts';
+import { topologyCommand } from './commands/topology.ts';
 
 type Subcommand = (args: readonly string[]) => Promise<void>;
 
-const USAGE = 'usage: eventline <migrate>';
+const USAGE = 'usage: eventline <migrate|topology apply|schemas register|schemas check>';
 
 const subcommands: Readonly<Record<string, Subcommand>> = {
   /** Applies the event store's migrations as the schema owner. */
@@ -12,6 +14,10 @@ const subcommands: Readonly<Record<string, Subcommand>> = {
     const applied = await migrate(ADMIN_DATABASE_URL, { info: (message) => console.log(message) });
     console.log(applied.length === 0 ? 'migrations: up to date' : `migrations: applied ${applied.length}`);
   },
+  /** Creates the Kafka topics topology/ lists; reports, never changes, those that differ. */
+  topology: topologyCommand,
+  /** Registers schemas/ in the registry, or checks them against it. */
+  schemas: schemasCommand,
 };
 
 /** Runs one subcommand; any failure is one line on stderr and a non-zero exit code. */

@@ -1,0 +1,52 @@
+import { EventSchemas } from '../../avro/index.ts';
+import { checkSchemas, registerSchemas, schemaRegistry } from '../../messaging/index.ts';
+import { env, loadConfig } from '../../platform/config/index.ts';
+
+const USAGE = 'usage: eventline schemas register|check [--dir <schemas directory>]';
+
+function option(args: readonly string[], name: string): string | undefined {
+  const at = args.indexOf(name);
+  if (at < 0) return undefined;
+  const value = args[at + 1];
+  if (value === undefined) throw new Error(`${name} needs a value; ${USAGE}`);
+  return value;
+}
+
+/**
+ * `eventline schemas register`: every .avsc of schemas/ under
+ * `<topic>-<record full name>`. `eventline schemas check`: registers nothing,
+ * fails naming the field when a schema breaks its subject's compatibility.
+ */
+export async function schemasCommand(args: readonly string[]): Promise<void> {
+  const [action, ...rest] = args;
+  if (action !== 'register' && action !== 'check') throw new Error(USAGE);
+  const config = loadConfig({
+    SCHEMA_REGISTRY_URL: env.SCHEMA_REGISTRY_URL,
+    KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX,
+  });
+  const dir = option(rest, '--dir');
+  const schemas = dir === undefined ? await EventSchemas.load() : await EventSchemas.load(dir);
+
+  if (action === 'register') {
+    const registered = await registerSchemas(
+      schemaRegistry(config.SCHEMA_REGISTRY_URL),
+      schemas,
+      config.KAFKA_TOPIC_PREFIX,
+    );
+    for (const { subject, version, id } of registered)
+      console.log(`registered ${subject} (v${version}) id ${id}`);
+    console.log(`schemas: ${registered.length} registered`);
+    return;
+  }
+
+  const verdicts = await checkSchemas(config.SCHEMA_REGISTRY_URL, schemas, config.KAFKA_TOPIC_PREFIX);
+  for (const verdict of verdicts) console.log(`${verdict.status} ${verdict.file} → ${verdict.subject}`);
+  const refused = verdicts.filter((verdict) => verdict.status === 'incompatible');
+  if (refused.length > 0) {
+    const reasons = refused.map(
+      (verdict) => `${verdict.file} breaks ${verdict.subject}: ${verdict.breaks.join('; ')}`,
+    );
+    throw new Error(`incompatible: ${reasons.join(' | ')}`);
+  }
+  console.log(`schemas: ${verdicts.length} compatible`);
+}

@@ -1,0 +1,56 @@
+import { boundedContexts } from '../../domain/contexts.ts';
+import { applyTopology, connectKafka, loadTopology, TOPOLOGY_FILE } from '../../messaging/index.ts';
+import { env, loadConfig } from '../../platform/config/index.ts';
+
+const USAGE = 'usage: eventline topology apply [--file <topology.json>]';
+
+function option(args: readonly string[], name: string): string | undefined {
+  const at = args.indexOf(name);
+  if (at < 0) return undefined;
+  const value = args[at + 1];
+  if (value === undefined) throw new Error(`${name} needs a value; ${USAGE}`);
+  return value;
+}
+
+/**
+ * `eventline topology apply`: creates the topics topology/topology.json lists
+ * and the cluster lacks; reports, without changing them, existing topics whose
+ * settings differ. Every bounded context must have its topic.
+ */
+export async function topologyCommand(args: readonly string[]): Promise<void> {
+  const [action, ...rest] = args;
+  if (action !== 'apply') throw new Error(USAGE);
+  const config = loadConfig({ KAFKA_BROKERS: env.KAFKA_BROKERS, KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX });
+  const topology = await loadTopology(config.KAFKA_TOPIC_PREFIX, option(rest, '--file') ?? TOPOLOGY_FILE);
+  const missing = boundedContexts
+    .map((decider) => decider.context)
+    .filter((context) => !topology.eventTopics.has(context));
+  if (missing.length > 0)
+    throw new Error(`the topology has no topic for the bounded context ${missing.join(', ')}`);
+
+  const admin = connectKafka({
+    brokers: config.KAFKA_BROKERS,
+    clientId: 'eventline-cli',
+    retry: { retries: 2 },
+  }).admin();
+  await admin.connect();
+  try {
+    const report = await applyTopology(admin, topology);
+    for (const topic of report.created) console.log(`created ${topic}`);
+    for (const topic of report.unchanged) console.log(`ok ${topic}`);
+    for (const difference of report.differences) {
+      console.log(
+        `differs ${difference.topic}: ${difference.setting} is ${difference.actual}, the topology says ${difference.wanted} (left as it is)`,
+      );
+    }
+    for (const { projection, group } of topology.consumerGroups) {
+      console.log(`group ${group} (projection ${projection}): created by the projector when it first joins`);
+    }
+    console.log(
+      `topology: ${report.created.length} created, ${report.unchanged.length} as listed, ` +
+        `${new Set(report.differences.map((difference) => difference.topic)).size} differing`,
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}

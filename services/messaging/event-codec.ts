@@ -1,0 +1,120 @@
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type { IPolicy } from 'cockatiel';
+import type { EventSchemas } from '../avro/index.ts';
+import { subjectName } from './topic-names.ts';
+
+/**
+ * An event that cannot be encoded as its schema says: no retry helps, an
+ * operator must fix the schema (or the registry's subject) first.
+ */
+export class UnencodableEventError extends Error {
+  override readonly name = 'UnencodableEventError';
+}
+
+/** The registry did not answer, or answered with a server error: retry later. */
+export class RegistryUnavailableError extends Error {
+  override readonly name = 'RegistryUnavailableError';
+}
+
+// The client's error classes are not exported from its entry point: they are told apart by name.
+function clientError(error: unknown, name: string): error is Error & { paths?: string[][] } {
+  return error instanceof Error && error.name === name;
+}
+
+function statusOf(error: unknown): number | undefined {
+  if (typeof error === 'object' && error !== null && 'status' in error) {
+    const status = (error as { status: unknown }).status;
+    return typeof status === 'number' ? status : undefined;
+  }
+  return undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The registry refused the schema itself (incompatible with the subject, or invalid): not a passing outage. */
+function refusedSchema(error: unknown): boolean {
+  const status = statusOf(error);
+  return status === 409 || status === 422 || (error instanceof Error && error.name.includes('Compatibility'));
+}
+
+export function schemaRegistry(url: string): SchemaRegistry {
+  // The client's own retries stay short: the caller's circuit breaker and backoff govern outages.
+  return new SchemaRegistry({ host: url, retry: { retries: 1, maxRetryTimeInSecs: 1 } });
+}
+
+/**
+ * Encodes events in the Confluent wire format under `<topic>-<record full name>`
+ * (TopicRecordNameStrategy). A schema's id is looked up once per process; a
+ * schema the subject lacks is registered (as `eventline schemas register`
+ * would), so a relay never waits for a deploy step to publish.
+ */
+export class EventCodec {
+  private readonly ids = new Map<string, Promise<number>>();
+
+  constructor(
+    private readonly registry: SchemaRegistry,
+    private readonly schemas: EventSchemas,
+    /** Wraps every registry call: the registry's circuit breaker. */
+    private readonly registryPolicy: IPolicy,
+  ) {}
+
+  /** The registry id of an event type's schema version on a topic. */
+  async schemaId(topic: string, eventType: string, version: number): Promise<number> {
+    const key = `${topic}\u0000${eventType}\u0000${version}`;
+    let id = this.ids.get(key);
+    if (!id) {
+      id = this.resolve(topic, eventType, version);
+      this.ids.set(key, id);
+      // A failed lookup is not remembered: the next event tries again.
+      id.catch(() => this.ids.delete(key));
+    }
+    return id;
+  }
+
+  async encode(topic: string, eventType: string, version: number, data: unknown): Promise<Buffer> {
+    const id = await this.schemaId(topic, eventType, version);
+    try {
+      return await this.registryPolicy.execute(() => this.registry.encode(id, data));
+    } catch (error) {
+      if (clientError(error, 'ConfluentSchemaRegistryValidationError')) {
+        const fields = (error.paths ?? []).map((path) => `/${path.join('/')}`).join(', ') || '(the record)';
+        throw new UnencodableEventError(`${eventType} v${version} does not fit its schema at ${fields}`);
+      }
+      throw this.classify(error, `encoding ${eventType} v${version}`);
+    }
+  }
+
+  private async resolve(topic: string, eventType: string, version: number): Promise<number> {
+    let schema;
+    try {
+      schema = this.schemas.get(eventType, version);
+    } catch (error) {
+      throw new UnencodableEventError(messageOf(error));
+    }
+    const subject = subjectName(topic, schema.fullName);
+    const confluent = { type: SchemaType.AVRO, schema: schema.definition } as const;
+    try {
+      return await this.registryPolicy.execute(async () => {
+        try {
+          return await this.registry.getRegistryIdBySchema(subject, confluent);
+        } catch (error) {
+          // Not registered under this subject yet: the client turns that 404 into its base error, without a status.
+          if (!clientError(error, 'ConfluentSchemaRegistryError') || statusOf(error) !== undefined)
+            throw error;
+          return (await this.registry.register(confluent, { subject })).id;
+        }
+      });
+    } catch (error) {
+      throw this.classify(error, `registering ${subject}`);
+    }
+  }
+
+  private classify(error: unknown, doing: string): Error {
+    if (error instanceof UnencodableEventError) return error;
+    if (refusedSchema(error))
+      return new UnencodableEventError(`${doing}: the registry refused: ${messageOf(error)}`);
+    return new RegistryUnavailableError(`${doing}: ${messageOf(error)}`);
+  }
+}

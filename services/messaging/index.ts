@@ -1,0 +1,27 @@
+export { breakerReading, type BreakerReading, guardDependency } from './dependency-guard.ts';
+export {
+  EventCodec,
+  RegistryUnavailableError,
+  schemaRegistry,
+  UnencodableEventError,
+} from './event-codec.ts';
+export { connectKafka } from './kafka-client.ts';
+export { kafkaReadiness, registryReadiness } from './readiness-checks.ts';
+export {
+  checkSchemas,
+  type CompatibilityVerdict,
+  type Registration,
+  registerSchemas,
+  subjectOf,
+} from './schema-catalog.ts';
+export { backwardBreaks } from './schema-compatibility.ts';
+export { consumerGroup, deadLetterTopic, eventTopic, subjectName } from './topic-names.ts';
+export {
+  type ApplyReport,
+  applyTopology,
+  loadTopology,
+  type TopicDifference,
+  type TopicSpec,
+  type Topology,
+  TOPOLOGY_FILE,
+} from './topology.ts';

@@ -1,0 +1,34 @@
+import { Kafka, type KafkaConfig, logLevel, type LogEntry } from 'kafkajs';
+import type { Logger } from '../platform/telemetry/index.ts';
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/**
+ * The one way a process reaches Kafka. kafkajs logs through the process's
+ * logger, at warn and above only: its info lines repeat every reconnect attempt.
+ */
+export function connectKafka(
+  options: { brokers: readonly string[]; clientId: string; log?: Logger } & Pick<
+    KafkaConfig,
+    'retry' | 'connectionTimeout' | 'requestTimeout'
+  >,
+): Kafka {
+  const { log } = options;
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    connectionTimeout: options.connectionTimeout ?? 3_000,
+    requestTimeout: options.requestTimeout ?? 10_000,
+    ...(options.retry ? { retry: options.retry } : {}),
+    logLevel: log ? logLevel.WARN : logLevel.NOTHING,
+    logCreator: () => (entry: LogEntry) => {
+      const { message, ...rest } = entry.log;
+      log?.[LEVELS[entry.level] ?? 'info']({ kafka: rest, namespace: entry.namespace }, message);
+    },
+  });
+}

@@ -1,0 +1,137 @@
+import { type SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type { EventSchema, EventSchemas } from '../avro/index.ts';
+import { backwardBreaks } from './schema-compatibility.ts';
+import { eventTopic, subjectName } from './topic-names.ts';
+
+/** The subject a schema file belongs under, for one topic prefix. */
+export function subjectOf(prefix: string, schema: EventSchema): string {
+  return subjectName(eventTopic(prefix, schema.context), schema.fullName);
+}
+
+function inVersionOrder(schemas: EventSchemas): EventSchema[] {
+  return [...schemas.all()].sort((a, b) => a.eventType.localeCompare(b.eventType) || a.version - b.version);
+}
+
+export interface Registration {
+  readonly subject: string;
+  readonly version: number;
+  readonly id: number;
+}
+
+/**
+ * Registers every schema of schemas/ under its subject, older versions first so
+ * the registry checks each against its predecessor. Registering one it holds
+ * already changes nothing, so this is safe to re-run.
+ */
+export async function registerSchemas(
+  registry: SchemaRegistry,
+  schemas: EventSchemas,
+  prefix: string,
+): Promise<Registration[]> {
+  const registered: Registration[] = [];
+  for (const schema of inVersionOrder(schemas)) {
+    const subject = subjectOf(prefix, schema);
+    try {
+      const { id } = await registry.register(
+        { type: SchemaType.AVRO, schema: schema.definition },
+        { subject },
+      );
+      registered.push({ subject, version: schema.version, id });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        `${schema.context}/${schema.eventType}.v${schema.version}.avsc under ${subject}: ${message}`,
+      );
+    }
+  }
+  return registered;
+}
+
+export interface CompatibilityVerdict {
+  readonly file: string;
+  readonly subject: string;
+  /** "registered" (the registry holds it), "compatible", or "new subject". */
+  readonly status: 'registered' | 'compatible' | 'new subject' | 'incompatible';
+  /** For an incompatible schema: each breaking field, by path. */
+  readonly breaks: readonly string[];
+}
+
+async function registryJson(
+  url: string,
+  init?: { method: 'POST'; body: unknown },
+): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(url, {
+    method: init?.method ?? 'GET',
+    headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+    ...(init ? { body: JSON.stringify(init.body) } : {}),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await response.text();
+  if (response.status >= 500)
+    throw new Error(`the registry answered ${response.status}: ${text.slice(0, 200)}`);
+  return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+}
+
+/**
+ * Checks every schema of schemas/ against what the registry holds, without
+ * registering anything: the registry's compatibility endpoint decides (it
+ * applies the subject's level), and a refusal is explained field by field
+ * (the endpoint says only yes or no). Successive versions in schemas/ are also
+ * checked against each other, so a new subject's history is sound too.
+ */
+export async function checkSchemas(
+  registryUrl: string,
+  schemas: EventSchemas,
+  prefix: string,
+): Promise<CompatibilityVerdict[]> {
+  const verdicts: CompatibilityVerdict[] = [];
+  const ordered = inVersionOrder(schemas);
+  for (const [index, schema] of ordered.entries()) {
+    const file = `${schema.context}/${schema.eventType}.v${schema.version}.avsc`;
+    const subject = subjectOf(prefix, schema);
+    const base = `${registryUrl}/subjects/${encodeURIComponent(subject)}`;
+    const previous = ordered[index - 1];
+    const localBreaks =
+      previous && previous.eventType === schema.eventType
+        ? backwardBreaks(schema.definition, previous.definition).map(
+            (line) => `${line} (against v${previous.version})`,
+          )
+        : [];
+    const lookup = await registryJson(base, { method: 'POST', body: { schema: schema.definition } });
+    if (lookup.status === 200) {
+      verdicts.push({ file, subject, status: 'registered', breaks: [] });
+      continue;
+    }
+    const latest = await registryJson(`${base}/versions/latest`);
+    if (latest.status === 404) {
+      verdicts.push({
+        file,
+        subject,
+        status: localBreaks.length ? 'incompatible' : 'new subject',
+        breaks: localBreaks,
+      });
+      continue;
+    }
+    const verdict = await registryJson(
+      `${registryUrl}/compatibility/subjects/${encodeURIComponent(subject)}/versions/latest`,
+      { method: 'POST', body: { schema: schema.definition } },
+    );
+    const compatible = (verdict.body as { is_compatible?: boolean } | undefined)?.is_compatible === true;
+    if (compatible && localBreaks.length === 0) {
+      verdicts.push({ file, subject, status: 'compatible', breaks: [] });
+      continue;
+    }
+    const registered = (latest.body as { schema?: string } | undefined)?.schema ?? '';
+    const breaks = compatible ? [] : backwardBreaks(schema.definition, registered);
+    verdicts.push({
+      file,
+      subject,
+      status: 'incompatible',
+      breaks: [
+        ...(breaks.length || compatible ? breaks : ['the registry refuses it (no field-level reason found)']),
+        ...localBreaks,
+      ],
+    });
+  }
+  return verdicts;
+}

@@ -1,0 +1,7 @@
+export { kafkaRecord } from './kafka-record.ts';
+export { LANE_COUNT } from './lane-leases.ts';
+export { Outbox, type OutboxEntry } from './outbox.ts';
+export { DEFAULT_SETTINGS, OutboxRelay, type RelaySettings } from './outbox-relay.ts';
+export { Publisher } from './publisher.ts';
+export { RelayMetrics } from './relay-metrics.ts';
+export { startRelay, type RunningRelay } from './start-relay.ts';

@@ -1,0 +1,160 @@
+import { type DatabasePool, sql } from 'slonik';
+
+/** One outbox row joined with its event: everything a Kafka record needs. */
+export interface OutboxEntry {
+  readonly position: number;
+  /** The appending transaction's id (xid8), as a decimal string. */
+  readonly transactionId: string;
+  readonly tenantId: string;
+  readonly context: string;
+  /** When the appending transaction started (its now()): the clock of commit-to-ack latency. */
+  readonly enqueuedAtMs: number;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly schemaVersion: number;
+  readonly streamType: string;
+  readonly streamId: string;
+  readonly streamVersion: number;
+  readonly data: unknown;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly correlationId: string | null;
+  readonly causationId: string | null;
+  readonly occurredAtMs: number;
+}
+
+/** Where a lane has read up to, in (transaction id, position) order. */
+export interface LaneCursor {
+  readonly transactionId: string;
+  readonly position: number;
+}
+
+export interface LaneRead {
+  /** Rows every earlier transaction has finished before: safe to publish, in order. */
+  readonly entries: readonly OutboxEntry[];
+  /**
+   * Set when rows follow these whose transaction is not older than every running
+   * one: the first such row's transaction id. They may go once the horizon passes it.
+   */
+  readonly blockedBy: string | undefined;
+}
+
+interface EntryRow {
+  position: number;
+  transaction_id: string;
+  tenant_id: string;
+  context: string;
+  enqueued_at: number;
+  event_id: string;
+  event_type: string;
+  schema_version: number;
+  stream_type: string;
+  stream_id: string;
+  stream_version: number;
+  data: unknown;
+  metadata: Record<string, unknown>;
+  correlation_id: string | null;
+  causation_id: string | null;
+  occurred_at: number;
+  horizon: string;
+}
+
+/**
+ * The outbox as the relay sees it, through its own role (every tenant's rows).
+ * Reading, pruning published rows, and parking tenants whose events cannot be
+ * encoded.
+ */
+export class Outbox {
+  constructor(private readonly pool: DatabasePool) {}
+
+  /**
+   * The lane's next rows after the cursor, in (transaction id, position) order.
+   * A row is handed out only when its transaction is older than the oldest one
+   * still running (the snapshot's xmin): every transaction that could still add
+   * a row sorting before it has finished. Rows are selected without that bound
+   * and cut at it here, so the caller learns that more are waiting.
+   */
+  async readLane(lane: number, after: LaneCursor | null, limit: number): Promise<LaneRead> {
+    const from = after ?? { transactionId: '0', position: 0 };
+    const rows = (await this.pool.any(sql.unsafe`
+      SELECT o.global_position AS position, o.transaction_id::text AS transaction_id, o.tenant_id, o.context,
+             o.enqueued_at, e.event_id, e.event_type, e.schema_version, e.stream_type, e.stream_id,
+             e.stream_version, e.data, e.metadata, e.correlation_id, e.causation_id, e.occurred_at,
+             pg_snapshot_xmin(pg_current_snapshot())::text AS horizon
+        FROM outbox o
+        JOIN events e ON e.global_position = o.global_position
+       WHERE o.lane = ${lane}
+         AND (o.transaction_id, o.global_position) > (${from.transactionId}::xid8, ${from.position}::bigint)
+         AND NOT EXISTS (SELECT FROM relay_halted_tenants h WHERE h.tenant_id = o.tenant_id)
+       ORDER BY o.transaction_id, o.global_position
+       LIMIT ${limit}
+    `)) as readonly EntryRow[];
+    const horizon = BigInt(rows[0]?.horizon ?? '0');
+    const entries: OutboxEntry[] = [];
+    for (const row of rows) {
+      if (BigInt(row.transaction_id) >= horizon) break;
+      entries.push({
+        position: row.position,
+        transactionId: row.transaction_id,
+        tenantId: row.tenant_id,
+        context: row.context,
+        enqueuedAtMs: row.enqueued_at,
+        eventId: row.event_id,
+        eventType: row.event_type,
+        schemaVersion: row.schema_version,
+        streamType: row.stream_type,
+        streamId: row.stream_id,
+        streamVersion: row.stream_version,
+        data: row.data,
+        metadata: row.metadata,
+        correlationId: row.correlation_id,
+        causationId: row.causation_id,
+        occurredAtMs: row.occurred_at,
+      });
+    }
+    return { entries, blockedBy: rows[entries.length]?.transaction_id };
+  }
+
+  /** The oldest transaction still running (the snapshot's xmin): rows of older ones may go. */
+  async horizon(): Promise<bigint> {
+    return BigInt(
+      (await this.pool.oneFirst(sql.unsafe`SELECT pg_snapshot_xmin(pg_current_snapshot())::text`)) as string,
+    );
+  }
+
+  /** Deleting a row Kafka acknowledged is the prune: the table holds only the backlog. */
+  async deletePublished(positions: readonly number[]): Promise<void> {
+    if (positions.length === 0) return;
+    await this.pool.query(
+      sql.unsafe`DELETE FROM outbox WHERE global_position = ANY(${sql.array(positions, 'int8')})`,
+    );
+  }
+
+  /** Parks a tenant: its lane's other tenants go on, its own events wait for an operator. */
+  async haltTenant(entry: OutboxEntry, reason: string): Promise<void> {
+    await this.pool.query(sql.unsafe`
+      INSERT INTO relay_halted_tenants (tenant_id, event_id, event_type, reason)
+      VALUES (${entry.tenantId}, ${entry.eventId}, ${entry.eventType}, ${reason})
+      ON CONFLICT (tenant_id) DO NOTHING
+    `);
+  }
+
+  /** Gives every halted tenant one more try: a restarted relay may carry the fixed schema. */
+  async resumeHaltedTenants(): Promise<number> {
+    const result = await this.pool.query(sql.unsafe`DELETE FROM relay_halted_tenants`);
+    return result.rowCount;
+  }
+
+  async haltedTenants(): Promise<number> {
+    return (await this.pool.oneFirst(sql.unsafe`SELECT count(*) FROM relay_halted_tenants`)) as number;
+  }
+
+  /** Rows waiting and the age of the oldest, for the backlog gauges. */
+  async backlog(): Promise<{ rows: number; oldestAgeSeconds: number }> {
+    const row = (await this.pool.one(sql.unsafe`
+      SELECT count(*) AS rows,
+             coalesce(extract(epoch FROM now() - min(enqueued_at)), 0)::float8 AS oldest_age_seconds
+        FROM outbox
+    `)) as { rows: number; oldest_age_seconds: number };
+    return { rows: row.rows, oldestAgeSeconds: row.oldest_age_seconds };
+  }
+}

@@ -1,0 +1,127 @@
+import type { CircuitBreakerPolicy } from 'cockatiel';
+import type { Message, Producer } from 'kafkajs';
+import { recordBytes } from './kafka-record.ts';
+
+interface Pending {
+  readonly topic: string;
+  readonly messages: readonly Message[];
+  readonly bytes: number;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** What one produce request may carry at most: under the broker's default message.max.bytes (1 MiB). */
+const MAX_REQUEST_BYTES = 900_000;
+
+/**
+ * Sends what the lanes hand it to Kafka, coalescing whatever is waiting into one
+ * sendBatch (group commit): one request in flight at a time carries many lanes'
+ * records, each lane awaiting only its own acknowledgement. Lanes hold disjoint
+ * tenants and each has at most one submission waiting, so merging them never
+ * reorders a tenant. Every send goes through the Kafka circuit breaker.
+ *
+ * After a failed send the producer is replaced. The idempotent producer numbers
+ * its batches per partition; a request that timed out may still have been
+ * written, and a retry composed of other records under the same numbers would
+ * be taken by the broker for that duplicate and dropped. A new producer id
+ * starts new numbering, so that can never happen (a retried record then comes
+ * out twice, under its same event-id, which the contract allows).
+ */
+export class Publisher {
+  private readonly queue: Pending[] = [];
+  private flushing = false;
+  private producer: Promise<Producer> | undefined;
+
+  constructor(
+    /** A new idempotent producer (acks=all), not yet connected. */
+    private readonly createProducer: () => Producer,
+    private readonly breaker: CircuitBreakerPolicy,
+    private readonly onBatch: (size: number) => void = () => {},
+  ) {}
+
+  /** Resolves once Kafka acknowledged every message (acks=all); rejects when it did not. */
+  publish(batches: ReadonlyMap<string, readonly Message[]>): Promise<void> {
+    const sent = [...batches].map(
+      ([topic, messages]) =>
+        new Promise<void>((resolve, reject) => {
+          const bytes = messages.reduce((sum, message) => sum + recordBytes(message), 0);
+          this.queue.push({ topic, messages, bytes, resolve, reject });
+        }),
+    );
+    void this.flush();
+    return Promise.all(sent).then(() => undefined);
+  }
+
+  private connected(): Promise<Producer> {
+    if (!this.producer) {
+      const producer = this.createProducer();
+      this.producer = producer.connect().then(
+        () => producer,
+        (error: unknown) => {
+          this.producer = undefined;
+          throw error;
+        },
+      );
+    }
+    return this.producer;
+  }
+
+  private discard(): void {
+    const producer = this.producer;
+    this.producer = undefined;
+    void producer?.then((p) => p.disconnect()).catch(() => undefined);
+  }
+
+  /** Disconnects; call once nothing publishes any more. */
+  async close(): Promise<void> {
+    const producer = this.producer;
+    this.producer = undefined;
+    await producer?.then((p) => p.disconnect()).catch(() => undefined);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const taken: Pending[] = [];
+        let bytes = 0;
+        while (this.queue.length > 0) {
+          const next = this.queue[0] as Pending;
+          if (taken.length > 0 && bytes + next.bytes > MAX_REQUEST_BYTES) break;
+          taken.push(next);
+          bytes += next.bytes;
+          this.queue.shift();
+        }
+        const byTopic = new Map<string, Message[]>();
+        for (const pending of taken) {
+          const messages = byTopic.get(pending.topic) ?? [];
+          messages.push(...pending.messages);
+          byTopic.set(pending.topic, messages);
+        }
+        const size = taken.reduce((sum, pending) => sum + pending.messages.length, 0);
+        try {
+          await this.breaker.execute(async () => {
+            const producer = await this.connected();
+            try {
+              await producer.sendBatch({
+                acks: -1,
+                timeout: 10_000,
+                topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+              });
+            } catch (error) {
+              this.discard();
+              throw error;
+            }
+          });
+          this.onBatch(size);
+          for (const pending of taken) pending.resolve();
+        } catch (error) {
+          for (const pending of taken) pending.reject(error);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+}

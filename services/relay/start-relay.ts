@@ -1,0 +1,135 @@
+import type { Server } from 'node:http';
+import express from 'express';
+import { Partitioners } from 'kafkajs';
+import { sql } from 'slonik';
+import { EventSchemas } from '../avro/index.ts';
+import {
+  connectKafka,
+  EventCodec,
+  guardDependency,
+  kafkaReadiness,
+  registryReadiness,
+  schemaRegistry,
+  UnencodableEventError,
+} from '../messaging/index.ts';
+import { openDatabase } from '../platform/database/index.ts';
+import { opsRoutes, Readiness } from '../platform/health/index.ts';
+import { createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
+import { DEFAULT_SETTINGS, OutboxRelay, type RelaySettings } from './outbox-relay.ts';
+import { Publisher } from './publisher.ts';
+import { RelayMetrics } from './relay-metrics.ts';
+
+export interface RelayOptions {
+  /** The relay's own role (eventline_relay): every tenant's outbox and events. */
+  readonly databaseUrl: string;
+  readonly kafkaBrokers: readonly string[];
+  readonly schemaRegistryUrl: string;
+  readonly topicPrefix: string;
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly log: Logger;
+  readonly settings?: Partial<Omit<RelaySettings, 'topicPrefix' | 'notificationsUrl'>>;
+}
+
+export interface RunningRelay {
+  readonly relay: OutboxRelay;
+  readonly port: number;
+  readonly readiness: Readiness;
+  /** Stops taking work, lets batches in flight finish, gives leases back, closes connections. */
+  close(): Promise<void>;
+}
+
+/** Wires the relay's parts together and serves /health, /ready and /metrics. */
+export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
+  const { log } = options;
+  const registry = createMetricsRegistry('relay');
+  const pool = await openDatabase(options.databaseUrl, { maximumPoolSize: 12 });
+  const metrics: RelayMetrics = new RelayMetrics(registry, () => relay.outbox.backlog());
+
+  const kafkaBreaker = guardDependency({
+    onStateChange: (reading) => metrics.breakerState.set({ service: 'kafka' }, reading),
+  });
+  const registryBreaker = guardDependency({
+    // A schema the registry refuses says nothing about the registry's health.
+    counts: (error) => !(error instanceof UnencodableEventError) && !/\b(409|422)\b/.test(error.message),
+    onStateChange: (reading) => metrics.breakerState.set({ service: 'schema-registry' }, reading),
+  });
+
+  const kafka = connectKafka({
+    brokers: options.kafkaBrokers,
+    clientId: 'eventline-relay',
+    log,
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
+  });
+  const publisher = new Publisher(
+    () =>
+      kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
+      }),
+    kafkaBreaker,
+    (size) => metrics.batchSize.observe(size),
+  );
+  const codec = new EventCodec(
+    schemaRegistry(options.schemaRegistryUrl),
+    await EventSchemas.load(),
+    registryBreaker,
+  );
+  const relay: OutboxRelay = new OutboxRelay(pool, codec, publisher, metrics, log, {
+    ...DEFAULT_SETTINGS,
+    ...options.settings,
+    topicPrefix: options.topicPrefix,
+    notificationsUrl: options.databaseUrl,
+  });
+
+  const probe = connectKafka({
+    brokers: options.kafkaBrokers,
+    clientId: 'eventline-relay-probe',
+    retry: { retries: 0 },
+  });
+  const admin = probe.admin();
+  const readiness = new Readiness([
+    {
+      name: 'postgres',
+      essential: true,
+      check: async () => void (await pool.oneFirst(sql.unsafe`SELECT 1`)),
+    },
+    {
+      ...kafkaReadiness(admin, kafkaBreaker),
+      check: async (signal) => {
+        await admin.connect();
+        await kafkaReadiness(admin, kafkaBreaker).check(signal);
+      },
+    },
+    registryReadiness(options.schemaRegistryUrl, registryBreaker),
+  ]);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(opsRoutes(readiness, registry));
+  const server = await new Promise<Server>((resolve, reject) => {
+    const listening = app.listen(options.port, options.host, () => resolve(listening));
+    listening.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+
+  await relay.start();
+  log.info({ port, replica: relay.replica, topicPrefix: options.topicPrefix }, 'relay started');
+
+  return {
+    relay,
+    port,
+    readiness,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await relay.stop();
+      await publisher.close();
+      await admin.disconnect().catch(() => undefined);
+      await pool.end();
+    },
+  };
+}
