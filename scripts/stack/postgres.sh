@@ -78,14 +78,16 @@ superuser_psql() {
 }
 
 provision() {
-  local admin_pw app_pw relay_pw
+  local admin_pw app_pw relay_pw projector_pw
   admin_pw="$(stack_secret PG_ADMIN_PASSWORD)"
   app_pw="$(stack_secret PG_APP_PASSWORD)"
   relay_pw="$(stack_secret PG_RELAY_PASSWORD)"
-  superuser_psql -d postgres -v admin_pw="$admin_pw" -v app_pw="$app_pw" -v relay_pw="$relay_pw" -f "$ROOT_DIR/scripts/stack/provision.sql"
+  projector_pw="$(stack_secret PG_PROJECTOR_PASSWORD)"
+  superuser_psql -d postgres -v admin_pw="$admin_pw" -v app_pw="$app_pw" -v relay_pw="$relay_pw" -v projector_pw="$projector_pw" -f "$ROOT_DIR/scripts/stack/provision.sql"
   local base="$PG_HOST:$PG_PORT"
   stack_env_set DATABASE_URL "postgres://eventline_app:$app_pw@$base/eventline"
   stack_env_set RELAY_DATABASE_URL "postgres://eventline_relay_app:$relay_pw@$base/eventline"
+  stack_env_set PROJECTOR_DATABASE_URL "postgres://eventline_projector_app:$projector_pw@$base/eventline"
   stack_env_set ADMIN_DATABASE_URL "postgres://eventline_admin:$admin_pw@$base/eventline"
   stack_env_set REGISTRY_DATABASE_JDBC_URL "jdbc:postgresql://$base/eventline_registry"
 }

@@ -4,15 +4,17 @@
 #   services.sh up|down|status
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-SERVICES=(gateway relay)
+SERVICES=(gateway relay projector)
 GATEWAY_PORT="${PORT:-3000}"
 RELAY_PORT="${RELAY_PORT:-9101}"
+PROJECTOR_PORT="${PROJECTOR_PORT:-9102}"
 
 entry() { printf '%s/dist/services/%s/main.js' "$ROOT_DIR" "$1"; }
 port_of() {
   case "$1" in
     gateway) printf '%s' "$GATEWAY_PORT" ;;
     relay) printf '%s' "$RELAY_PORT" ;;
+    projector) printf '%s' "$PROJECTOR_PORT" ;;
   esac
 }
 health_url() { printf 'http://127.0.0.1:%s' "$(port_of "$1")"; }
@@ -21,6 +23,7 @@ health_url() { printf 'http://127.0.0.1:%s' "$(port_of "$1")"; }
 database_url_of() {
   case "$1" in
     relay) stack_env_get RELAY_DATABASE_URL ;;
+    projector) stack_env_get PROJECTOR_DATABASE_URL ;;
     *) stack_env_get DATABASE_URL ;;
   esac
 }
@@ -49,7 +52,7 @@ start_service() {
     source "$STACK_ENV"
     set +a
     export DATABASE_URL="$(database_url_of "$name")"
-    export ADMIN_TOKEN="$(cat "$RUN_DIR/admin-token")" PORT="$GATEWAY_PORT" RELAY_PORT="$RELAY_PORT"
+    export ADMIN_TOKEN="$(cat "$RUN_DIR/admin-token")" PORT="$GATEWAY_PORT" RELAY_PORT="$RELAY_PORT" PROJECTOR_PORT="$PROJECTOR_PORT"
     start_detached "$name" "$log" node --enable-source-maps "$(entry "$name")"
   )
   WAIT_PID="$(cat "$(pid_file "$name")")"

@@ -1,5 +1,6 @@
 import { migrate } from '../eventstore/index.ts';
 import { env, loadConfig } from '../platform/config/index.ts';
+import { projectionsCommand } from './commands/projections.ts';
 import { schemasCommand } from './commands/schemas.ts';
 import { topologyCommand } from './commands/topology.ts';
 
@@ -18,6 +19,8 @@ const subcommands: Readonly<Record<string, Subcommand>> = {
   topology: topologyCommand,
   /** Registers schemas/ in the registry, or checks them against it. */
   schemas: schemasCommand,
+  /** Lists the projections, shows their checkpoints, or checks one against a replay. */
+  projections: projectionsCommand,
 };
 
 /** Runs one subcommand; any failure is one line on stderr and a non-zero exit code. */

@@ -4,6 +4,8 @@ import { projectRoot } from '../platform/paths/index.ts';
 
 // Resolved from the project root: the .sql files are not compiled into dist/.
 export const MIGRATIONS_DIR = join(projectRoot(), 'services', 'eventstore', 'migrations');
+// The read models' tables (numbered 1001 onward, so they run after the event store's).
+const READ_MODEL_MIGRATIONS_DIR = join(projectRoot(), 'services', 'readmodels', 'migrations');
 
 export interface MigrationLog {
   info(message: string): void;
@@ -21,10 +23,14 @@ export async function migrate(
 ): Promise<string[]> {
   const applied = await runner({
     databaseUrl,
-    dir: MIGRATIONS_DIR,
+    // Two folders need glob patterns; the files are still applied in name order across both.
+    dir: [join(MIGRATIONS_DIR, '*.sql'), join(READ_MODEL_MIGRATIONS_DIR, '*.sql')],
+    useGlob: true,
     migrationsTable: 'pgmigrations',
     direction: 'up',
-    checkOrder: true,
+    // Two numbered sequences (event store 0001…, read models 1001…) grow side by side:
+    // a new event-store migration must still apply where read-model ones ran already.
+    checkOrder: false,
     advisoryLockMode: 'wait',
     log: () => {},
   });

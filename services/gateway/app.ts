@@ -7,6 +7,7 @@ import type { AdminToken, ApiKeys, JwtVerifier, TenantDirectory } from '../ident
 import { NotFoundError } from '../platform/errors/index.ts';
 import { opsRoutes, type Readiness } from '../platform/health/index.ts';
 import type { Logger } from '../platform/telemetry/index.ts';
+import type { ReadModelQueries } from '../readmodels/index.ts';
 import { authenticate } from './auth/authenticate.ts';
 import type { CommandGate } from './commands/command-gate.ts';
 import { correlation } from './http/correlation.ts';
@@ -35,6 +36,7 @@ export interface GatewayDependencies {
   readonly adminToken: AdminToken;
   readonly jwt: JwtVerifier;
   readonly bodyLimitBytes: number;
+  readonly queries: ReadModelQueries;
 }
 
 /**
@@ -56,7 +58,7 @@ export function createGatewayApp(deps: GatewayDependencies): express.Express {
   app.use(authenticate({ adminToken: deps.adminToken, apiKeys: deps.apiKeys, jwt: deps.jwt }));
   app.use(tenantRoutes(deps));
   app.use(commandRoutes(deps));
-  app.use(queryRoutes());
+  app.use(queryRoutes(deps));
   app.use(historyRoutes(deps));
   app.use((req: Request) => {
     throw new NotFoundError(`no route ${req.method} ${req.path}`);

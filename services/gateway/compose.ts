@@ -13,6 +13,7 @@ import { Readiness } from '../platform/health/index.ts';
 import type { ShutdownStep } from '../platform/lifecycle/index.ts';
 import { createLogger, createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
 import { CommandQuota, createQuotaRedis } from '../quotas/index.ts';
+import { ReadModelQueries } from '../readmodels/index.ts';
 import { createGatewayApp } from './app.ts';
 import { CommandGate } from './commands/command-gate.ts';
 import { IdempotencyStore } from './idempotency/idempotency-store.ts';
@@ -90,6 +91,7 @@ export async function startGateway(
       ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
     }),
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    queries: new ReadModelQueries(pool),
   });
 
   const server = await new Promise<Server>((resolve) => {

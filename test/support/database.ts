@@ -11,6 +11,8 @@ export interface TestDatabase {
   readonly appUrl: string;
   /** As the outbox relay connects: every tenant's outbox and events, nothing more. */
   readonly relayUrl: string;
+  /** As the projector connects: every tenant's read models and events. */
+  readonly projectorUrl: string;
   drop(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase>
     adminUrl,
     appUrl: withDatabase(endpoints().databaseUrl, name),
     relayUrl: withDatabase(endpoints().relayDatabaseUrl, name),
+    projectorUrl: withDatabase(endpoints().projectorDatabaseUrl, name),
     drop: () => asAdmin(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),
   };
 }

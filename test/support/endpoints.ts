@@ -9,6 +9,8 @@ export interface Endpoints {
   adminDatabaseUrl: string;
   /** The outbox relay's role: reads every tenant's outbox and events, nothing more. */
   relayDatabaseUrl: string;
+  /** The projector's role: writes every tenant's read models, reads every tenant's events. */
+  projectorDatabaseUrl: string;
   kafkaBrokers: string[];
   schemaRegistryUrl: string;
   redisUrl: string;
@@ -25,6 +27,7 @@ export function endpoints(): Endpoints {
     databaseUrl: required('DATABASE_URL'),
     adminDatabaseUrl: required('ADMIN_DATABASE_URL'),
     relayDatabaseUrl: required('RELAY_DATABASE_URL'),
+    projectorDatabaseUrl: required('PROJECTOR_DATABASE_URL'),
     kafkaBrokers: required('KAFKA_BROKERS').split(','),
     schemaRegistryUrl: required('SCHEMA_REGISTRY_URL'),
     redisUrl: required('REDIS_URL'),

@@ -31,6 +31,7 @@ export const IMAGES = {
 const ADMIN_PW = 'eventline_admin';
 const APP_PW = 'eventline_app';
 const RELAY_PW = 'eventline_relay_app';
+const PROJECTOR_PW = 'eventline_projector_app';
 
 export interface StartedContainers {
   env: Record<string, string>;
@@ -62,6 +63,8 @@ export async function startContainers(provisionSqlPath: string): Promise<Started
     `app_pw=${APP_PW}`,
     '-v',
     `relay_pw=${RELAY_PW}`,
+    '-v',
+    `projector_pw=${PROJECTOR_PW}`,
     '-f',
     '/tmp/provision.sql',
   ]);
@@ -113,6 +116,7 @@ export async function startContainers(provisionSqlPath: string): Promise<Started
       DATABASE_URL: `postgres://eventline_app:${APP_PW}@${pg}/eventline`,
       ADMIN_DATABASE_URL: `postgres://eventline_admin:${ADMIN_PW}@${pg}/eventline`,
       RELAY_DATABASE_URL: `postgres://eventline_relay_app:${RELAY_PW}@${pg}/eventline`,
+      PROJECTOR_DATABASE_URL: `postgres://eventline_projector_app:${PROJECTOR_PW}@${pg}/eventline`,
       KAFKA_BROKERS: `127.0.0.1:${kafkaPort}`,
       SCHEMA_REGISTRY_URL: `http://${registry.getHost()}:${registry.getMappedPort(8080)}/apis/ccompat/v7`,
       REDIS_URL: `redis://${redis.getHost()}:${redis.getMappedPort(6379)}`,
@@ -127,6 +131,7 @@ const KEYS = [
   'KAFKA_BROKERS',
   'SCHEMA_REGISTRY_URL',
   'REDIS_URL',
+  'PROJECTOR_DATABASE_URL',
 ] as const;
 
 async function dockerAnswers(): Promise<boolean> {

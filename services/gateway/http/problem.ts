@@ -33,6 +33,7 @@ const byKind: Readonly<Record<ErrorKind, { status: number; title: string; slug: 
   rejected: { status: 422, title: 'Command rejected', slug: 'command-rejected' },
   'quota-exceeded': { status: 429, title: 'Quota exceeded', slug: 'quota-exceeded' },
   unavailable: { status: 503, title: 'Service unavailable', slug: 'service-unavailable' },
+  'timed-out': { status: 504, title: 'Read model behind', slug: 'read-model-behind' },
   internal: { status: 500, title: 'Internal error', slug: 'internal-error' },
 };
 

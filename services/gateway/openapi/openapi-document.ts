@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { zodToJsonSchema } from 'zod-to-json-schema';
 import { boundedContexts } from '../../domain/contexts.ts';
 import { createTenantPayload } from '../../domain/tenants/index.ts';
+import { queryParams, queryTypes } from '../../readmodels/index.ts';
 import { commandRequest } from '../commands/command-request.ts';
 import { newApiKeyRequest } from '../routes/tenants.ts';
 import {
@@ -38,6 +39,13 @@ function commandBodies(): JsonSchema[] {
           }),
         ),
       ),
+  );
+}
+
+/** One request body variant per query type, each with that query's params schema. */
+function queryBodies(): JsonSchema[] {
+  return queryTypes.map((type) =>
+    schema(z.object({ type: z.literal(type), params: queryParams[type] }).strict()),
   );
 }
 

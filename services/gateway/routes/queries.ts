@@ -1,19 +1,42 @@
 import { type Request, type Response, Router } from 'express';
+import { ValidationError } from '../../platform/errors/index.ts';
+import type { ReadModelQueries, ReadYourWrites } from '../../readmodels/index.ts';
 import { tenantWithRole } from '../auth/authorize.ts';
-import { sendProblem } from '../http/problem.ts';
 import { principalOf } from '../http/request-context.ts';
 
-/** CONTRACTS §5. Read models arrive with the projector; until then queries say so plainly. */
-export function queryRoutes(): Router {
+const DEFAULT_WAIT_MS = 5_000;
+/** A request may not hold a connection's worth of polling longer than this, whatever it asks. */
+const MAX_WAIT_MS = 30_000;
+
+function wholeNumber(value: string, header: string, min: number): number {
+  if (!/^\d{1,15}$/.test(value) || Number(value) < min) {
+    throw new ValidationError(`invalid ${header}`, [
+      { path: `/headers/${header.toLowerCase()}`, message: `must be a whole number ≥ ${min}` },
+    ]);
+  }
+  return Number(value);
+}
+
+/** X-Min-Position (and X-Wait-Timeout-Ms): read-your-writes; without it a query never waits. */
+function consistencyOf(req: Request): ReadYourWrites | undefined {
+  const minPosition = req.get('x-min-position');
+  if (minPosition === undefined) return undefined;
+  const timeout = req.get('x-wait-timeout-ms');
+  return {
+    minPosition: wholeNumber(minPosition, 'X-Min-Position', 1),
+    timeoutMs: Math.min(
+      timeout === undefined ? DEFAULT_WAIT_MS : wholeNumber(timeout, 'X-Wait-Timeout-Ms', 0),
+      MAX_WAIT_MS,
+    ),
+  };
+}
+
+/** CONTRACTS §5: queries over the read models, for the caller's tenant. */
+export function queryRoutes(deps: { queries: ReadModelQueries }): Router {
   const router = Router();
-  router.post('/api/v1/queries/execute', (_req: Request, res: Response) => {
-    tenantWithRole(principalOf(res), 'reader');
-    sendProblem(res, {
-      type: 'https://eventline.dev/problems/not-implemented',
-      title: 'Not implemented',
-      status: 501,
-      detail: 'queries read the read models, which the projector service (not yet shipped) builds',
-    });
+  router.post('/api/v1/queries/execute', async (req: Request, res: Response) => {
+    const tenant = tenantWithRole(principalOf(res), 'reader');
+    res.json(await deps.queries.execute(tenant, req.body, consistencyOf(req)));
   });
   return router;
 }

@@ -13,6 +13,7 @@ export type ErrorKind =
   | 'rejected' // a business rule refused the command
   | 'quota-exceeded'
   | 'unavailable' // a dependency cannot be reached; retry later
+  | 'timed-out' // waited as long as the caller allowed for something not yet there
   | 'internal';
 
 export interface FieldIssue {
@@ -107,6 +108,11 @@ export class DependencyUnavailableError extends EventlineError {
   ) {
     super(message, options);
   }
+}
+
+/** The caller asked to wait for something (a read model catching up) that did not arrive in time. */
+export class WaitTimedOutError extends EventlineError {
+  readonly kind = 'timed-out';
 }
 
 /** A stored event whose type or schema version no reader knows: never silently dropped. */

@@ -14,4 +14,5 @@ export {
   UnsupportedMediaTypeError,
   UnknownEventError,
   ValidationError,
+  WaitTimedOutError,
 } from './errors.ts';

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+/**
+ * The projector: builds the read models from Kafka. Configuration comes from the
+ * environment (CONTRACTS §2); DATABASE_URL is the projector's own role
+ * (eventline_projector_app locally), not the services' one.
+ */
+import { z } from 'zod';
+import { env, loadConfig } from '../platform/config/index.ts';
+import { closeOnSignals } from '../platform/lifecycle/index.ts';
+import { createLogger } from '../platform/telemetry/index.ts';
+import { startProjector } from './start-projector.ts';
+
+let config;
+try {
+  config = loadConfig({
+    DATABASE_URL: env.DATABASE_URL,
+    KAFKA_BROKERS: env.KAFKA_BROKERS,
+    SCHEMA_REGISTRY_URL: env.SCHEMA_REGISTRY_URL,
+    KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX,
+    PROJECTOR_PORT: env.PROJECTOR_PORT,
+    HOST: env.HOST,
+    LOG_LEVEL: env.LOG_LEVEL,
+    /** Tries per event before it is parked on the dead-letter topic. */
+    PROJECTOR_HANDLER_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+    /** Pause before the second try, doubling after. */
+    PROJECTOR_RETRY_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(200),
+    /** Comma-separated projection names to run; all of topology/ when unset. */
+    PROJECTOR_PROJECTIONS: z
+      .string()
+      .optional()
+      .transform((value) =>
+        value
+          ?.split(',')
+          .map((name) => name.trim())
+          .filter(Boolean),
+      ),
+  });
+} catch (error) {
+  console.error(`eventline projector: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
+const log = createLogger('projector', config.LOG_LEVEL);
+try {
+  const running = await startProjector({
+    databaseUrl: config.DATABASE_URL,
+    kafkaBrokers: config.KAFKA_BROKERS,
+    schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
+    host: config.HOST,
+    port: config.PROJECTOR_PORT,
+    log,
+    retries: { attempts: config.PROJECTOR_HANDLER_ATTEMPTS, delayMs: config.PROJECTOR_RETRY_DELAY_MS },
+    ...(config.PROJECTOR_PROJECTIONS ? { only: config.PROJECTOR_PROJECTIONS } : {}),
+  });
+  closeOnSignals(log, [{ name: 'projector', close: () => running.close() }]);
+} catch (error) {
+  const message = error instanceof Error ? error.message : String(error);
+  log.fatal({ err: error }, 'projector failed to start');
+  console.error(`eventline projector: ${message.split('\n')[0]}`);
+  process.exit(1);
+}

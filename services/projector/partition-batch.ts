@@ -1,0 +1,172 @@
+import type { KafkaMessage } from 'kafkajs';
+import { type DatabaseTransactionConnection, sql } from 'slonik';
+import { LIVE, type ProjectedEvent, type Projection } from '../readmodels/index.ts';
+import type { DeadLetters } from './dead-letters.ts';
+import { EventDecoder } from './incoming-event.ts';
+import { isInfrastructureError } from './infrastructure-errors.ts';
+
+export interface HandlerRetries {
+  /** Tries per event before it is parked (1: park at the first failure). */
+  readonly attempts: number;
+  /** Pause before the second try; it doubles for each later one. */
+  readonly delayMs: number;
+}
+
+export interface PartitionBatch {
+  readonly projection: Projection;
+  readonly topic: string;
+  readonly partition: number;
+  readonly messages: readonly KafkaMessage[];
+  /** Per offset, the decoded event or why the record cannot be read; records of unhandled types are absent. */
+  readonly decoded: ReadonlyMap<string, ProjectedEvent | Error>;
+  /** The checkpoint this partition was last sought to, so a gap the log itself has (retention) is accepted. */
+  readonly soughtTo: number | undefined;
+  readonly heartbeat: () => Promise<void>;
+}
+
+export type BatchOutcome =
+  | {
+      readonly kind: 'applied';
+      readonly nextOffset: number;
+      readonly applied: number;
+      readonly parked: number;
+    }
+  | { readonly kind: 'seek'; readonly offset: number };
+
+/** No checkpoint yet: whatever the consumer group's position is, it is the start. */
+const NONE = -1;
+
+async function lockCheckpoint(tx: DatabaseTransactionConnection, batch: PartitionBatch): Promise<number> {
+  const key = sql.fragment`${batch.projection.name}, ${batch.topic}, ${batch.partition}`;
+  // Insert first, then lock: two replicas overlapping in a rebalance serialise on
+  // this row, and the second sees the first's checkpoint, so it skips, never repeats.
+  await tx.query(sql.unsafe`
+    INSERT INTO readmodels.checkpoints (projection, topic, partition, next_offset) VALUES (${key}, ${NONE})
+    ON CONFLICT DO NOTHING`);
+  return (await tx.oneFirst(sql.unsafe`
+    SELECT next_offset FROM readmodels.checkpoints
+     WHERE (projection, topic, partition) = (${key}) FOR UPDATE`)) as number;
+}
+
+async function transactionIds(
+  tx: DatabaseTransactionConnection,
+  positions: number[],
+): Promise<Map<number, string>> {
+  if (positions.length === 0) return new Map();
+  const rows = (await tx.any(sql.unsafe`
+    SELECT global_position, transaction_id::text AS transaction_id FROM events
+     WHERE global_position = ANY(${sql.array(positions, 'int8')})`)) as readonly {
+    global_position: number;
+    transaction_id: string;
+  }[];
+  return new Map(rows.map((row) => [row.global_position, row.transaction_id]));
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Applies one event in a savepoint, retrying with backoff; the last error when every try failed. */
+async function applyWithRetries(
+  tx: DatabaseTransactionConnection,
+  batch: PartitionBatch,
+  event: ProjectedEvent,
+  retries: HandlerRetries,
+): Promise<Error | undefined> {
+  const handler = batch.projection.handlers[event.type];
+  if (!handler) return undefined;
+  let failure: Error | undefined;
+  for (let attempt = 1; attempt <= retries.attempts; attempt++) {
+    try {
+      // A savepoint: a failed try leaves nothing behind, and the batch's other writes stand.
+      await tx.transaction((savepoint) => handler(savepoint, event, LIVE));
+      return undefined;
+    } catch (error) {
+      if (isInfrastructureError(error)) throw error;
+      failure = error instanceof Error ? error : new Error(String(error));
+      if (attempt < retries.attempts) {
+        await sleep(retries.delayMs * 2 ** (attempt - 1));
+        await batch.heartbeat();
+      }
+    }
+  }
+  return failure;
+}
+
+/**
+ * One partition batch in ONE PostgreSQL transaction: the handlers' writes, the
+ * parked events' rows, the tenants' watermarks and the checkpoint commit
+ * together, so a crash anywhere neither loses nor repeats an event. Records
+ * below the checkpoint (redelivered after a crash, or by a rebalance) are skipped.
+ */
+export async function applyPartitionBatch(
+  tx: DatabaseTransactionConnection,
+  batch: PartitionBatch,
+  retries: HandlerRetries,
+  deadLetters: DeadLetters,
+): Promise<BatchOutcome> {
+  const next = await lockCheckpoint(tx, batch);
+  const fresh = batch.messages.filter((message) => Number(message.offset) >= next);
+  const first = fresh[0];
+  if (!first) return { kind: 'applied', nextOffset: next, applied: 0, parked: 0 };
+  // The group's committed offset is past our checkpoint (the read models were reset): go back, once.
+  if (next !== NONE && Number(first.offset) > next && batch.soughtTo !== next)
+    return { kind: 'seek', offset: next };
+
+  const origins = fresh.map((message) => EventDecoder.origin(message));
+  const xids = await transactionIds(
+    tx,
+    origins.flatMap((origin) => (origin ? [origin.position] : [])),
+  );
+  const watermarks = new Map<string, { transactionId: string; position: number }>();
+  let applied = 0;
+  let parked = 0;
+  for (const [index, message] of fresh.entries()) {
+    const item = batch.decoded.get(message.offset);
+    let failure: Error | undefined;
+    let attempts = 1;
+    if (item instanceof Error) failure = item;
+    else if (item) {
+      failure = await applyWithRetries(tx, batch, item, retries);
+      attempts = batch.projection.handlers[item.type] ? retries.attempts : 1;
+      if (!failure) applied++;
+    }
+    if (failure) {
+      await deadLetters.park(tx, {
+        projection: batch.projection.name,
+        topic: batch.topic,
+        partition: batch.partition,
+        message,
+        error: failure,
+        attempts,
+      });
+      parked++;
+    }
+    // Parked or applied, the projection is past it: the watermark moves on either way.
+    const origin = origins[index];
+    const transactionId = origin ? xids.get(origin.position) : undefined;
+    if (origin && transactionId)
+      watermarks.set(origin.tenantId, { transactionId, position: origin.position });
+  }
+
+  if (watermarks.size > 0) {
+    const tenants = [...watermarks.keys()];
+    const marks = [...watermarks.values()];
+    await tx.query(sql.unsafe`
+      INSERT INTO readmodels.watermarks AS w (projection, tenant_id, transaction_id, global_position)
+      SELECT ${batch.projection.name}, tenant, xid::xid8, position
+        FROM unnest(${sql.array(tenants, 'uuid')}, ${sql.array(
+          marks.map((mark) => mark.transactionId),
+          'text',
+        )}, ${sql.array(
+          marks.map((mark) => mark.position),
+          'int8',
+        )}) AS mark (tenant, xid, position)
+      ON CONFLICT (projection, tenant_id) DO UPDATE
+        SET transaction_id = EXCLUDED.transaction_id, global_position = EXCLUDED.global_position, updated_at = now()
+        WHERE (w.transaction_id, w.global_position) < (EXCLUDED.transaction_id, EXCLUDED.global_position)`);
+  }
+  const nextOffset = Number(fresh.at(-1)?.offset ?? first.offset) + 1;
+  await tx.query(sql.unsafe`
+    UPDATE readmodels.checkpoints SET next_offset = ${nextOffset}, updated_at = now()
+     WHERE (projection, topic, partition) = (${batch.projection.name}, ${batch.topic}, ${batch.partition})`);
+  return { kind: 'applied', nextOffset, applied, parked };
+}

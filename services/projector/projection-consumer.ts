@@ -1,0 +1,205 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { type DatabasePool, sql } from 'slonik';
+import type { Logger } from '../platform/telemetry/index.ts';
+import type { ProjectedEvent, Projection } from '../readmodels/index.ts';
+import type { DeadLetters } from './dead-letters.ts';
+import { type EventDecoder, headersOf, UnreadableRecordError } from './incoming-event.ts';
+import { isInfrastructureError } from './infrastructure-errors.ts';
+import { applyPartitionBatch, type HandlerRetries } from './partition-batch.ts';
+import type { ProjectorMetrics } from './projector-metrics.ts';
+
+export interface ProjectionConsumerOptions {
+  readonly kafka: Kafka;
+  readonly pool: DatabasePool;
+  readonly decoder: EventDecoder;
+  readonly deadLetters: DeadLetters;
+  readonly metrics: ProjectorMetrics;
+  readonly log: Logger;
+  readonly projection: Projection;
+  /** The consumer group, prefix applied. */
+  readonly group: string;
+  readonly topics: readonly string[];
+  readonly retries: HandlerRetries;
+  /** Partitions of this projection applied at once, each in its own transaction. */
+  readonly partitionsConcurrently: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One projection as one kafkajs consumer group. Its position is the checkpoint
+ * in PostgreSQL, not the group's committed offset: on every assignment it seeks
+ * there, and offsets are committed to Kafka afterwards only so lag tools work.
+ */
+export class ProjectionConsumer {
+  private consumer: Consumer | undefined;
+  private readonly soughtTo = new Map<string, number>();
+  private crashed: string | undefined;
+
+  constructor(private readonly options: ProjectionConsumerOptions) {}
+
+  get name(): string {
+    return this.options.projection.name;
+  }
+
+  /** Why the consumer stopped for good, if it did (for /ready). */
+  get failure(): string | undefined {
+    return this.crashed;
+  }
+
+  async start(): Promise<void> {
+    const { kafka, group, topics, log } = this.options;
+    const consumer = kafka.consumer({
+      groupId: group,
+      // A replica that dies hands its partitions on after this long.
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 20_000,
+      heartbeatInterval: 1_000,
+      maxWaitTimeInMs: 500,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      void this.seekToCheckpoints(payload.memberAssignment).catch((error: unknown) =>
+        // The in-transaction checkpoint check still keeps every batch exact; the seek only saves a re-fetch.
+        log.warn({ err: error, projection: this.name }, 'seeking to the checkpoints failed'),
+      );
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.crashed = payload.error.message;
+      log.error(
+        { err: payload.error, projection: this.name, restart: payload.restart },
+        'projection consumer crashed',
+      );
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConcurrently,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+
+  private async seekToCheckpoints(assignment: Record<string, number[]>): Promise<void> {
+    const rows = (await this.options.pool.any(sql.unsafe`
+      SELECT topic, partition, next_offset FROM readmodels.checkpoints
+       WHERE projection = ${this.name} AND next_offset >= 0`)) as readonly {
+      topic: string;
+      partition: number;
+      next_offset: number;
+    }[];
+    for (const row of rows) {
+      if (!assignment[row.topic]?.includes(row.partition)) continue;
+      this.soughtTo.set(`${row.topic}:${row.partition}`, row.next_offset);
+      this.consumer?.seek({ topic: row.topic, partition: row.partition, offset: String(row.next_offset) });
+    }
+  }
+
+  /** Decodes outside the transaction; only the event types the projection handles are worth the registry. */
+  private async decode(payload: EachBatchPayload): Promise<Map<string, ProjectedEvent | Error>> {
+    const decoded = new Map<string, ProjectedEvent | Error>();
+    for (const message of payload.batch.messages) {
+      const type = headersOf(message)['event-type'];
+      if (type !== undefined && !this.options.projection.handlers[type]) continue;
+      try {
+        decoded.set(message.offset, await this.options.decoder.decode(message));
+      } catch (error) {
+        if (!(error instanceof UnreadableRecordError)) throw error;
+        decoded.set(message.offset, error);
+      }
+    }
+    return decoded;
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
+    if (batch.isEmpty()) return;
+    const { metrics, log, pool, projection } = this.options;
+    const key = `${batch.topic}:${batch.partition}`;
+    for (let attempt = 0; isRunning() && !isStale(); attempt++) {
+      const timer = metrics.batchSeconds.startTimer({ projection: projection.name });
+      try {
+        const decoded = await this.decode(payload);
+        const outcome = await pool.transaction((tx) =>
+          applyPartitionBatch(
+            tx,
+            {
+              projection,
+              topic: batch.topic,
+              partition: batch.partition,
+              messages: batch.messages,
+              decoded,
+              soughtTo: this.soughtTo.get(key),
+              heartbeat,
+            },
+            this.options.retries,
+            this.options.deadLetters,
+          ),
+        );
+        timer();
+        if (outcome.kind === 'seek') {
+          log.warn(
+            {
+              projection: projection.name,
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: outcome.offset,
+            },
+            'the group is past the checkpoint: seeking back to it',
+          );
+          this.soughtTo.set(key, outcome.offset);
+          this.consumer?.seek({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: String(outcome.offset),
+          });
+          return;
+        }
+        resolveOffset(batch.lastOffset());
+        metrics.applied.inc({ projection: projection.name }, outcome.applied);
+        if (outcome.parked > 0) metrics.parked.inc({ projection: projection.name }, outcome.parked);
+        this.recordLag(payload);
+        await this.consumer
+          ?.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: String(outcome.nextOffset) },
+          ])
+          .catch((error: unknown) =>
+            log.warn({ err: error }, 'committing offsets to Kafka failed (lag tools only)'),
+          );
+        await heartbeat();
+        return;
+      } catch (error) {
+        if (!isInfrastructureError(error)) throw error;
+        // PostgreSQL, Kafka or the registry is away: nothing is parked for it; the
+        // partition waits here (heartbeating) and resumes by itself.
+        metrics.infrastructureRetries.inc({ projection: projection.name });
+        const pauseMs = Math.min(5_000, 200 * 2 ** Math.min(attempt, 5));
+        log.warn(
+          { err: error, projection: projection.name, partition: batch.partition, pauseMs },
+          'a dependency is away: retrying the batch',
+        );
+        await sleep(pauseMs);
+        await heartbeat().catch(() => undefined);
+      }
+    }
+  }
+
+  private recordLag(payload: EachBatchPayload): void {
+    const { batch } = payload;
+    const labels = { projection: this.name, topic: batch.topic, partition: String(batch.partition) };
+    const behind = Number(batch.offsetLag());
+    this.options.metrics.lagMessages.set(labels, behind);
+    const last = batch.messages.at(-1);
+    const occurredAt = last ? Date.parse(headersOf(last)['occurred-at'] ?? '') : Number.NaN;
+    this.options.metrics.lagSeconds.set(
+      labels,
+      behind > 0 && !Number.isNaN(occurredAt) ? Math.max(0, (Date.now() - occurredAt) / 1000) : 0,
+    );
+  }
+}

@@ -1,0 +1,169 @@
+import type { Server } from 'node:http';
+import express from 'express';
+import { Partitioners } from 'kafkajs';
+import { sql } from 'slonik';
+import { EventSchemas } from '../avro/index.ts';
+import { Upcasters } from '../eventstore/index.ts';
+import {
+  connectKafka,
+  consumerGroup,
+  kafkaReadiness,
+  loadTopology,
+  schemaRegistry,
+} from '../messaging/index.ts';
+import { openDatabase, registerPoolMetrics } from '../platform/database/index.ts';
+import { opsRoutes, Readiness } from '../platform/health/index.ts';
+import { createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
+import { type Projection, projections as shipped } from '../readmodels/index.ts';
+import { DeadLetters } from './dead-letters.ts';
+import { EventDecoder } from './incoming-event.ts';
+import type { HandlerRetries } from './partition-batch.ts';
+import { ProjectionConsumer } from './projection-consumer.ts';
+import { ProjectorMetrics } from './projector-metrics.ts';
+
+export interface ProjectorOptions {
+  /** The projector's own role (eventline_projector): every tenant's read models and events. */
+  readonly databaseUrl: string;
+  readonly kafkaBrokers: readonly string[];
+  readonly schemaRegistryUrl: string;
+  readonly topicPrefix: string;
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly log: Logger;
+  readonly retries?: Partial<HandlerRetries>;
+  /** Which projections to run (default: every one topology/ declares). */
+  readonly only?: readonly string[];
+  /** The projections' code (default: the shipped ones); tests swap in a failing handler. */
+  readonly projections?: readonly Projection[];
+  readonly partitionsConcurrently?: number;
+  readonly upcasters?: Upcasters;
+}
+
+export interface RunningProjector {
+  readonly port: number;
+  readonly readiness: Readiness;
+  readonly consumers: readonly ProjectionConsumer[];
+  /** Leaves the consumer groups (partitions move to other replicas), then closes connections. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_RETRIES: HandlerRetries = { attempts: 3, delayMs: 200 };
+
+/** Wires the projector: one consumer group per projection, and /health, /ready, /metrics. */
+export async function startProjector(options: ProjectorOptions): Promise<RunningProjector> {
+  const { log } = options;
+  const topology = await loadTopology(options.topicPrefix);
+  const code = options.projections ?? shipped;
+  const declared = topology.consumerGroups.filter(
+    ({ projection }) => !options.only || options.only.includes(projection),
+  );
+  const concurrency = options.partitionsConcurrently ?? 3;
+  const poolSize = Math.max(4, declared.length * concurrency + 2);
+  const registry = createMetricsRegistry('projector');
+  const pool = await openDatabase(options.databaseUrl, { maximumPoolSize: poolSize });
+  registerPoolMetrics(registry, pool, poolSize);
+  const metrics = new ProjectorMetrics(registry);
+  const kafka = connectKafka({
+    brokers: options.kafkaBrokers,
+    clientId: 'eventline-projector',
+    log,
+    // A SyncGroup answers only once the rebalance ends, which waits out crashed members'
+    // sessions: timing it out sooner crashes the consumer, leaving one more member to wait for.
+    requestTimeout: 45_000,
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 },
+  });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  const decoder = new EventDecoder(
+    schemaRegistry(options.schemaRegistryUrl),
+    await EventSchemas.load(),
+    options.upcasters ?? new Upcasters(),
+  );
+  const deadLetters = new DeadLetters(producer);
+  const retries = { ...DEFAULT_RETRIES, ...options.retries };
+
+  const consumers = declared.map(({ projection: name, group }) => {
+    const projection = code.find((candidate) => candidate.name === name);
+    if (!projection) throw new Error(`topology/ declares the projection ${name}, which no code implements`);
+    const spec = topology.eventTopics;
+    const topics = projection.sources.map((source) => {
+      const topic = spec.get(source)?.topic;
+      if (!topic) throw new Error(`projection ${name} reads ${source}, which topology/ gives no topic`);
+      return topic;
+    });
+    return new ProjectionConsumer({
+      kafka,
+      pool,
+      decoder,
+      deadLetters,
+      metrics,
+      log,
+      projection,
+      group: consumerGroup(options.topicPrefix, group),
+      topics,
+      retries,
+      partitionsConcurrently: concurrency,
+    });
+  });
+
+  const admin = connectKafka({
+    brokers: options.kafkaBrokers,
+    clientId: 'eventline-projector-probe',
+    retry: { retries: 0 },
+  }).admin();
+  const readiness = new Readiness([
+    {
+      name: 'postgres',
+      essential: true,
+      check: async () => void (await pool.oneFirst(sql.unsafe`SELECT 1`)),
+    },
+    {
+      ...kafkaReadiness(admin),
+      check: async (signal) => {
+        await admin.connect();
+        await kafkaReadiness(admin).check(signal);
+      },
+    },
+    ...consumers.map((consumer) => ({
+      name: `projection:${consumer.name}`,
+      essential: false,
+      async check() {
+        if (consumer.failure) throw new Error(`the consumer stopped: ${consumer.failure}`);
+      },
+    })),
+  ]);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(opsRoutes(readiness, registry));
+  const server = await new Promise<Server>((resolve, reject) => {
+    const listening = app.listen(options.port, options.host, () => resolve(listening));
+    listening.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+
+  await Promise.all(consumers.map((consumer) => consumer.start()));
+  log.info(
+    { port, projections: consumers.map((consumer) => consumer.name), topicPrefix: options.topicPrefix },
+    'projector started',
+  );
+
+  return {
+    port,
+    readiness,
+    consumers,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all(consumers.map((consumer) => consumer.stop()));
+      await producer.disconnect();
+      await admin.disconnect().catch(() => undefined);
+      await pool.end();
+    },
+  };
+}

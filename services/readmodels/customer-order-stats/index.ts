@@ -1,0 +1,1 @@
+export { customerOrderStatsProjection } from './customer-order-stats-projection.ts';

@@ -1,0 +1,77 @@
+import { type DatabaseTransactionConnection, sql } from 'slonik';
+import type { z } from 'zod';
+import { NotFoundError } from '../../platform/errors/index.ts';
+import type { TenantId } from '../../platform/tenancy/index.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import type { queryParams } from './query-types.ts';
+
+interface OrderRow {
+  readonly order_id: string;
+  readonly customer_id: string;
+  readonly status: string;
+  readonly currency: string;
+  readonly items: unknown;
+  readonly total: number;
+  readonly tracking_number: string | null;
+  readonly cancellation_reason: string | null;
+  readonly placed_position: number;
+  readonly placed_at: number;
+  readonly updated_at: number;
+  readonly version: number;
+}
+
+const COLUMNS = sql.fragment`order_id, customer_id, status, currency, items, total, tracking_number,
+  cancellation_reason, placed_position, placed_at, updated_at, version`;
+
+function view(row: OrderRow) {
+  return {
+    orderId: row.order_id,
+    customerId: row.customer_id,
+    status: row.status,
+    currency: row.currency,
+    items: row.items,
+    total: row.total,
+    trackingNumber: row.tracking_number,
+    cancellationReason: row.cancellation_reason,
+    placedAt: new Date(row.placed_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+    version: row.version,
+  };
+}
+
+export type OrderView = ReturnType<typeof view>;
+
+/** Row-level security confines the transaction to the tenant: a foreign order reads as missing. */
+export async function getOrder(
+  tx: DatabaseTransactionConnection,
+  tenant: TenantId,
+  params: z.infer<(typeof queryParams)['GetOrder']>,
+): Promise<OrderView> {
+  const row = (await tx.maybeOne(sql.unsafe`
+    SELECT ${COLUMNS} FROM readmodels.orders WHERE tenant_id = ${tenant} AND order_id = ${params.orderId}`)) as OrderRow | null;
+  if (!row) throw new NotFoundError(`no order ${params.orderId}`);
+  return view(row);
+}
+
+/** Newest first, keyset-paginated on the OrderPlaced position (stable while orders change status). */
+export async function listOrders(
+  tx: DatabaseTransactionConnection,
+  tenant: TenantId,
+  params: z.infer<(typeof queryParams)['ListOrders']>,
+): Promise<{ items: OrderView[]; nextCursor: string | null }> {
+  const conditions = [sql.fragment`tenant_id = ${tenant}`];
+  if (params.status) conditions.push(sql.fragment`status = ${params.status}`);
+  if (params.customerId) conditions.push(sql.fragment`customer_id = ${params.customerId}`);
+  if (params.cursor) conditions.push(sql.fragment`placed_position < ${decodeCursor(params.cursor)}`);
+  const rows = (await tx.any(sql.unsafe`
+    SELECT ${COLUMNS} FROM readmodels.orders
+     WHERE ${sql.join(conditions, sql.fragment` AND `)}
+     ORDER BY placed_position DESC
+     LIMIT ${params.limit + 1}`)) as readonly OrderRow[];
+  const page = rows.slice(0, params.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map(view),
+    nextCursor: rows.length > params.limit && last ? encodeCursor(last.placed_position) : null,
+  };
+}

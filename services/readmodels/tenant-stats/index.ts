@@ -1,0 +1,1 @@
+export { tenantStatsProjection } from './tenant-stats-projection.ts';

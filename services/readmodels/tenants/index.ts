@@ -1,0 +1,1 @@
+export { tenantsProjection } from './tenants-projection.ts';
