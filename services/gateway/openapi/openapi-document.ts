@@ -201,9 +201,39 @@ export function openApiDocument(): JsonSchema {
       '/api/v1/commands/execute': { post: commandOperation('Execute a command', tenantAuth) },
       '/api/v1/queries/execute': {
         post: {
-          summary: 'Run a query (arrives with the projector)',
+          summary: 'Run a query over the read models',
           security: tenantAuth,
-          responses: { '501': problemResponse('not yet implemented') },
+          parameters: [
+            correlationHeader,
+            {
+              name: 'X-Min-Position',
+              in: 'header',
+              required: false,
+              schema: { type: 'integer', minimum: 1 },
+              description: 'wait until the read model has applied the tenant’s events up to this position',
+            },
+            {
+              name: 'X-Wait-Timeout-Ms',
+              in: 'header',
+              required: false,
+              schema: { type: 'integer', minimum: 0, maximum: 30000 },
+              description: 'how long to wait (default 5000)',
+            },
+          ],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { oneOf: queryBodies() } } },
+          },
+          responses: {
+            '200': json('the answer and the read model position it reflects', {
+              type: 'object',
+              properties: { data: {}, position: { type: 'integer' } },
+              required: ['data', 'position'],
+            }),
+            ...commonErrors,
+            '404': problemResponse('no such order (a foreign one answers the same)'),
+            '504': problemResponse('the read model did not reach X-Min-Position in time'),
+          },
         },
       },
       '/api/v1/aggregates/{aggregateType}/{aggregateId}': {
