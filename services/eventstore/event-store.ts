@@ -14,6 +14,7 @@ import type {
   StreamRef,
 } from './records.ts';
 import { appendOne, CreationBatcher } from './creation-batcher.ts';
+import { OutboxDoorbell } from './outbox-doorbell.ts';
 import { EVENT_COLUMNS, EventReader, type EventRow } from './rows.ts';
 import type { Upcasters } from './upcasters.ts';
 
@@ -61,6 +62,7 @@ function expectedAsInteger(expected: ExpectedVersion): number | null {
 export class EventStore {
   private readonly reader: EventReader;
   private readonly creations: CreationBatcher;
+  private readonly doorbell: OutboxDoorbell;
 
   constructor(
     private readonly pool: DatabasePool,
@@ -69,6 +71,12 @@ export class EventStore {
   ) {
     this.reader = new EventReader(schemas, upcasters);
     this.creations = new CreationBatcher(pool);
+    this.doorbell = new OutboxDoorbell(pool);
+  }
+
+  /** Announces the last appends to the relay; call before closing the pool. */
+  async close(): Promise<void> {
+    await this.doorbell.flush();
   }
 
   /**
@@ -116,6 +124,7 @@ export class EventStore {
     const result =
       expectedVersion === 0 ? await this.creations.append(call) : await appendOne(this.pool, call);
     if (result.outcome === 'conflict') throw new ConcurrencyError(stream.id, expected, result.stream_version);
+    if (result.outcome === 'appended') this.doorbell.ring(tenant);
     return {
       nextExpectedVersion: result.stream_version,
       globalPositions: result.global_positions ?? [],

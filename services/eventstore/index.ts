@@ -7,6 +7,7 @@ export {
 } from './event-store.ts';
 export { type EventId, newEventId, newStreamId, type StreamId, streamId } from './ids.ts';
 export { MIGRATIONS_DIR, migrate } from './migrate.ts';
+export { OUTBOX_CHANNEL } from './outbox-doorbell.ts';
 export {
   type AppendResult,
   type Checkpoint,

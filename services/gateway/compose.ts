@@ -112,6 +112,7 @@ export async function startGateway(
           }),
       },
       { name: 'snapshots', close: () => handler.flushSnapshots() },
+      { name: 'outbox doorbell', close: () => store.close() },
       { name: 'postgres', close: async () => void (await Promise.all([pool.end(), idempotencyPool.end()])) },
       { name: 'redis', close: async () => void redis.disconnect() },
     ],

@@ -1,10 +1,10 @@
 import pg from 'pg';
+import { OUTBOX_CHANNEL as CHANNEL } from '../eventstore/index.ts';
 import type { Logger } from '../platform/telemetry/index.ts';
 
-const CHANNEL = 'eventline_outbox';
-
 /**
- * LISTENs for the outbox trigger's notifications (payload: the lanes written)
+ * LISTENs for the event store's doorbell (payload: the lanes written, rung after
+ * the appends committed)
  * on a connection of its own, reconnecting after a loss. Notifications only
  * make the relay quicker: lanes poll too, so a lost connection, or a pooler that
  * drops LISTEN, slows publishing down to the poll interval but loses nothing.
