@@ -6,7 +6,8 @@ import { topologyCommand } from './commands/topology.ts';
 
 type Subcommand = (args: readonly string[]) => Promise<void>;
 
-const USAGE = 'usage: eventline <migrate|topology apply|schemas register|schemas check>';
+const USAGE =
+  'usage: eventline <migrate|topology apply|schemas register|schemas check|projections list|projections status|projections verify <name>>';
 
 const subcommands: Readonly<Record<string, Subcommand>> = {
   /** Applies the event store's migrations as the schema owner. */

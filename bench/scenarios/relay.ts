@@ -1,0 +1,393 @@
+/**
+ * The outbox relay's scenarios (issue 5): draining a backlog, commit-to-ack
+ * latency at fixed append rates, and the relay's memory. The relay runs as its
+ * own process (dist/services/relay/main.js, as `make up` starts it) against the
+ * stack's Kafka and registry, on a database and topic prefix of the scenario's
+ * own. No peer runs here: the issue compares with figures reported elsewhere.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import type { EventSchemas } from '../../services/avro/index.ts';
+import { EventStore, newStreamId, Upcasters } from '../../services/eventstore/index.ts';
+import { applyTopology, loadTopology } from '../../services/messaging/index.ts';
+import { openDatabase } from '../../services/platform/database/index.ts';
+import { projectRoot } from '../../services/platform/paths/index.ts';
+import { type TenantId, tenantId } from '../../services/platform/tenancy/index.ts';
+import { asAdmin, createDatabase, type Endpoints, withDatabase } from '../lib/databases.ts';
+import { figure, NO_PEER, type ScenarioResult, type TargetCheck } from '../lib/report.ts';
+
+interface RelayEndpoints {
+  readonly relayDatabaseUrl: string;
+  readonly kafkaBrokers: string;
+  readonly schemaRegistryUrl: string;
+}
+
+function relayEndpoints(): RelayEndpoints {
+  const file = join(projectRoot(), '.run', 'stack.env');
+  const fromFile = existsSync(file)
+    ? Object.fromEntries(
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((line) => line.includes('='))
+          .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+      )
+    : {};
+  const pick = (name: string): string => {
+    const value = process.env[name] || (fromFile[name] as string | undefined);
+    if (!value) throw new Error(`${name} is not set and .run/stack.env does not name it: run \`make up\``);
+    return value;
+  };
+  return {
+    relayDatabaseUrl: pick('RELAY_DATABASE_URL'),
+    kafkaBrokers: pick('KAFKA_BROKERS'),
+    schemaRegistryUrl: pick('SCHEMA_REGISTRY_URL'),
+  };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 50,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await probe()) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+interface RelayProcess {
+  readonly port: number;
+  readonly child: ChildProcess;
+  stop(): Promise<void>;
+  /** Peak resident set size so far (VmHWM), in bytes. */
+  peakRss(): number;
+}
+
+async function startRelay(databaseUrl: string, prefix: string, at: RelayEndpoints): Promise<RelayProcess> {
+  const main = join(projectRoot(), 'dist', 'services', 'relay', 'main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: build first`);
+  const port = await freePort();
+  const child = spawn(process.execPath, [main], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: databaseUrl,
+      KAFKA_BROKERS: at.kafkaBrokers,
+      SCHEMA_REGISTRY_URL: at.schemaRegistryUrl,
+      KAFKA_TOPIC_PREFIX: prefix,
+      RELAY_PORT: String(port),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await until('the relay', async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 30_000);
+  return {
+    port,
+    child,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+    peakRss() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) * 1024;
+    },
+  };
+}
+
+/** Cumulative counts of the relay's commit-to-ack histogram, by upper bound in seconds. */
+async function latencyHistogram(port: number): Promise<Map<number, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const buckets = new Map<number, number>();
+  for (const match of text.matchAll(
+    /^eventline_relay_commit_to_ack_seconds_bucket\{le="([^"]+)"[^}]*\} (\d+)/gm,
+  )) {
+    buckets.set(match[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(match[1]), Number(match[2]));
+  }
+  return buckets;
+}
+
+/** The q-quantile in milliseconds of the observations between two scrapes, interpolated within its bucket. */
+function histogramQuantile(before: Map<number, number>, after: Map<number, number>, q: number): number {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const total = (after.get(Number.POSITIVE_INFINITY) ?? 0) - (before.get(Number.POSITIVE_INFINITY) ?? 0);
+  if (total === 0) return Number.NaN;
+  const rank = q * total;
+  let lower = 0;
+  let below = 0;
+  for (const bound of bounds) {
+    const count = (after.get(bound) ?? 0) - (before.get(bound) ?? 0);
+    if (count >= rank) {
+      if (!Number.isFinite(bound)) return lower * 1000;
+      return (lower + ((bound - lower) * (rank - below)) / Math.max(1, count - below)) * 1000;
+    }
+    lower = bound;
+    below = count;
+  }
+  return Number.NaN;
+}
+
+const PLACED =
+  '{"customerId":"customer-42","currency":"EUR","items":[{"sku":"sku-0","quantity":1,"unitPrice":9.99}]}';
+const ITEM = '{"sku":"sku-1","quantity":2,"unitPrice":3.5}';
+
+async function prepare(at: Endpoints, relay: RelayEndpoints, label: string) {
+  const database = await createDatabase(at, `relay_${label}`, { migrated: true });
+  const prefix = `bench_${label}_${Date.now().toString(36)}.`;
+  const kafka = new Kafka({
+    brokers: relay.kafkaBrokers.split(','),
+    clientId: 'bench',
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  const topology = await loadTopology(prefix);
+  await applyTopology(admin, topology);
+  return {
+    database,
+    prefix,
+    relayUrl: withDatabase(relay.relayDatabaseUrl, database.name),
+    async cleanUp() {
+      await admin
+        .deleteTopics({
+          topics: [...topology.eventTopics.values(), ...topology.deadLetterTopics].map((t) => t.topic),
+        })
+        .catch(() => undefined);
+      await admin.disconnect();
+      await database.drop();
+    },
+  };
+}
+
+/** Writes `perTenant` events for each of `tenants` tenants straight into events and outbox, as appends would. */
+async function seedBacklog(adminUrl: string, tenants: number, perTenant: number): Promise<number> {
+  await asAdmin(
+    adminUrl,
+    `INSERT INTO events (tenant_id, stream_id, stream_type, stream_version, event_id, event_type, schema_version,
+                         data, metadata, correlation_id, causation_id, occurred_at)
+     SELECT t.tenant, t.stream, 'Order', v, gen_random_uuid(),
+            CASE WHEN v = 1 THEN 'OrderPlaced' ELSE 'OrderItemAdded' END, 1,
+            CASE WHEN v = 1 THEN '${PLACED}'::jsonb ELSE '${ITEM}'::jsonb END,
+            '{"correlationId":"bench","causationId":"bench"}'::jsonb, 'bench', 'bench', now()
+       FROM (SELECT gen_random_uuid() AS tenant, gen_random_uuid() AS stream FROM generate_series(1, ${tenants})) t,
+            generate_series(1, ${perTenant}) v
+      ORDER BY t.tenant, v`,
+  );
+  await asAdmin(
+    adminUrl,
+    `INSERT INTO outbox (global_position, tenant_id, transaction_id, context)
+     SELECT global_position, tenant_id, transaction_id, 'orders' FROM events`,
+  );
+  const [row] = await asAdmin<{ n: string }>(adminUrl, 'SELECT count(*) AS n FROM outbox');
+  return Number(row?.n ?? 0);
+}
+
+async function outboxRows(adminUrl: string): Promise<number> {
+  const [row] = await asAdmin<{ n: string }>(adminUrl, 'SELECT count(*) AS n FROM outbox');
+  return Number(row?.n ?? 0);
+}
+
+export async function relayScenarios(options: {
+  readonly quick: boolean;
+  readonly endpoints: Endpoints;
+  readonly schemas: EventSchemas;
+  readonly log: (line: string) => void;
+}): Promise<ScenarioResult[]> {
+  const { quick, log } = options;
+  const relay = relayEndpoints();
+  const tenants = 1_000;
+  const perTenant = quick ? 20 : 200;
+  const results: ScenarioResult[] = [];
+
+  // --- Catch-up: drain a backlog ---------------------------------------------------------
+  const drain = await prepare(options.endpoints, relay, 'drain');
+  let drainRate: number[] | string = [];
+  let peakRss: number[] | string = [];
+  try {
+    const rows = await seedBacklog(drain.database.adminUrl, tenants, perTenant);
+    log(`relay: draining ${rows} outbox rows over ${tenants} tenants`);
+    const process_ = await startRelay(drain.relayUrl, drain.prefix, relay);
+    // From the relay answering /health (process start-up excluded; lane claims and schema look-ups included).
+    const started = process.hrtime.bigint();
+    try {
+      await until(
+        'the backlog drained',
+        async () => (await outboxRows(drain.database.adminUrl)) === 0,
+        600_000,
+        100,
+      );
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      drainRate = [rows / seconds];
+      peakRss = [process_.peakRss() / 2 ** 20];
+      log(`relay: drained in ${seconds.toFixed(1)} s (${Math.round(rows / seconds)} events/s)`);
+    } finally {
+      await process_.stop();
+    }
+  } catch (error) {
+    drainRate = peakRss = `failed: ${error instanceof Error ? error.message : String(error)}`;
+  } finally {
+    await drain.cleanUp();
+  }
+  results.push({
+    id: 'relay-drain',
+    title: `relay drains ${tenants * perTenant} outbox rows over ${tenants} tenants`,
+    loadGenerator:
+      'backlog written before the relay starts; timed from spawning the relay until the outbox is empty',
+    concurrency: 64,
+    poolSize: 12,
+    warmup: 'none',
+    rounds: 1,
+    perRound: `${tenants * perTenant} events`,
+    synchronousCommit: {},
+    figures: [
+      figure('drain throughput', 'events/s', 'higher', drainRate, NO_PEER),
+      figure('relay peak RSS', 'MiB', 'lower', peakRss, NO_PEER),
+    ],
+  });
+
+  // --- Steady state: commit-to-ack latency at fixed rates --------------------------------
+  for (const rate of [500, 2_000]) {
+    const steady = await prepare(options.endpoints, relay, `rate${rate}`);
+    const seconds = quick ? 5 : 20;
+    let p50: number[] | string = [];
+    let p99: number[] | string = [];
+    let achieved: number[] | string = [];
+    let rss: number[] | string = [];
+    const pool = await openDatabase(steady.database.appUrl, { maximumPoolSize: 16 });
+    try {
+      const store = new EventStore(pool, options.schemas, new Upcasters());
+      const tenantIds = Array.from({ length: 100 }, () => tenantId(randomUUID()));
+      const process_ = await startRelay(steady.relayUrl, steady.prefix, relay);
+      try {
+        const append = () =>
+          store.appendToStream(
+            tenantIds[Math.floor(Math.random() * tenantIds.length)] as TenantId,
+            { id: newStreamId(), type: 'Order', context: 'orders' },
+            'no-stream',
+            [{ type: 'OrderPlaced', data: JSON.parse(PLACED) as object }],
+            { correlationId: 'bench', causationId: null },
+          );
+        // Warm-up: schema ids looked up, connections open.
+        await Promise.all(Array.from({ length: 50 }, append));
+        await until(
+          'the warm-up published',
+          async () => (await outboxRows(steady.database.adminUrl)) === 0,
+          30_000,
+        );
+        const before = await latencyHistogram(process_.port);
+        const tickMs = 10;
+        const perTick = (rate * tickMs) / 1000;
+        const inFlight: Promise<unknown>[] = [];
+        const began = Date.now();
+        let sent = 0;
+        while (Date.now() - began < seconds * 1000) {
+          const due = Math.floor(((Date.now() - began) / 1000) * rate) - sent;
+          for (let i = 0; i < Math.min(due, perTick * 4); i++) inFlight.push(append());
+          sent += Math.max(0, Math.min(due, perTick * 4));
+          await sleep(tickMs);
+        }
+        await Promise.all(inFlight);
+        const elapsed = (Date.now() - began) / 1000;
+        await until(
+          'the stream published',
+          async () => (await outboxRows(steady.database.adminUrl)) === 0,
+          60_000,
+        );
+        const after = await latencyHistogram(process_.port);
+        p50 = [histogramQuantile(before, after, 0.5)];
+        p99 = [histogramQuantile(before, after, 0.99)];
+        achieved = [sent / elapsed];
+        rss = [process_.peakRss() / 2 ** 20];
+        log(
+          `relay at ${rate}/s: appended ${Math.round(sent / elapsed)}/s, commit-to-ack p50 ${p50[0]?.toFixed(1)} ms, p99 ${p99[0]?.toFixed(1)} ms`,
+        );
+      } finally {
+        await process_.stop();
+      }
+    } catch (error) {
+      p50 = p99 = achieved = rss = `failed: ${error instanceof Error ? error.message : String(error)}`;
+    } finally {
+      await pool.end();
+      await steady.cleanUp();
+    }
+    results.push({
+      id: `relay-latency-${rate}`,
+      title: `relay commit-to-ack at ${rate} events/s`,
+      loadGenerator: `open loop: appends (one OrderPlaced each, 100 tenants) issued every 10 ms at ${rate}/s for ${seconds} s; latency from the relay's histogram (transaction start → Kafka ack), quantiles interpolated within 1 ms buckets`,
+      concurrency: 0,
+      poolSize: 16,
+      warmup: '50 appends',
+      rounds: 1,
+      perRound: `${seconds} s`,
+      synchronousCommit: {},
+      figures: [
+        figure('commit-to-ack p50', 'ms', 'lower', p50, NO_PEER),
+        figure('commit-to-ack p99', 'ms', 'lower', p99, NO_PEER),
+        figure('append rate achieved', 'events/s', 'higher', achieved, NO_PEER),
+        figure('relay peak RSS', 'MiB', 'lower', rss, NO_PEER),
+      ],
+    });
+  }
+  return results;
+}
+
+/** The issue's absolute targets: ≥ 30,000 events/s draining, p99 ≤ 20 ms at 2,000/s, RSS ≤ 150 MB. */
+export function relayTargets(scenarios: readonly ScenarioResult[]): TargetCheck[] {
+  const value = (id: string, name: string) =>
+    scenarios.find((s) => s.id === id)?.figures.find((f) => f.name === name)?.ours?.median;
+  const check = (
+    target: string,
+    measured: number | undefined,
+    met: (v: number) => boolean,
+    unit: string,
+  ): TargetCheck =>
+    measured === undefined || Number.isNaN(measured)
+      ? { target, met: null, detail: 'not measured' }
+      : { target, met: met(measured), detail: `measured ${measured.toFixed(1)} ${unit}` };
+  const rss = Math.max(
+    ...['relay-drain', 'relay-latency-500', 'relay-latency-2000'].map(
+      (id) => value(id, 'relay peak RSS') ?? 0,
+    ),
+  );
+  return [
+    check(
+      'relay drains ≥ 30,000 events/s',
+      value('relay-drain', 'drain throughput'),
+      (v) => v >= 30_000,
+      'events/s',
+    ),
+    check(
+      'relay commit-to-ack p99 ≤ 20 ms at 2,000/s',
+      value('relay-latency-2000', 'commit-to-ack p99'),
+      (v) => v <= 20,
+      'ms',
+    ),
+    check('relay RSS ≤ 150 MB', rss || undefined, (v) => v * 2 ** 20 <= 150e6, 'MiB peak'),
+  ];
+}
