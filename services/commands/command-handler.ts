@@ -117,7 +117,12 @@ export class CommandHandler {
     const decision = decider.decide({ type: command.type, payload }, loaded.state);
     if (isRejection(decision)) throw new CommandRejectedError(decision.code, decision.message);
     const state = decision.reduce((current, event) => decider.evolve(current, event), loaded.state);
-    const outcome = { aggregateId: id, aggregateType: decider.aggregateType, created: loaded.version === 0, state };
+    const outcome = {
+      aggregateId: id,
+      aggregateType: decider.aggregateType,
+      created: loaded.version === 0,
+      state,
+    };
     if (decision.length === 0) return { ...outcome, version: loaded.version, position: 0, eventIds: [] };
 
     const appended = await this.store.appendToStream(
