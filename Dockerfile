@@ -1,0 +1,62 @@
+# One image for every Eventline deployable; its command picks which one runs:
+#   docker run IMAGE                                          the gateway (the default)
+#   docker run IMAGE dist/services/relay/main.js              the outbox relay
+#   docker run IMAGE dist/services/projector/main.js          the projector
+#   docker run IMAGE dist/services/cli/main.js migrate        the `eventline` CLI
+# The entrypoint is `tini -- node`: tini is PID 1 (it reaps zombies and passes
+# SIGTERM on, so each service's graceful shutdown runs), node runs the command.
+# Checked in CI by scripts/packaging/check.sh (hadolint and test/packaging/dockerfile_check.py).
+
+# ---- build: compile TypeScript, then keep the production dependencies only ----
+FROM node:20.20.2-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY services ./services
+COPY schemas ./schemas
+COPY topology ./topology
+# The code finds schemas/, topology/ and the migrations' .sql files from the
+# project root (the directory holding package.json and schemas/), so /out keeps
+# that layout: package.json, node_modules/, dist/, schemas/, topology/ and
+# services/*/migrations/*.sql (the .sql files are not compiled into dist/).
+RUN npx tsc -p tsconfig.build.json \
+  && npm prune --omit=dev --no-audit --no-fund \
+  && mkdir -p /out \
+  && cp -r package.json package-lock.json node_modules dist schemas topology /out/ \
+  && find services -path '*/migrations/*.sql' -exec cp --parents {} /out/ \;
+
+# ---- runtime: node, tini, the compiled code; no compiler, no package managers ----
+FROM node:20.20.2-bookworm-slim
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends tini=0.19.0-1+b3 \
+  && rm -rf /var/lib/apt/lists/* \
+  && rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx \
+    /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-* \
+  && groupadd --system --gid 10001 eventline \
+  && useradd --system --uid 10001 --gid eventline --no-create-home --home-dir /nonexistent \
+    --shell /usr/sbin/nologin eventline
+
+# HOST=0.0.0.0: inside a container the services listen on every interface.
+ENV NODE_ENV=production \
+  NODE_OPTIONS=--enable-source-maps \
+  HOST=0.0.0.0 \
+  PORT=3000 \
+  RELAY_PORT=9101 \
+  PROJECTOR_PORT=9102
+
+WORKDIR /app
+# Owned by root and read-only to the service user: the process writes nothing under /app.
+COPY --from=build /out /app
+COPY scripts/packaging/healthcheck.mjs /app/scripts/packaging/healthcheck.mjs
+
+USER 10001:10001
+EXPOSE 3000 9101 9102
+
+# Probes /health of whichever service runs (gateway, relay or projector, by the
+# command of PID 1 and its port variable); a CLI one-shot counts as healthy.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "/app/scripts/packaging/healthcheck.mjs"]
+
+ENTRYPOINT ["tini", "--", "node"]
+CMD ["dist/services/gateway/main.js"]

@@ -1,0 +1,239 @@
+{{/*
+One deployable: its Deployment, and the env it reads.
+dict "root" $ "component" "gateway" "portEnv" "PORT" "databaseUrlKey" "DATABASE_URL" "redis" true "auth" true "pool" true "env" (list)
+(databaseUrlKey: the Secret key that becomes its DATABASE_URL; env: more {name, value} entries)
+*/}}
+{{- define "eventline.deployment" -}}
+{{- $root := .root }}
+{{- $values := index $root.Values .component }}
+{{- $autoscaling := and (hasKey $values "autoscaling") $values.autoscaling.enabled }}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "eventline.componentName" . }}
+  labels:
+    {{- include "eventline.componentLabels" . | nindent 4 }}
+spec:
+  {{- if not $autoscaling }}
+  replicas: {{ $values.replicas }}
+  {{- end }}
+  revisionHistoryLimit: 5
+  strategy:
+    type: RollingUpdate
+    rollingUpdate:
+      maxSurge: 25%
+      maxUnavailable: 0
+  selector:
+    matchLabels:
+      {{- include "eventline.componentSelectorLabels" . | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "eventline.componentSelectorLabels" . | nindent 8 }}
+        {{- with $values.podLabels }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      annotations:
+        checksum/config: {{ include (print $root.Template.BasePath "/configmap.yaml") $root | sha256sum }}
+        {{- if not $root.Values.existingSecret }}
+        checksum/secret: {{ toJson (list $root.Values.postgresql $root.Values.redis $root.Values.auth) | sha256sum }}
+        {{- end }}
+        {{- with $values.podAnnotations }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+    spec:
+      serviceAccountName: {{ include "eventline.serviceAccountName" $root }}
+      automountServiceAccountToken: false
+      {{- with $root.Values.imagePullSecrets }}
+      imagePullSecrets:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      securityContext:
+        {{- toYaml $root.Values.podSecurityContext | nindent 8 }}
+      terminationGracePeriodSeconds: {{ $values.terminationGracePeriodSeconds }}
+      containers:
+        - name: {{ .component }}
+          image: {{ include "eventline.image" $root }}
+          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+          # The image's entrypoint is `tini -- node`; the argument picks the deployable.
+          args:
+            - dist/services/{{ .component }}/main.js
+          ports:
+            - name: http
+              containerPort: {{ $values.port }}
+              protocol: TCP
+          envFrom:
+            - configMapRef:
+                name: {{ include "eventline.configMapName" $root }}
+          env:
+            - name: {{ .portEnv }}
+              value: {{ $values.port | quote }}
+            - name: DATABASE_URL
+              valueFrom:
+                secretKeyRef:
+                  name: {{ include "eventline.secretName" $root }}
+                  key: {{ .databaseUrlKey }}
+            {{- if .pool }}
+            - name: DB_POOL_SIZE
+              value: {{ $values.dbPoolSize | quote }}
+            {{- end }}
+            {{- if .redis }}
+            - name: REDIS_URL
+              valueFrom:
+                secretKeyRef:
+                  name: {{ include "eventline.secretName" $root }}
+                  key: REDIS_URL
+            {{- end }}
+            {{- if .auth }}
+            - name: ADMIN_TOKEN
+              valueFrom:
+                secretKeyRef:
+                  name: {{ include "eventline.secretName" $root }}
+                  key: ADMIN_TOKEN
+                  optional: true
+            - name: JWT_SECRET
+              valueFrom:
+                secretKeyRef:
+                  name: {{ include "eventline.secretName" $root }}
+                  key: JWT_SECRET
+                  optional: true
+            {{- end }}
+            {{- range .env }}
+            - name: {{ .name }}
+              value: {{ .value | quote }}
+            {{- end }}
+            {{- with $values.extraEnv }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
+          startupProbe:
+            httpGet:
+              path: /health
+              port: http
+            periodSeconds: {{ $root.Values.probes.startup.periodSeconds }}
+            timeoutSeconds: {{ $root.Values.probes.startup.timeoutSeconds }}
+            failureThreshold: {{ $root.Values.probes.startup.failureThreshold }}
+          livenessProbe:
+            httpGet:
+              path: /health
+              port: http
+            periodSeconds: {{ $root.Values.probes.liveness.periodSeconds }}
+            timeoutSeconds: {{ $root.Values.probes.liveness.timeoutSeconds }}
+            failureThreshold: {{ $root.Values.probes.liveness.failureThreshold }}
+          readinessProbe:
+            httpGet:
+              path: /ready
+              port: http
+            periodSeconds: {{ $root.Values.probes.readiness.periodSeconds }}
+            timeoutSeconds: {{ $root.Values.probes.readiness.timeoutSeconds }}
+            failureThreshold: {{ $root.Values.probes.readiness.failureThreshold }}
+          {{- if gt (int $values.preStopSleepSeconds) 0 }}
+          lifecycle:
+            preStop:
+              exec:
+                command: ["sleep", {{ $values.preStopSleepSeconds | quote }}]
+          {{- end }}
+          resources:
+            {{- toYaml $values.resources | nindent 12 }}
+          {{- include "eventline.containerSecurity" $root | nindent 10 }}
+      volumes:
+        {{- include "eventline.tmpVolume" $root | nindent 8 }}
+      {{- with (include "eventline.topologySpread" .) }}
+      topologySpreadConstraints:
+        {{- . | trim | nindent 8 }}
+      {{- end }}
+      {{- with $values.nodeSelector }}
+      nodeSelector:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $values.affinity }}
+      affinity:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $values.tolerations }}
+      tolerations:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+{{- end }}
+
+{{/* dict "root" $ "component" "gateway" "port" 80: the component's ClusterIP Service (port name http). */}}
+{{- define "eventline.service" -}}
+{{- $values := index .root.Values .component }}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "eventline.componentName" . }}
+  labels:
+    {{- include "eventline.componentLabels" . | nindent 4 }}
+    eventline.dev/metrics: "true"
+  {{- with .annotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+spec:
+  type: {{ .type }}
+  selector:
+    {{- include "eventline.componentSelectorLabels" . | nindent 4 }}
+  ports:
+    - name: http
+      port: {{ .port }}
+      targetPort: http
+      protocol: TCP
+{{- end }}
+
+{{- define "eventline.hpa" -}}
+{{- $values := index .root.Values .component }}
+{{- if $values.autoscaling.enabled }}
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: {{ include "eventline.componentName" . }}
+  labels:
+    {{- include "eventline.componentLabels" . | nindent 4 }}
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: {{ include "eventline.componentName" . }}
+  minReplicas: {{ $values.autoscaling.minReplicas }}
+  maxReplicas: {{ $values.autoscaling.maxReplicas }}
+  metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target:
+          type: Utilization
+          averageUtilization: {{ $values.autoscaling.targetCPUUtilizationPercentage }}
+    {{- if gt (int $values.autoscaling.targetMemoryUtilizationPercentage) 0 }}
+    - type: Resource
+      resource:
+        name: memory
+        target:
+          type: Utilization
+          averageUtilization: {{ $values.autoscaling.targetMemoryUtilizationPercentage }}
+    {{- end }}
+  behavior:
+    scaleDown:
+      stabilizationWindowSeconds: 300
+      policies:
+        - type: Pods
+          value: 1
+          periodSeconds: 60
+{{- end }}
+{{- end }}
+
+{{- define "eventline.pdb" -}}
+{{- $values := index .root.Values .component }}
+{{- if $values.pdb.enabled }}
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ include "eventline.componentName" . }}
+  labels:
+    {{- include "eventline.componentLabels" . | nindent 4 }}
+spec:
+  maxUnavailable: {{ $values.pdb.maxUnavailable }}
+  selector:
+    matchLabels:
+      {{- include "eventline.componentSelectorLabels" . | nindent 6 }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,158 @@
+"""Checks docker-compose.yml without Docker (scripts/packaging/check.sh runs it).
+
+    python3 compose_check.py [docker-compose.yml]
+
+Parses the file as YAML (merge keys resolved, as Compose does) and checks what
+`docker compose up` relies on: the infrastructure and Eventline services exist
+with the pinned images; every long-running service has a healthcheck; the
+one-shots (migrate, topology) run the right CLI commands and do not restart;
+depends_on waits for healthy infrastructure and for the one-shots to complete;
+each service connects with its own PostgreSQL role (CONTRACTS §2, §9) and
+listens where CONTRACTS §2 says; postgres gets every password its init script
+(scripts/stack/docker-postgres-init.sh) requires. It does not start anything: whether the images
+build and the stack comes up is only proven on a machine with Docker.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+import yaml
+
+INFRA_IMAGES = {
+    "postgres": "postgres:15-alpine",
+    "redis": "redis:7-alpine",
+    "kafka": "apache/kafka:4.4.0",
+    "schema-registry": "apicurio/apicurio-registry:3.3.3",
+}
+LONG_RUNNING = ["postgres", "redis", "kafka", "schema-registry", "gateway", "relay", "projector"]
+ONE_SHOTS = {
+    "migrate": ["node dist/services/cli/main.js migrate"],
+    "topology": ["node dist/services/cli/main.js topology apply", "node dist/services/cli/main.js schemas register"],
+}
+# service -> (the process's command, its port variable and port, its database role or None)
+APPS = {
+    "gateway": ("dist/services/gateway/main.js", "PORT", 3000, "eventline_app"),
+    "relay": ("dist/services/relay/main.js", "RELAY_PORT", 9101, "eventline_relay_app"),
+    "projector": ("dist/services/projector/main.js", "PROJECTOR_PORT", 9102, "eventline_projector_app"),
+}
+# service -> {dependency: condition}
+DEPENDS = {
+    "migrate": {"postgres": "service_healthy"},
+    "topology": {"kafka": "service_healthy", "schema-registry": "service_healthy"},
+    "gateway": {"migrate": "service_completed_successfully", "redis": "service_healthy"},
+    "relay": {"migrate": "service_completed_successfully", "topology": "service_completed_successfully"},
+    "projector": {"migrate": "service_completed_successfully", "topology": "service_completed_successfully"},
+}
+
+
+def as_text(command) -> str:
+    return " ".join(command) if isinstance(command, list) else str(command or "")
+
+
+def check(path: str) -> list[str]:
+    with open(path, encoding="utf-8") as handle:
+        compose = yaml.safe_load(handle)
+    errors: list[str] = []
+    services = compose.get("services", {})
+
+    for name in list(INFRA_IMAGES) + list(ONE_SHOTS) + list(APPS):
+        if name not in services:
+            errors.append(f"service {name} is missing")
+    if errors:
+        return errors
+
+    for name, image in INFRA_IMAGES.items():
+        if services[name].get("image") != image:
+            errors.append(f"{name}: image is {services[name].get('image')}, want {image}")
+
+    for name in LONG_RUNNING:
+        test = services[name].get("healthcheck", {}).get("test")
+        if not test or test == ["NONE"]:
+            errors.append(f"{name}: no healthcheck")
+
+    for name in list(ONE_SHOTS) + list(APPS):
+        service = services[name]
+        build = service.get("build")
+        context = build.get("context") if isinstance(build, dict) else build
+        if context not in (".", "./"):
+            errors.append(f"{name}: not built from ./Dockerfile (build context {context!r})")
+        if service.get("image") != services["gateway"].get("image"):
+            errors.append(f"{name}: image {service.get('image')} differs from the gateway's: one image runs every service")
+
+    for name, commands in ONE_SHOTS.items():
+        service = services[name]
+        text = as_text(service.get("entrypoint")) + " " + as_text(service.get("command"))
+        if not service.get("entrypoint"):
+            text = "node " + as_text(service.get("command"))
+        position = 0
+        for command in commands:
+            found = text.find(command, position)
+            if found < 0:
+                errors.append(f"{name}: does not run `{command}` (in order); it runs `{text.strip()}`")
+                break
+            position = found + len(command)
+        if str(service.get("restart", "no")) != "no":
+            errors.append(f"{name}: a one-shot must not restart (restart: {service.get('restart')})")
+
+    for name, (entry, port_var, port, role) in APPS.items():
+        service = services[name]
+        environment = service.get("environment", {})
+        if as_text(service.get("command")) != entry:
+            errors.append(f"{name}: command is {service.get('command')}, want [{entry}]")
+        if str(environment.get(port_var)) != str(port):
+            errors.append(f"{name}: {port_var} is {environment.get(port_var)}, want {port}")
+        if f"127.0.0.1:{port}:{port}" not in service.get("ports", []):
+            errors.append(f"{name}: port {port} is not published on 127.0.0.1:{port}")
+        url = str(environment.get("DATABASE_URL", ""))
+        if not url.startswith(f"postgres://{role}:"):
+            errors.append(f"{name}: DATABASE_URL connects as {url.split('://')[-1].split(':')[0]!r}, want {role}")
+        test = as_text(service.get("healthcheck", {}).get("test"))
+        if "/ready" not in test or str(port) not in test:
+            errors.append(f"{name}: its healthcheck does not ask /ready on port {port}")
+
+    admin_url = str(services["migrate"].get("environment", {}).get("ADMIN_DATABASE_URL", ""))
+    if not admin_url.startswith("postgres://eventline_admin:"):
+        errors.append("migrate: ADMIN_DATABASE_URL does not connect as eventline_admin")
+    token = str(services["gateway"].get("environment", {}).get("ADMIN_TOKEN", ""))
+    if len(token) < 32:
+        errors.append("gateway: ADMIN_TOKEN is shorter than the 32 characters the gateway requires")
+
+    for name, wanted in DEPENDS.items():
+        depends = services[name].get("depends_on", {})
+        if isinstance(depends, list):
+            errors.append(f"{name}: depends_on is a list; it needs conditions {wanted}")
+            continue
+        for dependency, condition in wanted.items():
+            actual = depends.get(dependency, {}).get("condition")
+            if actual != condition:
+                errors.append(f"{name}: depends_on {dependency} has condition {actual}, want {condition}")
+
+    postgres_mounts = " ".join(services["postgres"].get("volumes", []))
+    if "docker-postgres-init.sh:/docker-entrypoint-initdb.d/" not in postgres_mounts:
+        errors.append("postgres: the role-provisioning init script is not mounted")
+    init_script = os.path.join(os.path.dirname(os.path.abspath(path)), "scripts/stack/docker-postgres-init.sh")
+    with open(init_script, encoding="utf-8") as handle:
+        required = re.findall(r"\$\{([A-Z_]+):\?\}", handle.read())
+    postgres_env = services["postgres"].get("environment", {})
+    for variable in required:
+        if variable not in postgres_env:
+            errors.append(f"postgres: {variable} is not set, and docker-postgres-init.sh requires it")
+    return errors
+
+
+def main() -> int:
+    path = sys.argv[1] if len(sys.argv) > 1 else "docker-compose.yml"
+    errors = check(path)
+    for error in errors:
+        print(f"FAILED: {path}: {error}")
+    if errors:
+        return 1
+    print(f"ok: {path}: services, images, healthchecks, one-shots, roles and depends_on as required")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,276 @@
+"""Validates rendered Helm manifests (scripts/packaging/check.sh runs it).
+
+    python3 validate_manifests.py --k8s 1.28.0 --k8s 1.37.0 [--expect KIND ...]
+        [--existing-secret NAME] [--expect-failure TEXT] FILE...
+
+Two kinds of check:
+1. Schema: every object against the Kubernetes API's JSON schemas of each
+   --k8s version, strict (an unknown field fails, as `kubectl apply
+   --validate=strict` would). The schemas come from the kubernetes-validate
+   package (PyPI), which ships them per Kubernetes version. Custom resources
+   (ServiceMonitor) have no schema there: they get the reference checks below only.
+2. References, which no schema sees: Services, PDBs, NetworkPolicies and
+   ServiceMonitors select pods or Services that exist; named ports exist;
+   HPAs target an existing Deployment that leaves replicas to them; every
+   Secret and ConfigMap a pod reads is rendered (or is --existing-secret);
+   every Deployment runs non-root on a read-only root filesystem with /tmp
+   writable, probes /health and /ready, and spreads its pods; the hook Job
+   runs migrate, topology apply and schemas register; the dashboard is JSON.
+
+Prints one line per failure and exits 1 on any; with --expect-failure TEXT it
+succeeds only when an error containing TEXT is reported (to prove that a broken
+manifest is caught).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import yaml
+from kubernetes_validate import utils as kv
+
+CUSTOM_RESOURCES = {("monitoring.coreos.com/v1", "ServiceMonitor")}
+
+
+def load(files: list[str]) -> list[dict]:
+    objects = []
+    for path in files:
+        with open(path, encoding="utf-8") as handle:
+            for document in yaml.safe_load_all(handle):
+                if document:
+                    document.setdefault("__file", path)
+                    objects.append(document)
+    return objects
+
+
+def name_of(obj: dict) -> str:
+    return f"{obj.get('kind')}/{obj.get('metadata', {}).get('name')}"
+
+
+def strip(obj: dict) -> dict:
+    return {key: value for key, value in obj.items() if key != "__file"}
+
+
+def schema_errors(objects: list[dict], versions: list[str]) -> list[str]:
+    errors = []
+    for obj in objects:
+        if (obj.get("apiVersion"), obj.get("kind")) in CUSTOM_RESOURCES:
+            continue
+        for version in versions:
+            try:
+                kv.validate(strip(obj), version, strict=True)
+            except kv.ValidationError as error:
+                path = ".".join(str(part) for part in error.absolute_path)
+                errors.append(f"{name_of(obj)}: Kubernetes {error.version} schema: {path}: {error.message}")
+            except kv.SchemaNotFoundError:
+                errors.append(
+                    f"{name_of(obj)}: no Kubernetes {version} schema for {obj.get('apiVersion')} {obj.get('kind')}"
+                )
+    return errors
+
+
+def matches(selector: dict, labels: dict) -> bool:
+    return bool(selector) and all(labels.get(key) == value for key, value in selector.items())
+
+
+def pod_spec(obj: dict) -> dict:
+    return obj.get("spec", {}).get("template", {}).get("spec", {})
+
+
+def pod_labels(obj: dict) -> dict:
+    return obj.get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {})
+
+
+def containers(obj: dict) -> list[dict]:
+    spec = pod_spec(obj)
+    return spec.get("initContainers", []) + spec.get("containers", [])
+
+
+def reference_errors(objects: list[dict], existing_secret: str | None) -> list[str]:
+    errors: list[str] = []
+    by_kind: dict[str, list[dict]] = {}
+    for obj in objects:
+        by_kind.setdefault(obj["kind"], []).append(obj)
+    deployments = by_kind.get("Deployment", [])
+    workloads = deployments + by_kind.get("Job", [])
+    services = by_kind.get("Service", [])
+    secrets = {obj["metadata"]["name"] for obj in by_kind.get("Secret", [])}
+    if existing_secret:
+        secrets.add(existing_secret)
+    config_maps = {obj["metadata"]["name"] for obj in by_kind.get("ConfigMap", [])}
+
+    def fail(obj: dict, message: str) -> None:
+        errors.append(f"{name_of(obj)}: {message}")
+
+    def pods_selected(selector: dict) -> list[dict]:
+        return [d for d in deployments if matches(selector, pod_labels(d))]
+
+    def port_names(deployment: dict) -> set[str]:
+        return {p.get("name") for c in pod_spec(deployment).get("containers", []) for p in c.get("ports", [])}
+
+    for workload in workloads:
+        spec = pod_spec(workload)
+        security = spec.get("securityContext", {})
+        if security.get("runAsNonRoot") is not True:
+            fail(workload, "pod securityContext.runAsNonRoot is not true")
+        tmp_volumes = {v["name"] for v in spec.get("volumes", []) if "emptyDir" in v}
+        for container in containers(workload):
+            where = f"container {container['name']}"
+            context = container.get("securityContext", {})
+            if context.get("readOnlyRootFilesystem") is not True:
+                fail(workload, f"{where}: readOnlyRootFilesystem is not true")
+            if context.get("allowPrivilegeEscalation") is not False:
+                fail(workload, f"{where}: allowPrivilegeEscalation is not false")
+            if "ALL" not in context.get("capabilities", {}).get("drop", []):
+                fail(workload, f"{where}: capabilities do not drop ALL")
+            if not any(m.get("mountPath") == "/tmp" and m.get("name") in tmp_volumes for m in container.get("volumeMounts", [])):
+                fail(workload, f"{where}: no writable emptyDir at /tmp")
+            if not container.get("resources", {}).get("requests"):
+                fail(workload, f"{where}: no resource requests")
+            for source in container.get("envFrom", []):
+                ref = source.get("configMapRef") or source.get("secretRef") or {}
+                pool = config_maps if "configMapRef" in source else secrets
+                if ref.get("name") not in pool and not ref.get("optional"):
+                    fail(workload, f"{where}: envFrom names {ref.get('name')}, which is not rendered")
+            for env in container.get("env", []):
+                ref = env.get("valueFrom", {}).get("secretKeyRef")
+                if ref and ref.get("name") not in secrets:
+                    fail(workload, f"{where}: env {env['name']} reads Secret {ref.get('name')}, which is not rendered")
+                ref = env.get("valueFrom", {}).get("configMapKeyRef")
+                if ref and ref.get("name") not in config_maps:
+                    fail(workload, f"{where}: env {env['name']} reads ConfigMap {ref.get('name')}, which is not rendered")
+
+    for deployment in deployments:
+        spec = pod_spec(deployment)
+        selector = deployment["spec"].get("selector", {}).get("matchLabels", {})
+        if not matches(selector, pod_labels(deployment)):
+            fail(deployment, "spec.selector does not match the pod template's labels")
+        if not spec.get("topologySpreadConstraints"):
+            fail(deployment, "no topologySpreadConstraints")
+        for container in spec.get("containers", []):
+            probes = {
+                kind: container.get(kind, {}).get("httpGet", {}).get("path")
+                for kind in ("livenessProbe", "readinessProbe")
+            }
+            if probes != {"livenessProbe": "/health", "readinessProbe": "/ready"}:
+                fail(deployment, f"container {container['name']}: probes are {probes}, want /health and /ready")
+            for kind in ("livenessProbe", "readinessProbe", "startupProbe"):
+                port = container.get(kind, {}).get("httpGet", {}).get("port")
+                if isinstance(port, str) and port not in port_names(deployment):
+                    fail(deployment, f"container {container['name']}: {kind} port {port} is not a container port")
+
+    for service in services:
+        selected = pods_selected(service["spec"].get("selector", {}))
+        if not selected:
+            fail(service, "its selector matches no Deployment's pods")
+        for port in service["spec"].get("ports", []):
+            target = port.get("targetPort")
+            if isinstance(target, str) and any(target not in port_names(d) for d in selected):
+                fail(service, f"targetPort {target} is not a port of the pods it selects")
+
+    for hpa in by_kind.get("HorizontalPodAutoscaler", []):
+        target = hpa["spec"]["scaleTargetRef"]
+        found = [d for d in deployments if d["metadata"]["name"] == target["name"] and target["kind"] == "Deployment"]
+        if not found:
+            fail(hpa, f"scaleTargetRef {target['kind']}/{target['name']} is not rendered")
+        elif "replicas" in found[0]["spec"]:
+            fail(hpa, f"Deployment {target['name']} sets replicas, which fights the autoscaler")
+        if hpa["spec"]["minReplicas"] > hpa["spec"]["maxReplicas"]:
+            fail(hpa, "minReplicas exceeds maxReplicas")
+
+    for pdb in by_kind.get("PodDisruptionBudget", []):
+        if not pods_selected(pdb["spec"].get("selector", {}).get("matchLabels", {})):
+            fail(pdb, "its selector matches no Deployment's pods")
+
+    for policy in by_kind.get("NetworkPolicy", []):
+        selected = pods_selected(policy["spec"].get("podSelector", {}).get("matchLabels", {}))
+        if not selected:
+            fail(policy, "its podSelector matches no Deployment's pods")
+        for rule in policy["spec"].get("ingress", []):
+            for port in rule.get("ports", []):
+                if isinstance(port.get("port"), str) and any(port["port"] not in port_names(d) for d in selected):
+                    fail(policy, f"ingress port {port['port']} is not a port of the pods it selects")
+
+    service_names = {s["metadata"]["name"]: s for s in services}
+    for ingress in by_kind.get("Ingress", []):
+        for rule in ingress["spec"].get("rules", []):
+            for path in rule.get("http", {}).get("paths", []):
+                backend = path["backend"]["service"]
+                service = service_names.get(backend["name"])
+                if service is None:
+                    fail(ingress, f"backend Service {backend['name']} is not rendered")
+                elif backend["port"].get("name") not in {p.get("name") for p in service["spec"]["ports"]}:
+                    fail(ingress, f"backend port {backend['port']} is not a port of Service {backend['name']}")
+
+    for monitor in by_kind.get("ServiceMonitor", []):
+        selector = monitor["spec"].get("selector", {}).get("matchLabels", {})
+        selected = [s for s in services if matches(selector, s["metadata"].get("labels", {}))]
+        if len(selected) < 3:
+            fail(monitor, f"selects {len(selected)} Services, want the gateway's, relay's and projector's")
+        for endpoint in monitor["spec"].get("endpoints", []):
+            if any(endpoint.get("port") not in {p.get("name") for p in s["spec"]["ports"]} for s in selected):
+                fail(monitor, f"endpoint port {endpoint.get('port')} is missing from a selected Service")
+            if endpoint.get("path") != "/metrics":
+                fail(monitor, "endpoint path is not /metrics")
+
+    for job in by_kind.get("Job", []):
+        hooks = set(job["metadata"].get("annotations", {}).get("helm.sh/hook", "").split(","))
+        if not {"pre-install", "pre-upgrade"} <= hooks:
+            fail(job, "is not a pre-install and pre-upgrade hook")
+        commands = [" ".join(c.get("args", [])) for c in containers(job)]
+        wanted = [
+            "dist/services/cli/main.js migrate",
+            "dist/services/cli/main.js topology apply",
+            "dist/services/cli/main.js schemas register",
+        ]
+        if len(commands) != len(wanted) or not all(c.startswith(w) for c, w in zip(commands, wanted)):
+            fail(job, f"runs {commands}, want {wanted} in that order")
+
+    for config_map in by_kind.get("ConfigMap", []):
+        for key, value in config_map.get("data", {}).items():
+            if key.endswith(".json"):
+                try:
+                    json.loads(value)
+                except ValueError as error:
+                    fail(config_map, f"{key} is not JSON: {error}")
+    return errors
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--k8s", action="append", required=True, help="Kubernetes version(s) to validate against")
+    parser.add_argument("--expect", action="append", default=[], help="a kind that must be rendered")
+    parser.add_argument("--existing-secret", help="a Secret the release expects to exist already")
+    parser.add_argument(
+        "--expect-failure", metavar="TEXT", help="succeed only if validation fails with an error containing TEXT"
+    )
+    parser.add_argument("files", nargs="+")
+    args = parser.parse_args()
+
+    objects = load(args.files)
+    errors = schema_errors(objects, args.k8s)
+    errors += reference_errors(objects, args.existing_secret)
+    kinds = {obj["kind"] for obj in objects}
+    errors += [f"no {kind} rendered" for kind in args.expect if kind not in kinds]
+
+    label = args.files[0] if len(args.files) == 1 else os.path.commonpath(args.files) + "/"
+    if args.expect_failure is not None:
+        caught = [error for error in errors if args.expect_failure in error]
+        if caught:
+            print(f"ok: {label}: rejected as it should be ({caught[0]})")
+            return 0
+        print(f"FAILED: {label}: validation did not report {args.expect_failure!r} (it reported {errors or 'nothing'})")
+        return 1
+    for error in errors:
+        print(f"FAILED: {label}: {error}")
+    if errors:
+        return 1
+    print(f"ok: {label}: {len(objects)} objects valid against Kubernetes {', '.join(args.k8s)} (strict) and cross-checked")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
