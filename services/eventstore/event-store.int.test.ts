@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import avro from 'avsc';
 import { type DatabasePool, sql } from 'slonik';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
+import { waitFor } from '../../test/support/wait.ts';
 import { type EventSchema, EventSchemas } from '../avro/index.ts';
 import { openDatabase } from '../platform/database/index.ts';
 import { ConcurrencyError, UnknownEventError, ValidationError } from '../platform/errors/index.ts';
@@ -309,10 +310,16 @@ describe('readAll', () => {
       }
     });
     const seen: RecordedEvent[] = [];
+    // Where a page repeated an event, and from which checkpoint: what to look at if this ever fails.
+    const repeated: Array<{ after: Checkpoint; event: [string, number] }> = [];
     let checkpoint: Checkpoint = START;
     const reader = (async () => {
       while (writing || seen.length < streams.length * perStream) {
         const page = await store.readAll(tenant, checkpoint, 37);
+        const ids = new Set(seen.map((e) => e.eventId));
+        for (const event of page.events.filter((e) => ids.has(e.eventId))) {
+          repeated.push({ after: checkpoint, event: [event.transactionId, event.globalPosition] });
+        }
         seen.push(...page.events);
         checkpoint = page.checkpoint;
         if (!writing && page.events.length === 0 && seen.length < streams.length * perStream) {
@@ -324,6 +331,7 @@ describe('readAll', () => {
     writing = false;
     await reader;
 
+    expect(repeated).toEqual([]);
     expect(seen).toHaveLength(streams.length * perStream);
     expect(new Set(seen.map((e) => e.eventId)).size).toBe(seen.length);
     for (const stream of streams) {
@@ -362,7 +370,11 @@ describe('readAll', () => {
     await lateAppend;
     await blocker.end();
 
-    const after = await store.readAll(tenant, before.checkpoint);
+    // The horizon is the server's oldest running transaction, in any database: wait for it to pass.
+    const after = await waitFor('both events past the horizon', async () => {
+      const page = await store.readAll(tenant, before.checkpoint);
+      return page.events.length === 2 ? page : undefined;
+    });
     expect(after.events.map((e) => e.streamId).sort()).toEqual([early.id, late.id].sort());
   });
 });

@@ -1,16 +1,9 @@
 import { EventSchemas } from '../../avro/index.ts';
 import { checkSchemas, registerSchemas, schemaRegistry } from '../../messaging/index.ts';
 import { env, loadConfig } from '../../platform/config/index.ts';
+import { option } from '../options.ts';
 
 const USAGE = 'usage: eventline schemas register|check [--dir <schemas directory>]';
-
-function option(args: readonly string[], name: string): string | undefined {
-  const at = args.indexOf(name);
-  if (at < 0) return undefined;
-  const value = args[at + 1];
-  if (value === undefined) throw new Error(`${name} needs a value; ${USAGE}`);
-  return value;
-}
 
 /**
  * `eventline schemas register`: every .avsc of schemas/ under
@@ -24,7 +17,7 @@ export async function schemasCommand(args: readonly string[]): Promise<void> {
     SCHEMA_REGISTRY_URL: env.SCHEMA_REGISTRY_URL,
     KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX,
   });
-  const dir = option(rest, '--dir');
+  const dir = option(rest, '--dir', USAGE);
   const schemas = dir === undefined ? await EventSchemas.load() : await EventSchemas.load(dir);
 
   if (action === 'register') {

@@ -1,16 +1,9 @@
 import { boundedContexts } from '../../domain/contexts.ts';
 import { applyTopology, connectKafka, loadTopology, TOPOLOGY_FILE } from '../../messaging/index.ts';
 import { env, loadConfig } from '../../platform/config/index.ts';
+import { option } from '../options.ts';
 
 const USAGE = 'usage: eventline topology apply [--file <topology.json>]';
-
-function option(args: readonly string[], name: string): string | undefined {
-  const at = args.indexOf(name);
-  if (at < 0) return undefined;
-  const value = args[at + 1];
-  if (value === undefined) throw new Error(`${name} needs a value; ${USAGE}`);
-  return value;
-}
 
 /**
  * `eventline topology apply`: creates the topics topology/topology.json lists
@@ -21,7 +14,10 @@ export async function topologyCommand(args: readonly string[]): Promise<void> {
   const [action, ...rest] = args;
   if (action !== 'apply') throw new Error(USAGE);
   const config = loadConfig({ KAFKA_BROKERS: env.KAFKA_BROKERS, KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX });
-  const topology = await loadTopology(config.KAFKA_TOPIC_PREFIX, option(rest, '--file') ?? TOPOLOGY_FILE);
+  const topology = await loadTopology(
+    config.KAFKA_TOPIC_PREFIX,
+    option(rest, '--file', USAGE) ?? TOPOLOGY_FILE,
+  );
   const missing = boundedContexts
     .map((decider) => decider.context)
     .filter((context) => !topology.eventTopics.has(context));
