@@ -1,5 +1,3 @@
-import type { Server } from 'node:http';
-import express from 'express';
 import { Partitioners } from 'kafkajs';
 import { sql } from 'slonik';
 import { EventSchemas } from '../avro/index.ts';
@@ -12,7 +10,7 @@ import {
   schemaRegistry,
 } from '../messaging/index.ts';
 import { openDatabase, registerPoolMetrics } from '../platform/database/index.ts';
-import { opsRoutes, Readiness } from '../platform/health/index.ts';
+import { Readiness, serveOps } from '../platform/health/index.ts';
 import { createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
 import { type Projection, projections as shipped } from '../readmodels/index.ts';
 import { DeadLetters } from './dead-letters.ts';
@@ -138,15 +136,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
     })),
   ]);
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.use(opsRoutes(readiness, registry));
-  const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(options.port, options.host, () => resolve(listening));
-    listening.once('error', reject);
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
+  const { server, port } = await serveOps(readiness, registry, options.host, options.port);
 
   await Promise.all(consumers.map((consumer) => consumer.start()));
   log.info(

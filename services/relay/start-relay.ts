@@ -1,5 +1,3 @@
-import type { Server } from 'node:http';
-import express from 'express';
 import { Partitioners } from 'kafkajs';
 import { sql } from 'slonik';
 import { EventSchemas } from '../avro/index.ts';
@@ -13,7 +11,7 @@ import {
   UnencodableEventError,
 } from '../messaging/index.ts';
 import { openDatabase } from '../platform/database/index.ts';
-import { opsRoutes, Readiness } from '../platform/health/index.ts';
+import { Readiness, serveOps } from '../platform/health/index.ts';
 import { createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
 import { DEFAULT_SETTINGS, OutboxRelay, type RelaySettings } from './outbox-relay.ts';
 import { Publisher } from './publisher.ts';
@@ -107,15 +105,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     registryReadiness(options.schemaRegistryUrl, registryBreaker),
   ]);
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.use(opsRoutes(readiness, registry));
-  const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(options.port, options.host, () => resolve(listening));
-    listening.once('error', reject);
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
+  const { server, port } = await serveOps(readiness, registry, options.host, options.port);
 
   await relay.start();
   log.info({ port, replica: relay.replica, topicPrefix: options.topicPrefix }, 'relay started');
