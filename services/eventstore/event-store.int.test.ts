@@ -377,6 +377,28 @@ describe('readAll', () => {
     });
     expect(after.events.map((e) => e.streamId).sort()).toEqual([early.id, late.id].sort());
   });
+  test('transaction ids are compared as numbers, so 1000 comes after 999', async () => {
+    const tenant = newTenant();
+    const stream = order();
+    // The owner writes the ids by hand: a fresh server crosses 999 -> 1000 early, a busy one later.
+    for (const [version, transactionId] of [
+      [1, '999'],
+      [2, '1000'],
+    ] as const) {
+      await admin.query(sql.unsafe`
+        INSERT INTO events (tenant_id, stream_id, stream_type, stream_version, event_id, event_type,
+                            schema_version, data, metadata, correlation_id, occurred_at, transaction_id)
+        VALUES (${tenant}, ${stream.id}, 'Order', ${version}, ${randomUUID()}, 'OrderPlaced', 1,
+                ${JSON.stringify(placed)}::jsonb, ${JSON.stringify(meta)}::jsonb, ${meta.correlationId},
+                now(), ${transactionId}::xid8)`);
+    }
+    const first = await store.readAll(tenant, START, 1);
+    const second = await store.readAll(tenant, first.checkpoint, 1);
+    expect([...first.events, ...second.events].map((e) => e.transactionId)).toEqual(['999', '1000']);
+    expect((await store.readByCorrelationId(tenant, meta.correlationId)).map((e) => e.transactionId)).toEqual(
+      ['999', '1000'],
+    );
+  });
 });
 
 describe('time travel and correlation', () => {

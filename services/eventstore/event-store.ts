@@ -205,6 +205,8 @@ export class EventStore {
    * from transactions older than the oldest still running (the snapshot's xmin).
    * Every such transaction has finished, and every later one has a larger id, so
    * a reader never skips an event that commits late.
+   * ORDER BY names events.transaction_id: unqualified, it would mean the select
+   * list's text form, which sorts '1000' before '999'.
    */
   async readAll(tenant: TenantId, after: Checkpoint, maxCount = 1000): Promise<ReadAllResult> {
     const rows = (await inTenantTransaction(this.pool, tenant, (tx) =>
@@ -213,7 +215,7 @@ export class EventStore {
          WHERE tenant_id = ${tenant}
            AND (transaction_id, global_position) > (${after.transactionId}::xid8, ${after.position}::bigint)
            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-         ORDER BY transaction_id, global_position
+         ORDER BY events.transaction_id, global_position
          LIMIT ${Math.min(maxCount, MAX_READ)}
       `),
     )) as readonly EventRow[];
@@ -231,7 +233,7 @@ export class EventStore {
       tx.any(sql.unsafe`
         SELECT ${EVENT_COLUMNS} FROM events
          WHERE tenant_id = ${tenant} AND correlation_id = ${correlationId}
-         ORDER BY transaction_id, global_position
+         ORDER BY events.transaction_id, global_position
          LIMIT ${MAX_READ}
       `),
     )) as readonly EventRow[];

@@ -87,6 +87,6 @@ export async function storedEvents(adminUrl: string): Promise<StoredEvent[]> {
     adminUrl,
     `SELECT event_id, tenant_id, event_type, schema_version, stream_type, stream_id, stream_version,
             global_position::text, transaction_id::text, data, metadata, correlation_id, causation_id, occurred_at
-       FROM events ORDER BY transaction_id, global_position`,
+       FROM events ORDER BY events.transaction_id, global_position`,
   );
 }
