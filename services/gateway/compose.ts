@@ -16,7 +16,11 @@ import { CommandQuota, createQuotaRedis } from '../quotas/index.ts';
 import { ReadModelQueries } from '../readmodels/index.ts';
 import { createGatewayApp } from './app.ts';
 import { CommandGate } from './commands/command-gate.ts';
+import { drainServer } from './http/drain.ts';
 import { IdempotencyStore } from './idempotency/idempotency-store.ts';
+
+/** Below closeOnSignals' deadline, so the later shutdown steps still get their turn. */
+const HTTP_DRAIN_GRACE_MS = 10_000;
 
 /** The gateway's configuration: the environment variables it reads (CONTRACTS §2). */
 export const gatewayEnv = {
@@ -105,11 +109,7 @@ export async function startGateway(
     shutdownSteps: [
       {
         name: 'http',
-        close: () =>
-          new Promise<void>((resolve, reject) => {
-            server.close((error) => (error ? reject(error) : resolve()));
-            server.closeIdleConnections();
-          }),
+        close: () => drainServer(server, HTTP_DRAIN_GRACE_MS),
       },
       { name: 'snapshots', close: () => handler.flushSnapshots() },
       { name: 'outbox doorbell', close: () => store.close() },
