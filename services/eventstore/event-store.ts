@@ -2,6 +2,7 @@ import { type DatabasePool, sql } from 'slonik';
 import type { EventSchemas } from '../avro/index.ts';
 import { ConcurrencyError, NotFoundError, ValidationError } from '../platform/errors/index.ts';
 import { inTenantTransaction } from '../platform/database/index.ts';
+import { inSpan, traceparentOf, tracerFor } from '../platform/telemetry/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
 import { type EventId, newEventId, type StreamId } from './ids.ts';
 import type {
@@ -43,6 +44,8 @@ export interface ReadAllResult {
 }
 
 const MAX_READ = 10_000;
+
+const tracer = tracerFor('eventstore');
 
 function expectedAsInteger(expected: ExpectedVersion): number | null {
   if (expected === 'any') return null;
@@ -86,8 +89,29 @@ export class EventStore {
    * returned. Throws ConcurrencyError, carrying the current version, on a stale
    * expectation; ValidationError when an event does not fit its Avro schema.
    * Appends that create their stream share commits under load (CreationBatcher).
+   * Traced, the events keep the append span's traceparent, which the relay continues.
    */
-  async appendToStream(
+  appendToStream(
+    tenant: TenantId,
+    stream: StreamRef,
+    expected: ExpectedVersion,
+    events: readonly NewEvent[],
+    metadata: EventMetadata,
+  ): Promise<AppendResult> {
+    const attributes = { 'eventline.stream.type': stream.type, 'eventline.events': events.length };
+    return inSpan(tracer, `append ${stream.context}`, { attributes }, () => {
+      const traceparent = traceparentOf() ?? metadata.traceparent;
+      return this.append(
+        tenant,
+        stream,
+        expected,
+        events,
+        traceparent ? { ...metadata, traceparent } : metadata,
+      );
+    });
+  }
+
+  private async append(
     tenant: TenantId,
     stream: StreamRef,
     expected: ExpectedVersion,

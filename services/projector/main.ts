@@ -7,13 +7,16 @@
 import { z } from 'zod';
 import { env, loadConfig } from '../platform/config/index.ts';
 import { closeOnSignals } from '../platform/lifecycle/index.ts';
-import { createLogger } from '../platform/telemetry/index.ts';
+import { createLogger, startTracing } from '../platform/telemetry/index.ts';
 import { startProjector } from './start-projector.ts';
 
 let config;
+let tracing;
 try {
+  tracing = await startTracing('projector');
   config = loadConfig({
     DATABASE_URL: env.DATABASE_URL,
+    REDIS_URL: env.REDIS_URL,
     KAFKA_BROKERS: env.KAFKA_BROKERS,
     SCHEMA_REGISTRY_URL: env.SCHEMA_REGISTRY_URL,
     KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX,
@@ -24,6 +27,8 @@ try {
     PROJECTOR_HANDLER_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
     /** Pause before the second try, doubling after. */
     PROJECTOR_RETRY_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(200),
+    /** A partition with records behind and no batch applied for this long turns /ready degraded. */
+    PROJECTOR_STALL_AFTER_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
     /** Comma-separated projection names to run; all of topology/ when unset. */
     PROJECTOR_PROJECTIONS: z
       .string()
@@ -49,11 +54,13 @@ try {
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
     host: config.HOST,
     port: config.PROJECTOR_PORT,
+    redisUrl: config.REDIS_URL,
     log,
+    stallAfterMs: config.PROJECTOR_STALL_AFTER_MS,
     retries: { attempts: config.PROJECTOR_HANDLER_ATTEMPTS, delayMs: config.PROJECTOR_RETRY_DELAY_MS },
     ...(config.PROJECTOR_PROJECTIONS ? { only: config.PROJECTOR_PROJECTIONS } : {}),
   });
-  closeOnSignals(log, [{ name: 'projector', close: () => running.close() }]);
+  closeOnSignals(log, [{ name: 'projector', close: () => running.close() }, tracing]);
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
   log.fatal({ err: error }, 'projector failed to start');

@@ -6,11 +6,13 @@
  */
 import { env, loadConfig } from '../platform/config/index.ts';
 import { closeOnSignals } from '../platform/lifecycle/index.ts';
-import { createLogger } from '../platform/telemetry/index.ts';
+import { createLogger, startTracing } from '../platform/telemetry/index.ts';
 import { startRelay } from './start-relay.ts';
 
 let config;
+let tracing;
 try {
+  tracing = await startTracing('relay');
   config = loadConfig({
     DATABASE_URL: env.DATABASE_URL,
     KAFKA_BROKERS: env.KAFKA_BROKERS,
@@ -36,7 +38,7 @@ try {
     port: config.RELAY_PORT,
     log,
   });
-  closeOnSignals(log, [{ name: 'relay', close: () => running.close() }]);
+  closeOnSignals(log, [{ name: 'relay', close: () => running.close() }, tracing]);
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
   log.fatal({ err: error }, 'relay failed to start');

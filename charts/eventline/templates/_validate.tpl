@@ -15,6 +15,9 @@
 {{- if and .Values.gateway.ingress.enabled (not .Values.gateway.ingress.hosts) }}
 {{- fail "gateway.ingress.enabled needs at least one entry in gateway.ingress.hosts" }}
 {{- end }}
+{{- if and .Values.otel.enabled (not .Values.otel.endpoint) }}
+{{- fail "otel.enabled needs otel.endpoint, the collector's OTLP/HTTP URL (e.g. http://otel-collector:4318)" }}
+{{- end }}
 {{- if and .Values.networkPolicy.enabled .Values.networkPolicy.restrictEgress (not .Values.networkPolicy.egress) }}
 {{- fail "networkPolicy.restrictEgress needs networkPolicy.egress rules that reach PostgreSQL, Kafka, Redis and the schema registry" }}
 {{- end }}

@@ -1,2 +1,16 @@
 export { createLogger, type Logger, REDACTED_PATHS } from './logger.ts';
 export { createMetricsRegistry } from './metrics.ts';
+export {
+  continueTrace,
+  inSpan,
+  runInContext,
+  type Span,
+  SpanKind,
+  spanFailed,
+  type SpanSettings,
+  type TraceCarrier,
+  traceFields,
+  traceparentOf,
+  tracerFor,
+} from './spans.ts';
+export { registerTracing, startTracing, type Tracing, tracingEnv } from './tracing.ts';

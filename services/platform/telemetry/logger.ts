@@ -1,4 +1,5 @@
 import { type Logger, pino } from 'pino';
+import { traceFields } from './spans.ts';
 
 export type { Logger } from 'pino';
 
@@ -27,7 +28,10 @@ export const REDACTED_PATHS = [
   'data.customerId',
 ];
 
-/** The one logger of a process: JSON lines, the service named on every line. */
+/**
+ * The one logger of a process: JSON lines, the service named on every line, and
+ * the trace and span ids on every line written while a span is active.
+ */
 export function createLogger(service: string, level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
   return pino({
     level,
@@ -35,5 +39,6 @@ export function createLogger(service: string, level: string = process.env.LOG_LE
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
+    mixin: traceFields,
   });
 }
