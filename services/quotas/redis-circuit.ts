@@ -1,6 +1,7 @@
 import {
   BrokenCircuitError,
   ConsecutiveBreaker,
+  type CircuitState,
   circuitBreaker,
   handleAll,
   type IPolicy,
@@ -18,6 +19,8 @@ export interface RedisCircuitOptions {
   readonly timeoutMs?: number;
   readonly backoffMs?: number;
   readonly onFailure?: (error: DependencyUnavailableError) => void;
+  /** Each move between closed, open and half-open, for the circuit_breaker_state gauge. */
+  readonly onStateChange?: (state: CircuitState) => void;
 }
 
 /**
@@ -35,11 +38,13 @@ export class RedisCircuit {
 
   constructor(private readonly options: RedisCircuitOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS;
+    const breaker = circuitBreaker(handleAll, {
+      halfOpenAfter: options.backoffMs ?? DEFAULT_REDIS_BACKOFF_MS,
+      breaker: new ConsecutiveBreaker(1),
+    });
+    if (options.onStateChange) breaker.onStateChange(options.onStateChange);
     this.policy = wrap(
-      circuitBreaker(handleAll, {
-        halfOpenAfter: options.backoffMs ?? DEFAULT_REDIS_BACKOFF_MS,
-        breaker: new ConsecutiveBreaker(1),
-      }),
+      breaker,
       // Aggressive: the caller gets its answer at the deadline even if Redis never replies.
       timeout(this.timeoutMs, TimeoutStrategy.Aggressive),
     );

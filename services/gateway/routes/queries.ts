@@ -1,6 +1,7 @@
 import { type Request, type Response, Router } from 'express';
 import { ValidationError } from '../../platform/errors/index.ts';
-import type { ReadModelQueries, ReadYourWrites } from '../../readmodels/index.ts';
+import type { CachedQueries } from '../../querycache/index.ts';
+import type { ReadYourWrites } from '../../readmodels/index.ts';
 import { tenantWithRole } from '../auth/authorize.ts';
 import { principalOf } from '../http/request-context.ts';
 
@@ -31,12 +32,19 @@ function consistencyOf(req: Request): ReadYourWrites | undefined {
   };
 }
 
-/** CONTRACTS §5: queries over the read models, for the caller's tenant. */
-export function queryRoutes(deps: { queries: ReadModelQueries }): Router {
+/**
+ * CONTRACTS §5: queries over the read models, for the caller's tenant. X-Cache
+ * says how the cache took part; a stale answer (the read models unreachable)
+ * also carries the standard Warning, so caches and clients that know it see it.
+ */
+export function queryRoutes(deps: { queries: CachedQueries }): Router {
   const router = Router();
   router.post('/api/v1/queries/execute', async (req: Request, res: Response) => {
     const tenant = tenantWithRole(principalOf(res), 'reader');
-    res.json(await deps.queries.execute(tenant, req.body, consistencyOf(req)));
+    const { answer, cache } = await deps.queries.execute(tenant, req.body, consistencyOf(req));
+    if (cache) res.setHeader('X-Cache', cache);
+    if (cache === 'stale') res.setHeader('Warning', '110 - "Response is Stale"');
+    res.json(answer);
   });
   return router;
 }

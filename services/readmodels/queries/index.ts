@@ -1,4 +1,20 @@
 export { decodeCursor, encodeCursor } from './cursor.ts';
 export { queryParams, type QueryType, queryTypes } from './query-types.ts';
-export { type QueryAnswer, ReadModelQueries, type ReadYourWrites } from './read-model-queries.ts';
-export { awaitPosition, ReadModelBehindError, readWatermark, type Watermark } from './read-your-writes.ts';
+export {
+  type PreparedQuery,
+  type QueryAnswer,
+  ReadModelQueries,
+  type ReadYourWrites,
+  type ResolvedConsistency,
+  type WatermarkedAnswer,
+} from './read-model-queries.ts';
+export {
+  awaitPosition,
+  awaitWatermark,
+  compareWatermarks,
+  NO_WATERMARK,
+  ReadModelBehindError,
+  readWatermark,
+  resolvePosition,
+  type Watermark,
+} from './read-your-writes.ts';

@@ -5,7 +5,13 @@ import { ValidationError } from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
 import { getOrder, listOrders } from './order-queries.ts';
 import { projectionOf, queryParams, queryRequest, type QueryType } from './query-types.ts';
-import { awaitPosition, readWatermark } from './read-your-writes.ts';
+import {
+  awaitWatermark,
+  NO_WATERMARK,
+  readWatermark,
+  resolvePosition,
+  type Watermark,
+} from './read-your-writes.ts';
 import { getTenant, getTenantStats } from './tenant-queries.ts';
 
 /** What a caller asks of consistency: see the effect of the event at minPosition, waiting at most timeoutMs. */
@@ -38,23 +44,53 @@ function parse<Output>(
   );
 }
 
-/** Validates the params before anything waits or reads; returns the read to run. */
-function prepare(type: QueryType, params: unknown, tenant: TenantId): Read {
+/** A query validated and ready to read: what it asks, of which read model, and the read itself. */
+export interface PreparedQuery {
+  readonly type: QueryType;
+  /** The params as validated, defaults filled in: one question, one shape. */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** The projection whose watermark the answer reflects. */
+  readonly projection: string;
+  readonly read: Read;
+}
+
+/** The answer, and the watermark of the read model it was read at. */
+export interface WatermarkedAnswer {
+  readonly answer: QueryAnswer;
+  readonly watermark: Watermark;
+}
+
+/** What the read must reflect: the tenant's event at target, waiting for it at most timeoutMs. */
+export interface ResolvedConsistency {
+  readonly target: Watermark;
+  readonly timeoutMs: number;
+}
+
+function prepared<Params extends Readonly<Record<string, unknown>>>(
+  type: QueryType,
+  params: Params,
+  read: Read,
+): PreparedQuery {
+  return { type, params, projection: projectionOf[type], read };
+}
+
+/** Validates the params before anything waits or reads. */
+function prepare(type: QueryType, params: unknown, tenant: TenantId): PreparedQuery {
   switch (type) {
     case 'GetOrder': {
       const valid = parse(queryParams.GetOrder, params, '/params');
-      return (tx) => getOrder(tx, tenant, valid);
+      return prepared(type, valid, (tx) => getOrder(tx, tenant, valid));
     }
     case 'ListOrders': {
       const valid = parse(queryParams.ListOrders, params, '/params');
-      return (tx) => listOrders(tx, tenant, valid);
+      return prepared(type, valid, (tx) => listOrders(tx, tenant, valid));
     }
     case 'GetTenantStats':
-      parse(queryParams.GetTenantStats, params, '/params');
-      return (tx) => getTenantStats(tx, tenant);
+      return prepared(type, parse(queryParams.GetTenantStats, params, '/params'), (tx) =>
+        getTenantStats(tx, tenant),
+      );
     case 'GetTenant':
-      parse(queryParams.GetTenant, params, '/params');
-      return (tx) => getTenant(tx, tenant);
+      return prepared(type, parse(queryParams.GetTenant, params, '/params'), (tx) => getTenant(tx, tenant));
   }
 }
 
@@ -63,19 +99,48 @@ function prepare(type: QueryType, params: unknown, tenant: TenantId): Read {
  * transaction acting for the caller's tenant, never the event log.
  */
 export class ReadModelQueries {
-  constructor(private readonly pool: DatabasePool) {}
+  /**
+   * @param pool where the read models are read (a replica will do)
+   * @param events where a caller's X-Min-Position is looked up: the event store's
+   *   primary, so the position resolves even while the read models are unreachable
+   */
+  constructor(
+    private readonly pool: DatabasePool,
+    private readonly events: DatabasePool = pool,
+  ) {}
 
-  async execute(tenant: TenantId, request: unknown, consistency?: ReadYourWrites): Promise<QueryAnswer> {
+  /** Validates the request; nothing is read yet. */
+  prepare(tenant: TenantId, request: unknown): PreparedQuery {
     const { type, params } = parse(queryRequest, request, '');
-    const read = prepare(type, params, tenant);
-    const projection = projectionOf[type];
+    return prepare(type, params, tenant);
+  }
+
+  /** The caller's X-Min-Position as a point in the tenant's commit order. */
+  resolve(tenant: TenantId, consistency: ReadYourWrites): Promise<Watermark> {
+    return resolvePosition(this.events, tenant, consistency.minPosition);
+  }
+
+  /** Reads the answer, after waiting for the target when there is one. */
+  async answer(
+    tenant: TenantId,
+    query: PreparedQuery,
+    consistency?: ResolvedConsistency,
+  ): Promise<WatermarkedAnswer> {
     if (consistency) {
-      await awaitPosition(this.pool, projection, tenant, consistency.minPosition, consistency.timeoutMs);
+      await awaitWatermark(this.pool, query.projection, tenant, consistency.target, consistency.timeoutMs);
     }
     return inTenantTransaction(this.pool, tenant, async (tx) => {
       // Read in the same transaction as the data, so the position never claims more than the answer shows.
-      const watermark = await readWatermark(tx, projection, tenant);
-      return { data: await read(tx), position: watermark?.position ?? 0 };
+      const watermark = (await readWatermark(tx, query.projection, tenant)) ?? NO_WATERMARK;
+      return { answer: { data: await query.read(tx), position: watermark.position }, watermark };
     });
+  }
+
+  async execute(tenant: TenantId, request: unknown, consistency?: ReadYourWrites): Promise<QueryAnswer> {
+    const query = this.prepare(tenant, request);
+    const resolved = consistency
+      ? { target: await this.resolve(tenant, consistency), timeoutMs: consistency.timeoutMs }
+      : undefined;
+    return (await this.answer(tenant, query, resolved)).answer;
   }
 }

@@ -10,6 +10,16 @@ export interface Watermark {
   readonly position: number;
 }
 
+/** Where a projection stands for a tenant it has applied nothing of yet. */
+export const NO_WATERMARK: Watermark = { transactionId: '0', position: 0 };
+
+/** The tenant's commit order: by transaction id, then position within it (negative: a is older). */
+export function compareWatermarks(a: Watermark, b: Watermark): number {
+  const byTransaction = BigInt(a.transactionId) - BigInt(b.transactionId);
+  if (byTransaction !== 0n) return byTransaction < 0n ? -1 : 1;
+  return Math.sign(a.position - b.position);
+}
+
 /** The projection did not reach the caller's position within its wait. */
 export class ReadModelBehindError extends WaitTimedOutError {}
 
@@ -41,7 +51,7 @@ async function caughtUp(
   tenant: TenantId,
   target: Watermark,
 ): Promise<boolean> {
-  const mark = (await readWatermark(tx, projection, tenant)) ?? { transactionId: '0', position: 0 };
+  const mark = (await readWatermark(tx, projection, tenant)) ?? NO_WATERMARK;
   const types = Object.keys(projectionNamed(projection).handlers);
   return (await tx.oneFirst(sql.unsafe`
     SELECT NOT EXISTS (
@@ -53,17 +63,15 @@ async function caughtUp(
 }
 
 /**
- * Waits until the projection has applied the tenant's events up to the event at
- * `position` (a command response's), polling briefly, for at most `timeoutMs`.
- * A position that is not one of the tenant's events is refused: no wait could end.
+ * The (transaction id, position) of the tenant's event at `position` (a command
+ * response's). A position that is not one of the tenant's events is refused: no
+ * wait for it could end.
  */
-export async function awaitPosition(
+export async function resolvePosition(
   pool: DatabasePool,
-  projection: string,
   tenant: TenantId,
   position: number,
-  timeoutMs: number,
-): Promise<void> {
+): Promise<Watermark> {
   const transactionId = (await inTenantTransaction(pool, tenant, (tx) =>
     tx.maybeOneFirst(sql.unsafe`
       SELECT transaction_id::text FROM events WHERE tenant_id = ${tenant} AND global_position = ${position}`),
@@ -73,16 +81,37 @@ export async function awaitPosition(
       { path: '/headers/x-min-position', message: 'names no event of this tenant' },
     ]);
   }
-  const target = { transactionId, position };
+  return { transactionId, position };
+}
+
+/** Waits until the projection has applied the tenant's events up to the target, polling briefly, for at most `timeoutMs`. */
+export async function awaitWatermark(
+  pool: DatabasePool,
+  projection: string,
+  tenant: TenantId,
+  target: Watermark,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let interval = 5; ; interval = Math.min(interval * 2, 50)) {
     if (await inTenantTransaction(pool, tenant, (tx) => caughtUp(tx, projection, tenant, target))) return;
     const left = deadline - Date.now();
     if (left <= 0) {
       throw new ReadModelBehindError(
-        `the ${projection} read model has not reached position ${position} within ${timeoutMs} ms`,
+        `the ${projection} read model has not reached position ${target.position} within ${timeoutMs} ms`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(interval, left)));
   }
+}
+
+/** Waits until the projection has applied the tenant's events up to the event at `position`. */
+export async function awaitPosition(
+  pool: DatabasePool,
+  projection: string,
+  tenant: TenantId,
+  position: number,
+  timeoutMs: number,
+): Promise<void> {
+  await awaitWatermark(pool, projection, tenant, await resolvePosition(pool, tenant, position), timeoutMs);
 }

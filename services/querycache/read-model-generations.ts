@@ -1,0 +1,75 @@
+import type { Redis } from 'ioredis';
+import type { TenantId } from '../platform/tenancy/index.ts';
+import { RedisCircuit } from '../quotas/index.ts';
+import { compareWatermarks, type Watermark } from '../readmodels/index.ts';
+import { DEFAULT_CACHE_KEY_PREFIX, generationKey } from './cache-keys.ts';
+import { type CacheCommands, RAISE_GENERATION_COMMAND } from './cache-scripts.ts';
+import { GENERATION_TTL_SECONDS, defineCacheCommands } from './query-cache.ts';
+import { watermarkText } from './watermark-text.ts';
+
+/** The projector may wait a little longer than a query for Redis: it is off the request path. */
+const PUBLISH_TIMEOUT_MS = 500;
+
+/**
+ * The projector's side of the query cache: once a batch has committed, the new
+ * watermark of each tenant it touched becomes that tenant's generation of the
+ * read model, in one pipelined round trip per batch; cached answers older than
+ * it stop being served. Marks that could not be published (Redis away) go with
+ * the next batch; until then an answer may be served stale for at most
+ * QUERY_CACHE_TTL_SECONDS, and never to a caller whose X-Min-Position it misses.
+ */
+export class ReadModelGenerations {
+  private readonly redis: Redis & CacheCommands;
+  private readonly circuit = new RedisCircuit({ timeoutMs: PUBLISH_TIMEOUT_MS });
+  private readonly pending = new Map<string, { projection: string; tenant: TenantId; mark: Watermark }>();
+  private failing = false;
+
+  constructor(
+    redis: Redis,
+    private readonly options: {
+      readonly keyPrefix?: string;
+      readonly onFailure?: (error: unknown) => void;
+    } = {},
+  ) {
+    this.redis = defineCacheCommands(redis);
+  }
+
+  /**
+   * Never throws: marks that fail go with the next call, and only the first
+   * failure of an outage is reported. Tenant ids come from verified event headers.
+   */
+  async advance(projection: string, marks: ReadonlyMap<string, Watermark>): Promise<void> {
+    for (const [tenant, mark] of marks) this.remember(projection, tenant as TenantId, mark);
+    if (this.pending.size === 0) return;
+    const sending = [...this.pending.values()];
+    this.pending.clear();
+    try {
+      const results = await this.circuit.run(() => {
+        const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> &
+          CacheCommands<{ type: 'pipeline' }>;
+        for (const { projection: name, tenant, mark } of sending) {
+          pipeline[RAISE_GENERATION_COMMAND](
+            generationKey(this.options.keyPrefix ?? DEFAULT_CACHE_KEY_PREFIX, tenant, name),
+            watermarkText(mark),
+            GENERATION_TTL_SECONDS,
+          );
+        }
+        return pipeline.exec();
+      });
+      const failed = results?.find(([error]) => error)?.[0];
+      if (failed) throw failed;
+      this.failing = false;
+    } catch (error) {
+      for (const { projection: name, tenant, mark } of sending) this.remember(name, tenant, mark);
+      if (!this.failing) this.options.onFailure?.(error);
+      this.failing = true;
+    }
+  }
+
+  private remember(projection: string, tenant: TenantId, mark: Watermark): void {
+    const key = `${projection}\u0000${tenant}`;
+    const known = this.pending.get(key);
+    if (!known || compareWatermarks(mark, known.mark) > 0)
+      this.pending.set(key, { projection, tenant, mark });
+  }
+}
