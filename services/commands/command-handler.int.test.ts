@@ -240,3 +240,67 @@ test('time travel: the state as of a version and as of an instant', async () => 
     NotFoundError,
   );
 });
+
+describe('event admission', () => {
+  function ledger() {
+    const calls: string[] = [];
+    return {
+      calls,
+      admission: {
+        reserve: async (events: number) => void calls.push(`reserve ${events}`),
+        release: async (events: number) => void calls.push(`release ${events}`),
+      },
+    };
+  }
+
+  test('reserves the events a decision appends, and nothing for a refused command', async () => {
+    const tenant = newTenant();
+    const { calls, admission } = ledger();
+    const placed = await handler.handle(command(tenant, 'PlaceOrder', placeOrder), admission);
+    await expect(
+      handler.handle(command(tenant, 'DeliverOrder', {}, { aggregateId: placed.aggregateId }), admission),
+    ).rejects.toThrow(CommandRejectedError);
+    expect(calls).toEqual(['reserve 1']);
+  });
+
+  test('a refused reservation appends nothing', async () => {
+    const tenant = newTenant();
+    const refusing = {
+      reserve: async () => {
+        throw new ValidationError('no room today');
+      },
+      release: async () => undefined,
+    };
+    await expect(handler.handle(command(tenant, 'PlaceOrder', placeOrder), refusing)).rejects.toThrow(
+      'no room today',
+    );
+    const id = streamId(randomUUID());
+    await expect(
+      handler.handle(command(tenant, 'PlaceOrder', placeOrder, { aggregateId: id }), refusing),
+    ).rejects.toThrow('no room today');
+    expect((await loadAggregate(store, orders, tenant, id)).found).toBe(false);
+  });
+
+  test('events whose append fails are given back, and reserved again by the retry', async () => {
+    const tenant = newTenant();
+    const placed = await handler.handle(command(tenant, 'PlaceOrder', placeOrder));
+    const calls: string[] = [];
+    let interfered = false;
+    const admission = {
+      reserve: async (events: number) => {
+        calls.push(`reserve ${events}`);
+        if (interfered) return;
+        interfered = true;
+        // Another writer lands between this command's load and its append.
+        await handler.handle(command(tenant, 'AddOrderItem', line, { aggregateId: placed.aggregateId }));
+      },
+      release: async (events: number) => void calls.push(`release ${events}`),
+    };
+    const added = await handler.handle(
+      command(tenant, 'AddOrderItem', line, { aggregateId: placed.aggregateId }),
+      admission,
+    );
+    expect(added.version).toBe(3);
+    expect(calls).toEqual(['reserve 1', 'release 1', 'reserve 1']);
+  });
+});

@@ -9,8 +9,9 @@ import {
   NotFoundError,
   ValidationError,
 } from '../platform/errors/index.ts';
+import { inSpan, tracerFor } from '../platform/telemetry/index.ts';
 import { loadAggregate } from './aggregate-loader.ts';
-import type { CommandEnvelope, CommandOutcome } from './command.ts';
+import type { CommandEnvelope, CommandOutcome, EventAdmission } from './command.ts';
 import { SnapshotScheduler } from './snapshot-scheduler.ts';
 
 export interface CommandHandlerOptions {
@@ -22,6 +23,8 @@ export interface CommandHandlerOptions {
 }
 
 const DEFAULT_SNAPSHOT_EVERY = 100;
+
+const tracer = tracerFor('commands');
 
 function issuesOf(error: z.ZodError, prefix: string): FieldIssue[] {
   return error.issues.map((issue) => ({
@@ -51,7 +54,17 @@ export class CommandHandler {
     this.snapshots = new SnapshotScheduler(store, options.onSnapshotError);
   }
 
-  async handle(command: CommandEnvelope): Promise<CommandOutcome> {
+  handle(command: CommandEnvelope, admission?: EventAdmission): Promise<CommandOutcome> {
+    const attributes = { 'eventline.command.type': command.type, 'eventline.tenant_id': command.tenant };
+    return inSpan(tracer, `command ${command.type}`, { attributes }, () =>
+      this.decideAndAppend(command, admission),
+    );
+  }
+
+  private async decideAndAppend(
+    command: CommandEnvelope,
+    admission?: EventAdmission,
+  ): Promise<CommandOutcome> {
     const decider = deciderForCommand(command.type);
     const definition = decider?.commands[command.type as keyof typeof decider.commands];
     if (!decider || !definition) {
@@ -64,10 +77,12 @@ export class CommandHandler {
       throw new ValidationError(`invalid ${command.type} payload`, issuesOf(parsed.error, '/payload'));
     }
     const id = this.aggregateIdOf(command, definition.target);
+    // An id generated just now names no stream yet: loading it would be a round trip that finds nothing.
+    const fresh = command.aggregateId === undefined;
 
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.attempt(decider, definition, command, id, parsed.data);
+        return await this.attempt(decider, definition, command, id, parsed.data, fresh, admission);
       } catch (error) {
         const retry =
           error instanceof ConcurrencyError &&
@@ -106,8 +121,12 @@ export class CommandHandler {
     command: CommandEnvelope,
     id: StreamId,
     payload: object,
+    fresh: boolean,
+    admission: EventAdmission | undefined,
   ): Promise<CommandOutcome> {
-    const loaded = await loadAggregate(this.store, decider, command.tenant, id);
+    const loaded = fresh
+      ? { state: decider.initialState, version: 0, found: false }
+      : await loadAggregate(this.store, decider, command.tenant, id);
     if (definition.target === 'existing' && !loaded.found) {
       throw new NotFoundError(`no ${decider.aggregateType} ${id}`);
     }
@@ -125,18 +144,26 @@ export class CommandHandler {
     };
     if (decision.length === 0) return { ...outcome, version: loaded.version, position: 0, eventIds: [] };
 
-    const appended = await this.store.appendToStream(
-      command.tenant,
-      { id, type: decider.aggregateType, context: decider.context },
-      loaded.version === 0 ? 'no-stream' : loaded.version,
-      decision.map((event) => ({ type: event.type, data: event.data })),
-      {
-        correlationId: command.correlationId,
-        causationId: command.commandId,
-        userId: command.userId,
-        ...(command.traceparent ? { traceparent: command.traceparent } : {}),
-      },
-    );
+    await admission?.reserve(decision.length);
+    let appended;
+    try {
+      appended = await this.store.appendToStream(
+        command.tenant,
+        { id, type: decider.aggregateType, context: decider.context },
+        loaded.version === 0 ? 'no-stream' : loaded.version,
+        decision.map((event) => ({ type: event.type, data: event.data })),
+        {
+          correlationId: command.correlationId,
+          causationId: command.commandId,
+          userId: command.userId,
+          ...(command.traceparent ? { traceparent: command.traceparent } : {}),
+        },
+      );
+    } catch (error) {
+      await admission?.release(decision.length);
+      throw error;
+    }
+    if (appended.duplicate) await admission?.release(decision.length);
     const every = this.options.snapshotEvery?.[decider.aggregateType] ?? DEFAULT_SNAPSHOT_EVERY;
     const crossed = Math.floor(appended.nextExpectedVersion / every) > Math.floor(loaded.version / every);
     if (crossed && !appended.duplicate) {

@@ -28,3 +28,14 @@ export interface CommandOutcome {
   /** The aggregate's state after the command, for callers that keep a view of it in step. */
   readonly state: unknown;
 }
+
+/**
+ * Room for the events a command is about to append: asked for once the decision
+ * is known, given back when the append stores nothing new, so that only stored
+ * events count (a refused command never asks).
+ */
+export interface EventAdmission {
+  /** Throws to refuse the command; nothing is appended then. */
+  reserve(events: number): Promise<void>;
+  release(events: number): Promise<void>;
+}

@@ -1,5 +1,10 @@
 import { type DatabasePool, type DatabaseTransactionConnection, sql } from 'slonik';
-import type { ExistingTenant, TenantPlan, TenantQuota } from '../domain/tenants/index.ts';
+import {
+  type ExistingTenant,
+  planQuotas,
+  type TenantPlan,
+  type TenantQuota,
+} from '../domain/tenants/index.ts';
 import { inTenantTransaction } from '../platform/database/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
 
@@ -19,6 +24,7 @@ interface TenantRow {
   status: 'active' | 'suspended';
   commands_per_minute: number;
   max_burst: number;
+  events_per_day: number | null;
   version: number;
 }
 
@@ -39,7 +45,7 @@ export class TenantDirectory {
     if (cached && Date.now() - cached.at < this.cacheMs) return cached.record;
     const row = (await inTenantTransaction(this.pool, tenant, (tx) =>
       tx.maybeOne(sql.unsafe`
-        SELECT tenant_id, name, plan, status, commands_per_minute, max_burst, version
+        SELECT tenant_id, name, plan, status, commands_per_minute, max_burst, events_per_day, version
           FROM tenants WHERE tenant_id = ${tenant}`),
     )) as TenantRow | null;
     const record = row ? toRecord(row) : undefined;
@@ -55,13 +61,13 @@ export class TenantDirectory {
     version: number,
   ): Promise<void> {
     await tx.query(sql.unsafe`
-      INSERT INTO tenants (tenant_id, name, plan, status, commands_per_minute, max_burst, version)
+      INSERT INTO tenants (tenant_id, name, plan, status, commands_per_minute, max_burst, events_per_day, version)
       VALUES (${tenant}, ${state.name}, ${state.plan}, ${state.status}, ${state.quota.commandsPerMinute},
-              ${state.quota.maxBurst}, ${version})
+              ${state.quota.maxBurst}, ${state.quota.eventsPerDay}, ${version})
       ON CONFLICT (tenant_id) DO UPDATE
         SET name = EXCLUDED.name, plan = EXCLUDED.plan, status = EXCLUDED.status,
             commands_per_minute = EXCLUDED.commands_per_minute, max_burst = EXCLUDED.max_burst,
-            version = EXCLUDED.version, updated_at = now()
+            events_per_day = EXCLUDED.events_per_day, version = EXCLUDED.version, updated_at = now()
         WHERE tenants.version < EXCLUDED.version`);
     this.cache.delete(tenant);
   }
@@ -73,7 +79,11 @@ function toRecord(row: TenantRow): TenantRecord {
     name: row.name,
     plan: row.plan,
     status: row.status,
-    quota: { commandsPerMinute: row.commands_per_minute, maxBurst: row.max_burst },
+    quota: {
+      commandsPerMinute: row.commands_per_minute,
+      maxBurst: row.max_burst,
+      eventsPerDay: row.events_per_day ?? planQuotas[row.plan].eventsPerDay,
+    },
     version: row.version,
   };
 }

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { endpoints } from '../../test/support/endpoints.ts';
 import { uniqueName } from '../../test/support/names.ts';
 import { waitFor } from '../../test/support/wait.ts';
-import type { TenantQuota } from '../domain/tenants/index.ts';
+import type { CommandRate } from './token-bucket.ts';
 import { ValidationError } from '../platform/errors/index.ts';
 import { type TenantId, tenantId } from '../platform/tenancy/index.ts';
 import { CommandQuota, createQuotaRedis } from './index.ts';
@@ -47,7 +47,7 @@ afterAll(async () => {
 });
 
 test('a tenant that spends its burst is refused with a sensible retryAfterMs; another tenant is unaffected', async () => {
-  const quota: TenantQuota = { commandsPerMinute: 60, maxBurst: 5 };
+  const quota: CommandRate = { commandsPerMinute: 60, maxBurst: 5 };
   const [greedy, quiet] = [newTenant(), newTenant()];
   for (let i = 4; i >= 0; i--) {
     expect(await quotaA.take(greedy, quota)).toEqual({
@@ -68,7 +68,7 @@ test('a tenant that spends its burst is refused with a sensible retryAfterMs; an
 });
 
 test('two replicas share one budget', async () => {
-  const quota: TenantQuota = { commandsPerMinute: 1, maxBurst: 10 };
+  const quota: CommandRate = { commandsPerMinute: 1, maxBurst: 10 };
   const tenant = newTenant();
   const decisions = await Promise.all(
     Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? quotaA : quotaB).take(tenant, quota)),
@@ -86,7 +86,7 @@ test('two replicas share one budget', async () => {
 });
 
 test('many concurrent takes grant exactly the burst: the take is atomic', async () => {
-  const quota: TenantQuota = { commandsPerMinute: 1, maxBurst: 20 };
+  const quota: CommandRate = { commandsPerMinute: 1, maxBurst: 20 };
   const tenant = newTenant();
   const decisions = await Promise.all(
     Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? quotaA : quotaB).take(tenant, quota)),
@@ -96,7 +96,7 @@ test('many concurrent takes grant exactly the burst: the take is atomic', async 
 
 test('spent tokens come back with time', async () => {
   // 10 a second: one token back after about 100 ms.
-  const quota: TenantQuota = { commandsPerMinute: 600, maxBurst: 2 };
+  const quota: CommandRate = { commandsPerMinute: 600, maxBurst: 2 };
   const tenant = newTenant();
   await quotaA.take(tenant, quota, 2);
   const refused = await quotaB.take(tenant, quota);
@@ -132,7 +132,7 @@ test('a changed quota applies on the next take', async () => {
 });
 
 test('a costly take is all or nothing', async () => {
-  const quota: TenantQuota = { commandsPerMinute: 60, maxBurst: 5 };
+  const quota: CommandRate = { commandsPerMinute: 60, maxBurst: 5 };
   const tenant = newTenant();
   expect(await quotaA.take(tenant, quota, 3)).toMatchObject({ allowed: true, remaining: 2 });
   const refused = await quotaA.take(tenant, quota, 3);
@@ -144,7 +144,7 @@ test('a costly take is all or nothing', async () => {
 });
 
 test("a tenant's bucket expires a little after it would have refilled", async () => {
-  const quota: TenantQuota = { commandsPerMinute: 60, maxBurst: 5 };
+  const quota: CommandRate = { commandsPerMinute: 60, maxBurst: 5 };
   const tenant = newTenant();
   await quotaA.take(tenant, quota);
   const ttl = await replicaA.pttl(`${keyPrefix}commands:{${tenant}}`);

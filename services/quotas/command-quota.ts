@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import type { TenantQuota } from '../domain/tenants/index.ts';
 import type { ReadinessCheck } from '../platform/health/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
 import {
@@ -10,7 +9,7 @@ import {
 import { LocalTokenBuckets } from './local-token-buckets.ts';
 import { DEFAULT_KEY_PREFIX, type QuotaDecision, type QuotaOptions } from './quota-decision.ts';
 import { RedisCircuit } from './redis-circuit.ts';
-import { checkTake, fullRefillMs, refillPerMs } from './token-bucket.ts';
+import { type CommandRate, checkTake, fullRefillMs, refillPerMs } from './token-bucket.ts';
 
 /** A bucket outlives a full refill by this much, so one expiring early cannot hand out a fresh burst. */
 const TTL_MARGIN_MS = 1_000;
@@ -53,7 +52,7 @@ export class CommandQuota {
    * The quota is read on every take, so a changed plan or SetTenantQuota applies at once.
    * @throws ValidationError when cost exceeds quota.maxBurst: no wait would ever admit it.
    */
-  async take(tenant: TenantId, quota: TenantQuota, cost = 1): Promise<QuotaDecision> {
+  async take(tenant: TenantId, quota: CommandRate, cost = 1): Promise<QuotaDecision> {
     checkTake(quota, cost);
     try {
       const [allowed, retryAfterMs, remaining] = await this.circuit.run(() =>

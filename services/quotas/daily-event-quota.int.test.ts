@@ -74,3 +74,20 @@ test("a day's counter is keyed by the UTC day and expires a day after it ends", 
 test('a batch larger than the whole daily limit is refused as invalid', async () => {
   await expect(quotaA.record(newTenant(), 11, 10)).rejects.toThrow(ValidationError);
 });
+
+test('events given back are reserved again, the counter keeps its expiry, and a missing one stays missing', async () => {
+  const tenant = newTenant();
+  now = today + DAY_MS / 2;
+  await quotaA.record(tenant, 4, 5);
+  await quotaB.release(tenant, 3);
+  const key = `${keyPrefix}events:{${tenant}}:${new Date(today).toISOString().slice(0, 10)}`;
+  expect(await replicaA.get(key)).toBe('1');
+  expect(await replicaA.pexpiretime(key)).toBe(today + 2 * DAY_MS);
+  expect(await quotaA.record(tenant, 4, 5)).toMatchObject({ allowed: true, remaining: 0 });
+
+  const unseen = newTenant();
+  await quotaA.release(unseen, 2);
+  expect(
+    await replicaA.exists(`${keyPrefix}events:{${unseen}}:${new Date(today).toISOString().slice(0, 10)}`),
+  ).toBe(0);
+});

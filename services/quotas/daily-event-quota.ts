@@ -1,7 +1,13 @@
 import type { Redis } from 'ioredis';
 import { ValidationError } from '../platform/errors/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
-import { DAILY_EVENT_COMMAND, DAILY_EVENT_SCRIPT, type DailyEventCommand } from './daily-event-script.ts';
+import {
+  DAILY_EVENT_COMMAND,
+  DAILY_EVENT_SCRIPT,
+  type DailyEventCommand,
+  RELEASE_DAILY_EVENT_COMMAND,
+  RELEASE_DAILY_EVENT_SCRIPT,
+} from './daily-event-script.ts';
 import { LocalDailyCounts } from './local-daily-counts.ts';
 import { DEFAULT_KEY_PREFIX, type QuotaDecision, type QuotaOptions } from './quota-decision.ts';
 import { RedisCircuit } from './redis-circuit.ts';
@@ -32,6 +38,7 @@ export class DailyEventQuota {
 
   constructor(redis: Redis, options: DailyEventQuotaOptions = {}) {
     redis.defineCommand(DAILY_EVENT_COMMAND, { numberOfKeys: 1, lua: DAILY_EVENT_SCRIPT });
+    redis.defineCommand(RELEASE_DAILY_EVENT_COMMAND, { numberOfKeys: 1, lua: RELEASE_DAILY_EVENT_SCRIPT });
     this.redis = redis as Redis & DailyEventCommand;
     this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     this.now = options.now ?? Date.now;
@@ -44,8 +51,8 @@ export class DailyEventQuota {
 
   /**
    * Reserves `events` against today's limit, all or nothing: a refused batch
-   * counts nothing, and retryAfterMs runs to the next UTC midnight. Reserved
-   * events stay counted even if the append then fails, which errs towards limiting.
+   * counts nothing, and retryAfterMs runs to the next UTC midnight. Events whose
+   * append then fails are given back with release().
    * @throws ValidationError when the batch alone exceeds the limit: no day would admit it.
    */
   async record(tenant: TenantId, events: number, limitPerDay: number): Promise<QuotaDecision> {
@@ -70,12 +77,7 @@ export class DailyEventQuota {
     });
     try {
       const [allowed, used] = await this.circuit.run(() =>
-        this.redis[DAILY_EVENT_COMMAND](
-          `${this.keyPrefix}events:{${tenant}}:${utcDay(now)}`,
-          events,
-          limitPerDay,
-          endOfDay + DAY_MS,
-        ),
+        this.redis[DAILY_EVENT_COMMAND](this.keyOf(tenant, now), events, limitPerDay, endOfDay + DAY_MS),
       );
       return decide(allowed === 1, used, false);
     } catch {
@@ -83,5 +85,23 @@ export class DailyEventQuota {
       const { allowed, used } = this.local.record(tenant, events, limitPerDay, now);
       return decide(allowed, used, true);
     }
+  }
+
+  /**
+   * Gives back `events` reserved today by record() that were not stored (the
+   * append failed or stored nothing new). Best effort: if Redis fails, they stay counted.
+   */
+  async release(tenant: TenantId, events: number): Promise<void> {
+    const now = this.now();
+    this.local.release(tenant, events, now);
+    try {
+      await this.circuit.run(() => this.redis[RELEASE_DAILY_EVENT_COMMAND](this.keyOf(tenant, now), events));
+    } catch {
+      // Reported by the circuit; erring towards limiting, as a reservation whose append failed does.
+    }
+  }
+
+  private keyOf(tenant: TenantId, now: number): string {
+    return `${this.keyPrefix}events:{${tenant}}:${utcDay(now)}`;
   }
 }

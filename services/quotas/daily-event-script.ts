@@ -19,6 +19,26 @@ return { 1, used }
 
 export const DAILY_EVENT_COMMAND = 'eventlineRecordDailyEvents';
 
+/**
+ * Gives back events reserved today that were not stored after all. A missing
+ * key (expired, or never written) stays missing, so no key is left without its expiry.
+ *
+ * KEYS[1]  the tenant's counter for the day
+ * ARGV     events
+ * returns  events counted today once this call is done
+ */
+export const RELEASE_DAILY_EVENT_SCRIPT = `
+local used = redis.call('GET', KEYS[1])
+if not used then
+  return 0
+end
+local left = math.max(0, tonumber(used) - tonumber(ARGV[1]))
+redis.call('SET', KEYS[1], left, 'KEEPTTL')
+return left
+`;
+
+export const RELEASE_DAILY_EVENT_COMMAND = 'eventlineReleaseDailyEvents';
+
 export interface DailyEventCommand {
   [DAILY_EVENT_COMMAND](
     key: string,
@@ -26,4 +46,5 @@ export interface DailyEventCommand {
     limitPerDay: number,
     expireAtMs: number,
   ): Promise<[allowed: number, used: number]>;
+  [RELEASE_DAILY_EVENT_COMMAND](key: string, events: number): Promise<number>;
 }

@@ -28,4 +28,11 @@ export class LocalDailyCounts {
     this.used.set(tenant, used + events);
     return { allowed: true, used: used + events };
   }
+
+  /** Gives back events reserved on the day of `now` that were not stored. */
+  release(tenant: TenantId, events: number, now: number): void {
+    if (utcDay(now) !== this.day) return;
+    const used = this.used.get(tenant);
+    if (used !== undefined) this.used.set(tenant, Math.max(0, used - events));
+  }
 }

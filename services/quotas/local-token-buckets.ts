@@ -1,6 +1,11 @@
-import type { TenantQuota } from '../domain/tenants/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
-import { type BucketOutcome, type BucketState, refillPerMs, takeTokens } from './token-bucket.ts';
+import {
+  type BucketOutcome,
+  type BucketState,
+  type CommandRate,
+  refillPerMs,
+  takeTokens,
+} from './token-bucket.ts';
 
 /** How often idle buckets are forgotten, so a replica's memory follows its active tenants. */
 const SWEEP_EVERY_MS = 60_000;
@@ -24,7 +29,7 @@ export class LocalTokenBuckets {
     this.sweptAt = now();
   }
 
-  take(tenant: TenantId, quota: TenantQuota, cost: number): Omit<BucketOutcome, 'state'> {
+  take(tenant: TenantId, quota: CommandRate, cost: number): Omit<BucketOutcome, 'state'> {
     const now = this.now();
     this.sweep(now);
     const { state, ...decision } = takeTokens(this.buckets.get(tenant), quota, cost, now);

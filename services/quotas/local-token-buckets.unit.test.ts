@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { TenantQuota } from '../domain/tenants/index.ts';
+import type { CommandRate } from './token-bucket.ts';
 import { ValidationError } from '../platform/errors/index.ts';
 import { type TenantId, tenantId } from '../platform/tenancy/index.ts';
 import { LocalTokenBuckets } from './local-token-buckets.ts';
 import { checkTake, takeTokens } from './token-bucket.ts';
 
 /** 1 token per 100 ms, 3 at most. */
-const quota: TenantQuota = { commandsPerMinute: 600, maxBurst: 3 };
+const quota: CommandRate = { commandsPerMinute: 600, maxBurst: 3 };
 
 function newTenant(): TenantId {
   return tenantId(randomUUID());

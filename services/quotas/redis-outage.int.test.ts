@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { endpoints } from '../../test/support/endpoints.ts';
 import { uniqueName } from '../../test/support/names.ts';
 import { waitFor } from '../../test/support/wait.ts';
-import type { TenantQuota } from '../domain/tenants/index.ts';
+import type { CommandRate } from './token-bucket.ts';
 import { DependencyUnavailableError } from '../platform/errors/index.ts';
 import { Readiness } from '../platform/health/index.ts';
 import { type TenantId, tenantId } from '../platform/tenancy/index.ts';
@@ -12,7 +12,7 @@ import { CommandQuota, createQuotaRedis, DailyEventQuota, type QuotaDecision } f
 
 const keyPrefix = `${uniqueName('quotas')}:`;
 /** No refill within a test: whatever is refused was refused by the burst. */
-const quota: TenantQuota = { commandsPerMinute: 1, maxBurst: 3 };
+const quota: CommandRate = { commandsPerMinute: 1, maxBurst: 3 };
 const clients: Redis[] = [];
 
 function newTenant(): TenantId {

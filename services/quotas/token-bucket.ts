@@ -1,6 +1,9 @@
 import type { TenantQuota } from '../domain/tenants/index.ts';
 import { ValidationError } from '../platform/errors/index.ts';
 
+/** The part of a tenant's quota that sizes its command bucket. */
+export type CommandRate = Pick<TenantQuota, 'commandsPerMinute' | 'maxBurst'>;
+
 /** A bucket as last written: its tokens at the instant `at` (ms on the clock that decides). */
 export interface BucketState {
   readonly tokens: number;
@@ -15,12 +18,12 @@ export interface BucketOutcome {
 }
 
 /** Tokens a bucket regains per millisecond. */
-export function refillPerMs(quota: TenantQuota): number {
+export function refillPerMs(quota: CommandRate): number {
   return quota.commandsPerMinute / 60_000;
 }
 
 /** ms for an empty bucket to fill up; its state may be forgotten after that, as a missing bucket counts as full. */
-export function fullRefillMs(quota: TenantQuota): number {
+export function fullRefillMs(quota: CommandRate): number {
   return Math.ceil(quota.maxBurst / refillPerMs(quota));
 }
 
@@ -28,7 +31,7 @@ export function fullRefillMs(quota: TenantQuota): number {
  * Refuses what no bucket could ever grant, before anything is taken. A batch
  * larger than the burst is the caller's to split: a 429 would have it retry forever.
  */
-export function checkTake(quota: TenantQuota, cost: number): void {
+export function checkTake(quota: CommandRate, cost: number): void {
   const usable =
     Number.isFinite(quota.commandsPerMinute) &&
     quota.commandsPerMinute > 0 &&
@@ -50,7 +53,7 @@ export function checkTake(quota: TenantQuota, cost: number): void {
  */
 export function takeTokens(
   previous: BucketState | undefined,
-  quota: TenantQuota,
+  quota: CommandRate,
   cost: number,
   now: number,
 ): BucketOutcome {

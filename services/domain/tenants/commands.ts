@@ -11,12 +11,12 @@ const plan = z.enum(tenantPlans, {
   errorMap: () => ({ message: `must be one of ${tenantPlans.join(', ')}` }),
 });
 
-function count(description: string) {
+function count(description: string, most = 1_000_000) {
   return z
     .number({ required_error: 'is required', invalid_type_error: 'must be a number' })
     .int('must be a whole number')
     .min(1, `must be at least 1 ${description}`)
-    .max(1_000_000, `must be at most 1000000 ${description}`);
+    .max(most, `must be at most ${most} ${description}`);
 }
 
 function payload<Shape extends z.ZodRawShape>(shape: Shape) {
@@ -32,6 +32,8 @@ export const reactivateTenantPayload = payload({});
 export const setTenantQuotaPayload = payload({
   commandsPerMinute: count('command per minute'),
   maxBurst: count('command').optional(),
+  // Avro's int holds it; a billion a day is ten times what one tenant's partition could carry.
+  eventsPerDay: count('event per day', 1_000_000_000).optional(),
 });
 
 export type CreateTenant = DomainCommand<'CreateTenant', z.infer<typeof createTenantPayload>>;

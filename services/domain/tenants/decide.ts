@@ -30,8 +30,12 @@ export function decideTenant(command: TenantCommand, state: TenantState): readon
       }
       return [{ type: 'TenantReactivated', data: {} }];
     case 'SetTenantQuota': {
-      const { commandsPerMinute, maxBurst = state.quota.maxBurst } = command.payload;
-      return [{ type: 'TenantQuotaChanged', data: { commandsPerMinute, maxBurst } }];
+      const {
+        commandsPerMinute,
+        maxBurst = state.quota.maxBurst,
+        eventsPerDay = state.quota.eventsPerDay,
+      } = command.payload;
+      return [{ type: 'TenantQuotaChanged', data: { commandsPerMinute, maxBurst, eventsPerDay } }];
     }
   }
 }

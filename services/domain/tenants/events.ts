@@ -1,14 +1,20 @@
 import type { DomainEvent } from '../kernel/index.ts';
 import type { TenantPlan, TenantQuota } from './plans.ts';
 
+/**
+ * Events written before daily event limits existed carry no eventsPerDay (the
+ * schema's default, null): the plan's limit, or on a change the limit in force.
+ */
+type RecordedQuota = Omit<TenantQuota, 'eventsPerDay'> & { readonly eventsPerDay?: number | null };
+
 export type TenantCreated = DomainEvent<
   'TenantCreated',
-  { readonly name: string; readonly plan: TenantPlan; readonly quota: TenantQuota }
+  { readonly name: string; readonly plan: TenantPlan; readonly quota: RecordedQuota }
 >;
 export type TenantRenamed = DomainEvent<'TenantRenamed', { readonly name: string }>;
 export type TenantSuspended = DomainEvent<'TenantSuspended', { readonly reason: string | null }>;
 export type TenantReactivated = DomainEvent<'TenantReactivated', Record<string, never>>;
-export type TenantQuotaChanged = DomainEvent<'TenantQuotaChanged', TenantQuota>;
+export type TenantQuotaChanged = DomainEvent<'TenantQuotaChanged', RecordedQuota>;
 
 export type TenantEvent =
   TenantCreated | TenantRenamed | TenantSuspended | TenantReactivated | TenantQuotaChanged;

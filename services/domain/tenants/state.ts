@@ -1,5 +1,5 @@
 import type { TenantEvent } from './events.ts';
-import type { TenantPlan, TenantQuota } from './plans.ts';
+import { planQuotas, type TenantPlan, type TenantQuota } from './plans.ts';
 
 export type TenantStatus = 'none' | 'active' | 'suspended';
 
@@ -19,7 +19,14 @@ export const initialTenantState: TenantState = { status: 'none' };
 export function evolveTenant(state: TenantState, event: TenantEvent): TenantState {
   if (event.type === 'TenantCreated') {
     const { name, plan, quota } = event.data;
-    return { status: 'active', name, plan, quota, suspensionReason: null };
+    const { commandsPerMinute, maxBurst, eventsPerDay } = quota;
+    return {
+      status: 'active',
+      name,
+      plan,
+      quota: { commandsPerMinute, maxBurst, eventsPerDay: eventsPerDay ?? planQuotas[plan].eventsPerDay },
+      suspensionReason: null,
+    };
   }
   // A stream always opens with TenantCreated; ignoring anything before it keeps
   // loading total rather than failing on a history that cannot occur.
@@ -31,7 +38,12 @@ export function evolveTenant(state: TenantState, event: TenantEvent): TenantStat
       return { ...state, status: 'suspended', suspensionReason: event.data.reason };
     case 'TenantReactivated':
       return { ...state, status: 'active', suspensionReason: null };
-    case 'TenantQuotaChanged':
-      return { ...state, quota: event.data };
+    case 'TenantQuotaChanged': {
+      const { commandsPerMinute, maxBurst, eventsPerDay } = event.data;
+      return {
+        ...state,
+        quota: { commandsPerMinute, maxBurst, eventsPerDay: eventsPerDay ?? state.quota.eventsPerDay },
+      };
+    }
   }
 }

@@ -20,7 +20,11 @@ import type {
 export const createTenant: CreateTenant = { type: 'CreateTenant', payload: { name: 'Acme', plan: 'pro' } };
 export const tenantCreated: TenantCreated = {
   type: 'TenantCreated',
-  data: { name: 'Acme', plan: 'pro', quota: { commandsPerMinute: 600, maxBurst: 100 } },
+  data: {
+    name: 'Acme',
+    plan: 'pro',
+    quota: { commandsPerMinute: 600, maxBurst: 100, eventsPerDay: 1_000_000 },
+  },
 };
 
 export const renameTenant: RenameTenant = { type: 'RenameTenant', payload: { name: 'Acme Europe' } };
@@ -43,11 +47,11 @@ export const tenantReactivated: TenantReactivated = { type: 'TenantReactivated',
 
 export const setTenantQuota: SetTenantQuota = {
   type: 'SetTenantQuota',
-  payload: { commandsPerMinute: 1200, maxBurst: 300 },
+  payload: { commandsPerMinute: 1200, maxBurst: 300, eventsPerDay: 5_000 },
 };
 export const tenantQuotaChanged: TenantQuotaChanged = {
   type: 'TenantQuotaChanged',
-  data: { commandsPerMinute: 1200, maxBurst: 300 },
+  data: { commandsPerMinute: 1200, maxBurst: 300, eventsPerDay: 5_000 },
 };
 
 /** Whole lives of a tenant, every command accepted in turn: together they produce every event type. */

@@ -61,9 +61,9 @@ describe('the Tenant decider', () => {
 describe('plan quotas', () => {
   test('each plan has its default quota', () => {
     expect(planQuotas).toEqual({
-      free: { commandsPerMinute: 60, maxBurst: 20 },
-      pro: { commandsPerMinute: 600, maxBurst: 100 },
-      enterprise: { commandsPerMinute: 6000, maxBurst: 1000 },
+      free: { commandsPerMinute: 60, maxBurst: 20, eventsPerDay: 10_000 },
+      pro: { commandsPerMinute: 600, maxBurst: 100, eventsPerDay: 1_000_000 },
+      enterprise: { commandsPerMinute: 6000, maxBurst: 1000, eventsPerDay: 100_000_000 },
     });
   });
 });
@@ -166,10 +166,26 @@ describe('SetTenantQuota', () => {
     given(tenantDecider, history).when(setTenantQuota).then([tenantQuotaChanged]);
   });
 
-  test('without maxBurst, the current burst is kept', () => {
+  test('without maxBurst or eventsPerDay, the current burst and daily limit are kept', () => {
     given(tenantDecider, [tenantCreated, tenantQuotaChanged])
       .when({ type: 'SetTenantQuota', payload: { commandsPerMinute: 30 } })
-      .then([{ type: 'TenantQuotaChanged', data: { commandsPerMinute: 30, maxBurst: 300 } }]);
+      .then([
+        { type: 'TenantQuotaChanged', data: { commandsPerMinute: 30, maxBurst: 300, eventsPerDay: 5_000 } },
+      ]);
+  });
+
+  test('given a tenant on its plan, it overrides the plan’s daily events limit', () => {
+    given(tenantDecider, active)
+      .when({ type: 'SetTenantQuota', payload: { commandsPerMinute: 600, eventsPerDay: 3 } })
+      .then([
+        { type: 'TenantQuotaChanged', data: { commandsPerMinute: 600, maxBurst: 100, eventsPerDay: 3 } },
+      ]);
+  });
+
+  test('the new daily limit is the tenant’s from then on', () => {
+    expect(given(tenantDecider, [tenantCreated, tenantQuotaChanged]).state).toMatchObject({
+      quota: { eventsPerDay: 5_000 },
+    });
   });
 
   test('given no tenant, it is refused as not found', () => {
@@ -187,19 +203,37 @@ describe('the state of a tenant', () => {
       status: 'active',
       name: 'Acme',
       plan: 'pro',
-      quota: { commandsPerMinute: 600, maxBurst: 100 },
+      quota: { commandsPerMinute: 600, maxBurst: 100, eventsPerDay: 1_000_000 },
       suspensionReason: null,
     });
     expect(given(tenantDecider, [...suspended, tenantRenamed, tenantQuotaChanged]).state).toEqual({
       status: 'suspended',
       name: 'Acme Europe',
       plan: 'pro',
-      quota: { commandsPerMinute: 1200, maxBurst: 300 },
+      quota: { commandsPerMinute: 1200, maxBurst: 300, eventsPerDay: 5_000 },
       suspensionReason: 'invoice overdue',
     });
     expect(given(tenantDecider, reactivated).state).toMatchObject({
       status: 'active',
       suspensionReason: null,
+    });
+  });
+
+  test('events written before daily limits existed read as the plan’s limit, or the one in force', () => {
+    const { quota } = tenantCreated.data;
+    const createdBefore: TenantEvent = {
+      type: 'TenantCreated',
+      data: { ...tenantCreated.data, quota: { commandsPerMinute: quota.commandsPerMinute, maxBurst: 100 } },
+    };
+    const changedBefore: TenantEvent = {
+      type: 'TenantQuotaChanged',
+      data: { commandsPerMinute: 30, maxBurst: 10, eventsPerDay: null },
+    };
+    expect(given(tenantDecider, [createdBefore]).state).toMatchObject({
+      quota: { eventsPerDay: planQuotas.pro.eventsPerDay },
+    });
+    expect(given(tenantDecider, [createdBefore, tenantQuotaChanged, changedBefore]).state).toMatchObject({
+      quota: { commandsPerMinute: 30, maxBurst: 10, eventsPerDay: 5_000 },
     });
   });
 
@@ -266,6 +300,16 @@ describe('payloads', () => {
     [setTenantQuotaPayload, { commandsPerMinute: 60, maxBurst: 0 }, 'maxBurst: must be at least 1 command'],
     [setTenantQuotaPayload, { commandsPerMinute: 60, maxBurst: 1.5 }, 'maxBurst: must be a whole number'],
     [setTenantQuotaPayload, { commandsPerMinute: 60, burst: 5 }, ": Unrecognized key(s) in object: 'burst'"],
+    [
+      setTenantQuotaPayload,
+      { commandsPerMinute: 60, eventsPerDay: 0 },
+      'eventsPerDay: must be at least 1 event per day',
+    ],
+    [
+      setTenantQuotaPayload,
+      { commandsPerMinute: 60, eventsPerDay: 1_000_000_001 },
+      'eventsPerDay: must be at most 1000000000 event per day',
+    ],
   ])('%#: an invalid payload is reported with its field path', (schema, payload, issue) => {
     expect(issues(schema, payload)).toContain(issue);
   });

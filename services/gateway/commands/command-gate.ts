@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
-import type { CommandHandler, CommandOutcome } from '../../commands/index.ts';
+import type { CommandHandler, CommandOutcome, EventAdmission } from '../../commands/index.ts';
 import { deciderForCommand } from '../../domain/contexts.ts';
 import type { ExistingTenant } from '../../domain/tenants/index.ts';
 import { hasRole, type Principal, type TenantDirectory } from '../../identity/index.ts';
 import { inTenantTransaction } from '../../platform/database/index.ts';
 import { EventlineError, ForbiddenError, QuotaExceededError } from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
-import type { CommandQuota } from '../../quotas/index.ts';
+import type { CommandQuota, DailyEventQuota } from '../../quotas/index.ts';
+import type { TenantRecord } from '../../identity/index.ts';
 import type { DatabasePool } from 'slonik';
 import type { CommandRequest } from './command-request.ts';
 
@@ -37,12 +38,13 @@ export interface CommandResponseBody {
  */
 export class CommandGate {
   private readonly outcomes: Counter<'type' | 'outcome'>;
-  private readonly quotaRejections: Counter<'plan'>;
+  private readonly quotaRejections: Counter<'plan' | 'limit'>;
 
   constructor(
     private readonly handler: CommandHandler,
     private readonly directory: TenantDirectory,
     private readonly quota: CommandQuota,
+    private readonly dailyEvents: DailyEventQuota,
     private readonly pool: DatabasePool,
     registry: Registry,
   ) {
@@ -55,8 +57,8 @@ export class CommandGate {
     // Per plan, not per tenant: tenants are unbounded, plans are three.
     this.quotaRejections = new Counter({
       name: 'quota_rejections_total',
-      help: 'Commands refused for quota, by plan',
-      labelNames: ['plan'],
+      help: 'Commands refused for quota, by plan and limit (commands per minute, events per day)',
+      labelNames: ['plan', 'limit'],
       registers: [registry],
     });
   }
@@ -109,30 +111,51 @@ export class CommandGate {
     if (principal.kind === 'tenant') {
       const decision = await this.quota.take(tenant, record.quota);
       if (!decision.allowed) {
-        this.quotaRejections.inc({ plan: record.plan });
+        this.quotaRejections.inc({ plan: record.plan, limit: 'commands' });
         throw new QuotaExceededError(
           `over the quota of ${record.quota.commandsPerMinute} commands per minute`,
           decision.retryAfterMs,
         );
       }
     }
-    const outcome = await this.handler.handle({
-      commandId: randomUUID(),
-      type: request.type,
-      // A tenant's own aggregate is the tenant: its id is never the caller's to choose.
-      aggregateId: isTenantCommand ? tenant : request.aggregateId,
-      ...(request.expectedVersion !== undefined ? { expectedVersion: request.expectedVersion } : {}),
-      payload: request.payload,
-      tenant,
-      userId: principal.subject,
-      correlationId: context.correlationId,
-      ...(context.traceparent ? { traceparent: context.traceparent } : {}),
-    });
+    const outcome = await this.handler.handle(
+      {
+        commandId: randomUUID(),
+        type: request.type,
+        // A tenant's own aggregate is the tenant: its id is never the caller's to choose.
+        aggregateId: isTenantCommand ? tenant : request.aggregateId,
+        ...(request.expectedVersion !== undefined ? { expectedVersion: request.expectedVersion } : {}),
+        payload: request.payload,
+        tenant,
+        userId: principal.subject,
+        correlationId: context.correlationId,
+        ...(context.traceparent ? { traceparent: context.traceparent } : {}),
+      },
+      principal.kind === 'tenant' ? this.dailyEventsOf(record) : undefined,
+    );
     if (isTenantCommand && outcome.eventIds.length > 0) {
       await inTenantTransaction(this.pool, tenant, (tx) =>
         this.directory.record(tx, tenant, outcome.state as ExistingTenant, outcome.version),
       );
     }
     return outcome;
+  }
+
+  /** The tenant's events per UTC day, counted once the decision says how many a command appends. */
+  private dailyEventsOf(record: TenantRecord): EventAdmission {
+    const { tenantId, quota, plan } = record;
+    return {
+      reserve: async (events) => {
+        const decision = await this.dailyEvents.record(tenantId, events, quota.eventsPerDay);
+        if (!decision.allowed) {
+          this.quotaRejections.inc({ plan, limit: 'events' });
+          throw new QuotaExceededError(
+            `over the quota of ${quota.eventsPerDay} events per day (UTC)`,
+            decision.retryAfterMs,
+          );
+        }
+      },
+      release: (events) => this.dailyEvents.release(tenantId, events),
+    };
   }
 }

@@ -32,7 +32,11 @@ export const tenantView = z.object({
   name: z.string(),
   plan: z.enum(['free', 'pro', 'enterprise']),
   status: z.enum(['active', 'suspended']),
-  quota: z.object({ commandsPerMinute: z.number().int(), maxBurst: z.number().int() }),
+  quota: z.object({
+    commandsPerMinute: z.number().int(),
+    maxBurst: z.number().int(),
+    eventsPerDay: z.number().int().describe('events the tenant may store per UTC day'),
+  }),
   version: z.number().int(),
 });
 
