@@ -1,5 +1,6 @@
 import { migrate } from '../eventstore/index.ts';
 import { env, loadConfig } from '../platform/config/index.ts';
+import { dlqCommand } from './commands/dlq.ts';
 import { projectionsCommand } from './commands/projections.ts';
 import { schemasCommand } from './commands/schemas.ts';
 import { topologyCommand } from './commands/topology.ts';
@@ -7,7 +8,7 @@ import { topologyCommand } from './commands/topology.ts';
 type Subcommand = (args: readonly string[]) => Promise<void>;
 
 const USAGE =
-  'usage: eventline <migrate|topology apply|schemas register|schemas check|projections list|projections status|projections verify <name>>';
+  'usage: eventline <migrate|topology apply|schemas register|schemas check|projections list|projections status|projections verify <name>|projections rebuild <name>|dlq list|dlq replay <topic>>';
 
 const subcommands: Readonly<Record<string, Subcommand>> = {
   /** Applies the event store's migrations as the schema owner. */
@@ -20,8 +21,10 @@ const subcommands: Readonly<Record<string, Subcommand>> = {
   topology: topologyCommand,
   /** Registers schemas/ in the registry, or checks them against it. */
   schemas: schemasCommand,
-  /** Lists the projections, shows their checkpoints, or checks one against a replay. */
+  /** Lists the projections, shows their checkpoints and rebuilds, checks one against a replay, or rebuilds one. */
   projections: projectionsCommand,
+  /** Lists the events projections parked, or applies those of one dead-letter topic. */
+  dlq: dlqCommand,
 };
 
 /** Runs one subcommand; any failure is one line on stderr and a non-zero exit code. */

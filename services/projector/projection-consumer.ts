@@ -1,11 +1,12 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { type DatabasePool, sql } from 'slonik';
 import type { Logger } from '../platform/telemetry/index.ts';
-import type { ProjectedEvent, Projection } from '../readmodels/index.ts';
+import type { ProjectedEvent, Projection, Watermark } from '../readmodels/index.ts';
 import type { DeadLetters } from './dead-letters.ts';
 import { type EventDecoder, headersOf, UnreadableRecordError } from './incoming-event.ts';
-import { isInfrastructureError } from './infrastructure-errors.ts';
-import { applyPartitionBatch, type HandlerRetries } from './partition-batch.ts';
+import { isGroupChange, isInfrastructureError } from './infrastructure-errors.ts';
+import { applyPartitionBatch, BatchNeedsSavepoints, type HandlerRetries } from './partition-batch.ts';
+import { PartitionProgress, type StalledPartition } from './partition-progress.ts';
 import type { ProjectorMetrics } from './projector-metrics.ts';
 
 export interface ProjectionConsumerOptions {
@@ -22,6 +23,10 @@ export interface ProjectionConsumerOptions {
   readonly retries: HandlerRetries;
   /** Partitions of this projection applied at once, each in its own transaction. */
   readonly partitionsConcurrently: number;
+  /** Told, after each committed batch, the tenants' new watermarks (the query cache's invalidation). */
+  readonly onCommitted?: (projection: string, watermarks: ReadonlyMap<string, Watermark>) => Promise<void>;
+  /** A partition with records to apply and no batch committed for this long is stalled (/ready). */
+  readonly stallAfterMs: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -35,8 +40,11 @@ export class ProjectionConsumer {
   private consumer: Consumer | undefined;
   private readonly soughtTo = new Map<string, number>();
   private crashed: string | undefined;
+  private readonly progress: PartitionProgress;
 
-  constructor(private readonly options: ProjectionConsumerOptions) {}
+  constructor(private readonly options: ProjectionConsumerOptions) {
+    this.progress = new PartitionProgress(options.stallAfterMs);
+  }
 
   get name(): string {
     return this.options.projection.name;
@@ -45,6 +53,11 @@ export class ProjectionConsumer {
   /** Why the consumer stopped for good, if it did (for /ready). */
   get failure(): string | undefined {
     return this.crashed;
+  }
+
+  /** The partitions of this replica that have work and made no progress for the stall time. */
+  stalled(): StalledPartition[] {
+    return this.progress.stalled();
   }
 
   async start(): Promise<void> {
@@ -56,10 +69,15 @@ export class ProjectionConsumer {
       rebalanceTimeout: 20_000,
       heartbeatInterval: 1_000,
       maxWaitTimeInMs: 500,
+      // Fetched records wait as JS objects (headers and all) until applied: a few hundred per
+      // partition keep batches large enough to amortise their transaction and memory small.
+      maxBytesPerPartition: 256 * 1024,
+      maxBytes: 2 * 1024 * 1024,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.progress.assigned(payload.memberAssignment);
       void this.seekToCheckpoints(payload.memberAssignment).catch((error: unknown) =>
         // The in-transaction checkpoint check still keeps every batch exact; the seek only saves a re-fetch.
         log.warn({ err: error, projection: this.name }, 'seeking to the checkpoints failed'),
@@ -122,26 +140,36 @@ export class ProjectionConsumer {
     if (batch.isEmpty()) return;
     const { metrics, log, pool, projection } = this.options;
     const key = `${batch.topic}:${batch.partition}`;
+    this.progress.batchStarted(batch.topic, batch.partition);
     for (let attempt = 0; isRunning() && !isStale(); attempt++) {
       const timer = metrics.batchSeconds.startTimer({ projection: projection.name });
       try {
         const decoded = await this.decode(payload);
-        const outcome = await pool.transaction((tx) =>
-          applyPartitionBatch(
-            tx,
-            {
-              projection,
-              topic: batch.topic,
-              partition: batch.partition,
-              messages: batch.messages,
-              decoded,
-              soughtTo: this.soughtTo.get(key),
-              heartbeat,
-            },
-            this.options.retries,
-            this.options.deadLetters,
-          ),
-        );
+        const apply = (optimistic: boolean) =>
+          pool.transaction((tx) =>
+            applyPartitionBatch(
+              tx,
+              {
+                projection,
+                topic: batch.topic,
+                partition: batch.partition,
+                messages: batch.messages,
+                decoded,
+                soughtTo: this.soughtTo.get(key),
+                heartbeat,
+                optimistic,
+              },
+              this.options.retries,
+              this.options.deadLetters,
+            ),
+          );
+        // Savepoints per event only for a batch where something fails (rare): they cost two round trips each.
+        // A batch with an unreadable record goes guarded at once: its parking is not done twice.
+        const unreadable = [...decoded.values()].some((item) => item instanceof Error);
+        const outcome = await apply(!unreadable).catch((error: unknown) => {
+          if (error instanceof BatchNeedsSavepoints) return apply(false);
+          throw error;
+        });
         timer();
         if (outcome.kind === 'seek') {
           log.warn(
@@ -162,6 +190,8 @@ export class ProjectionConsumer {
           return;
         }
         resolveOffset(batch.lastOffset());
+        void this.options.onCommitted?.(projection.name, outcome.watermarks);
+        this.progress.batchCommitted(batch.topic, batch.partition, Number(batch.offsetLag()));
         metrics.applied.inc({ projection: projection.name }, outcome.applied);
         if (outcome.parked > 0) metrics.parked.inc({ projection: projection.name }, outcome.parked);
         this.recordLag(payload);
@@ -175,7 +205,7 @@ export class ProjectionConsumer {
         await heartbeat();
         return;
       } catch (error) {
-        if (!isInfrastructureError(error)) throw error;
+        if (!isInfrastructureError(error) || isGroupChange(error)) throw error;
         // PostgreSQL, Kafka or the registry is away: nothing is parked for it; the
         // partition waits here (heartbeating) and resumes by itself.
         metrics.infrastructureRetries.inc({ projection: projection.name });

@@ -12,10 +12,19 @@ import {
 import { openDatabase, registerPoolMetrics } from '../platform/database/index.ts';
 import { Readiness, serveOps } from '../platform/health/index.ts';
 import { createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
-import { type Projection, projections as shipped } from '../readmodels/index.ts';
+import { ReadModelGenerations } from '../querycache/index.ts';
+import { createQuotaRedis } from '../quotas/index.ts';
+import {
+  buildNewProjection,
+  type Projection,
+  projectionNamed,
+  registerRebuildMetrics,
+  projections as shipped,
+} from '../readmodels/index.ts';
 import { DeadLetters } from './dead-letters.ts';
 import { EventDecoder } from './incoming-event.ts';
 import type { HandlerRetries } from './partition-batch.ts';
+import type { StalledPartition } from './partition-progress.ts';
 import { ProjectionConsumer } from './projection-consumer.ts';
 import { ProjectorMetrics } from './projector-metrics.ts';
 
@@ -36,6 +45,10 @@ export interface ProjectorOptions {
   readonly projections?: readonly Projection[];
   readonly partitionsConcurrently?: number;
   readonly upcasters?: Upcasters;
+  /** Where the gateway caches query answers; each committed batch tells it which are out of date. */
+  readonly redisUrl?: string;
+  /** Lag with no batch committed for this long turns /ready degraded, naming the partition (default 60 s). */
+  readonly stallAfterMs?: number;
 }
 
 export interface RunningProjector {
@@ -47,6 +60,14 @@ export interface RunningProjector {
 }
 
 export const DEFAULT_RETRIES: HandlerRetries = { attempts: 3, delayMs: 200 };
+export const DEFAULT_STALL_AFTER_MS = 60_000;
+
+function describeStall(projection: string, stalled: readonly StalledPartition[]): string {
+  const partitions = stalled.map(
+    ({ topic, partition, stuckForMs }) => `${topic}[${partition}] for ${Math.round(stuckForMs / 1000)} s`,
+  );
+  return `projection ${projection} stalled: records behind and nothing applied in ${partitions.join(', ')}`;
+}
 
 /** Wires the projector: one consumer group per projection, and /health, /ready, /metrics. */
 export async function startProjector(options: ProjectorOptions): Promise<RunningProjector> {
@@ -61,6 +82,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
   const registry = createMetricsRegistry('projector');
   const pool = await openDatabase(options.databaseUrl, { maximumPoolSize: poolSize });
   registerPoolMetrics(registry, pool, poolSize);
+  registerRebuildMetrics(registry, pool);
   const metrics = new ProjectorMetrics(registry);
   const kafka = connectKafka({
     brokers: options.kafkaBrokers,
@@ -77,13 +99,18 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
     createPartitioner: Partitioners.DefaultPartitioner,
   });
   await producer.connect();
-  const decoder = new EventDecoder(
-    schemaRegistry(options.schemaRegistryUrl),
-    await EventSchemas.load(),
-    options.upcasters ?? new Upcasters(),
-  );
+  const schemas = await EventSchemas.load();
+  const upcasters = options.upcasters ?? new Upcasters();
+  const decoder = new EventDecoder(schemaRegistry(options.schemaRegistryUrl), schemas, upcasters);
   const deadLetters = new DeadLetters(producer);
   const retries = { ...DEFAULT_RETRIES, ...options.retries };
+  const redis = options.redisUrl ? createQuotaRedis(options.redisUrl) : undefined;
+  const generations =
+    redis &&
+    new ReadModelGenerations(redis, {
+      onFailure: (error) =>
+        log.warn({ err: error }, 'Redis unreachable: cached query answers age until QUERY_CACHE_TTL_SECONDS'),
+    });
 
   const consumers = declared.map(({ projection: name, group }) => {
     const projection = code.find((candidate) => candidate.name === name);
@@ -106,6 +133,8 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
       topics,
       retries,
       partitionsConcurrently: concurrency,
+      ...(generations ? { onCommitted: generations.advance.bind(generations) } : {}),
+      stallAfterMs: options.stallAfterMs ?? DEFAULT_STALL_AFTER_MS,
     });
   });
 
@@ -132,12 +161,24 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
       essential: false,
       async check() {
         if (consumer.failure) throw new Error(`the consumer stopped: ${consumer.failure}`);
+        const stalled = consumer.stalled();
+        if (stalled.length > 0) throw new Error(describeStall(consumer.name, stalled));
       },
     })),
   ]);
 
   const { server, port } = await serveOps(readiness, registry, options.host, options.port);
 
+  // A projection new to this database starts from the event store, not from the topics' beginning.
+  for (const consumer of consumers) {
+    const built = await buildNewProjection(
+      pool,
+      projectionNamed(consumer.name, code),
+      code,
+      (type, version, data) => upcasters.upcast(type, version, data, schemas.current(type).version),
+    );
+    if (built) log.info({ projection: consumer.name, ...built }, 'new projection built from the event store');
+  }
   await Promise.all(consumers.map((consumer) => consumer.start()));
   log.info(
     { port, projections: consumers.map((consumer) => consumer.name), topicPrefix: options.topicPrefix },
@@ -154,6 +195,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
       await producer.disconnect();
       await admin.disconnect().catch(() => undefined);
       await pool.end();
+      redis?.disconnect();
     },
   };
 }

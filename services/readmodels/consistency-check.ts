@@ -1,13 +1,8 @@
 import { type DatabasePool, type DatabaseTransactionConnection, sql } from 'slonik';
-import type { TenantId } from '../platform/tenancy/index.ts';
-import { LIVE, type Projection, type ProjectedEvent, type ReadModelTarget, tableIn } from './projection.ts';
+import { LIVE, type Projection, type ReadModelTarget, tableIn } from './projection.ts';
+import { projectedEvent, STORED_EVENT_COLUMNS, type StoredEventRow, type Upcast } from './stored-events.ts';
 
-/** Brings stored event data to the newest schema version of its type (the event store's upcasters). */
-export type Upcast = (
-  eventType: string,
-  schemaVersion: number,
-  data: Record<string, unknown>,
-) => Record<string, unknown>;
+export type { Upcast } from './stored-events.ts';
 
 export interface TableComparison {
   readonly table: string;
@@ -27,19 +22,6 @@ export interface ConsistencyReport {
   readonly tables: readonly TableComparison[];
 }
 
-interface StoredEventRow {
-  readonly tenant_id: string;
-  readonly stream_id: string;
-  readonly stream_version: number;
-  readonly event_id: string;
-  readonly event_type: string;
-  readonly schema_version: number;
-  readonly data: Record<string, unknown>;
-  readonly global_position: number;
-  readonly transaction_id: string;
-  readonly occurred_at: number;
-}
-
 const PAGE = 5_000;
 const SCRATCH: ReadModelTarget = { schema: 'pg_temp' };
 
@@ -49,40 +31,50 @@ async function replay(
   upcast: Upcast,
 ): Promise<number> {
   const types = Object.keys(projection.handlers);
-  let after = { transactionId: '0', position: 0 };
+  let after = { transactionId: '0', position: 0, replayed: 0, event: 0 };
   let replayed = 0;
   for (;;) {
     // Each tenant up to its watermark (what the live model has applied), skipping
-    // what the projection parked: exactly the events the live rows reflect.
+    // what the projection parked: exactly the events the live rows reflect. A parked
+    // event `eventline dlq replay` applied later comes right after the watermark
+    // its tenant had then, where it took effect in the live model.
     const rows = (await tx.any(sql.unsafe`
-      SELECT e.tenant_id, e.stream_id, e.stream_version, e.event_id, e.event_type, e.schema_version, e.data,
-             e.global_position, e.transaction_id::text AS transaction_id, e.occurred_at
-        FROM events e
-        JOIN readmodels.watermarks w ON w.projection = ${projection.name} AND w.tenant_id = e.tenant_id
-       WHERE (e.transaction_id, e.global_position) <= (w.transaction_id, w.global_position)
-         AND (e.transaction_id, e.global_position) > (${after.transactionId}::xid8, ${after.position}::bigint)
-         AND e.event_type = ANY(${sql.array(types, 'text')})
-         AND NOT EXISTS (SELECT FROM readmodels.dead_letters d
-                          WHERE d.projection = ${projection.name} AND d.event_id = e.event_id)
-       ORDER BY e.transaction_id, e.global_position
-       LIMIT ${PAGE}`)) as readonly StoredEventRow[];
+      SELECT * FROM (
+        SELECT ${STORED_EVENT_COLUMNS}, e.transaction_id AS anchor_transaction_id, e.global_position AS anchor_position, 0 AS replayed
+          FROM events e
+          JOIN readmodels.watermarks w ON w.projection = ${projection.name} AND w.tenant_id = e.tenant_id
+         WHERE (e.transaction_id, e.global_position) <= (w.transaction_id, w.global_position)
+           AND e.event_type = ANY(${sql.array(types, 'text')})
+           AND NOT EXISTS (SELECT FROM readmodels.dead_letters d
+                            WHERE d.projection = ${projection.name} AND d.event_id = e.event_id)
+        UNION ALL
+        SELECT ${STORED_EVENT_COLUMNS},
+               coalesce(d.replayed_after_transaction_id, '0'::xid8), coalesce(d.replayed_after_position, 0), 1
+          FROM readmodels.dead_letters d
+          JOIN events e ON e.tenant_id = d.tenant_id AND e.event_id = d.event_id
+         WHERE d.projection = ${projection.name} AND d.replayed_at IS NOT NULL
+           AND e.event_type = ANY(${sql.array(types, 'text')})
+      ) stream
+       WHERE (anchor_transaction_id, anchor_position, replayed, global_position)
+           > (${after.transactionId}::xid8, ${after.position}::bigint, ${after.replayed}, ${after.event}::bigint)
+       ORDER BY anchor_transaction_id, anchor_position, replayed, global_position
+       LIMIT ${PAGE}`)) as readonly (StoredEventRow & {
+      anchor_transaction_id: string;
+      anchor_position: number;
+      replayed: number;
+    })[];
     for (const row of rows) {
-      const event: ProjectedEvent = {
-        eventId: row.event_id,
-        type: row.event_type,
-        tenantId: row.tenant_id as TenantId,
-        aggregateId: row.stream_id,
-        aggregateVersion: row.stream_version,
-        globalPosition: row.global_position,
-        occurredAt: new Date(row.occurred_at),
-        data: upcast(row.event_type, row.schema_version, row.data),
-      };
-      await projection.handlers[row.event_type]?.(tx, event, SCRATCH);
+      await projection.handlers[row.event_type]?.(tx, projectedEvent(row, upcast), SCRATCH);
     }
     replayed += rows.length;
     const last = rows.at(-1);
     if (!last || rows.length < PAGE) return replayed;
-    after = { transactionId: last.transaction_id, position: last.global_position };
+    after = {
+      transactionId: last.anchor_transaction_id,
+      position: last.anchor_position,
+      replayed: last.replayed,
+      event: last.global_position,
+    };
   }
 }
 

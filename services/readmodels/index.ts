@@ -6,6 +6,7 @@ export {
   type Upcast,
 } from './consistency-check.ts';
 export {
+  type BulkApply,
   type EventHandler,
   LIVE,
   type Projection,
@@ -15,6 +16,8 @@ export {
 } from './projection.ts';
 export {
   awaitPosition,
+  compareWatermarks,
+  type PreparedQuery,
   type QueryAnswer,
   queryParams,
   type QueryType,
@@ -22,6 +25,21 @@ export {
   ReadModelBehindError,
   ReadModelQueries,
   type ReadYourWrites,
+  type ResolvedConsistency,
   readWatermark,
   type Watermark,
+  type WatermarkedAnswer,
 } from './queries/index.ts';
+export {
+  buildNewProjection,
+  DEFAULT_PAGE_SIZE,
+  type FirstBuild,
+  type RebuildOptions,
+  type RebuildProgress,
+  type RebuildReport,
+  rebuildProjection,
+  registerRebuildMetrics,
+  seizeProjectionTables,
+  shadowOf,
+  shareProjectionTables,
+} from './rebuild/index.ts';

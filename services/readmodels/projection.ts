@@ -41,7 +41,23 @@ export interface Projection {
   readonly tables: readonly string[];
   /** One handler per event type it handles; other types of its sources pass by. */
   readonly handlers: Readonly<Record<string, EventHandler>>;
+  /**
+   * Optional: applies a run of events (in commit order) with a few set-based
+   * statements, to the same effect as their handlers one by one. A rebuild
+   * replays millions of events; a statement per event is what limits it.
+   */
+  readonly applyMany?: BulkApply;
 }
+
+/**
+ * Applies events in the order given, as the handlers would; throws to refuse the
+ * whole run. False, having written nothing: this run needs the handlers one by one.
+ */
+export type BulkApply = (
+  tx: DatabaseTransactionConnection,
+  events: readonly ProjectedEvent[],
+  target: ReadModelTarget,
+) => Promise<boolean>;
 
 /** A projection's table in a target schema. */
 export function tableIn(target: ReadModelTarget, table: string): IdentifierSqlToken {

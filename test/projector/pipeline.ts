@@ -52,6 +52,7 @@ export async function startTestProjector(
     host: '127.0.0.1',
     port: 0,
     log: quiet(),
+    redisUrl: endpoints().redisUrl,
     retries: { attempts: 2, delayMs: 10 },
     ...options,
   });

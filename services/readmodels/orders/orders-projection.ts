@@ -7,6 +7,7 @@ import {
   type ReadModelTarget,
   tableIn,
 } from '../projection.ts';
+import { applyOrders } from './orders-bulk.ts';
 
 const orders = (target: ReadModelTarget) => tableIn(target, 'orders');
 
@@ -24,6 +25,7 @@ export const ordersProjection: Projection = {
   name: 'orders',
   sources: ['orders'],
   tables: ['orders'],
+  applyMany: applyOrders,
   handlers: {
     async OrderPlaced(tx, event, target) {
       const { customerId, currency, items } = dataOf<OrderPlaced['data']>(event);

@@ -1,0 +1,340 @@
+/**
+ * The projector's catch-up (issue 6): how fast it applies a Kafka backlog, and
+ * its memory. The backlog is written to the event store (so the projector finds
+ * each event's transaction id, as in production), then produced straight onto a
+ * topic prefix of the scenario's own with the relay's codec and record layout
+ * (Avro through the registry, CONTRACTS §8 headers, tenant key), not through the
+ * relay, so the relay's speed does not count. The projector runs as its own
+ * process (dist/services/projector/main.js, every projection topology/ declares)
+ * and is timed from answering /health until every projection's checkpoint of
+ * every partition reaches the partition's end.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { NoopPolicy } from 'cockatiel';
+import { Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
+import type { EventSchemas } from '../../services/avro/index.ts';
+import { applyTopology, EventCodec, loadTopology, schemaRegistry } from '../../services/messaging/index.ts';
+import { projectRoot } from '../../services/platform/paths/index.ts';
+import { kafkaRecord } from '../../services/relay/index.ts';
+import { asAdmin, createDatabase, type Endpoints, withDatabase } from '../lib/databases.ts';
+import { figure, NO_PEER, type ScenarioResult, type TargetCheck } from '../lib/report.ts';
+
+interface StackEndpoints {
+  readonly projectorDatabaseUrl: string;
+  readonly kafkaBrokers: string;
+  readonly schemaRegistryUrl: string;
+}
+
+function stackEndpoints(): StackEndpoints {
+  const file = join(projectRoot(), '.run', 'stack.env');
+  const fromFile = existsSync(file)
+    ? Object.fromEntries(
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((line) => line.includes('='))
+          .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+      )
+    : {};
+  const pick = (name: string): string => {
+    const value = process.env[name] || (fromFile[name] as string | undefined);
+    if (!value) throw new Error(`${name} is not set and .run/stack.env does not name it: run \`make up\``);
+    return value;
+  };
+  return {
+    projectorDatabaseUrl: pick('PROJECTOR_DATABASE_URL'),
+    kafkaBrokers: pick('KAFKA_BROKERS'),
+    schemaRegistryUrl: pick('SCHEMA_REGISTRY_URL'),
+  };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await probe()) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+interface ProjectorProcess {
+  readonly child: ChildProcess;
+  stop(): Promise<void>;
+  /** Peak resident set size so far (VmHWM), in bytes. */
+  peakRss(): number;
+}
+
+async function startProjector(databaseUrl: string, prefix: string, at: StackEndpoints) {
+  const main = join(projectRoot(), 'dist', 'services', 'projector', 'main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: build first`);
+  const port = await freePort();
+  const child = spawn(process.execPath, [main], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: databaseUrl,
+      KAFKA_BROKERS: at.kafkaBrokers,
+      SCHEMA_REGISTRY_URL: at.schemaRegistryUrl,
+      KAFKA_TOPIC_PREFIX: prefix,
+      PROJECTOR_PORT: String(port),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await until('the projector', async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 30_000, 50);
+  const process_: ProjectorProcess = {
+    child,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+    peakRss() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) * 1024;
+    },
+  };
+  return process_;
+}
+
+/**
+ * Per tenant, orders of five events each (placed, two items added, shipped,
+ * delivered), straight into the events table in one transaction, as appends would.
+ */
+async function seedEvents(adminUrl: string, tenants: number, perTenant: number): Promise<number> {
+  const orders = Math.max(1, Math.floor(perTenant / 5));
+  await asAdmin(
+    adminUrl,
+    `INSERT INTO events (tenant_id, stream_id, stream_type, stream_version, event_id, event_type, schema_version,
+                         data, metadata, correlation_id, causation_id, occurred_at)
+     SELECT t.tenant, o.stream, 'Order', v, gen_random_uuid(),
+            (ARRAY['OrderPlaced','OrderItemAdded','OrderItemAdded','OrderShipped','OrderDelivered'])[v], 1,
+            (ARRAY['{"customerId":"c-' || (o.n % 7) || '","currency":"EUR","items":[{"sku":"s0","quantity":1,"unitPrice":9.99}]}',
+                   '{"sku":"s1","quantity":2,"unitPrice":3.5}', '{"sku":"s2","quantity":1,"unitPrice":1.25}',
+                   '{"trackingNumber":"tr-' || o.n || '"}', '{}'])[v]::jsonb,
+            '{"correlationId":"bench","causationId":"bench"}'::jsonb, 'bench', 'bench', now()
+       FROM (SELECT gen_random_uuid() AS tenant FROM generate_series(1, ${tenants})) t,
+            LATERAL (SELECT n, gen_random_uuid() AS stream FROM generate_series(1, ${orders}) n
+                      WHERE t.tenant IS NOT NULL) o,
+            generate_series(1, 5) v
+      ORDER BY t.tenant, o.n, v`,
+  );
+  const [row] = await asAdmin<{ n: string }>(adminUrl, 'SELECT count(*) AS n FROM events');
+  return Number(row?.n ?? 0);
+}
+
+interface StoredEvent {
+  global_position: string;
+  transaction_id: string;
+  tenant_id: string;
+  event_id: string;
+  event_type: string;
+  schema_version: number;
+  stream_type: string;
+  stream_id: string;
+  stream_version: number;
+  data: unknown;
+  occurred_at: Date;
+}
+
+/** The events as the relay would publish them: same codec, same record, same partitioner. */
+async function produceBacklog(
+  adminUrl: string,
+  kafka: Kafka,
+  codec: EventCodec,
+  topic: string,
+  log: (line: string) => void,
+): Promise<number> {
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  let produced = 0;
+  try {
+    for (let after = 0; ;) {
+      const rows = await asAdmin<StoredEvent>(
+        adminUrl,
+        `SELECT global_position, transaction_id::text AS transaction_id, tenant_id, event_id, event_type,
+                schema_version, stream_type, stream_id, stream_version, data, occurred_at
+           FROM events WHERE global_position > ${after} ORDER BY global_position LIMIT 10000`,
+      );
+      if (rows.length === 0) break;
+      const messages: Message[] = [];
+      for (const row of rows) {
+        const value = await codec.encode(topic, row.event_type, row.schema_version, row.data);
+        messages.push(
+          kafkaRecord(
+            {
+              position: Number(row.global_position),
+              transactionId: row.transaction_id,
+              tenantId: row.tenant_id,
+              context: 'orders',
+              lane: 0,
+              enqueuedAtMs: 0,
+              eventId: row.event_id,
+              eventType: row.event_type,
+              schemaVersion: row.schema_version,
+              streamType: row.stream_type,
+              streamId: row.stream_id,
+              streamVersion: row.stream_version,
+              data: row.data,
+              metadata: {},
+              correlationId: 'bench',
+              causationId: 'bench',
+              occurredAtMs: row.occurred_at.getTime(),
+            },
+            value,
+          ),
+        );
+      }
+      for (let from = 0; from < messages.length; from += 2_000) {
+        await producer.send({ topic, acks: -1, messages: messages.slice(from, from + 2_000) });
+      }
+      produced += rows.length;
+      after = Number(rows.at(-1)?.global_position);
+      if (produced % 50_000 < rows.length) log(`projector-catchup: produced ${produced}`);
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return produced;
+}
+
+export async function projectorScenarios(options: {
+  readonly quick: boolean;
+  readonly endpoints: Endpoints;
+  readonly schemas: EventSchemas;
+  readonly log: (line: string) => void;
+}): Promise<ScenarioResult[]> {
+  const { quick, log } = options;
+  const at = stackEndpoints();
+  const tenants = 1_000;
+  const perTenant = quick ? 20 : 200;
+  const database = await createDatabase(options.endpoints, 'projector_catchup', { migrated: true });
+  const prefix = `bench_catchup_${Date.now().toString(36)}.`;
+  const kafka = new Kafka({
+    brokers: at.kafkaBrokers.split(','),
+    clientId: 'bench',
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  const topology = await loadTopology(prefix);
+  const topic = topology.eventTopics.get('orders')?.topic ?? `${prefix}orders.events`;
+  // The projections reading the orders topic: each applies the whole backlog.
+  const readers = topology.consumerGroups
+    .map(({ projection }) => projection)
+    .filter((projection) => projection !== 'tenants');
+  let rate: number[] | string = [];
+  let rss: number[] | string = [];
+  let backlog = 0;
+  try {
+    await applyTopology(admin, topology);
+    await seedEvents(database.adminUrl, tenants, perTenant);
+    const codec = new EventCodec(schemaRegistry(at.schemaRegistryUrl), options.schemas, new NoopPolicy());
+    backlog = await produceBacklog(database.adminUrl, kafka, codec, topic, log);
+    const ends = (await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => ({
+      partition,
+      end: Number(high),
+    }));
+    log(`projector-catchup: ${backlog} events on ${topic}; starting the projector (${readers.join(', ')})`);
+    const projector = await startProjector(withDatabase(at.projectorDatabaseUrl, database.name), prefix, at);
+    const started = process.hrtime.bigint();
+    try {
+      await until(
+        'every checkpoint at its partition end',
+        async () => {
+          const rows = await asAdmin<{ projection: string; partition: number; next_offset: string }>(
+            database.adminUrl,
+            `SELECT projection, partition, next_offset FROM readmodels.checkpoints WHERE topic = '${topic}'`,
+          );
+          const reached = new Map(
+            rows.map((row) => [`${row.projection}:${row.partition}`, Number(row.next_offset)]),
+          );
+          return readers.every((projection) =>
+            ends.every(
+              ({ partition, end }) => end === 0 || reached.get(`${projection}:${partition}`) === end,
+            ),
+          );
+        },
+        900_000,
+        250,
+      );
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      rate = [backlog / seconds];
+      rss = [projector.peakRss() / 2 ** 20];
+      log(
+        `projector-catchup: ${backlog} events × ${readers.length} projections in ${seconds.toFixed(1)} s ` +
+          `(${Math.round(backlog / seconds)} events/s), peak RSS ${(rss[0] ?? 0).toFixed(0)} MiB`,
+      );
+    } finally {
+      await projector.stop();
+    }
+  } catch (error) {
+    rate = rss = `failed: ${error instanceof Error ? error.message : String(error)}`;
+  } finally {
+    await admin
+      .deleteTopics({
+        topics: [...topology.eventTopics.values(), ...topology.deadLetterTopics].map((t) => t.topic),
+      })
+      .catch(() => undefined);
+    await admin.disconnect();
+    await database.drop();
+  }
+  return [
+    {
+      id: 'projector-catchup',
+      title: `projector catches up a backlog of ${tenants * perTenant} events over ${tenants} tenants`,
+      loadGenerator:
+        'backlog produced onto Kafka (relay codec and records) before the projector starts; timed from /health ' +
+        `until every checkpoint of ${readers.join(', ')} reaches its partition's end; each projection applies every event`,
+      concurrency: 3,
+      poolSize: 0,
+      warmup: 'none',
+      rounds: 1,
+      perRound: `${backlog} events`,
+      synchronousCommit: {},
+      figures: [
+        figure('catch-up throughput', 'events/s', 'higher', rate, NO_PEER),
+        figure('projector peak RSS', 'MiB', 'lower', rss, NO_PEER),
+      ],
+    },
+  ];
+}
+
+/** The issue's targets: ≥ 20,000 events/s catch-up, RSS ≤ 150 MB. */
+export function projectorTargets(scenarios: readonly ScenarioResult[]): TargetCheck[] {
+  const value = (name: string) =>
+    scenarios.find((s) => s.id === 'projector-catchup')?.figures.find((f) => f.name === name)?.ours?.median;
+  const check = (target: string, measured: number | undefined, met: (v: number) => boolean, unit: string) =>
+    measured === undefined || Number.isNaN(measured)
+      ? { target, met: null, detail: 'not measured' }
+      : { target, met: met(measured), detail: `measured ${measured.toFixed(1)} ${unit}` };
+  return [
+    check(
+      'projector catch-up ≥ 20,000 events/s',
+      value('catch-up throughput'),
+      (v) => v >= 20_000,
+      'events/s',
+    ),
+    check('projector RSS ≤ 150 MB', value('projector peak RSS'), (v) => v * 2 ** 20 <= 150e6, 'MiB peak'),
+  ];
+}

@@ -1,0 +1,27 @@
+import { isGroupChange, isInfrastructureError } from './infrastructure-errors.ts';
+
+function kafkaError(type: string): Error {
+  const error = new Error(`kafka says ${type}`);
+  error.name = 'KafkaJSProtocolError';
+  return Object.assign(error, { type });
+}
+
+test('a rebalance or a lost membership ends the batch; other Kafka errors are waited out', () => {
+  for (const type of [
+    'REBALANCE_IN_PROGRESS',
+    'ILLEGAL_GENERATION',
+    'UNKNOWN_MEMBER_ID',
+    'NOT_COORDINATOR_FOR_GROUP',
+  ]) {
+    expect(isGroupChange(kafkaError(type))).toBe(true);
+    expect(isInfrastructureError(kafkaError(type))).toBe(true);
+  }
+  expect(isGroupChange(new Error('wrapped', { cause: kafkaError('REBALANCE_IN_PROGRESS') }))).toBe(true);
+  expect(isGroupChange(kafkaError('LEADER_NOT_AVAILABLE'))).toBe(false);
+  expect(isGroupChange(new Error('a handler refused the event'))).toBe(false);
+});
+
+test('a PostgreSQL connection error is infrastructure, a handler error is not', () => {
+  expect(isInfrastructureError(Object.assign(new Error('gone'), { code: '57P01' }))).toBe(true);
+  expect(isInfrastructureError(Object.assign(new Error('unique'), { code: '23505' }))).toBe(false);
+});

@@ -1,0 +1,11 @@
+export { buildNewProjection, type FirstBuild } from './first-build.ts';
+export { registerRebuildMetrics } from './rebuild-metrics.ts';
+export {
+  DEFAULT_PAGE_SIZE,
+  type RebuildOptions,
+  type RebuildProgress,
+  type RebuildReport,
+  rebuildProjection,
+} from './rebuild-projection.ts';
+export { shadowOf } from './shadow-tables.ts';
+export { seizeProjectionTables, shareProjectionTables } from './swap-lock.ts';
