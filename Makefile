@@ -54,7 +54,8 @@ dist/.built: node_modules/.package-lock.json tsconfig.json tsconfig.build.json $
 	@touch $@
 
 QUICK ?= 0
-bench: node_modules/.package-lock.json ## the benchmarks: a table, and JSON under bench/results/ (QUICK=1: smoke run)
+SCENARIOS ?=
+bench: node_modules/.package-lock.json ## the benchmarks: a table, and JSON under bench/results/ (QUICK=1: smoke run; SCENARIOS="gateway relay": only those)
 	@bash scripts/stack/stack.sh up
 	@npx tsc -p tsconfig.build.json
-	@QUICK=$(QUICK) node dist/bench/run.js
+	@QUICK=$(QUICK) node dist/bench/run.js $(SCENARIOS)

@@ -2,11 +2,13 @@
  * `make bench`: runs every scenario, prints one table and writes
  * bench/results/<date>-<git sha>.json. QUICK=1 runs fewer, smaller rounds (a
  * smoke run). Progress goes to stderr, the table to stdout.
+ * `node dist/bench/run.js gateway end-to-end` runs only the groups named.
  */
 import { join } from 'node:path';
 import { EventSchemas } from '../services/avro/index.ts';
 import { projectRoot } from '../services/platform/paths/index.ts';
-import { endpoints } from './lib/databases.ts';
+import { type Endpoints, endpoints } from './lib/databases.ts';
+import { stopSharedPipeline } from './lib/pipeline.ts';
 import { captureEnvironment, gitShortSha } from './lib/environment.ts';
 import {
   type BenchReport,
@@ -18,6 +20,10 @@ import {
   writeReport,
 } from './lib/report.ts';
 import { eventStoreScenarios, PEER } from './scenarios/eventstore.ts';
+import { endToEndScenarios, endToEndTargets } from './scenarios/end-to-end.ts';
+import { gatewayScenarios, gatewayTargets } from './scenarios/gateway.ts';
+import { projectorScenarios, projectorTargets } from './scenarios/projector-catchup.ts';
+import { projectorRebuildScenarios, projectorRebuildTargets } from './scenarios/projector-rebuild.ts';
 import { relayScenarios, relayTargets } from './scenarios/relay.ts';
 
 function quickFromEnv(): boolean {
@@ -46,6 +52,27 @@ function checkTargets(scenarios: readonly ScenarioResult[]): TargetCheck[] {
   ];
 }
 
+interface ScenarioOptions {
+  readonly quick: boolean;
+  readonly endpoints: Endpoints;
+  readonly schemas: EventSchemas;
+  readonly log: (line: string) => void;
+}
+
+/** The scenario groups, in the order they run; one line each. */
+const groups: readonly {
+  readonly name: string;
+  readonly run: (options: ScenarioOptions) => Promise<ScenarioResult[]>;
+  readonly targets: (scenarios: readonly ScenarioResult[]) => TargetCheck[];
+}[] = [
+  { name: 'eventstore', run: eventStoreScenarios, targets: checkTargets },
+  { name: 'relay', run: relayScenarios, targets: relayTargets },
+  { name: 'projector', run: projectorScenarios, targets: projectorTargets },
+  { name: 'rebuild', run: projectorRebuildScenarios, targets: projectorRebuildTargets },
+  { name: 'gateway', run: gatewayScenarios, targets: gatewayTargets },
+  { name: 'end-to-end', run: endToEndScenarios, targets: endToEndTargets },
+];
+
 async function main(): Promise<void> {
   const quick = quickFromEnv();
   const startedAt = new Date();
@@ -60,11 +87,24 @@ async function main(): Promise<void> {
       `Node ${environment.node}, PostgreSQL ${environment.postgres}, Kafka ${environment.kafka}`,
   );
   const schemas = await EventSchemas.load();
-  const scenarios = [
-    ...(await eventStoreScenarios({ quick, endpoints: at, schemas, log })),
-    ...(await relayScenarios({ quick, endpoints: at, schemas, log })),
-  ];
-  const targets = [...checkTargets(scenarios), ...relayTargets(scenarios)];
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((name) => !groups.some((group) => group.name === name));
+  if (unknown.length > 0) {
+    throw new Error(
+      `no scenario group ${unknown.join(', ')}; groups: ${groups.map((g) => g.name).join(', ')}`,
+    );
+  }
+  const selected = groups.filter((group) => wanted.length === 0 || wanted.includes(group.name));
+  const scenarios: ScenarioResult[] = [];
+  try {
+    for (const group of selected) {
+      log(`${group.name}: starting`);
+      scenarios.push(...(await group.run({ quick, endpoints: at, schemas, log })));
+    }
+  } finally {
+    await stopSharedPipeline();
+  }
+  const targets = selected.flatMap((group) => group.targets(scenarios));
 
   const report: BenchReport = {
     format: 1,

@@ -7,7 +7,7 @@ import type { AdminToken, ApiKeys, JwtVerifier, TenantDirectory } from '../ident
 import { NotFoundError } from '../platform/errors/index.ts';
 import { opsRoutes, type Readiness } from '../platform/health/index.ts';
 import type { Logger } from '../platform/telemetry/index.ts';
-import type { ReadModelQueries } from '../readmodels/index.ts';
+import type { CachedQueries } from '../querycache/index.ts';
 import { authenticate } from './auth/authenticate.ts';
 import type { CommandGate } from './commands/command-gate.ts';
 import { correlation } from './http/correlation.ts';
@@ -15,6 +15,7 @@ import { jsonBody } from './http/json-body.ts';
 import { problemFor, sendProblem } from './http/problem.ts';
 import { contextOf } from './http/request-context.ts';
 import { requestMetrics } from './http/request-metrics.ts';
+import { traceRequests } from './http/trace-requests.ts';
 import { openApiDocument } from './openapi/openapi-document.ts';
 import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
 import { commandRoutes } from './routes/commands.ts';
@@ -36,7 +37,7 @@ export interface GatewayDependencies {
   readonly adminToken: AdminToken;
   readonly jwt: JwtVerifier;
   readonly bodyLimitBytes: number;
-  readonly queries: ReadModelQueries;
+  readonly queries: CachedQueries;
 }
 
 /**
@@ -47,6 +48,7 @@ export function createGatewayApp(deps: GatewayDependencies): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(traceRequests());
   app.use(requestMetrics(deps.registry));
   app.use(correlation(deps.log));
   app.use(opsRoutes(deps.readiness, deps.registry));

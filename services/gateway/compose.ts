@@ -12,12 +12,12 @@ import { openDatabase, registerPoolMetrics } from '../platform/database/index.ts
 import { Readiness } from '../platform/health/index.ts';
 import type { ShutdownStep } from '../platform/lifecycle/index.ts';
 import { createLogger, createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
-import { CommandQuota, createQuotaRedis } from '../quotas/index.ts';
-import { ReadModelQueries } from '../readmodels/index.ts';
+import { CommandQuota, createQuotaRedis, DailyEventQuota } from '../quotas/index.ts';
 import { createGatewayApp } from './app.ts';
 import { CommandGate } from './commands/command-gate.ts';
 import { drainServer } from './http/drain.ts';
 import { IdempotencyStore } from './idempotency/idempotency-store.ts';
+import { composeQuerySide } from './query-side.ts';
 
 /** Below closeOnSignals' deadline, so the later shutdown steps still get their turn. */
 const HTTP_DRAIN_GRACE_MS = 10_000;
@@ -37,6 +37,9 @@ export const gatewayEnv = {
   BODY_LIMIT_BYTES: env.BODY_LIMIT_BYTES,
   IDEMPOTENCY_TTL_SECONDS: env.IDEMPOTENCY_TTL_SECONDS,
   DB_POOL_SIZE: env.DB_POOL_SIZE,
+  READ_DATABASE_URL: env.READ_DATABASE_URL,
+  QUERY_CACHE_TTL_SECONDS: env.QUERY_CACHE_TTL_SECONDS,
+  REDIS_TIMEOUT_MS: env.REDIS_TIMEOUT_MS,
 };
 
 export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;
@@ -68,12 +71,15 @@ export async function startGateway(
       log.warn({ err: error }, 'snapshot write failed; loads replay more events until the next one'),
   });
   const directory = new TenantDirectory(pool);
-  const quota = new CommandQuota(redis, {
-    onFallback: (error) => log.warn({ err: error }, 'Redis unreachable: quotas enforced per gateway process'),
-  });
+  const onFallback = (error: unknown) =>
+    log.warn({ err: error }, 'Redis unreachable: quotas enforced per gateway process');
+  const quota = new CommandQuota(redis, { onFallback });
+  const dailyEvents = new DailyEventQuota(redis, { onFallback });
+  const querySide = await composeQuerySide(config, { pool, redis, registry, log });
   const readiness = new Readiness([
     { name: 'postgres', essential: true, check: async () => void (await pool.query(sql.unsafe`SELECT 1`)) },
     quota.readinessCheck(),
+    ...querySide.readinessChecks,
   ]);
 
   const app = createGatewayApp({
@@ -83,7 +89,7 @@ export async function startGateway(
     pool,
     store,
     handler,
-    gate: new CommandGate(handler, directory, quota, pool, registry),
+    gate: new CommandGate(handler, directory, quota, dailyEvents, pool, registry),
     idempotency: new IdempotencyStore(idempotencyPool, config.IDEMPOTENCY_TTL_SECONDS),
     directory,
     apiKeys: new ApiKeys(pool),
@@ -95,7 +101,7 @@ export async function startGateway(
       ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
     }),
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
-    queries: new ReadModelQueries(pool),
+    queries: querySide.queries,
   });
 
   const server = await new Promise<Server>((resolve) => {
@@ -114,6 +120,7 @@ export async function startGateway(
       { name: 'snapshots', close: () => handler.flushSnapshots() },
       { name: 'outbox doorbell', close: () => store.close() },
       { name: 'postgres', close: async () => void (await Promise.all([pool.end(), idempotencyPool.end()])) },
+      { name: 'read models', close: () => querySide.close() },
       { name: 'redis', close: async () => void redis.disconnect() },
     ],
   };

@@ -1,6 +1,6 @@
 {{/*
 One deployable: its Deployment, and the env it reads.
-dict "root" $ "component" "gateway" "portEnv" "PORT" "databaseUrlKey" "DATABASE_URL" "redis" true "auth" true "pool" true "env" (list)
+dict "root" $ "component" "gateway" "portEnv" "PORT" "databaseUrlKey" "DATABASE_URL" "redis" true "auth" true "pool" true "readModels" true "env" (list)
 (databaseUrlKey: the Secret key that becomes its DATABASE_URL; env: more {name, value} entries)
 */}}
 {{- define "eventline.deployment" -}}
@@ -83,6 +83,14 @@ spec:
                 secretKeyRef:
                   name: {{ include "eventline.secretName" $root }}
                   key: REDIS_URL
+            {{- end }}
+            {{- if .readModels }}
+            - name: READ_DATABASE_URL
+              valueFrom:
+                secretKeyRef:
+                  name: {{ include "eventline.secretName" $root }}
+                  key: READ_DATABASE_URL
+                  optional: true
             {{- end }}
             {{- if .auth }}
             - name: ADMIN_TOKEN

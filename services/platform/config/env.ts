@@ -21,6 +21,21 @@ const url = (protocols: string[], fallback: string) =>
       { message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
     );
 
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .optional()
+    .refine(
+      (value) => {
+        try {
+          return value === undefined || protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+    );
+
 const hostPortList = (fallback: string) =>
   z
     .string()
@@ -43,7 +58,11 @@ export const env = {
   SCHEMA_REGISTRY_URL: url(['http:', 'https:'], 'http://127.0.0.1:8081/apis/ccompat/v7'),
   DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://127.0.0.1:5432/eventline'),
   ADMIN_DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://127.0.0.1:5432/eventline'),
+  /** Where the gateway reads the read models (a replica, say); DATABASE_URL when unset. */
+  READ_DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
   REDIS_URL: url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
+  /** How long a cached query answer lives, and so the oldest a stale one can be; 0 turns the cache off. */
+  QUERY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3_600).default(60),
   ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_JWKS_URL: z.string().url('expected a URL').optional(),
@@ -53,7 +72,7 @@ export const env = {
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(1).default(86_400),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** How long a quota decision waits for Redis before the gateway decides locally. */
+  /** How long the gateway waits for Redis before it decides a quota locally or reads a query from the read models. */
   REDIS_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(50),
 } as const;
 

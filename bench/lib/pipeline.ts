@@ -1,0 +1,316 @@
+/**
+ * The whole pipeline for a scenario of its own: gateway, relay and projector as
+ * separate processes from dist/ (as scripts/stack/services.sh starts them),
+ * against a database and Kafka topic prefix of the scenario's own, on the
+ * stack's PostgreSQL, Redis, Kafka and registry.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { applyTopology, loadTopology } from '../../services/messaging/index.ts';
+import { projectRoot } from '../../services/platform/paths/index.ts';
+import { createDatabase, type BenchDatabase, type Endpoints, withDatabase } from './databases.ts';
+
+export const SERVICES = ['gateway', 'relay', 'projector'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/** What the stack wrote to .run/stack.env, overridden by the environment. */
+function stackSetting(name: string): string {
+  const file = join(projectRoot(), '.run', 'stack.env');
+  const line = existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .find((candidate) => candidate.startsWith(`${name}=`))
+    : undefined;
+  const value = process.env[name] || line?.slice(name.length + 1);
+  if (!value) throw new Error(`${name} is not set and .run/stack.env does not name it: run \`make up\``);
+  return value;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function ready(url: string, what: string, timeoutMs: number, exited: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited()) throw new Error(`${what} exited while starting`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${what} did not answer ${url} within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/** CPU time and memory of one process, from /proc (Linux). */
+export interface ProcessUsage {
+  /** user + system CPU time since the process started, in seconds */
+  readonly cpuSeconds: number;
+  readonly rssBytes: number;
+  /** peak resident set size since the process started (VmHWM) */
+  readonly peakRssBytes: number;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+export function usageOf(pid: number): ProcessUsage {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024;
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of stat(5); fields[0] is field 3.
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return {
+    cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND,
+    rssBytes: kib('VmRSS'),
+    peakRssBytes: kib('VmHWM'),
+  };
+}
+
+export interface ServiceProcess {
+  readonly name: ServiceName;
+  readonly pid: number;
+  readonly port: number;
+  usage(): ProcessUsage;
+  stop(): Promise<void>;
+}
+
+/** Service processes still running: killed if the benchmark exits without stopping them (a crash). */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+function startService(
+  name: ServiceName,
+  env: Record<string, string>,
+  port: number,
+  nodeOptions: readonly string[],
+): Promise<ServiceProcess> {
+  const main = join(projectRoot(), 'dist', 'services', name, 'main.js');
+  if (!existsSync(main)) throw new Error(`${main} is missing: build first (npx tsc -p tsconfig.build.json)`);
+  const child: ChildProcess = spawn(process.execPath, [...nodeOptions, main], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  live.add(child);
+  let gone = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      gone = true;
+      live.delete(child);
+      resolve();
+    }),
+  );
+  const stop = async () => {
+    if (!gone) child.kill('SIGTERM');
+    await Promise.race([exited, sleep(15_000).then(() => !gone && child.kill('SIGKILL'))]);
+    await exited;
+  };
+  const pid = child.pid ?? Number.NaN;
+  return ready(`http://127.0.0.1:${port}/ready`, name, 60_000, () => gone).then(
+    () => ({ name, pid, port, usage: () => usageOf(pid), stop }),
+    async (error: unknown) => {
+      await stop();
+      throw error;
+    },
+  );
+}
+
+export interface Pipeline {
+  readonly gatewayUrl: string;
+  readonly database: BenchDatabase;
+  readonly services: Readonly<Record<ServiceName, ServiceProcess>>;
+  /** An API key (writer) of a tenant of the pipeline's own, with quotas far above any load here. */
+  readonly apiKey: string;
+  readonly tenantId: string;
+  stop(): Promise<void>;
+}
+
+async function json(response: Response, what: string): Promise<Record<string, unknown>> {
+  const body = (await response.json()) as Record<string, unknown>;
+  if (!response.ok) throw new Error(`${what}: ${response.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** A bench tenant on the enterprise plan whose quotas no scenario here can reach. */
+async function benchTenant(
+  gatewayUrl: string,
+  adminToken: string,
+): Promise<{ tenantId: string; apiKey: string }> {
+  const admin = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
+  const created = await json(
+    await fetch(`${gatewayUrl}/api/v1/tenants`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ name: 'bench', plan: 'enterprise' }),
+    }),
+    'creating the bench tenant',
+  );
+  const tenantId = String(created.tenantId);
+  await json(
+    await fetch(`${gatewayUrl}/api/v1/tenants/${tenantId}/commands/execute`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({
+        type: 'SetTenantQuota',
+        payload: { commandsPerMinute: 1_000_000, maxBurst: 1_000_000, eventsPerDay: 1_000_000_000 },
+      }),
+    }),
+    "raising the bench tenant's quota",
+  );
+  return { tenantId, apiKey: String(created.apiKey) };
+}
+
+export interface PipelineOptions {
+  /** Extra node flags for the gateway process (e.g. --cpu-prof). */
+  readonly gatewayNodeOptions?: readonly string[];
+}
+
+export async function startPipeline(
+  at: Endpoints,
+  label: string,
+  options: PipelineOptions = {},
+): Promise<Pipeline> {
+  const database = await createDatabase(at, label, { migrated: true });
+  const prefix = `bench_${label}_${Date.now().toString(36)}.`;
+  const brokers = stackSetting('KAFKA_BROKERS');
+  const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'bench', logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  const topology = await loadTopology(prefix);
+  const running: ServiceProcess[] = [];
+  const cleanUp = async () => {
+    await Promise.all(running.map((service) => service.stop()));
+    await admin
+      .deleteTopics({
+        topics: [...topology.eventTopics.values(), ...topology.deadLetterTopics].map((t) => t.topic),
+      })
+      .catch(() => undefined);
+    await admin.disconnect();
+    await database.drop();
+  };
+  try {
+    await admin.connect();
+    await applyTopology(admin, topology);
+    const adminToken = randomBytes(24).toString('hex');
+    const shared = {
+      KAFKA_BROKERS: brokers,
+      SCHEMA_REGISTRY_URL: stackSetting('SCHEMA_REGISTRY_URL'),
+      KAFKA_TOPIC_PREFIX: prefix,
+    };
+    const [gatewayPort, relayPort, projectorPort] = [await freePort(), await freePort(), await freePort()];
+    const started = (service: ServiceProcess) => {
+      running.push(service);
+      return service;
+    };
+    const [gateway, relay, projector] = await Promise.all([
+      startService(
+        'gateway',
+        {
+          DATABASE_URL: database.appUrl,
+          REDIS_URL: stackSetting('REDIS_URL'),
+          ADMIN_TOKEN: adminToken,
+          PORT: String(gatewayPort),
+        },
+        gatewayPort,
+        options.gatewayNodeOptions ?? [],
+      ).then(started),
+      startService(
+        'relay',
+        {
+          ...shared,
+          DATABASE_URL: withDatabase(stackSetting('RELAY_DATABASE_URL'), database.name),
+          RELAY_PORT: String(relayPort),
+        },
+        relayPort,
+        [],
+      ).then(started),
+      startService(
+        'projector',
+        {
+          ...shared,
+          DATABASE_URL: withDatabase(stackSetting('PROJECTOR_DATABASE_URL'), database.name),
+          PROJECTOR_PORT: String(projectorPort),
+        },
+        projectorPort,
+        [],
+      ).then(started),
+    ]);
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    const tenant = await benchTenant(gatewayUrl, adminToken);
+    return {
+      gatewayUrl,
+      database,
+      services: { gateway, relay, projector },
+      ...tenant,
+      stop: cleanUp,
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}
+
+let shared: Promise<Pipeline> | undefined;
+
+/**
+ * One pipeline for the scenarios of a run that can share it (starting one takes
+ * seconds): started by the first caller, with that caller's options, and ended by
+ * stopSharedPipeline() when the run is over.
+ */
+export function sharedPipeline(at: Endpoints, options: PipelineOptions = {}): Promise<Pipeline> {
+  shared ??= startPipeline(at, 'pipeline', options);
+  return shared;
+}
+
+export async function stopSharedPipeline(): Promise<void> {
+  const pipeline = await shared?.catch(() => undefined);
+  shared = undefined;
+  await pipeline?.stop();
+}
+
+/** Commands the gateway has answered so far, from its /metrics. */
+async function commandsAnswered(gatewayUrl: string): Promise<number> {
+  const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
+  let total = 0;
+  for (const match of text.matchAll(
+    /^http_requests_total\{[^}]*route="\/api\/v1\/commands\/execute"[^}]*\} (\d+)/gm,
+  )) {
+    total += Number(match[1]);
+  }
+  return total;
+}
+
+/**
+ * Waits until the gateway has stopped answering commands: a load generator that
+ * ends a round gives up on requests still in flight, which the gateway finishes
+ * anyway, and the next round must not queue behind them.
+ */
+export async function settle(pipeline: Pipeline, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let before = await commandsAnswered(pipeline.gatewayUrl);
+  while (Date.now() < deadline) {
+    await sleep(200);
+    const now = await commandsAnswered(pipeline.gatewayUrl);
+    if (now === before) return;
+    before = now;
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * End to end (issue 9): from a PlaceOrder's HTTP 2xx to its row in the orders
+ * read model, at fixed command rates, with the whole pipeline running (gateway
+ * → event store → relay → Kafka → projector → readmodels.orders). No peer.
+ */
+import pg from 'pg';
+import type { Endpoints } from '../lib/databases.ts';
+import { AUTOCANNON_VERSION, httpLoad } from '../lib/http-load.ts';
+import { settle, sharedPipeline } from '../lib/pipeline.ts';
+import { figure, NO_PEER, type ScenarioResult, type TargetCheck } from '../lib/report.ts';
+import { percentiles } from '../lib/stats.ts';
+import { placeOrderRequests } from './gateway.ts';
+
+/** How often the benchmark looks for accepted orders in the read model: the measurement's resolution. */
+const POLL_MS = 2;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Accepted orders not yet seen in readmodels.orders, looked up together every
+ * POLL_MS (as the database's owner, so row-level security does not hide them).
+ */
+class ReadModelWatch {
+  private readonly pending = new Map<string, number>();
+  private readonly latencies: number[] = [];
+  private running = true;
+  private readonly loop: Promise<void>;
+  private failure: unknown;
+
+  constructor(private readonly client: pg.Client) {
+    this.loop = this.poll();
+  }
+
+  accepted(body: string): void {
+    const { aggregateId } = JSON.parse(body) as { aggregateId: string };
+    this.pending.set(aggregateId, performance.now());
+  }
+
+  get outstanding(): number {
+    if (this.failure !== undefined) throw this.failure;
+    return this.pending.size;
+  }
+
+  /** The latencies (ms) seen since the last call. */
+  take(): number[] {
+    return this.latencies.splice(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  private async poll(): Promise<void> {
+    try {
+      await this.pollUntilStopped();
+    } catch (error) {
+      this.failure = error;
+    }
+  }
+
+  private async pollUntilStopped(): Promise<void> {
+    while (this.running) {
+      if (this.pending.size > 0) {
+        const { rows } = await this.client.query<{ order_id: string }>(
+          'SELECT order_id::text FROM readmodels.orders WHERE order_id = ANY($1::uuid[])',
+          [[...this.pending.keys()]],
+        );
+        const seenAt = performance.now();
+        for (const { order_id: id } of rows) {
+          const acceptedAt = this.pending.get(id);
+          if (acceptedAt === undefined) continue;
+          this.latencies.push(seenAt - acceptedAt);
+          this.pending.delete(id);
+        }
+      }
+      await sleep(POLL_MS);
+    }
+  }
+}
+
+async function drained(watch: ReadModelWatch, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (watch.outstanding > 0) {
+    if (Date.now() > deadline) {
+      throw new Error(`${watch.outstanding} accepted orders not in the read model after ${timeoutMs} ms`);
+    }
+    await sleep(10);
+  }
+}
+
+function failed(error: unknown): string {
+  return `failed: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+export async function endToEndScenarios(options: {
+  readonly quick: boolean;
+  readonly endpoints: Endpoints;
+  readonly log: (line: string) => void;
+}): Promise<ScenarioResult[]> {
+  const { quick, log } = options;
+  const rates = [200, 500, 1_000];
+  const rounds = quick ? 1 : 3;
+  const seconds = quick ? 2 : 8;
+  type Series = { p50: number[]; p99: number[]; rate: number[]; failed: number[] };
+  const measured = new Map<number, Series | string>();
+
+  let client: pg.Client | undefined;
+  let watch: ReadModelWatch | undefined;
+  try {
+    const pipeline = await sharedPipeline(options.endpoints);
+    client = new pg.Client({ connectionString: pipeline.database.adminUrl });
+    await client.connect();
+    const watching = new ReadModelWatch(client);
+    watch = watching;
+    const run = async (rate: number, duration: number) => {
+      const result = await httpLoad({
+        url: pipeline.gatewayUrl,
+        connections: 32,
+        duration,
+        overallRate: rate,
+        requests: placeOrderRequests(pipeline, (body) => watching.accepted(body)),
+      });
+      await settle(pipeline);
+      await drained(watching, 60_000);
+      return { result, latencies: watching.take() };
+    };
+    await settle(pipeline);
+    log('end to end: pipeline up; warming up');
+    await run(200, 1);
+    for (const rate of rates) {
+      const series: Series = { p50: [], p99: [], rate: [], failed: [] };
+      try {
+        for (let round = 0; round < rounds; round++) {
+          const { result, latencies } = await run(rate, seconds);
+          const { p50, p99 } = percentiles(Float64Array.from(latencies));
+          series.p50.push(p50);
+          series.p99.push(p99);
+          series.rate.push(result['2xx'] / result.duration);
+          series.failed.push(result.non2xx + result.errors + result.timeouts);
+        }
+        measured.set(rate, series);
+        const ms = (values: number[]) => values.map((v) => v.toFixed(1)).join(', ');
+        log(`end to end at ${rate}/s: p50 ${ms(series.p50)} ms, p99 ${ms(series.p99)} ms`);
+      } catch (error) {
+        measured.set(rate, failed(error));
+      }
+    }
+  } catch (error) {
+    log(`end to end: ${failed(error)}`);
+    for (const rate of rates) if (!measured.has(rate)) measured.set(rate, failed(error));
+  } finally {
+    await watch?.stop();
+    await client?.end();
+  }
+
+  return rates.map((rate) => {
+    const value = measured.get(rate) ?? 'not run';
+    const pick = (field: keyof Series) => (typeof value === 'string' ? value : value[field]);
+    return {
+      id: `end-to-end-${rate}`,
+      title: `end to end, accepted → in the read model, at ${rate}/s`,
+      loadGenerator: `autocannon ${AUTOCANNON_VERSION}, overallRate ${rate}/s over 32 connections, PlaceOrder of new orders; from the 2xx response read by the benchmark to the order's row found in readmodels.orders (looked up every ${POLL_MS} ms, all pending orders in one query)`,
+      concurrency: 32,
+      poolSize: 10,
+      warmup: '1 s at 200/s',
+      rounds,
+      perRound: `${seconds} s, then until every accepted order is visible`,
+      synchronousCommit: {},
+      figures: [
+        figure('p50 latency', 'ms', 'lower', pick('p50'), NO_PEER),
+        figure('p99 latency', 'ms', 'lower', pick('p99'), NO_PEER),
+        figure('rate achieved', 'commands/s', 'higher', pick('rate'), NO_PEER),
+        figure('non-2xx, errors, timeouts', 'requests', 'lower', pick('failed'), NO_PEER),
+      ],
+    };
+  });
+}
+
+/** The issue's target: p50 ≤ 10 ms and p99 ≤ 50 ms at 500 commands/s. */
+export function endToEndTargets(scenarios: readonly ScenarioResult[]): TargetCheck[] {
+  const value = (name: string) =>
+    scenarios.find((s) => s.id === 'end-to-end-500')?.figures.find((f) => f.name === name)?.ours?.median;
+  const check = (target: string, measured: number | undefined, most: number): TargetCheck =>
+    measured === undefined || Number.isNaN(measured)
+      ? { target, met: null, detail: 'not measured' }
+      : { target, met: measured <= most, detail: `measured ${measured.toFixed(1)} ms` };
+  return [
+    check('end to end p50 ≤ 10 ms at 500/s', value('p50 latency'), 10),
+    check('end to end p99 ≤ 50 ms at 500/s', value('p99 latency'), 50),
+  ];
+}

@@ -1,0 +1,252 @@
+/**
+ * The gateway's scenarios (issues 4 and 9): PlaceOrder through HTTP with
+ * autocannon at concurrency 1, 16 and 64 and at a fixed 1,000 commands/s, with
+ * the whole pipeline running (gateway, relay and projector as processes of
+ * their own, bench/lib/pipeline.ts), and the CPU time and memory of each of
+ * those processes over the scenario. No peer runs here.
+ */
+import { type HttpLoadResult, AUTOCANNON_VERSION, httpLoad } from '../lib/http-load.ts';
+import type { Endpoints } from '../lib/databases.ts';
+import { type Pipeline, type ProcessUsage, SERVICES, settle, sharedPipeline } from '../lib/pipeline.ts';
+import { figure, NO_PEER, type ScenarioResult, type TargetCheck } from '../lib/report.ts';
+
+const MIB = 2 ** 20;
+
+/** PlaceOrder requests, each with a body of its own: every request creates a new order. */
+export function placeOrderRequests(pipeline: Pipeline, onAccepted?: (body: string) => void) {
+  let sequence = 0;
+  return [
+    {
+      method: 'POST',
+      path: '/api/v1/commands/execute',
+      headers: { 'content-type': 'application/json', 'x-api-key': pipeline.apiKey },
+      setupRequest: <R extends { body: string }>(request: R): R => {
+        sequence += 1;
+        return {
+          ...request,
+          body: JSON.stringify({
+            type: 'PlaceOrder',
+            payload: {
+              customerId: `customer-${sequence % 997}`,
+              currency: 'EUR',
+              items: [{ sku: `sku-${sequence}`, quantity: 1 + (sequence % 5), unitPrice: 9.99 }],
+            },
+          }),
+        };
+      },
+      ...(onAccepted
+        ? {
+            onResponse: (status: number, body: string) => {
+              if (status >= 200 && status < 300) onAccepted(body);
+            },
+          }
+        : {}),
+    },
+  ];
+}
+
+function failures(result: HttpLoadResult): number {
+  return result.non2xx + result.errors + result.timeouts;
+}
+
+interface Rounds {
+  rate: number[];
+  p50: number[];
+  p99: number[];
+  p999: number[];
+  failed: number[];
+  accepted: number[];
+}
+
+async function measure(
+  pipeline: Pipeline,
+  rounds: number,
+  seconds: number,
+  connections: number,
+  overallRate?: number,
+): Promise<Rounds> {
+  const result: Rounds = { rate: [], p50: [], p99: [], p999: [], failed: [], accepted: [] };
+  for (let round = 0; round < rounds; round++) {
+    const run = await httpLoad({
+      url: pipeline.gatewayUrl,
+      connections,
+      duration: seconds,
+      ...(overallRate !== undefined ? { overallRate } : {}),
+      requests: placeOrderRequests(pipeline),
+    });
+    await settle(pipeline);
+    // autocannon reports 0 ms when nothing came back; that is no latency at all.
+    const answered = run['2xx'] + run.non2xx > 0;
+    result.rate.push(run['2xx'] / run.duration);
+    result.p50.push(answered ? run.latency.p50 : Number.NaN);
+    result.p99.push(answered ? run.latency.p99 : Number.NaN);
+    result.p999.push(answered ? run.latency.p99_9 : Number.NaN);
+    result.failed.push(failures(run));
+    result.accepted.push(run['2xx']);
+  }
+  return result;
+}
+
+function failed(error: unknown): string {
+  return `failed: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+export async function gatewayScenarios(options: {
+  readonly quick: boolean;
+  readonly endpoints: Endpoints;
+  readonly log: (line: string) => void;
+}): Promise<ScenarioResult[]> {
+  const { quick, log } = options;
+  const rounds = quick ? 1 : 3;
+  const seconds = quick ? 2 : 8;
+  const warmupSeconds = quick ? 1 : 3;
+  const concurrencies = [1, 16, 64];
+  const fixedRate = 1_000;
+  const common = {
+    loadGenerator: `autocannon ${AUTOCANNON_VERSION} in the benchmark process, keep-alive connections; each request a PlaceOrder of a new order (new aggregate); latency from request written to response read`,
+    poolSize: 10,
+    warmup: `${warmupSeconds} s at 16 connections`,
+    rounds,
+    perRound: `${seconds} s`,
+    synchronousCommit: {},
+  };
+  const measured = new Map<string, Rounds | string>();
+  let usage: Record<
+    string,
+    { cpu: number[] | string; perCommand: number[] | string; rss: number[] | string }
+  > = {};
+  let wallSeconds = 0;
+
+  try {
+    const pipeline = await sharedPipeline(options.endpoints, {
+      ...(process.env.BENCH_GATEWAY_CPU_PROF
+        ? { gatewayNodeOptions: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_GATEWAY_CPU_PROF}`] }
+        : {}),
+    });
+    log(`gateway: pipeline up at ${pipeline.gatewayUrl}; warming up`);
+    await measure(pipeline, 1, warmupSeconds, 16);
+    const before: Record<string, ProcessUsage> = {};
+    for (const name of SERVICES) before[name] = pipeline.services[name].usage();
+    const began = process.hrtime.bigint();
+    for (const connections of concurrencies) {
+      const rounds_ = await measure(pipeline, rounds, seconds, connections).catch(failed);
+      measured.set(`c${connections}`, rounds_);
+      if (typeof rounds_ !== 'string') {
+        log(
+          `gateway c=${connections}: ${rounds_.rate.map((r) => Math.round(r)).join(', ')} commands/s, p99 ${rounds_.p99.join(', ')} ms`,
+        );
+      }
+    }
+    const atRate = await measure(pipeline, rounds, seconds, 64, fixedRate).catch(failed);
+    measured.set('rate', atRate);
+    if (typeof atRate !== 'string') {
+      log(`gateway at ${fixedRate}/s: p99 ${atRate.p99.join(', ')} ms`);
+    }
+    wallSeconds = Number(process.hrtime.bigint() - began) / 1e9;
+    const accepted = [...measured.values()]
+      .flatMap((rounds_) => (typeof rounds_ === 'string' ? [] : rounds_.accepted))
+      .reduce((sum, n) => sum + n, 0);
+    for (const name of SERVICES) {
+      const after = pipeline.services[name].usage();
+      const cpu = after.cpuSeconds - (before[name]?.cpuSeconds ?? 0);
+      usage[name] = {
+        cpu: [cpu],
+        perCommand: accepted > 0 ? [(cpu * 1000) / accepted] : 'no command accepted',
+        rss: [after.peakRssBytes / MIB],
+      };
+    }
+  } catch (error) {
+    const reason = failed(error);
+    log(`gateway: ${reason}`);
+    for (const key of [...concurrencies.map((c) => `c${c}`), 'rate']) {
+      if (!measured.has(key)) measured.set(key, reason);
+    }
+    usage = Object.fromEntries(
+      SERVICES.map((name) => [name, { cpu: reason, perCommand: reason, rss: reason }]),
+    );
+  }
+
+  const pick = (key: string, field: keyof Rounds): number[] | string => {
+    const value = measured.get(key);
+    return value === undefined ? 'not run' : typeof value === 'string' ? value : value[field];
+  };
+  const results: ScenarioResult[] = concurrencies.map((connections) => ({
+    id: `gateway-place-order-c${connections}`,
+    title: `gateway PlaceOrder over HTTP, c=${connections}`,
+    concurrency: connections,
+    ...common,
+    figures: [
+      figure('throughput', 'commands/s', 'higher', pick(`c${connections}`, 'rate'), NO_PEER),
+      figure('p50 latency', 'ms', 'lower', pick(`c${connections}`, 'p50'), NO_PEER),
+      figure('p99 latency', 'ms', 'lower', pick(`c${connections}`, 'p99'), NO_PEER),
+      figure('p99.9 latency', 'ms', 'lower', pick(`c${connections}`, 'p999'), NO_PEER),
+      figure('non-2xx, errors, timeouts', 'requests', 'lower', pick(`c${connections}`, 'failed'), NO_PEER),
+    ],
+  }));
+  results.push({
+    id: 'gateway-place-order-1000',
+    title: `gateway PlaceOrder over HTTP at ${fixedRate}/s`,
+    concurrency: 64,
+    ...common,
+    loadGenerator: `${common.loadGenerator}; open loop: autocannon overallRate ${fixedRate}/s over 64 connections, latencies corrected for coordinated omission`,
+    figures: [
+      figure('rate achieved', 'commands/s', 'higher', pick('rate', 'rate'), NO_PEER),
+      figure('p50 latency', 'ms', 'lower', pick('rate', 'p50'), NO_PEER),
+      figure('p99 latency', 'ms', 'lower', pick('rate', 'p99'), NO_PEER),
+      figure('non-2xx, errors, timeouts', 'requests', 'lower', pick('rate', 'failed'), NO_PEER),
+    ],
+  });
+  results.push({
+    id: 'gateway-resources',
+    title: `resources during the gateway scenario (${wallSeconds.toFixed(0)} s measured)`,
+    loadGenerator:
+      'the gateway scenario above, warm-up excluded; /proc/<pid>/stat utime+stime and /proc/<pid>/status VmHWM of each service process; CPU per command = CPU time ÷ PlaceOrders accepted in that time',
+    concurrency: 0,
+    poolSize: 10,
+    warmup: common.warmup,
+    rounds: 1,
+    perRound: `${wallSeconds.toFixed(0)} s`,
+    synchronousCommit: {},
+    figures: SERVICES.flatMap((name) => [
+      figure(`${name} CPU`, 'CPU s', 'lower', usage[name]?.cpu ?? 'not run', NO_PEER),
+      figure(`${name} CPU per command`, 'CPU ms', 'lower', usage[name]?.perCommand ?? 'not run', NO_PEER),
+      figure(`${name} peak RSS`, 'MiB', 'lower', usage[name]?.rss ?? 'not run', NO_PEER),
+    ]),
+  });
+  return results;
+}
+
+/** The issue's targets: ≥ 3,000 durable PlaceOrder/s, p99 ≤ 50 ms at 1,000/s, gateway RSS ≤ 150 MB. */
+export function gatewayTargets(scenarios: readonly ScenarioResult[]): TargetCheck[] {
+  const value = (id: string, name: string) =>
+    scenarios.find((s) => s.id === id)?.figures.find((f) => f.name === name)?.ours?.median;
+  const check = (target: string, measured: number | undefined, met: (v: number) => boolean, unit: string) =>
+    measured === undefined || Number.isNaN(measured)
+      ? { target, met: null, detail: 'not measured' }
+      : { target, met: met(measured), detail: `measured ${measured.toFixed(1)} ${unit}` };
+  const best = Math.max(
+    ...[1, 16, 64]
+      .map((c) => value(`gateway-place-order-c${c}`, 'throughput') ?? Number.NaN)
+      .filter((v) => !Number.isNaN(v)),
+  );
+  return [
+    check(
+      'gateway ≥ 3,000 durable PlaceOrder/s',
+      Number.isFinite(best) ? best : undefined,
+      (v) => v >= 3_000,
+      'commands/s (best concurrency)',
+    ),
+    check(
+      'gateway p99 ≤ 50 ms at 1,000 PlaceOrder/s',
+      value('gateway-place-order-1000', 'p99 latency'),
+      (v) => v <= 50,
+      'ms',
+    ),
+    check(
+      'gateway RSS ≤ 150 MB',
+      value('gateway-resources', 'gateway peak RSS'),
+      (v) => v * MIB <= 150e6,
+      'MiB peak',
+    ),
+  ];
+}
