@@ -1,17 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import pg from 'pg';
-import { projectRoot } from '../../services/platform/paths/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { endpoints } from '../support/endpoints.ts';
+import { startGatewayProcess } from '../support/gateway-process.ts';
 import { call } from '../support/http.ts';
-import { freePort } from '../support/ports.ts';
 import { waitFor } from '../support/wait.ts';
 
-const GATEWAY_MAIN = join(projectRoot(), 'dist/services/gateway/main.js');
-const ADMIN_TOKEN = `sigterm-admin-${randomUUID()}`;
 const WRITERS = 16;
 
 let db: TestDatabase;
@@ -24,41 +17,14 @@ afterAll(async () => {
   await db.drop();
 });
 
-function startGatewayProcess(port: number): { child: ChildProcess; exited: Promise<number | null> } {
-  if (!existsSync(GATEWAY_MAIN)) throw new Error(`${GATEWAY_MAIN} is missing: build first (make build)`);
-  const child = spawn(process.execPath, [GATEWAY_MAIN], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      DATABASE_URL: db.appUrl,
-      REDIS_URL: endpoints().redisUrl,
-      ADMIN_TOKEN,
-      JWT_SECRET: `sigterm-jwt-${randomUUID()}`,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited };
-}
-
 type Outcome = { status: number; aggregateId?: string } | { error: string };
 
 test('SIGTERM under load: in-flight commands finish, no 5xx but 503, every acknowledged command stored once, exit 0', async () => {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const { child, exited } = startGatewayProcess(port);
+  const gateway = await startGatewayProcess({ databaseUrl: db.appUrl });
+  const { url, child, exited } = gateway;
   try {
-    await waitFor('the gateway to answer /health', async () => {
-      try {
-        return (await fetch(`${url}/health`)).ok ? true : undefined;
-      } catch {
-        return undefined;
-      }
-    });
     const tenant = await call(url, 'POST', '/api/v1/tenants', {
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      headers: { authorization: `Bearer ${gateway.adminToken}` },
       body: { name: `sigterm-${randomUUID()}`, plan: 'enterprise' },
     });
     expect(tenant.status).toBe(201);
@@ -121,6 +87,6 @@ test('SIGTERM under load: in-flight commands finish, no 5xx but 503, every ackno
       await owner.end();
     }
   } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await gateway.kill();
   }
 }, 60_000);

@@ -14,7 +14,7 @@ import { ADMIN_TOKEN, JWT_SECRET } from '../support/gateway.ts';
 import { type Answer, call } from '../support/http.ts';
 import { uniqueName } from '../support/names.ts';
 import { waitFor } from '../support/wait.ts';
-import { TcpProxy } from './tcp-proxy.ts';
+import { TcpProxy } from '../support/tcp-proxy.ts';
 
 const prefix = `${uniqueName('qcache')}.`;
 let db: TestDatabase;

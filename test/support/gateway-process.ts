@@ -1,0 +1,62 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../../services/platform/paths/index.ts';
+import { endpoints } from './endpoints.ts';
+import { freePort } from './ports.ts';
+import { waitFor } from './wait.ts';
+
+const GATEWAY_MAIN = join(projectRoot(), 'dist/services/gateway/main.js');
+
+export interface GatewayProcess {
+  readonly url: string;
+  readonly adminToken: string;
+  readonly child: ChildProcess;
+  /** The exit code, once the process has ended. */
+  readonly exited: Promise<number | null>;
+  /** SIGKILL unless it has ended already. */
+  kill(): Promise<void>;
+}
+
+/** The built gateway (dist/) as its own process, as operators run it; answers /health when this resolves. */
+export async function startGatewayProcess(env: {
+  databaseUrl: string;
+  redisUrl?: string;
+}): Promise<GatewayProcess> {
+  if (!existsSync(GATEWAY_MAIN)) throw new Error(`${GATEWAY_MAIN} is missing: build first (make build)`);
+  const port = await freePort();
+  const adminToken = `gateway-process-admin-${randomUUID()}`;
+  const child = spawn(process.execPath, [GATEWAY_MAIN], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: env.databaseUrl,
+      REDIS_URL: env.redisUrl ?? endpoints().redisUrl,
+      ADMIN_TOKEN: adminToken,
+      JWT_SECRET: `gateway-process-jwt-${randomUUID()}`,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: process.env.GATEWAY_TEST_LOG_LEVEL ?? 'silent',
+    },
+    stdio: ['ignore', process.env.GATEWAY_TEST_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor('the gateway process to answer /health', async () => {
+    try {
+      return (await fetch(`${url}/health`)).ok ? true : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  return {
+    url,
+    adminToken,
+    child,
+    exited,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
