@@ -225,11 +225,24 @@ export function openApiDocument(): JsonSchema {
             content: { 'application/json': { schema: { oneOf: queryBodies() } } },
           },
           responses: {
-            '200': json('the answer and the read model position it reflects', {
-              type: 'object',
-              properties: { data: {}, position: { type: 'integer' } },
-              required: ['data', 'position'],
-            }),
+            '200': {
+              ...json('the answer and the read model position it reflects', {
+                type: 'object',
+                properties: { data: {}, position: { type: 'integer' } },
+                required: ['data', 'position'],
+              }),
+              headers: {
+                'X-Cache': {
+                  description:
+                    'how the Redis query cache took part: stale means the read models were unreachable and this is the last cached answer',
+                  schema: { type: 'string', enum: ['hit', 'miss', 'bypass', 'stale'] },
+                },
+                Warning: {
+                  description: 'present on a stale answer: 110 - "Response is Stale"',
+                  schema: { type: 'string' },
+                },
+              },
+            },
             ...commonErrors,
             '404': problemResponse('no such order (a foreign one answers the same)'),
             '504': problemResponse('the read model did not reach X-Min-Position in time'),
