@@ -103,7 +103,15 @@ export class EventCodec {
           // Not registered under this subject yet: the client turns that 404 into its base error, without a status.
           if (!clientError(error, 'ConfluentSchemaRegistryError') || statusOf(error) !== undefined)
             throw error;
-          return (await this.registry.register(confluent, { subject })).id;
+          try {
+            return (await this.registry.register(confluent, { subject })).id;
+          } catch (registering) {
+            // Relay replicas starting together race to create the subject, and the registry
+            // refuses the later one (409): the schema is there now, under the id looked up.
+            return await this.registry.getRegistryIdBySchema(subject, confluent).catch(() => {
+              throw registering;
+            });
+          }
         }
       });
     } catch (error) {

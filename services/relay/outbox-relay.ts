@@ -3,42 +3,43 @@ import { hostname } from 'node:os';
 import type { DatabasePool } from 'slonik';
 import type { EventCodec } from '../messaging/index.ts';
 import type { Logger } from '../platform/telemetry/index.ts';
-import { HorizonWatch } from './horizon-watch.ts';
 import { LANE_COUNT, LaneLeases } from './lane-leases.ts';
+import { LaneSweep, type SweepSettings } from './lane-sweep.ts';
 import { Outbox } from './outbox.ts';
-import { type LaneSettings, OutboxLane } from './outbox-lane.ts';
 import { OutboxNotifications } from './outbox-notifications.ts';
 import type { Publisher } from './publisher.ts';
 import type { RelayMetrics } from './relay-metrics.ts';
 
-export interface RelaySettings extends LaneSettings {
-  /** A lane lease's length; renewed every third of it. */
+export interface RelaySettings extends SweepSettings {
+  /** A lane lease's length; renewed every second (or every third of it, when shorter). */
   readonly leaseTtlMs: number;
   /** For LISTEN: a direct connection (a transaction pooler would drop it). */
   readonly notificationsUrl: string;
 }
 
 export const DEFAULT_SETTINGS = {
-  batchSize: 500,
+  batchSize: 1_000,
   pollIntervalMs: 1_000,
   maxBatchBytes: 512_000,
   leaseTtlMs: 10_000,
 } as const;
 
 /**
- * Publishes the outbox to Kafka: holds leases on its fair share of lanes, runs
- * one OutboxLane per lane held, and wakes lanes on notifications. Several
- * replicas share the lanes through the lease table; see docs/relay.md.
+ * Publishes the outbox to Kafka: holds leases on its fair share of lanes, and
+ * one LaneSweep publishes them all, woken by notifications naming a held lane.
+ * Several replicas share the lanes through the lease table; see docs/relay.md.
  */
 export class OutboxRelay {
   readonly outbox: Outbox;
   private readonly leases: LaneLeases;
-  private readonly lanes = new Map<number, { lane: OutboxLane; validUntil: number }>();
+  /** Lanes held, and until when each lease is safely valid. */
+  private readonly lanes = new Map<number, number>();
+  private readonly sweep: LaneSweep;
   private readonly notifications: OutboxNotifications;
-  private readonly horizon: HorizonWatch;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> = Promise.resolve();
   private stopped = false;
+  private halted = 0;
 
   constructor(
     pool: DatabasePool,
@@ -49,7 +50,17 @@ export class OutboxRelay {
     private readonly settings: RelaySettings,
   ) {
     this.outbox = new Outbox(pool);
-    this.horizon = new HorizonWatch(this.outbox);
+    this.sweep = new LaneSweep(settings, {
+      outbox: this.outbox,
+      codec,
+      publisher,
+      metrics,
+      log,
+      lanes: {
+        held: () => this.heldLanes(),
+        holdsLease: (lane) => !this.stopped && Date.now() < (this.lanes.get(lane) ?? 0),
+      },
+    });
     this.leases = new LaneLeases(
       pool,
       `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`,
@@ -58,8 +69,7 @@ export class OutboxRelay {
     this.notifications = new OutboxNotifications(
       settings.notificationsUrl,
       (lanes) => {
-        if (lanes === 'all') for (const held of this.lanes.values()) held.lane.wake();
-        else for (const lane of lanes) this.lanes.get(lane)?.lane.wake();
+        if (lanes === 'all' || lanes.some((lane) => this.lanes.has(lane))) this.sweep.wake();
       },
       log,
     );
@@ -79,14 +89,20 @@ export class OutboxRelay {
     if (resumed > 0) this.log.warn({ tenants: resumed }, 'retrying tenants halted at an unencodable event');
     await this.notifications.start();
     await this.tick();
+    this.sweep.start();
     this.schedule();
   }
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.ticking = this.tick().finally(() => this.schedule());
-    }, this.settings.leaseTtlMs / 3);
+    // Often, so a replica that joins or leaves is noticed within a second or two and the lanes
+    // rebalance quickly; the lease itself stays long enough to ride out a slow renewal.
+    this.timer = setTimeout(
+      () => {
+        this.ticking = this.tick().finally(() => this.schedule());
+      },
+      Math.min(1_000, this.settings.leaseTtlMs / 3),
+    );
   }
 
   /** Renews the leases held, gives back lanes beyond a fair share, claims free lanes up to it. */
@@ -97,8 +113,8 @@ export class OutboxRelay {
     try {
       const replicas = Math.max(1, await this.leases.heartbeat());
       const kept = new Set(await this.leases.renew(this.heldLanes()));
-      for (const [number, held] of this.lanes) {
-        if (kept.has(number)) held.validUntil = validUntil;
+      for (const number of this.heldLanes()) {
+        if (kept.has(number)) this.lanes.set(number, validUntil);
         else void this.drop(number, 'lease lost');
       }
       const share = Math.ceil(LANE_COUNT / replicas);
@@ -113,49 +129,40 @@ export class OutboxRelay {
           );
       }
       const claimed = await this.leases.claim(share - this.lanes.size);
-      for (const number of claimed) this.add(number, validUntil);
+      for (const number of claimed) this.lanes.set(number, validUntil);
+      if (claimed.length > 0) this.sweep.changeLanes();
       if (claimed.length > 0 || excess.length > 0) {
         this.log.info({ replicas, claimed, released: excess, held: this.lanes.size }, 'lanes rebalanced');
       }
       this.metrics.lanesHeld.set(this.lanes.size);
-      this.metrics.haltedTenants.set(await this.outbox.haltedTenants());
+      const halted = await this.outbox.haltedTenants();
+      // Fewer halted tenants: an operator resumed one, whose rows lie behind the sweep's cursor.
+      if (halted < this.halted) this.sweep.startOver();
+      this.halted = halted;
+      this.metrics.haltedTenants.set(halted);
     } catch (error) {
       this.metrics.errors.inc({ kind: 'lease' });
       this.log.warn({ err: error }, 'renewing lane leases failed; lanes stop when their leases lapse');
     }
   }
 
-  private add(number: number, validUntil: number): void {
-    const held = { lane: undefined as unknown as OutboxLane, validUntil };
-    held.lane = new OutboxLane(number, this.settings, {
-      outbox: this.outbox,
-      codec: this.codec,
-      publisher: this.publisher,
-      metrics: this.metrics,
-      log: this.log,
-      holdsLease: () => !this.stopped && Date.now() < held.validUntil,
-      horizon: this.horizon,
-    });
-    this.lanes.set(number, held);
-    held.lane.start();
-  }
-
+  /** Stops publishing the lane; resolves once nothing of it is in flight any more. */
   private async drop(number: number, why: string): Promise<void> {
-    const held = this.lanes.get(number);
-    if (!held) return;
-    this.lanes.delete(number);
-    await held.lane.stop();
+    if (!this.lanes.delete(number)) return;
+    this.sweep.changeLanes();
+    await this.sweep.settle();
     this.log.info({ lane: number, why }, 'lane stopped');
   }
 
-  /** Stops every lane after its batch in flight, then gives their leases back for another replica. */
+  /** Stops publishing after the batches in flight, then gives the leases back for another replica. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.ticking;
     await this.notifications.close();
+    await this.sweep.stop();
     const lanes = this.heldLanes();
-    await Promise.all(lanes.map((number) => this.drop(number, 'shutting down')));
+    this.lanes.clear();
     try {
       await this.leases.release(lanes);
       await this.leases.leave();

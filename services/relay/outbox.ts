@@ -7,6 +7,7 @@ export interface OutboxEntry {
   readonly transactionId: string;
   readonly tenantId: string;
   readonly context: string;
+  readonly lane: number;
   /** When the appending transaction started (its now()): the clock of commit-to-ack latency. */
   readonly enqueuedAtMs: number;
   readonly eventId: string;
@@ -38,11 +39,13 @@ export interface LaneRead {
   readonly blockedBy: string | undefined;
 }
 
+/** A row of relay_outbox_page (migration 0013). */
 interface EntryRow {
-  position: number;
+  global_position: number;
   transaction_id: string;
   tenant_id: string;
   context: string;
+  lane: number;
   enqueued_at: number;
   event_id: string;
   event_type: string;
@@ -55,7 +58,7 @@ interface EntryRow {
   correlation_id: string | null;
   causation_id: string | null;
   occurred_at: number;
-  horizon: string;
+  horizon: string | null;
 }
 
 /**
@@ -67,36 +70,30 @@ export class Outbox {
   constructor(private readonly pool: DatabasePool) {}
 
   /**
-   * The lane's next rows after the cursor, in (transaction id, position) order.
-   * A row is handed out only when its transaction is older than the oldest one
-   * still running (the snapshot's xmin): every transaction that could still add
-   * a row sorting before it has finished. Rows are selected without that bound
-   * and cut at it here, so the caller learns that more are waiting.
+   * The next rows of the given lanes after the cursor, in (transaction id,
+   * position) order: one round trip for every lane a replica holds. A row is
+   * handed out only when no transaction that could still add a row sorting
+   * before it is running (relay_outbox_horizon, migration 0013: the server-wide
+   * xmin, leaving out transactions of other databases and of the relay itself);
+   * rows are selected without that bound and cut at it here, so the caller
+   * learns that more are waiting.
    */
-  async readLane(lane: number, after: LaneCursor | null, limit: number): Promise<LaneRead> {
+  async readLanes(lanes: readonly number[], after: LaneCursor | null, limit: number): Promise<LaneRead> {
+    if (lanes.length === 0) return { entries: [], blockedBy: undefined };
     const from = after ?? { transactionId: '0', position: 0 };
     const rows = (await this.pool.any(sql.unsafe`
-      SELECT o.global_position AS position, o.transaction_id::text AS transaction_id, o.tenant_id, o.context,
-             o.enqueued_at, e.event_id, e.event_type, e.schema_version, e.stream_type, e.stream_id,
-             e.stream_version, e.data, e.metadata, e.correlation_id, e.causation_id, e.occurred_at,
-             pg_snapshot_xmin(pg_current_snapshot())::text AS horizon
-        FROM outbox o
-        JOIN events e ON e.global_position = o.global_position
-       WHERE o.lane = ${lane}
-         AND (o.transaction_id, o.global_position) > (${from.transactionId}::xid8, ${from.position}::bigint)
-         AND NOT EXISTS (SELECT FROM relay_halted_tenants h WHERE h.tenant_id = o.tenant_id)
-       ORDER BY o.transaction_id, o.global_position
-       LIMIT ${limit}
+      SELECT * FROM relay_outbox_page(${sql.array(lanes, 'int2')}, ${from.transactionId}::xid8,
+                                      ${from.position}::bigint, ${limit}::integer)
     `)) as readonly EntryRow[];
-    const horizon = BigInt(rows[0]?.horizon ?? '0');
     const entries: OutboxEntry[] = [];
     for (const row of rows) {
-      if (BigInt(row.transaction_id) >= horizon) break;
+      if (row.horizon !== null && BigInt(row.transaction_id) >= BigInt(row.horizon)) break;
       entries.push({
-        position: row.position,
+        position: row.global_position,
         transactionId: row.transaction_id,
         tenantId: row.tenant_id,
         context: row.context,
+        lane: row.lane,
         enqueuedAtMs: row.enqueued_at,
         eventId: row.event_id,
         eventType: row.event_type,
@@ -112,13 +109,6 @@ export class Outbox {
       });
     }
     return { entries, blockedBy: rows[entries.length]?.transaction_id };
-  }
-
-  /** The oldest transaction still running (the snapshot's xmin): rows of older ones may go. */
-  async horizon(): Promise<bigint> {
-    return BigInt(
-      (await this.pool.oneFirst(sql.unsafe`SELECT pg_snapshot_xmin(pg_current_snapshot())::text`)) as string,
-    );
   }
 
   /** Deleting a row Kafka acknowledged is the prune: the table holds only the backlog. */

@@ -14,11 +14,14 @@ interface Pending {
 const MAX_REQUEST_BYTES = 900_000;
 
 /**
- * Sends what the lanes hand it to Kafka, coalescing whatever is waiting into one
- * sendBatch (group commit): one request in flight at a time carries many lanes'
- * records, each lane awaiting only its own acknowledgement. Lanes hold disjoint
- * tenants and each has at most one submission waiting, so merging them never
- * reorders a tenant. Every send goes through the Kafka circuit breaker.
+ * Sends what the sweep hands it to Kafka in hand-over order, coalescing whatever
+ * is waiting into one sendBatch, one request in flight at a time, each hand-over
+ * awaiting only its own acknowledgement. Every send goes through the Kafka
+ * circuit breaker.
+ *
+ * A failed send fails everything queued behind it, and the publisher refuses
+ * new records until `resume()`: the caller then reads again from the oldest
+ * unacknowledged row, so no record overtakes one that did not go out.
  *
  * After a failed send the producer is replaced. The idempotent producer numbers
  * its batches per partition; a request that timed out may still have been
@@ -31,6 +34,7 @@ export class Publisher {
   private readonly queue: Pending[] = [];
   private flushing = false;
   private producer: Promise<Producer> | undefined;
+  private failure: unknown;
 
   constructor(
     /** A new idempotent producer (acks=all), not yet connected. */
@@ -41,6 +45,7 @@ export class Publisher {
 
   /** Resolves once Kafka acknowledged every message (acks=all); rejects when it did not. */
   publish(batches: ReadonlyMap<string, readonly Message[]>): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
     const sent = [...batches].map(
       ([topic, messages]) =>
         new Promise<void>((resolve, reject) => {
@@ -50,6 +55,11 @@ export class Publisher {
     );
     void this.flush();
     return Promise.all(sent).then(() => undefined);
+  }
+
+  /** Takes records again after a failure, once the caller has started over from what was not acknowledged. */
+  resume(): void {
+    this.failure = undefined;
   }
 
   private connected(): Promise<Producer> {
@@ -117,7 +127,8 @@ export class Publisher {
           this.onBatch(size);
           for (const pending of taken) pending.resolve();
         } catch (error) {
-          for (const pending of taken) pending.reject(error);
+          this.failure = error;
+          for (const pending of [...taken, ...this.queue.splice(0)]) pending.reject(error);
         }
       }
     } finally {

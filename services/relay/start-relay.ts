@@ -1,4 +1,3 @@
-import { Partitioners } from 'kafkajs';
 import { sql } from 'slonik';
 import { EventSchemas } from '../avro/index.ts';
 import {
@@ -13,6 +12,7 @@ import {
 import { openDatabase } from '../platform/database/index.ts';
 import { Readiness, serveOps } from '../platform/health/index.ts';
 import { createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
+import { JavaCompatiblePartitioner } from './java-partitioner.ts';
 import { DEFAULT_SETTINGS, OutboxRelay, type RelaySettings } from './outbox-relay.ts';
 import { Publisher } from './publisher.ts';
 import { RelayMetrics } from './relay-metrics.ts';
@@ -42,7 +42,8 @@ export interface RunningRelay {
 export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const { log } = options;
   const registry = createMetricsRegistry('relay');
-  const pool = await openDatabase(options.databaseUrl, { maximumPoolSize: 12 });
+  // The sweep, its deletes, the leases and the scrapes: one replica needs few connections.
+  const pool = await openDatabase(options.databaseUrl, { maximumPoolSize: 4 });
   const metrics: RelayMetrics = new RelayMetrics(registry, () => relay.outbox.backlog());
 
   const kafkaBreaker = guardDependency({
@@ -65,7 +66,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       kafka.producer({
         idempotent: true,
         maxInFlightRequests: 1,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: JavaCompatiblePartitioner,
         retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
       }),
     kafkaBreaker,
