@@ -25,6 +25,12 @@ function client(url: string): Redis {
   return redis;
 }
 
+/**
+ * "At once" as opposed to waiting out ioredis' reconnects or a connect timeout (seconds): generous,
+ * so that a loaded CI machine does not fail a test about behaviour rather than speed.
+ */
+const AT_ONCE_MS = 1_500;
+
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const started = performance.now();
   const value = await work();
@@ -40,6 +46,8 @@ async function takeMany(commands: CommandQuota, tenant: TenantId, count: number)
 /** Stands between a quota and the real Redis, so a test can slow it down or take it away. */
 class RedisProxy {
   delayMs = 0;
+  /** Chunks clients sent towards Redis: whether a decision asked Redis at all. */
+  chunksSent = 0;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -65,6 +73,7 @@ class RedisProxy {
       // Chunks keep their order even when the delay shrinks: Redis replies in request order, and ioredis relies on it.
       let releasedUntil = 0;
       downstream.on('data', (chunk) => {
+        this.chunksSent++;
         releasedUntil = Math.max(releasedUntil, Date.now() + this.delayMs);
         const timer = setTimeout(
           () => upstream.writable && upstream.write(chunk),
@@ -114,7 +123,7 @@ describe('with Redis unreachable', () => {
   test('decisions come back at once, degraded, with the local limit enforced per tenant', async () => {
     const [greedy, quiet] = [newTenant(), newTenant()];
     const { value: decisions, ms } = await timed(() => takeMany(commands, greedy, 5));
-    expect(ms).toBeLessThan(250);
+    expect(ms).toBeLessThan(AT_ONCE_MS);
     expect(decisions.map((decision) => [decision.allowed, decision.degraded])).toEqual([
       [true, true],
       [true, true],
@@ -182,13 +191,13 @@ describe('with Redis slow or gone for a while', () => {
     proxy.delayMs = 400;
     const { value: first, ms } = await timed(() => commands.take(tenant, quota));
     expect(first.degraded).toBe(true);
-    expect(ms).toBeLessThan(300);
+    expect(ms).toBeLessThan(AT_ONCE_MS);
     expect(fallbacks).toHaveLength(1);
     expect((fallbacks[0] as Error).message).toBe('redis did not answer within 50 ms');
 
-    // Were Redis asked, 20 takes would cost 20 deadlines of 50 ms.
-    const { value: skipped, ms: skippedMs } = await timed(() => takeMany(commands, tenant, 20));
-    expect(skippedMs).toBeLessThan(250);
+    const asked = proxy.chunksSent;
+    const skipped = await takeMany(commands, tenant, 20);
+    expect(proxy.chunksSent).toBe(asked);
     expect(skipped.every((decision) => decision.degraded)).toBe(true);
     // The local bucket started full on its own: the burst, then refusals.
     expect(skipped.filter((decision) => decision.allowed)).toHaveLength(2);
@@ -217,7 +226,7 @@ describe('with Redis slow or gone for a while', () => {
     await proxy.stop();
     const { value: local, ms } = await timed(() => commands.take(tenant, quota));
     expect(local).toMatchObject({ allowed: true, degraded: true });
-    expect(ms).toBeLessThan(250);
+    expect(ms).toBeLessThan(AT_ONCE_MS);
     await expect(commands.readinessCheck().check(AbortSignal.timeout(1_000))).rejects.toThrow();
 
     await proxy.start();
