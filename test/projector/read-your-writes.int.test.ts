@@ -109,5 +109,6 @@ test('a query with X-Min-Position sees the command it names; errors are problems
   const stale = await query(key, { type: 'GetOrder', params: { orderId } });
   expect(stale.status).toBe(200);
   expect(stale.body).toMatchObject({ data: { status: 'placed' } });
-  expect(Date.now() - quick).toBeLessThan(1_000);
+  // Well under the 5 s a wait would take, with room for a loaded machine.
+  expect(Date.now() - quick).toBeLessThan(2_500);
 }, 120_000);
