@@ -11,21 +11,27 @@ export class UnreadableRecordError extends Error {
   override readonly name = 'UnreadableRecordError';
 }
 
-export function headersOf(message: KafkaMessage): Record<string, string> {
+/** Each record's headers as text, read once: filter, decode, watermark and trace all ask (a profile's top entry). */
+const readHeaders = new WeakMap<KafkaMessage, Readonly<Record<string, string>>>();
+
+export function headersOf(message: KafkaMessage): Readonly<Record<string, string>> {
+  const known = readHeaders.get(message);
+  if (known) return known;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(message.headers ?? {})) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? String(value[0]) : String(value);
   }
+  readHeaders.set(message, headers);
   return headers;
 }
 
-function required(headers: Record<string, string>, name: string): string {
+function required(headers: Readonly<Record<string, string>>, name: string): string {
   const value = headers[name];
   if (!value) throw new UnreadableRecordError(`the record has no ${name} header`);
   return value;
 }
 
-function wholeNumber(headers: Record<string, string>, name: string): number {
+function wholeNumber(headers: Readonly<Record<string, string>>, name: string): number {
   const value = Number(required(headers, name));
   if (!Number.isSafeInteger(value) || value < 0)
     throw new UnreadableRecordError(`header ${name} is not a number`);

@@ -4,7 +4,7 @@ import { LIVE, type ProjectedEvent, type Projection, shareProjectionTables } fro
 import type { DeadLetters } from './dead-letters.ts';
 import { EventDecoder } from './incoming-event.ts';
 import { isInfrastructureError } from './infrastructure-errors.ts';
-import { applyTraced } from './traced-apply.ts';
+import { applyTraced, applyTracedTogether } from './traced-apply.ts';
 
 export interface HandlerRetries {
   /** Tries per event before it is parked (1: park at the first failure). */
@@ -24,9 +24,10 @@ export interface PartitionBatch {
   readonly soughtTo: number | undefined;
   readonly heartbeat: () => Promise<void>;
   /**
-   * Apply without a savepoint per event (two round trips fewer each): the first
-   * handler to throw then aborts the whole batch with BatchNeedsSavepoints, and
-   * the caller redoes it with them, where a failing event can be retried and parked.
+   * Apply without a savepoint per event: through the projection's bulk apply
+   * when it has one, else handler by handler (two round trips fewer each). A
+   * refusal then aborts the whole batch with BatchNeedsSavepoints, and the
+   * caller redoes it with them, where a failing event can be retried and parked.
    */
   readonly optimistic?: boolean;
 }
@@ -115,6 +116,41 @@ async function applyWithRetries(
 }
 
 /**
+ * The whole batch through the projection's bulk apply (a few statements per
+ * table instead of some per event): how many events it applied, or undefined
+ * when the batch takes the handlers one by one (no bulk apply, not optimistic,
+ * or the bulk apply declined having written nothing). A refusal loses the
+ * transaction, so the batch is redone with savepoints, where the events are
+ * applied one by one and the failing one is retried and parked.
+ */
+async function applyInBulk(
+  tx: DatabaseTransactionConnection,
+  batch: PartitionBatch,
+  fresh: readonly KafkaMessage[],
+): Promise<number | undefined> {
+  const applyMany = batch.projection.applyMany;
+  if (!batch.optimistic || !applyMany) return undefined;
+  const messages: KafkaMessage[] = [];
+  const events: ProjectedEvent[] = [];
+  for (const message of fresh) {
+    const item = batch.decoded.get(message.offset);
+    if (item instanceof Error) return undefined;
+    if (item && batch.projection.handlers[item.type]) {
+      messages.push(message);
+      events.push(item);
+    }
+  }
+  if (events.length === 0) return 0;
+  try {
+    const applied = await applyTracedTogether(batch, messages, () => applyMany(tx, events, LIVE));
+    return applied ? events.length : undefined;
+  } catch (error) {
+    if (isInfrastructureError(error)) throw error;
+    throw new BatchNeedsSavepoints(`${batch.projection.name} refused the batch in bulk`, { cause: error });
+  }
+}
+
+/**
  * One partition batch in ONE PostgreSQL transaction: the handlers' writes, the
  * parked events' rows, the tenants' watermarks and the checkpoint commit
  * together, so a crash anywhere neither loses nor repeats an event. Records
@@ -142,14 +178,15 @@ export async function applyPartitionBatch(
     origins.flatMap((origin) => (origin ? [origin.position] : [])),
   );
   const watermarks = new Map<string, { transactionId: string; position: number }>();
-  let applied = 0;
+  const inBulk = await applyInBulk(tx, batch, fresh);
+  let applied = inBulk ?? 0;
   let parked = 0;
   for (const [index, message] of fresh.entries()) {
     const item = batch.decoded.get(message.offset);
     let failure: Error | undefined;
     let attempts = 1;
     if (item instanceof Error) failure = item;
-    else if (item) {
+    else if (item && inBulk === undefined) {
       failure = await applyTraced(batch, message, () => applyWithRetries(tx, batch, item, retries));
       attempts = batch.projection.handlers[item.type] ? retries.attempts : 1;
       if (!failure) applied++;

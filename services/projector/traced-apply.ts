@@ -5,20 +5,14 @@ import type { PartitionBatch } from './partition-batch.ts';
 
 const tracer = tracerFor('projector');
 
-/**
- * Applies one record as a CONSUMER span continuing the record's `traceparent`
- * (the relay's publish span), so the read-model write ends the command's trace.
- * A record without one is applied untraced. The work answers the error that
- * made it give up (the event is then parked), which marks the span failed.
- */
-export async function applyTraced(
+/** A CONSUMER span continuing the record's `traceparent` (the relay's publish span); none without one. */
+function processSpan(
   batch: Pick<PartitionBatch, 'projection' | 'topic' | 'partition'>,
   message: KafkaMessage,
-  apply: () => Promise<Error | undefined>,
-): Promise<Error | undefined> {
+) {
   const traceparent = headersOf(message).traceparent;
-  if (!traceparent) return apply();
-  const { span, context } = continueTrace(
+  if (!traceparent) return undefined;
+  return continueTrace(
     tracer,
     `process ${batch.topic}`,
     {
@@ -34,6 +28,22 @@ export async function applyTraced(
     },
     { traceparent },
   );
+}
+
+/**
+ * Applies one record as its CONSUMER span, so the read-model write ends the
+ * command's trace. A record without one is applied untraced. The work answers
+ * the error that made it give up (the event is then parked), which marks the
+ * span failed.
+ */
+export async function applyTraced(
+  batch: Pick<PartitionBatch, 'projection' | 'topic' | 'partition'>,
+  message: KafkaMessage,
+  apply: () => Promise<Error | undefined>,
+): Promise<Error | undefined> {
+  const traced = processSpan(batch, message);
+  if (!traced) return apply();
+  const { span, context } = traced;
   try {
     const failure = await runInContext(context, [], apply);
     if (failure) spanFailed(span, failure);
@@ -43,5 +53,26 @@ export async function applyTraced(
     throw error;
   } finally {
     span.end();
+  }
+}
+
+/**
+ * Applies records together (one bulk write) with a CONSUMER span for each
+ * traced one, spanning the shared write: each command's trace still ends in
+ * the write that made it visible.
+ */
+export async function applyTracedTogether<T>(
+  batch: Pick<PartitionBatch, 'projection' | 'topic' | 'partition'>,
+  messages: readonly KafkaMessage[],
+  apply: () => Promise<T>,
+): Promise<T> {
+  const spans = messages.flatMap((message) => processSpan(batch, message)?.span ?? []);
+  try {
+    return await apply();
+  } catch (error) {
+    for (const span of spans) spanFailed(span, error);
+    throw error;
+  } finally {
+    for (const span of spans) span.end();
   }
 }

@@ -1,13 +1,14 @@
 import { jest } from '@jest/globals';
 import { runCli } from '../../services/cli/run-cli.ts';
 import type { RunningProjector } from '../../services/projector/index.ts';
-import { type Projection, projectionNamed } from '../../services/readmodels/index.ts';
+import { projectionNamed } from '../../services/readmodels/index.ts';
 import type { RunningRelay } from '../../services/relay/index.ts';
 import { applyTestTopology, asOwner, deleteSubjects } from '../relay/harness.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { endpoints } from '../support/endpoints.ts';
 import { uniqueName } from '../support/names.ts';
 import { awaitCaughtUp, startTestProjector, startTestRelay, verifyAll } from './pipeline.ts';
+import { guardedOrders } from './guarded-orders.ts';
 import { Workload } from './workload.ts';
 
 let db: TestDatabase;
@@ -20,16 +21,9 @@ const saved = { ...process.env };
 
 // Before the fix: the orders projection refuses one customer's orders. The fix is the shipped code.
 const shipped = projectionNamed('orders');
-const refusing: Projection = {
-  ...shipped,
-  handlers: {
-    ...shipped.handlers,
-    async OrderPlaced(tx, event, target) {
-      if (event.data.customerId === 'poison') throw new Error('this customer breaks the handler');
-      await shipped.handlers.OrderPlaced?.(tx, event, target);
-    },
-  },
-};
+const refusing = guardedOrders((event) => {
+  if (event.data.customerId === 'poison') throw new Error('this customer breaks the handler');
+});
 
 /** `eventline …` as an operator runs it against this test's database and topics: its exit code and stdout. */
 async function eventline(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {

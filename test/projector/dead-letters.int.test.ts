@@ -1,6 +1,5 @@
 import type { Consumer } from 'kafkajs';
 import type { RunningProjector } from '../../services/projector/index.ts';
-import { type Projection, projectionNamed } from '../../services/readmodels/index.ts';
 import type { RunningRelay } from '../../services/relay/index.ts';
 import { applyTestTopology, asOwner, deleteSubjects, kafkaAt } from '../relay/harness.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -8,6 +7,7 @@ import { endpoints } from '../support/endpoints.ts';
 import { uniqueName } from '../support/names.ts';
 import { waitFor } from '../support/wait.ts';
 import { awaitCaughtUp, startTestProjector, startTestRelay, verifyAll } from './pipeline.ts';
+import { guardedOrders } from './guarded-orders.ts';
 import { Workload } from './workload.ts';
 
 let db: TestDatabase;
@@ -18,17 +18,9 @@ let dlqConsumer: Consumer | undefined;
 const prefix = `${uniqueName('projdlq')}.`;
 
 // The shipped orders projection, except that it refuses one customer's orders: a poison event.
-const shipped = projectionNamed('orders');
-const refusing: Projection = {
-  ...shipped,
-  handlers: {
-    ...shipped.handlers,
-    async OrderPlaced(tx, event, target) {
-      if (event.data.customerId === 'poison') throw new Error('this customer breaks the handler');
-      await shipped.handlers.OrderPlaced?.(tx, event, target);
-    },
-  },
-};
+const refusing = guardedOrders((event) => {
+  if (event.data.customerId === 'poison') throw new Error('this customer breaks the handler');
+});
 
 beforeAll(async () => {
   db = await createTestDatabase('projdlq');

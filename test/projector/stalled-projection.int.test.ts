@@ -1,5 +1,4 @@
 import type { RunningProjector } from '../../services/projector/index.ts';
-import { type Projection, projectionNamed } from '../../services/readmodels/index.ts';
 import type { RunningRelay } from '../../services/relay/index.ts';
 import { applyTestTopology, deleteSubjects, javaPartition } from '../relay/harness.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -7,6 +6,7 @@ import { endpoints } from '../support/endpoints.ts';
 import { uniqueName } from '../support/names.ts';
 import { waitFor } from '../support/wait.ts';
 import { awaitCaughtUp, startTestProjector, startTestRelay } from './pipeline.ts';
+import { guardedOrders } from './guarded-orders.ts';
 import { Workload } from './workload.ts';
 
 let db: TestDatabase;
@@ -19,17 +19,9 @@ const prefix = `${uniqueName('projstall')}.`;
 // The orders projection, except that one customer's order blocks its handler until the test lets it go.
 let release: () => void = () => undefined;
 const released = new Promise<void>((resolve) => (release = resolve));
-const shipped = projectionNamed('orders');
-const blocking: Projection = {
-  ...shipped,
-  handlers: {
-    ...shipped.handlers,
-    async OrderPlaced(tx, event, target) {
-      if (event.data.customerId === 'stuck') await released;
-      await shipped.handlers.OrderPlaced?.(tx, event, target);
-    },
-  },
-};
+const blocking = guardedOrders(async (event) => {
+  if (event.data.customerId === 'stuck') await released;
+});
 
 interface ReadyReport {
   status: string;

@@ -1,63 +1,121 @@
 import { sql } from 'slonik';
-import type {
-  TenantCreated,
-  TenantQuotaChanged,
-  TenantRenamed,
-  TenantSuspended,
-} from '../../domain/tenants/index.ts';
-import {
-  dataOf,
-  type Projection,
-  type ProjectedEvent,
-  type ReadModelTarget,
-  tableIn,
-} from '../projection.ts';
+import { type BulkApply, type EventHandler, type Projection, tableIn } from '../projection.ts';
+import { evolveTenant, type TenantRow } from './tenants-fold.ts';
 
-function change(event: ProjectedEvent, target: ReadModelTarget, set: ReturnType<typeof sql.fragment>) {
-  return sql.unsafe`
-    UPDATE ${tableIn(target, 'tenants')}
-       SET ${set}, version = ${event.aggregateVersion}, updated_at = ${event.occurredAt.toISOString()}::timestamptz
-     WHERE tenant_id = ${event.tenantId}`;
+interface StoredTenant {
+  readonly tenant_id: string;
+  readonly name: string;
+  readonly status: string;
+  readonly plan: string;
+  readonly commands_per_minute: number;
+  readonly max_burst: number;
+  readonly suspension_reason: string | null;
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly version: number;
 }
+
+/**
+ * A run of events in two statements: the tenants it names are read once (and
+ * locked), folded in memory with the handlers' own logic, and the changed rows
+ * written once. A handler is this with a run of one.
+ */
+export const applyTenants: BulkApply = async (tx, events, target) => {
+  const table = tableIn(target, 'tenants');
+  const named = [...new Set(events.map((event) => event.tenantId))];
+  const stored = (await tx.any(sql.unsafe`
+    SELECT tenant_id, name, status, plan, commands_per_minute, max_burst, suspension_reason,
+           to_json(created_at) #>> '{}' AS created_at, to_json(updated_at) #>> '{}' AS updated_at, version
+      FROM ${table} WHERE tenant_id = ANY(${sql.array(named, 'uuid')}) FOR UPDATE`)) as readonly StoredTenant[];
+  const rows = new Map<string, TenantRow | undefined>(
+    stored.map((row) => [
+      row.tenant_id,
+      {
+        name: row.name,
+        status: row.status,
+        plan: row.plan,
+        commandsPerMinute: row.commands_per_minute,
+        maxBurst: row.max_burst,
+        suspensionReason: row.suspension_reason,
+        createdAt: row.created_at,
+        updatedAt: row.updated_at,
+        version: row.version,
+      },
+    ]),
+  );
+  const changed = new Set<string>();
+  for (const event of events) {
+    const before = rows.get(event.tenantId);
+    const after = evolveTenant(before, event);
+    rows.set(event.tenantId, after);
+    if (after !== before) changed.add(event.tenantId);
+  }
+  const written = [...changed].flatMap((tenantId) => {
+    const row = rows.get(tenantId);
+    return row ? [{ tenantId, row }] : [];
+  });
+  if (written.length === 0) return true;
+  const column = <T>(pick: (row: TenantRow) => T) => written.map(({ row }) => pick(row));
+  await tx.query(sql.unsafe`
+    INSERT INTO ${table} (tenant_id, name, status, plan, commands_per_minute, max_burst,
+                          suspension_reason, created_at, updated_at, version)
+    SELECT tenant_id, name, status, plan, commands_per_minute, max_burst, suspension_reason,
+           created_at::timestamptz, updated_at::timestamptz, version
+      FROM unnest(${sql.array(
+        written.map(({ tenantId }) => tenantId),
+        'uuid',
+      )}, ${sql.array(
+        column((row) => row.name),
+        'text',
+      )}, ${sql.array(
+        column((row) => row.status),
+        'text',
+      )}, ${sql.array(
+        column((row) => row.plan),
+        'text',
+      )}, ${sql.array(
+        column((row) => row.commandsPerMinute),
+        'int4',
+      )}, ${sql.array(
+        column((row) => row.maxBurst),
+        'int4',
+      )}, ${sql.array(
+        column((row) => row.suspensionReason),
+        'text',
+      )}, ${sql.array(
+        column((row) => row.createdAt),
+        'text',
+      )}, ${sql.array(
+        column((row) => row.updatedAt),
+        'text',
+      )}, ${sql.array(
+        column((row) => row.version),
+        'int4',
+      )}) AS t (tenant_id, name, status, plan, commands_per_minute, max_burst, suspension_reason,
+                created_at, updated_at, version)
+    ON CONFLICT (tenant_id) DO UPDATE
+      SET name = EXCLUDED.name, status = EXCLUDED.status, plan = EXCLUDED.plan,
+          commands_per_minute = EXCLUDED.commands_per_minute, max_burst = EXCLUDED.max_burst,
+          suspension_reason = EXCLUDED.suspension_reason, updated_at = EXCLUDED.updated_at,
+          version = EXCLUDED.version`);
+  return true;
+};
+
+const one: EventHandler = async (tx, event, target) => {
+  await applyTenants(tx, [event], target);
+};
 
 /** `tenants`: one row per tenant, as GetTenant answers it. */
 export const tenantsProjection: Projection = {
   name: 'tenants',
   sources: ['tenants'],
   tables: ['tenants'],
+  applyMany: applyTenants,
   handlers: {
-    async TenantCreated(tx, event, target) {
-      const { name, plan, quota } = dataOf<TenantCreated['data']>(event);
-      const at = event.occurredAt.toISOString();
-      await tx.query(sql.unsafe`
-        INSERT INTO ${tableIn(target, 'tenants')} (tenant_id, name, status, plan, commands_per_minute, max_burst,
-                                                   suspension_reason, created_at, updated_at, version)
-        VALUES (${event.tenantId}, ${name}, 'active', ${plan}, ${quota.commandsPerMinute}, ${quota.maxBurst},
-                NULL, ${at}::timestamptz, ${at}::timestamptz, ${event.aggregateVersion})
-        ON CONFLICT (tenant_id) DO NOTHING`);
-    },
-    async TenantRenamed(tx, event, target) {
-      const { name } = dataOf<TenantRenamed['data']>(event);
-      await tx.query(change(event, target, sql.fragment`name = ${name}`));
-    },
-    async TenantSuspended(tx, event, target) {
-      const { reason } = dataOf<TenantSuspended['data']>(event);
-      await tx.query(
-        change(event, target, sql.fragment`status = 'suspended', suspension_reason = ${reason}`),
-      );
-    },
-    async TenantReactivated(tx, event, target) {
-      await tx.query(change(event, target, sql.fragment`status = 'active', suspension_reason = NULL`));
-    },
-    async TenantQuotaChanged(tx, event, target) {
-      const { commandsPerMinute, maxBurst } = dataOf<TenantQuotaChanged['data']>(event);
-      await tx.query(
-        change(
-          event,
-          target,
-          sql.fragment`commands_per_minute = ${commandsPerMinute}, max_burst = ${maxBurst}`,
-        ),
-      );
-    },
+    TenantCreated: one,
+    TenantRenamed: one,
+    TenantSuspended: one,
+    TenantReactivated: one,
+    TenantQuotaChanged: one,
   },
 };
