@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import pg from 'pg';
-import { projectRoot } from '../../services/platform/paths/index.ts';
 import { migrate } from '../../services/eventstore/index.ts';
+import { stackSetting } from './stack.ts';
 
 /** Where PostgreSQL is: the environment, else what `make up` wrote to .run/stack.env. */
 export interface Endpoints {
@@ -13,27 +11,8 @@ export interface Endpoints {
   readonly adminDatabaseUrl: string;
 }
 
-function stackEnv(): Record<string, string> {
-  const file = join(projectRoot(), '.run', 'stack.env');
-  if (!existsSync(file)) return {};
-  const entries = readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => /^[A-Z_][A-Z0-9_]*=/.test(line))
-    .map((line) => {
-      const at = line.indexOf('=');
-      return [line.slice(0, at), line.slice(at + 1)] as const;
-    });
-  return Object.fromEntries(entries);
-}
-
 export function endpoints(): Endpoints {
-  const file = stackEnv();
-  const pick = (name: string): string => {
-    const value = process.env[name] || file[name];
-    if (!value) throw new Error(`${name} is not set and .run/stack.env does not name it: run \`make up\``);
-    return value;
-  };
-  return { databaseUrl: pick('DATABASE_URL'), adminDatabaseUrl: pick('ADMIN_DATABASE_URL') };
+  return { databaseUrl: stackSetting('DATABASE_URL'), adminDatabaseUrl: stackSetting('ADMIN_DATABASE_URL') };
 }
 
 export function withDatabase(url: string, database: string): string {

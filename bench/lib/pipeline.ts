@@ -7,43 +7,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { applyTopology, loadTopology } from '../../services/messaging/index.ts';
 import { projectRoot } from '../../services/platform/paths/index.ts';
 import { createDatabase, type BenchDatabase, type Endpoints, withDatabase } from './databases.ts';
+import { freePort, sleep, stackSetting } from './stack.ts';
 
 export const SERVICES = ['gateway', 'relay', 'projector'] as const;
 export type ServiceName = (typeof SERVICES)[number];
-
-/** What the stack wrote to .run/stack.env, overridden by the environment. */
-function stackSetting(name: string): string {
-  const file = join(projectRoot(), '.run', 'stack.env');
-  const line = existsSync(file)
-    ? readFileSync(file, 'utf8')
-        .split('\n')
-        .find((candidate) => candidate.startsWith(`${name}=`))
-    : undefined;
-  const value = process.env[name] || line?.slice(name.length + 1);
-  if (!value) throw new Error(`${name} is not set and .run/stack.env does not name it: run \`make up\``);
-  return value;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function ready(url: string, what: string, timeoutMs: number, exited: () => boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;

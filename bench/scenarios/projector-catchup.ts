@@ -11,7 +11,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { NoopPolicy } from 'cockatiel';
 import { Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
@@ -21,6 +20,7 @@ import { projectRoot } from '../../services/platform/paths/index.ts';
 import { kafkaRecord } from '../../services/relay/index.ts';
 import { asAdmin, createDatabase, type Endpoints, withDatabase } from '../lib/databases.ts';
 import { figure, NO_PEER, type ScenarioResult, type TargetCheck } from '../lib/report.ts';
+import { freePort, sleep, stackSetting } from '../lib/stack.ts';
 
 interface StackEndpoints {
   readonly projectorDatabaseUrl: string;
@@ -29,41 +29,12 @@ interface StackEndpoints {
 }
 
 function stackEndpoints(): StackEndpoints {
-  const file = join(projectRoot(), '.run', 'stack.env');
-  const fromFile = existsSync(file)
-    ? Object.fromEntries(
-        readFileSync(file, 'utf8')
-          .split('\n')
-          .filter((line) => line.includes('='))
-          .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-      )
-    : {};
-  const pick = (name: string): string => {
-    const value = process.env[name] || (fromFile[name] as string | undefined);
-    if (!value) throw new Error(`${name} is not set and .run/stack.env does not name it: run \`make up\``);
-    return value;
-  };
   return {
-    projectorDatabaseUrl: pick('PROJECTOR_DATABASE_URL'),
-    kafkaBrokers: pick('KAFKA_BROKERS'),
-    schemaRegistryUrl: pick('SCHEMA_REGISTRY_URL'),
+    projectorDatabaseUrl: stackSetting('PROJECTOR_DATABASE_URL'),
+    kafkaBrokers: stackSetting('KAFKA_BROKERS'),
+    schemaRegistryUrl: stackSetting('SCHEMA_REGISTRY_URL'),
   };
 }
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 100) {
   const deadline = Date.now() + timeoutMs;

@@ -8,7 +8,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { EventSchemas } from '../../services/avro/index.ts';
@@ -19,6 +18,7 @@ import { projectRoot } from '../../services/platform/paths/index.ts';
 import { type TenantId, tenantId } from '../../services/platform/tenancy/index.ts';
 import { asAdmin, createDatabase, type Endpoints, withDatabase } from '../lib/databases.ts';
 import { figure, NO_PEER, type ScenarioResult, type TargetCheck } from '../lib/report.ts';
+import { freePort, sleep, stackSetting } from '../lib/stack.ts';
 
 interface RelayEndpoints {
   readonly relayDatabaseUrl: string;
@@ -27,41 +27,12 @@ interface RelayEndpoints {
 }
 
 function relayEndpoints(): RelayEndpoints {
-  const file = join(projectRoot(), '.run', 'stack.env');
-  const fromFile = existsSync(file)
-    ? Object.fromEntries(
-        readFileSync(file, 'utf8')
-          .split('\n')
-          .filter((line) => line.includes('='))
-          .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-      )
-    : {};
-  const pick = (name: string): string => {
-    const value = process.env[name] || (fromFile[name] as string | undefined);
-    if (!value) throw new Error(`${name} is not set and .run/stack.env does not name it: run \`make up\``);
-    return value;
-  };
   return {
-    relayDatabaseUrl: pick('RELAY_DATABASE_URL'),
-    kafkaBrokers: pick('KAFKA_BROKERS'),
-    schemaRegistryUrl: pick('SCHEMA_REGISTRY_URL'),
+    relayDatabaseUrl: stackSetting('RELAY_DATABASE_URL'),
+    kafkaBrokers: stackSetting('KAFKA_BROKERS'),
+    schemaRegistryUrl: stackSetting('SCHEMA_REGISTRY_URL'),
   };
 }
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class HaltedTenantError extends Error {}
 
