@@ -1,4 +1,4 @@
-import type { CircuitBreakerPolicy } from 'cockatiel';
+import { type CircuitBreakerPolicy, TimeoutStrategy, timeout } from 'cockatiel';
 import type { Message, Producer } from 'kafkajs';
 import { recordBytes } from './kafka-record.ts';
 
@@ -12,6 +12,13 @@ interface Pending {
 
 /** What one produce request may carry at most: under the broker's default message.max.bytes (1 MiB). */
 const MAX_REQUEST_BYTES = 900_000;
+
+/**
+ * A connect-and-send that has not finished by now is given up: a producer whose
+ * connect never settled once left a replica holding its lanes without publishing
+ * anything, for minutes. Longer than kafkajs' own retries of a failing request.
+ */
+const SEND_DEADLINE_MS = 30_000;
 
 /**
  * Sends what the sweep hands it to Kafka in hand-over order, coalescing whatever
@@ -35,6 +42,7 @@ export class Publisher {
   private flushing = false;
   private producer: Promise<Producer> | undefined;
   private failure: unknown;
+  private readonly deadline = timeout(SEND_DEADLINE_MS, TimeoutStrategy.Aggressive);
 
   constructor(
     /** A new idempotent producer (acks=all), not yet connected. */
@@ -111,22 +119,21 @@ export class Publisher {
         }
         const size = taken.reduce((sum, pending) => sum + pending.messages.length, 0);
         try {
-          await this.breaker.execute(async () => {
-            const producer = await this.connected();
-            try {
+          await this.breaker.execute(() =>
+            this.deadline.execute(async () => {
+              const producer = await this.connected();
               await producer.sendBatch({
                 acks: -1,
                 timeout: 10_000,
                 topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
               });
-            } catch (error) {
-              this.discard();
-              throw error;
-            }
-          });
+            }),
+          );
           this.onBatch(size);
           for (const pending of taken) pending.resolve();
         } catch (error) {
+          // Also after a deadline: the stuck producer may yet write, under numbers a new one never reuses.
+          this.discard();
           this.failure = error;
           for (const pending of [...taken, ...this.queue.splice(0)]) pending.reject(error);
         }
