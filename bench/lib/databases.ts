@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { migrate } from '../../services/eventstore/index.ts';
-import { stackSetting } from './stack.ts';
+import { sleep, stackSetting } from './stack.ts';
 
 /** Where PostgreSQL is: the environment, else what `make up` wrote to .run/stack.env. */
 export interface Endpoints {
@@ -43,6 +43,31 @@ export interface BenchDatabase {
   drop(): Promise<void>;
 }
 
+/** SQLSTATE 42501: FORCE may not end another role's session, one a stopped service has not closed yet. */
+const INSUFFICIENT_PRIVILEGE = '42501';
+
+/**
+ * Drops a scenario's database once the services' sessions are gone; one still
+ * there after a while leaves the database behind with a warning, since a
+ * leftover is no reason to lose the run's figures.
+ */
+async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      await asAdmin(adminUrl, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== INSUFFICIENT_PRIVILEGE) throw error;
+      if (Date.now() > deadline) {
+        process.stderr.write(`warning: database ${name} left behind: ${(error as Error).message}\n`);
+        return;
+      }
+      await sleep(250);
+    }
+  }
+}
+
 /**
  * A new, empty database on the stack's server, dropped by drop(). With
  * `migrated`, our migrations are applied to it; without, it stays empty (for
@@ -59,10 +84,7 @@ export async function createDatabase(
     name,
     adminUrl: withDatabase(at.adminDatabaseUrl, name),
     appUrl: withDatabase(at.databaseUrl, name),
-    drop: () =>
-      asAdmin(at.adminDatabaseUrl, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`).then(
-        () => undefined,
-      ),
+    drop: () => dropDatabase(at.adminDatabaseUrl, name),
   };
   try {
     if (options.migrated) await migrate(database.adminUrl);
