@@ -71,11 +71,12 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-function startService(
+/** A service from dist/ as its own process; resolves once it answers /ready on `port`. */
+export function startService(
   name: ServiceName,
   env: Record<string, string>,
   port: number,
-  nodeOptions: readonly string[],
+  nodeOptions: readonly string[] = [],
 ): Promise<ServiceProcess> {
   const main = join(projectRoot(), 'dist', 'services', name, 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: build first (npx tsc -p tsconfig.build.json)`);

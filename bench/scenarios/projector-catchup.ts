@@ -9,17 +9,14 @@
  * and is timed from answering /health until every projection's checkpoint of
  * every partition reaches the partition's end.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { NoopPolicy } from 'cockatiel';
 import { Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
 import type { EventSchemas } from '../../services/avro/index.ts';
 import { applyTopology, EventCodec, loadTopology, schemaRegistry } from '../../services/messaging/index.ts';
-import { projectRoot } from '../../services/platform/paths/index.ts';
 import { kafkaRecord } from '../../services/relay/index.ts';
 import { asAdmin, createDatabase, type Endpoints, withDatabase } from '../lib/databases.ts';
 import { figure, NO_PEER, type ScenarioResult, type TargetCheck } from '../lib/report.ts';
+import { type ServiceProcess, startService } from '../lib/pipeline.ts';
 import { freePort, sleep, stackSetting } from '../lib/stack.ts';
 
 interface StackEndpoints {
@@ -49,43 +46,24 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs: num
   }
 }
 
-interface ProjectorProcess {
-  readonly child: ChildProcess;
-  stop(): Promise<void>;
-  /** Peak resident set size so far (VmHWM), in bytes. */
-  peakRss(): number;
-}
-
-async function startProjector(databaseUrl: string, prefix: string, at: StackEndpoints) {
-  const main = join(projectRoot(), 'dist', 'services', 'projector', 'main.js');
-  if (!existsSync(main)) throw new Error(`${main} is missing: build first`);
+/** The projector as its own process, as operators run it, on a scenario's database and topic prefix. */
+async function startProjector(
+  databaseUrl: string,
+  prefix: string,
+  at: StackEndpoints,
+): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [main], {
-    env: {
-      PATH: process.env.PATH ?? '',
+  return startService(
+    'projector',
+    {
       DATABASE_URL: databaseUrl,
       KAFKA_BROKERS: at.kafkaBrokers,
       SCHEMA_REGISTRY_URL: at.schemaRegistryUrl,
       KAFKA_TOPIC_PREFIX: prefix,
       PROJECTOR_PORT: String(port),
-      LOG_LEVEL: 'warn',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await until('the projector', async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 30_000, 50);
-  const process_: ProjectorProcess = {
-    child,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-    peakRss() {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) * 1024;
-    },
-  };
-  return process_;
+    port,
+  );
 }
 
 /**
@@ -251,7 +229,7 @@ export async function projectorScenarios(options: {
       );
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       rate = [backlog / seconds];
-      rss = [projector.peakRss() / 2 ** 20];
+      rss = [projector.usage().peakRssBytes / 2 ** 20];
       log(
         `projector-catchup: ${backlog} events × ${readers.length} projections in ${seconds.toFixed(1)} s ` +
           `(${Math.round(backlog / seconds)} events/s), peak RSS ${(rss[0] ?? 0).toFixed(0)} MiB`,

@@ -5,19 +5,16 @@
  * stack's Kafka and registry, on a database and topic prefix of the scenario's
  * own. No peer runs here: the issue compares with figures reported elsewhere.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { EventSchemas } from '../../services/avro/index.ts';
 import { EventStore, newStreamId, Upcasters } from '../../services/eventstore/index.ts';
 import { applyTopology, loadTopology } from '../../services/messaging/index.ts';
 import { openDatabase } from '../../services/platform/database/index.ts';
-import { projectRoot } from '../../services/platform/paths/index.ts';
 import { type TenantId, tenantId } from '../../services/platform/tenancy/index.ts';
 import { asAdmin, createDatabase, type Endpoints, withDatabase } from '../lib/databases.ts';
 import { figure, NO_PEER, type ScenarioResult, type TargetCheck } from '../lib/report.ts';
+import { type ServiceProcess, startService } from '../lib/pipeline.ts';
 import { freePort, sleep, stackSetting } from '../lib/stack.ts';
 
 interface RelayEndpoints {
@@ -55,44 +52,20 @@ async function until(
   }
 }
 
-interface RelayProcess {
-  readonly port: number;
-  readonly child: ChildProcess;
-  stop(): Promise<void>;
-  /** Peak resident set size so far (VmHWM), in bytes. */
-  peakRss(): number;
-}
-
-async function startRelay(databaseUrl: string, prefix: string, at: RelayEndpoints): Promise<RelayProcess> {
-  const main = join(projectRoot(), 'dist', 'services', 'relay', 'main.js');
-  if (!existsSync(main)) throw new Error(`${main} is missing: build first`);
+/** The relay as its own process, as operators run it, on a scenario's database and topic prefix. */
+async function startRelay(databaseUrl: string, prefix: string, at: RelayEndpoints): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [main], {
-    env: {
-      PATH: process.env.PATH ?? '',
+  return startService(
+    'relay',
+    {
       DATABASE_URL: databaseUrl,
       KAFKA_BROKERS: at.kafkaBrokers,
       SCHEMA_REGISTRY_URL: at.schemaRegistryUrl,
       KAFKA_TOPIC_PREFIX: prefix,
       RELAY_PORT: String(port),
-      LOG_LEVEL: 'warn',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await until('the relay', async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 30_000);
-  return {
     port,
-    child,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-    peakRss() {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) * 1024;
-    },
-  };
+  );
 }
 
 /** Cumulative counts of the relay's commit-to-ack histogram, by upper bound in seconds. */
@@ -216,7 +189,7 @@ async function drainWith(
 ): Promise<{ rate: number; peakRssMiB: number }> {
   const drain = await prepare(options.endpoints, relay, `drain${replicas}`);
   try {
-    const processes: RelayProcess[] = [];
+    const processes: ServiceProcess[] = [];
     try {
       for (let i = 0; i < replicas; i++)
         processes.push(await startRelay(drain.relayUrl, drain.prefix, relay));
@@ -238,7 +211,7 @@ async function drainWith(
         50,
       );
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const peakRssMiB = Math.max(...processes.map((p) => p.peakRss() / 2 ** 20));
+      const peakRssMiB = Math.max(...processes.map((p) => p.usage().peakRssBytes / 2 ** 20));
       options.log(
         `relay ×${replicas}: drained ${rows} rows in ${seconds.toFixed(1)} s (${Math.round(rows / seconds)} events/s), peak RSS ${peakRssMiB.toFixed(0)} MiB`,
       );
@@ -349,7 +322,7 @@ export async function relayScenarios(options: {
         p50 = [histogramQuantile(before, after, 0.5)];
         p99 = [histogramQuantile(before, after, 0.99)];
         achieved = [sent / elapsed];
-        rss = [process_.peakRss() / 2 ** 20];
+        rss = [process_.usage().peakRssBytes / 2 ** 20];
         log(
           `relay at ${rate}/s: appended ${Math.round(sent / elapsed)}/s, commit-to-ack p50 ${p50[0]?.toFixed(1)} ms, p99 ${p99[0]?.toFixed(1)} ms`,
         );
