@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
 import pg from 'pg';
+import { dropTestDatabase } from '../../test/support/database.ts';
 import { endpoints } from '../../test/support/endpoints.ts';
 import { uniqueName } from '../../test/support/names.ts';
 import { runCli } from './run-cli.ts';
@@ -19,7 +20,7 @@ let output: string[];
 let errors: string[];
 
 beforeAll(() => admin(`CREATE DATABASE ${pg.escapeIdentifier(database)}`));
-afterAll(() => admin(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`));
+afterAll(() => dropTestDatabase(database));
 
 beforeEach(() => {
   output = [];

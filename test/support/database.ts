@@ -2,6 +2,7 @@ import pg from 'pg';
 import { migrate } from '../../services/eventstore/index.ts';
 import { endpoints } from './endpoints.ts';
 import { uniqueName } from './names.ts';
+import { waitFor } from './wait.ts';
 
 export interface TestDatabase {
   readonly name: string;
@@ -32,6 +33,22 @@ async function asAdmin(sql: string): Promise<void> {
   }
 }
 
+/** SQLSTATE 42501: FORCE may not end another role's session, one a stopped service or CLI has not closed yet. */
+const INSUFFICIENT_PRIVILEGE = '42501';
+
+/** Drops a test's database once the sessions of the services it ran are gone. */
+export async function dropTestDatabase(name: string): Promise<void> {
+  await waitFor(`database ${name} dropped`, async () => {
+    try {
+      await asAdmin(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === INSUFFICIENT_PRIVILEGE) return undefined;
+      throw error;
+    }
+  });
+}
+
 /** A database of the test file's own, migrated to the current schema. */
 export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase> {
   const name = uniqueName(prefix);
@@ -44,6 +61,6 @@ export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase>
     appUrl: withDatabase(endpoints().databaseUrl, name),
     relayUrl: withDatabase(endpoints().relayDatabaseUrl, name),
     projectorUrl: withDatabase(endpoints().projectorDatabaseUrl, name),
-    drop: () => asAdmin(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),
+    drop: () => dropTestDatabase(name),
   };
 }
