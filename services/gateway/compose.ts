@@ -10,6 +10,7 @@ import { AdminToken, ApiKeys, JwtVerifier, TenantDirectory } from '../identity/i
 import { env } from '../platform/config/index.ts';
 import { openDatabase, registerPoolMetrics } from '../platform/database/index.ts';
 import { Readiness } from '../platform/health/index.ts';
+import { exportBreakerState, guardDependency, isConnectionOutage } from '../platform/resilience/index.ts';
 import type { ShutdownStep } from '../platform/lifecycle/index.ts';
 import { createLogger, createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
 import { CommandQuota, createQuotaRedis, DailyEventQuota } from '../quotas/index.ts';
@@ -75,7 +76,12 @@ export async function startGateway(
     log.warn({ err: error }, 'Redis unreachable: quotas enforced per gateway process');
   const quota = new CommandQuota(redis, { onFallback });
   const dailyEvents = new DailyEventQuota(redis, { onFallback });
-  const querySide = await composeQuerySide(config, { pool, redis, registry, log });
+  // Only a connection lost or refused counts: a conflict or a refused command says nothing of PostgreSQL's health.
+  const databaseGuard = guardDependency({
+    counts: isConnectionOutage,
+    onStateChange: exportBreakerState(registry, 'postgres'),
+  });
+  const querySide = await composeQuerySide(config, { pool, redis, registry, log, databaseGuard });
   const readiness = new Readiness([
     { name: 'postgres', essential: true, check: async () => void (await pool.query(sql.unsafe`SELECT 1`)) },
     quota.readinessCheck(),
@@ -89,7 +95,7 @@ export async function startGateway(
     pool,
     store,
     handler,
-    gate: new CommandGate(handler, directory, quota, dailyEvents, pool, registry),
+    gate: new CommandGate(handler, directory, quota, dailyEvents, pool, databaseGuard, registry),
     idempotency: new IdempotencyStore(idempotencyPool, config.IDEMPOTENCY_TTL_SECONDS),
     directory,
     apiKeys: new ApiKeys(pool),

@@ -1,12 +1,12 @@
 import type { Redis } from 'ioredis';
-import { CircuitState } from 'cockatiel';
-import { Gauge, type Registry } from 'prom-client';
+import type { IPolicy } from 'cockatiel';
+import type { Registry } from 'prom-client';
 import { type DatabasePool, sql } from 'slonik';
-import { guardDependency } from '../messaging/index.ts';
 import { openDatabase } from '../platform/database/index.ts';
 import type { ReadinessCheck } from '../platform/health/index.ts';
+import { exportBreakerState, guardDependency, isConnectionOutage } from '../platform/resilience/index.ts';
 import type { Logger } from '../platform/telemetry/index.ts';
-import { CachedQueries, isReadModelOutage, QueryCache, QueryCacheMetrics } from '../querycache/index.ts';
+import { CachedQueries, QueryCache, QueryCacheMetrics } from '../querycache/index.ts';
 import { RedisCircuit } from '../quotas/index.ts';
 import { ReadModelQueries } from '../readmodels/index.ts';
 
@@ -23,25 +23,11 @@ export interface QuerySide {
   close(): Promise<void>;
 }
 
-/** circuit_breaker_state{service}: one gauge per process, whoever registers it first. */
-function breakerStates(registry: Registry): Gauge<'service'> {
-  const existing = registry.getSingleMetric('circuit_breaker_state');
-  if (existing) return existing as Gauge<'service'>;
-  return new Gauge({
-    name: 'circuit_breaker_state',
-    help: 'Circuit breaker per dependency: 0 closed, 1 half-open, 2 open',
-    labelNames: ['service'],
-    registers: [registry],
-  });
-}
-
-const reading = (state: CircuitState) =>
-  state === CircuitState.Closed ? 0 : state === CircuitState.HalfOpen ? 1 : 2;
-
 /**
- * The gateway's query side: the read models (their own pool when
- * READ_DATABASE_URL names one) behind a circuit breaker, and the Redis query
- * cache behind its own, both exported on circuit_breaker_state.
+ * The gateway's query side: the read models behind a circuit breaker (the
+ * command path's PostgreSQL one, unless READ_DATABASE_URL names a database of
+ * their own), and the Redis query cache behind its own, all exported on
+ * circuit_breaker_state.
  */
 export async function composeQuerySide(
   config: QuerySideConfig,
@@ -50,19 +36,22 @@ export async function composeQuerySide(
     readonly redis: Redis;
     readonly registry: Registry;
     readonly log: Logger;
+    /** PostgreSQL's breaker (DATABASE_URL), which the command path shares. */
+    readonly databaseGuard: IPolicy;
   },
 ): Promise<QuerySide> {
   const { pool, redis, registry, log } = deps;
   const readPool = config.READ_DATABASE_URL
     ? await openDatabase(config.READ_DATABASE_URL, { maximumPoolSize: config.DB_POOL_SIZE })
     : pool;
-  const states = breakerStates(registry);
-  states.set({ service: 'postgres' }, 0);
-  states.set({ service: 'redis' }, 0);
-  const readModelGuard = guardDependency({
-    counts: isReadModelOutage,
-    onStateChange: (state) => states.set({ service: 'postgres' }, state),
-  });
+  // One breaker per database: when the read models live in DATABASE_URL, its breaker is theirs.
+  const readModelGuard =
+    readPool === pool
+      ? deps.databaseGuard
+      : guardDependency({
+          counts: isConnectionOutage,
+          onStateChange: exportBreakerState(registry, 'read-models'),
+        });
   const cache =
     config.QUERY_CACHE_TTL_SECONDS > 0
       ? new QueryCache(
@@ -70,7 +59,7 @@ export async function composeQuerySide(
           new RedisCircuit({
             timeoutMs: config.REDIS_TIMEOUT_MS,
             onFailure: (error) => log.warn({ err: error }, 'Redis unreachable: queries read the read models'),
-            onStateChange: (state) => states.set({ service: 'redis' }, reading(state)),
+            onStateChange: exportBreakerState(registry, 'redis'),
           }),
           { ttlSeconds: config.QUERY_CACHE_TTL_SECONDS },
         )

@@ -1,4 +1,3 @@
-export { breakerReading, type BreakerReading, guardDependency } from './dependency-guard.ts';
 export {
   EventCodec,
   RegistryUnavailableError,

@@ -1,3 +1,4 @@
+import type { IPolicy } from 'cockatiel';
 import type { IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import { type DatabaseTransactionConnection, sql } from 'slonik';
 import { deadLetterTopic } from '../messaging/index.ts';
@@ -20,7 +21,11 @@ export interface ParkedRecord {
  * rather than never; the dead_letters row commits with the checkpoint.
  */
 export class DeadLetters {
-  constructor(private readonly producer: Producer) {}
+  constructor(
+    private readonly producer: Producer,
+    /** Kafka's circuit breaker: while the broker is away, a batch to park fails at once and is retried. */
+    private readonly kafkaGuard: IPolicy,
+  ) {}
 
   async park(tx: DatabaseTransactionConnection, parked: ParkedRecord): Promise<void> {
     const { message } = parked;
@@ -32,11 +37,13 @@ export class DeadLetters {
       'dlq-source-offset': message.offset,
       'dlq-failed-at': new Date().toISOString(),
     };
-    await this.producer.send({
-      topic: deadLetterTopic(parked.topic, parked.projection),
-      acks: -1,
-      messages: [{ key: message.key, value: message.value, headers }],
-    });
+    await this.kafkaGuard.execute(() =>
+      this.producer.send({
+        topic: deadLetterTopic(parked.topic, parked.projection),
+        acks: -1,
+        messages: [{ key: message.key, value: message.value, headers }],
+      }),
+    );
     const origin = EventDecoder.origin(message);
     const eventId = message.headers?.['event-id']?.toString();
     // Only an event the store knows is recorded: the consistency check skips it in its replay.

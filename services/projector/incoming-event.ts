@@ -1,4 +1,5 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { type IPolicy, noop } from 'cockatiel';
 import type { KafkaMessage } from 'kafkajs';
 import type { EventSchemas } from '../avro/index.ts';
 import type { Upcasters } from '../eventstore/index.ts';
@@ -50,10 +51,15 @@ function statusOf(error: unknown): number | undefined {
  * upcast to the newest schema version of its type when written with an older.
  */
 export class EventDecoder {
+  /** Schema ids the registry client has fetched and caches: decoding them needs no call. */
+  private readonly fetched = new Set<number>();
+
   constructor(
     private readonly registry: SchemaRegistry,
     private readonly schemas: EventSchemas,
     private readonly upcasters: Upcasters,
+    /** The registry's circuit breaker, in front of each schema not fetched yet. */
+    private readonly registryGuard: IPolicy = noop,
   ) {}
 
   /** The tenant and position a record claims, when its headers say (a record too broken to say has neither). */
@@ -77,16 +83,9 @@ export class EventDecoder {
       throw new UnreadableRecordError('the value is not in the Confluent wire format');
     }
     const schemaId = message.value.readInt32BE(1);
-    try {
-      // Fetched (then cached) first, apart from decoding, to tell the registry being away from a bad record.
-      await this.registry.getSchema(schemaId);
-    } catch (error) {
-      const status = statusOf(error);
-      const detail = error instanceof Error ? error.message : String(error);
-      if (status !== undefined && status >= 400 && status < 500) {
-        throw new UnreadableRecordError(`schema ${schemaId}: ${detail}`);
-      }
-      throw new RegistryUnavailableError(`fetching schema ${schemaId} for ${type}: ${detail}`);
+    if (!this.fetched.has(schemaId)) {
+      await this.registryGuard.execute(() => this.fetchSchema(schemaId, type));
+      this.fetched.add(schemaId);
     }
     let decoded: unknown;
     try {
@@ -112,5 +111,19 @@ export class EventDecoder {
       occurredAt,
       data: version < current ? this.upcasters.upcast(type, version, data, current) : data,
     };
+  }
+
+  /** Fetched (then cached) apart from decoding, to tell the registry being away from a bad record. */
+  private async fetchSchema(schemaId: number, type: string): Promise<void> {
+    try {
+      await this.registry.getSchema(schemaId);
+    } catch (error) {
+      const status = statusOf(error);
+      const detail = error instanceof Error ? error.message : String(error);
+      if (status !== undefined && status >= 400 && status < 500) {
+        throw new UnreadableRecordError(`schema ${schemaId}: ${detail}`);
+      }
+      throw new RegistryUnavailableError(`fetching schema ${schemaId} for ${type}: ${detail}`);
+    }
   }
 }

@@ -1,3 +1,4 @@
+import type { IPolicy } from 'cockatiel';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { type DatabasePool, sql } from 'slonik';
 import type { Logger } from '../platform/telemetry/index.ts';
@@ -12,6 +13,10 @@ import type { ProjectorMetrics } from './projector-metrics.ts';
 export interface ProjectionConsumerOptions {
   readonly kafka: Kafka;
   readonly pool: DatabasePool;
+  /** PostgreSQL's circuit breaker, in front of each batch's transaction. */
+  readonly databaseGuard: IPolicy;
+  /** Kafka's circuit breaker, in front of the offset commits. */
+  readonly kafkaGuard: IPolicy;
   readonly decoder: EventDecoder;
   readonly deadLetters: DeadLetters;
   readonly metrics: ProjectorMetrics;
@@ -146,21 +151,23 @@ export class ProjectionConsumer {
       try {
         const decoded = await this.decode(payload);
         const apply = (optimistic: boolean) =>
-          pool.transaction((tx) =>
-            applyPartitionBatch(
-              tx,
-              {
-                projection,
-                topic: batch.topic,
-                partition: batch.partition,
-                messages: batch.messages,
-                decoded,
-                soughtTo: this.soughtTo.get(key),
-                heartbeat,
-                optimistic,
-              },
-              this.options.retries,
-              this.options.deadLetters,
+          this.options.databaseGuard.execute(() =>
+            pool.transaction((tx) =>
+              applyPartitionBatch(
+                tx,
+                {
+                  projection,
+                  topic: batch.topic,
+                  partition: batch.partition,
+                  messages: batch.messages,
+                  decoded,
+                  soughtTo: this.soughtTo.get(key),
+                  heartbeat,
+                  optimistic,
+                },
+                this.options.retries,
+                this.options.deadLetters,
+              ),
             ),
           );
         // Savepoints per event only for a batch where something fails (rare): they cost two round trips each.
@@ -195,10 +202,13 @@ export class ProjectionConsumer {
         metrics.applied.inc({ projection: projection.name }, outcome.applied);
         if (outcome.parked > 0) metrics.parked.inc({ projection: projection.name }, outcome.parked);
         this.recordLag(payload);
-        await this.consumer
-          ?.commitOffsets([
-            { topic: batch.topic, partition: batch.partition, offset: String(outcome.nextOffset) },
-          ])
+        const consumer = this.consumer;
+        await this.options.kafkaGuard
+          .execute(() =>
+            consumer?.commitOffsets([
+              { topic: batch.topic, partition: batch.partition, offset: String(outcome.nextOffset) },
+            ]),
+          )
           .catch((error: unknown) =>
             log.warn({ err: error }, 'committing offsets to Kafka failed (lag tools only)'),
           );

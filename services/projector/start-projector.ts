@@ -7,10 +7,13 @@ import {
   consumerGroup,
   kafkaReadiness,
   loadTopology,
+  RegistryUnavailableError,
+  registryReadiness,
   schemaRegistry,
 } from '../messaging/index.ts';
 import { openDatabase, registerPoolMetrics } from '../platform/database/index.ts';
 import { Readiness, serveOps } from '../platform/health/index.ts';
+import { exportBreakerState, guardDependency, isConnectionOutage } from '../platform/resilience/index.ts';
 import { createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
 import { ReadModelGenerations } from '../querycache/index.ts';
 import { createQuotaRedis } from '../quotas/index.ts';
@@ -84,6 +87,17 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
   registerPoolMetrics(registry, pool, poolSize);
   registerRebuildMetrics(registry, pool);
   const metrics = new ProjectorMetrics(registry);
+  const databaseGuard = guardDependency({
+    // A constraint or a handler's refusal says nothing of PostgreSQL's health.
+    counts: isConnectionOutage,
+    onStateChange: exportBreakerState(registry, 'postgres'),
+  });
+  const kafkaGuard = guardDependency({ onStateChange: exportBreakerState(registry, 'kafka') });
+  const registryGuard = guardDependency({
+    // A schema the registry does not have makes a record unreadable, not the registry unhealthy.
+    counts: (error) => error instanceof RegistryUnavailableError,
+    onStateChange: exportBreakerState(registry, 'schema-registry'),
+  });
   const kafka = connectKafka({
     brokers: options.kafkaBrokers,
     clientId: 'eventline-projector',
@@ -101,8 +115,13 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
   await producer.connect();
   const schemas = await EventSchemas.load();
   const upcasters = options.upcasters ?? new Upcasters();
-  const decoder = new EventDecoder(schemaRegistry(options.schemaRegistryUrl), schemas, upcasters);
-  const deadLetters = new DeadLetters(producer);
+  const decoder = new EventDecoder(
+    schemaRegistry(options.schemaRegistryUrl),
+    schemas,
+    upcasters,
+    registryGuard,
+  );
+  const deadLetters = new DeadLetters(producer, kafkaGuard);
   const retries = { ...DEFAULT_RETRIES, ...options.retries };
   const redis = options.redisUrl ? createQuotaRedis(options.redisUrl) : undefined;
   const generations =
@@ -110,6 +129,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
     new ReadModelGenerations(redis, {
       onFailure: (error) =>
         log.warn({ err: error }, 'Redis unreachable: cached query answers age until QUERY_CACHE_TTL_SECONDS'),
+      onStateChange: exportBreakerState(registry, 'redis'),
     });
 
   const consumers = declared.map(({ projection: name, group }) => {
@@ -124,6 +144,8 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
     return new ProjectionConsumer({
       kafka,
       pool,
+      databaseGuard,
+      kafkaGuard,
       decoder,
       deadLetters,
       metrics,
@@ -150,12 +172,15 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
       check: async () => void (await pool.oneFirst(sql.unsafe`SELECT 1`)),
     },
     {
-      ...kafkaReadiness(admin),
+      ...kafkaReadiness(admin, kafkaGuard),
       check: async (signal) => {
         await admin.connect();
-        await kafkaReadiness(admin).check(signal);
+        await kafkaReadiness(admin, kafkaGuard).check(signal);
       },
     },
+    registryReadiness(options.schemaRegistryUrl, registryGuard),
+    // Not essential: without Redis cached query answers age until their TTL; projecting goes on.
+    ...(redis ? [{ name: 'redis', essential: false, check: async () => void (await redis.ping()) }] : []),
     ...consumers.map((consumer) => ({
       name: `projection:${consumer.name}`,
       essential: false,

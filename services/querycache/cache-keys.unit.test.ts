@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { BrokenCircuitError } from 'cockatiel';
 import { tenantId } from '../platform/tenancy/index.ts';
 import { compareWatermarks, type PreparedQuery } from '../readmodels/index.ts';
 import { answerKey, generationKey } from './cache-keys.ts';
-import { isReadModelOutage } from './read-model-outage.ts';
 import { parseWatermark, watermarkText } from './watermark-text.ts';
 
 const listOrders = (params: Record<string, unknown>): PreparedQuery => ({
@@ -44,16 +42,5 @@ describe('watermarks in Redis', () => {
       compareWatermarks({ transactionId: '1000', position: 8 }, { transactionId: '1000', position: 7 }),
     ).toBe(1);
     expect(compareWatermarks(mark, { ...mark })).toBe(0);
-  });
-});
-
-describe('isReadModelOutage', () => {
-  test('connection failures and an open circuit are outages; query errors are not', () => {
-    expect(isReadModelOutage(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toBe(true);
-    expect(isReadModelOutage(new Error('wrapped', { cause: { code: '57P01' } }))).toBe(true);
-    expect(isReadModelOutage(new BrokenCircuitError())).toBe(true);
-    expect(isReadModelOutage(Object.assign(new Error('syntax'), { code: '42601' }))).toBe(false);
-    expect(isReadModelOutage(new Error('no order'))).toBe(false);
-    expect(isReadModelOutage(undefined)).toBe(false);
   });
 });

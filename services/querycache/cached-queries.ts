@@ -1,5 +1,6 @@
 import type { IPolicy } from 'cockatiel';
 import { DependencyUnavailableError } from '../platform/errors/index.ts';
+import { isConnectionOutage } from '../platform/resilience/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
 import {
   compareWatermarks,
@@ -11,7 +12,6 @@ import {
 } from '../readmodels/index.ts';
 import type { CacheResult, QueryCacheMetrics } from './query-cache-metrics.ts';
 import type { CacheLookup, QueryCache } from './query-cache.ts';
-import { isReadModelOutage } from './read-model-outage.ts';
 
 /** An answer and how the cache took part in it (absent when there is no cache). */
 export interface ServedAnswer {
@@ -57,7 +57,7 @@ export class CachedQueries {
       if (cache) await cache.store(tenant, query, read).catch(() => undefined);
       return this.served(read.answer, cache ? (current && target ? 'bypass' : 'miss') : undefined);
     } catch (error) {
-      if (!isReadModelOutage(error)) throw error;
+      if (!isConnectionOutage(error)) throw error;
       if (cached && (!target || atOrPast(cached.watermark, target)))
         return this.served(cached.answer, 'stale');
       throw new DependencyUnavailableError(

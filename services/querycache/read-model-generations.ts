@@ -1,3 +1,4 @@
+import type { CircuitState } from 'cockatiel';
 import type { Redis } from 'ioredis';
 import type { TenantId } from '../platform/tenancy/index.ts';
 import { RedisCircuit } from '../quotas/index.ts';
@@ -20,7 +21,7 @@ const PUBLISH_TIMEOUT_MS = 500;
  */
 export class ReadModelGenerations {
   private readonly redis: Redis & CacheCommands;
-  private readonly circuit = new RedisCircuit({ timeoutMs: PUBLISH_TIMEOUT_MS });
+  private readonly circuit: RedisCircuit;
   private readonly pending = new Map<string, { projection: string; tenant: TenantId; mark: Watermark }>();
   private failing = false;
 
@@ -29,9 +30,15 @@ export class ReadModelGenerations {
     private readonly options: {
       readonly keyPrefix?: string;
       readonly onFailure?: (error: unknown) => void;
+      /** Each move of the Redis circuit, for circuit_breaker_state. */
+      readonly onStateChange?: (state: CircuitState) => void;
     } = {},
   ) {
     this.redis = defineCacheCommands(redis);
+    this.circuit = new RedisCircuit({
+      timeoutMs: PUBLISH_TIMEOUT_MS,
+      ...(options.onStateChange ? { onStateChange: options.onStateChange } : {}),
+    });
   }
 
   /**

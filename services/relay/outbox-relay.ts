@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { IPolicy } from 'cockatiel';
 import type { DatabasePool } from 'slonik';
 import type { EventCodec } from '../messaging/index.ts';
 import type { Logger } from '../platform/telemetry/index.ts';
@@ -43,13 +44,15 @@ export class OutboxRelay {
 
   constructor(
     pool: DatabasePool,
+    /** PostgreSQL's circuit breaker, in front of the sweep's statements. */
+    databaseGuard: IPolicy,
     private readonly codec: EventCodec,
     private readonly publisher: Publisher,
     private readonly metrics: RelayMetrics,
     private readonly log: Logger,
     private readonly settings: RelaySettings,
   ) {
-    this.outbox = new Outbox(pool);
+    this.outbox = new Outbox(pool, databaseGuard);
     this.sweep = new LaneSweep(settings, {
       outbox: this.outbox,
       codec,

@@ -1,4 +1,6 @@
+import { BrokenCircuitError, type IPolicy } from 'cockatiel';
 import { type DatabasePool, sql } from 'slonik';
+import { DependencyUnavailableError } from '../platform/errors/index.ts';
 
 /** One outbox row joined with its event: everything a Kafka record needs. */
 export interface OutboxEntry {
@@ -64,10 +66,29 @@ interface EntryRow {
 /**
  * The outbox as the relay sees it, through its own role (every tenant's rows).
  * Reading, pruning published rows, and parking tenants whose events cannot be
- * encoded.
+ * encoded. The sweep's statements go through PostgreSQL's circuit breaker, so a
+ * database that is away costs one failed call per trial, not one per sweep.
  */
 export class Outbox {
-  constructor(private readonly pool: DatabasePool) {}
+  constructor(
+    private readonly pool: DatabasePool,
+    private readonly guard: IPolicy,
+  ) {}
+
+  private async guarded<T>(statement: () => Promise<T>): Promise<T> {
+    try {
+      return await this.guard.execute(statement);
+    } catch (error) {
+      if (!(error instanceof BrokenCircuitError)) throw error;
+      throw new DependencyUnavailableError(
+        'postgres',
+        'PostgreSQL is skipped for a moment after failed calls',
+        {
+          cause: error,
+        },
+      );
+    }
+  }
 
   /**
    * The next rows of the given lanes after the cursor, in (transaction id,
@@ -81,10 +102,12 @@ export class Outbox {
   async readLanes(lanes: readonly number[], after: LaneCursor | null, limit: number): Promise<LaneRead> {
     if (lanes.length === 0) return { entries: [], blockedBy: undefined };
     const from = after ?? { transactionId: '0', position: 0 };
-    const rows = (await this.pool.any(sql.unsafe`
-      SELECT * FROM relay_outbox_page(${sql.array(lanes, 'int2')}, ${from.transactionId}::xid8,
-                                      ${from.position}::bigint, ${limit}::integer)
-    `)) as readonly EntryRow[];
+    const rows = (await this.guarded(() =>
+      this.pool.any(sql.unsafe`
+        SELECT * FROM relay_outbox_page(${sql.array(lanes, 'int2')}, ${from.transactionId}::xid8,
+                                        ${from.position}::bigint, ${limit}::integer)
+      `),
+    )) as readonly EntryRow[];
     const entries: OutboxEntry[] = [];
     for (const row of rows) {
       if (row.horizon !== null && BigInt(row.transaction_id) >= BigInt(row.horizon)) break;
@@ -114,18 +137,22 @@ export class Outbox {
   /** Deleting a row Kafka acknowledged is the prune: the table holds only the backlog. */
   async deletePublished(positions: readonly number[]): Promise<void> {
     if (positions.length === 0) return;
-    await this.pool.query(
-      sql.unsafe`DELETE FROM outbox WHERE global_position = ANY(${sql.array(positions, 'int8')})`,
+    await this.guarded(() =>
+      this.pool.query(
+        sql.unsafe`DELETE FROM outbox WHERE global_position = ANY(${sql.array(positions, 'int8')})`,
+      ),
     );
   }
 
   /** Parks a tenant: its lane's other tenants go on, its own events wait for an operator. */
   async haltTenant(entry: OutboxEntry, reason: string): Promise<void> {
-    await this.pool.query(sql.unsafe`
-      INSERT INTO relay_halted_tenants (tenant_id, event_id, event_type, reason)
-      VALUES (${entry.tenantId}, ${entry.eventId}, ${entry.eventType}, ${reason})
-      ON CONFLICT (tenant_id) DO NOTHING
-    `);
+    await this.guarded(() =>
+      this.pool.query(sql.unsafe`
+        INSERT INTO relay_halted_tenants (tenant_id, event_id, event_type, reason)
+        VALUES (${entry.tenantId}, ${entry.eventId}, ${entry.eventType}, ${reason})
+        ON CONFLICT (tenant_id) DO NOTHING
+      `),
+    );
   }
 
   /** Gives every halted tenant one more try: a restarted relay may carry the fixed schema. */

@@ -8,7 +8,6 @@ export class RelayMetrics {
   readonly batchSize: Histogram;
   readonly commitToAck: Histogram;
   readonly errors: Counter<'kind'>;
-  readonly breakerState: Gauge<'service'>;
   readonly lanesHeld: Gauge;
   readonly haltedTenants: Gauge;
 
@@ -45,15 +44,6 @@ export class RelayMetrics {
     for (const kind of ['kafka', 'registry', 'encoding', 'database', 'lease'] satisfies ErrorKind[]) {
       this.errors.inc({ kind }, 0);
     }
-    // Named as the platform's other breakers: the label says which dependency it guards.
-    this.breakerState = new Gauge({
-      name: 'circuit_breaker_state',
-      help: 'Circuit breaker per dependency: 0 closed, 1 half-open, 2 open',
-      labelNames: ['service'],
-      registers,
-    });
-    this.breakerState.set({ service: 'kafka' }, 0);
-    this.breakerState.set({ service: 'schema-registry' }, 0);
     this.lanesHeld = new Gauge({
       name: 'eventline_relay_lanes_held',
       help: 'Outbox lanes this replica holds a lease on',

@@ -3,14 +3,14 @@ import { EventSchemas } from '../avro/index.ts';
 import {
   connectKafka,
   EventCodec,
-  guardDependency,
   kafkaReadiness,
   registryReadiness,
   schemaRegistry,
   UnencodableEventError,
 } from '../messaging/index.ts';
-import { openDatabase } from '../platform/database/index.ts';
+import { openDatabase, registerPoolMetrics } from '../platform/database/index.ts';
 import { Readiness, serveOps } from '../platform/health/index.ts';
+import { exportBreakerState, guardDependency, isConnectionOutage } from '../platform/resilience/index.ts';
 import { createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
 import { JavaCompatiblePartitioner } from './java-partitioner.ts';
 import { DEFAULT_SETTINGS, OutboxRelay, type RelaySettings } from './outbox-relay.ts';
@@ -43,16 +43,20 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const { log } = options;
   const registry = createMetricsRegistry('relay');
   // The sweep, its deletes, the leases and the scrapes: one replica needs few connections.
-  const pool = await openDatabase(options.databaseUrl, { maximumPoolSize: 4 });
+  const poolSize = 4;
+  const pool = await openDatabase(options.databaseUrl, { maximumPoolSize: poolSize });
+  registerPoolMetrics(registry, pool, poolSize);
   const metrics: RelayMetrics = new RelayMetrics(registry, () => relay.outbox.backlog());
 
-  const kafkaBreaker = guardDependency({
-    onStateChange: (reading) => metrics.breakerState.set({ service: 'kafka' }, reading),
+  const databaseBreaker = guardDependency({
+    counts: isConnectionOutage,
+    onStateChange: exportBreakerState(registry, 'postgres'),
   });
+  const kafkaBreaker = guardDependency({ onStateChange: exportBreakerState(registry, 'kafka') });
   const registryBreaker = guardDependency({
     // A schema the registry refuses says nothing about the registry's health.
     counts: (error) => !(error instanceof UnencodableEventError) && !/\b(409|422)\b/.test(error.message),
-    onStateChange: (reading) => metrics.breakerState.set({ service: 'schema-registry' }, reading),
+    onStateChange: exportBreakerState(registry, 'schema-registry'),
   });
 
   const kafka = connectKafka({
@@ -77,7 +81,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     await EventSchemas.load(),
     registryBreaker,
   );
-  const relay: OutboxRelay = new OutboxRelay(pool, codec, publisher, metrics, log, {
+  const relay: OutboxRelay = new OutboxRelay(pool, databaseBreaker, codec, publisher, metrics, log, {
     ...DEFAULT_SETTINGS,
     ...options.settings,
     topicPrefix: options.topicPrefix,

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestDatabase } from '../support/database.ts';
 import { endpoints } from '../support/endpoints.ts';
+import { metricSeries as seriesAt } from '../support/metrics.ts';
 import { freePort } from '../support/ports.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -58,12 +59,6 @@ export function sigkill(process: ChildProcess): Promise<void> {
 }
 
 /** The value of each series of one metric a projector process exposes, by its label text. */
-export async function metricSeries(port: number, metric: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const series = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const match = new RegExp(`^${metric}\\{([^}]*)\\} (\\S+)$`).exec(line);
-    if (match?.[1] !== undefined) series.set(match[1], Number(match[2]));
-  }
-  return series;
+export function metricSeries(port: number, metric: string): Promise<Map<string, number>> {
+  return seriesAt(`http://127.0.0.1:${port}`, metric);
 }

@@ -241,7 +241,7 @@ test('with the read models unreachable, the last cached answer is served marked 
     const generation = await redis.get(`eventline:qc:{${tenant.id}}:gen:orders`);
     return generation?.endsWith(`:${String(added.body.position)}`) ? true : undefined;
   });
-  expect(await breaker('postgres')).toBe(0);
+  expect(await breaker('read-models')).toBe(0);
 
   await readModelProxy.cut();
   try {
@@ -264,7 +264,7 @@ test('with the read models unreachable, the last cached answer is served marked 
     expect(uncached.status).toBe(503);
     await waitFor('the read models’ breaker to open', async () => {
       await query(key, byId);
-      return (await breaker('postgres')) === 2 ? true : undefined;
+      return (await breaker('read-models')) === 2 ? true : undefined;
     });
     const whileOpen = await query(key, byId);
     expect(whileOpen.headers.get('x-cache')).toBe('stale');
@@ -278,7 +278,7 @@ test('with the read models unreachable, the last cached answer is served marked 
       const answer = await query(key, byId);
       return answer.status === 200 &&
         answer.headers.get('x-cache') !== 'stale' &&
-        (await breaker('postgres')) === 0
+        (await breaker('read-models')) === 0
         ? answer
         : undefined;
     },

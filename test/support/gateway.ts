@@ -37,10 +37,16 @@ async function stopGateway(gateway: RunningGateway): Promise<void> {
   for (const step of gateway.shutdownSteps) await step.close();
 }
 
-/** A gateway of the test file's own, on its own database. */
-export async function startTestGateway(overrides: Record<string, string> = {}): Promise<TestGateway> {
+/**
+ * A gateway of the test file's own, on its own database; `route` lets a test
+ * put something (a TCP proxy it can cut) between the gateway and PostgreSQL.
+ */
+export async function startTestGateway(
+  overrides: Record<string, string> = {},
+  route: (appUrl: string) => string = (appUrl) => appUrl,
+): Promise<TestGateway> {
   const db = await createTestDatabase('gateway');
-  const gateway = await start(db.appUrl, overrides);
+  const gateway = await start(route(db.appUrl), overrides);
   const replicas: RunningGateway[] = [];
   return {
     url: urlOf(gateway),

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IPolicy } from 'cockatiel';
 import { Counter, type Registry } from 'prom-client';
 import type { CommandHandler, CommandOutcome, EventAdmission } from '../../commands/index.ts';
 import { deciderForCommand } from '../../domain/contexts.ts';
@@ -46,6 +47,8 @@ export class CommandGate {
     private readonly quota: CommandQuota,
     private readonly dailyEvents: DailyEventQuota,
     private readonly pool: DatabasePool,
+    /** PostgreSQL's circuit breaker: while the database is away, commands get a 503 at once. */
+    private readonly databaseGuard: IPolicy,
     registry: Registry,
   ) {
     this.outcomes = new Counter({
@@ -69,7 +72,7 @@ export class CommandGate {
   ): Promise<{ status: number; body: CommandResponseBody }> {
     const type = deciderForCommand(request.type) ? request.type : 'unknown';
     try {
-      const outcome = await this.admitAndHandle(request, context);
+      const outcome = await this.databaseGuard.execute(() => this.admitAndHandle(request, context));
       this.outcomes.inc({ type, outcome: 'accepted' });
       return {
         status: outcome.created ? 201 : 200,

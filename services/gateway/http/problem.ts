@@ -8,6 +8,7 @@ import {
   QuotaExceededError,
   ValidationError,
 } from '../../platform/errors/index.ts';
+import { isConnectionOutage } from '../../platform/resilience/index.ts';
 
 /** An RFC 9457 problem document, as every error of the HTTP API is sent. */
 export interface Problem {
@@ -40,20 +41,6 @@ const byKind: Readonly<Record<ErrorKind, { status: number; title: string; slug: 
 const PROBLEM_BASE = 'https://eventline.dev/problems/';
 
 /** PostgreSQL gone or restarting, seen through pg or slonik: the client should retry. */
-function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  if (
-    typeof code === 'string' &&
-    (/^(08|57P)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(code))
-  ) {
-    return true;
-  }
-  return (
-    ['ConnectionError', 'BackendTerminatedError'].includes(error.name) || isDatabaseUnavailable(error.cause)
-  );
-}
-
 /** The one mapping from errors to HTTP: anything unknown is a 500 that reveals nothing. */
 export function problemFor(error: unknown): Problem {
   if (error instanceof EventlineError) {
@@ -72,7 +59,8 @@ export function problemFor(error: unknown): Problem {
       ...(error.kind === 'unavailable' ? { retryAfterSeconds: 1 } : {}),
     };
   }
-  if (isDatabaseUnavailable(error)) {
+  // A connection lost, refused or timed out, or PostgreSQL's circuit open: the client may retry.
+  if (isConnectionOutage(error)) {
     return { ...problemFor(new DatabaseUnavailable()), retryAfterSeconds: 1 };
   }
   const { status, title, slug } = byKind.internal;

@@ -1,17 +1,20 @@
 import { BrokenCircuitError } from 'cockatiel';
 
+/** slonik's names for a connection that failed, broke or was lost mid-transaction. */
 const CONNECTION_ERRORS = new Set([
   'ConnectionError',
   'BackendTerminatedError',
   'BackendTerminatedUnexpectedlyError',
+  'UnexpectedForeignConnectionError',
+  'IdleTransactionTimeoutError',
 ]);
 
 /**
- * The read models cannot be reached: PostgreSQL refuses, drops or times out the
- * connection, or its circuit is open. Not an error of the query itself, so the
- * last cached answer may stand in for it.
+ * The database (or a socket to any dependency) is away: it refuses, drops or
+ * times out the connection, or its circuit is open. Says nothing about the
+ * statement or the input, so retrying later, or answering from a cache, is right.
  */
-export function isReadModelOutage(error: unknown): boolean {
+export function isConnectionOutage(error: unknown): boolean {
   // Not `instanceof Error`: socket errors may come from another realm (a vm context, as under jest).
   if (typeof error !== 'object' || error === null) return false;
   if (error instanceof BrokenCircuitError) return true;
@@ -23,5 +26,5 @@ export function isReadModelOutage(error: unknown): boolean {
   ) {
     return true;
   }
-  return (typeof name === 'string' && CONNECTION_ERRORS.has(name)) || isReadModelOutage(cause);
+  return (typeof name === 'string' && CONNECTION_ERRORS.has(name)) || isConnectionOutage(cause);
 }
