@@ -173,6 +173,11 @@ describe('gateway', () => {
       payload: { customerId: 'c-1', currency: 'EUR', items: [{ sku: 'a', quantity: 0, unitPrice: 1 }] },
     });
     expect(invalid.status).toBe(400);
+    // A body the command envelope refuses (an unknown field) is counted too, under a type a client cannot invent.
+    const malformed = await command(writer['x-api-key'], { ...placeOrder(), priority: 'high' });
+    expect(malformed.status).toBe(400);
+    const invented = await command(writer['x-api-key'], { type: `Made-up-${randomUUID()}`, payload: {} });
+    expect(invented.status).toBe(400);
     const missing = await call(gw.url, 'GET', `/api/v1/aggregates/Order/${randomUUID()}`, {
       headers: writer,
     });
@@ -197,7 +202,7 @@ describe('gateway', () => {
     expect(requests('/api/v1/tenants', 'POST', '201')).toBe(2);
     expect(requests('/api/v1/tenants/:tenantId/commands/execute', 'POST', '200')).toBe(2);
     expect(requests('/api/v1/commands/execute', 'POST', '201')).toBe(3);
-    expect(requests('/api/v1/commands/execute', 'POST', '400')).toBe(1);
+    expect(requests('/api/v1/commands/execute', 'POST', '400')).toBe(3);
     expect(requests('/api/v1/commands/execute', 'POST', '429')).toBe(2);
     expect(requests('/api/v1/aggregates/:aggregateType/:aggregateId', 'GET', '404')).toBe(1);
     expect(requests('unmatched', 'GET', '404')).toBe(1);
@@ -220,7 +225,8 @@ describe('gateway', () => {
     const commands = (type: string, outcome: string) =>
       moved(before, after, 'commands_total', { type, outcome });
     expect(commands('PlaceOrder', 'accepted')).toBe(3);
-    expect(commands('PlaceOrder', 'invalid')).toBe(1);
+    expect(commands('PlaceOrder', 'invalid')).toBe(2);
+    expect(commands('unknown', 'invalid')).toBe(1);
     expect(commands('PlaceOrder', 'quota-exceeded')).toBe(2);
     expect(commands('SetTenantQuota', 'accepted')).toBe(2);
 

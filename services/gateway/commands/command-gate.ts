@@ -11,7 +11,8 @@ import type { TenantId } from '../../platform/tenancy/index.ts';
 import type { CommandQuota, DailyEventQuota } from '../../quotas/index.ts';
 import type { TenantRecord } from '../../identity/index.ts';
 import type { DatabasePool } from 'slonik';
-import type { CommandRequest } from './command-request.ts';
+import { parseWith } from '../routes/parse.ts';
+import { type CommandRequest, commandRequest } from './command-request.ts';
 
 /** Commands only the platform administrator may send, through /api/v1/tenants/{id}/commands/execute. */
 const PLATFORM_COMMANDS = new Set(['SuspendTenant', 'ReactivateTenant', 'SetTenantQuota']);
@@ -66,12 +67,16 @@ export class CommandGate {
     });
   }
 
+  /** The request body is parsed here, so a malformed one is counted with the other outcomes. */
   async execute(
-    request: CommandRequest,
+    body: unknown,
     context: CommandContext,
   ): Promise<{ status: number; body: CommandResponseBody }> {
-    const type = deciderForCommand(request.type) ? request.type : 'unknown';
+    const named = typeof body === 'object' && body !== null ? (body as { type?: unknown }).type : undefined;
+    // Only known types become label values: a client cannot grow the series.
+    const type = typeof named === 'string' && deciderForCommand(named) ? named : 'unknown';
     try {
+      const request = parseWith(commandRequest, body, 'command');
       const outcome = await this.databaseGuard.execute(() => this.admitAndHandle(request, context));
       this.outcomes.inc({ type, outcome: 'accepted' });
       return {

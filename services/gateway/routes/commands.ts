@@ -3,11 +3,9 @@ import type { Principal } from '../../identity/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
 import { administeredTenant, requirePlatformAdmin, tenantWithRole } from '../auth/authorize.ts';
 import type { CommandGate } from '../commands/command-gate.ts';
-import { commandRequest } from '../commands/command-request.ts';
 import { problemFor } from '../http/problem.ts';
 import { contextOf, principalOf } from '../http/request-context.ts';
 import { type IdempotencyStore, requestHash, type StoredResponse } from '../idempotency/idempotency-store.ts';
-import { parseWith } from './parse.ts';
 
 /** CONTRACTS §4: commands, by tenants for themselves and by the platform admin for a tenant. */
 export function commandRoutes(deps: { gate: CommandGate; idempotency: IdempotencyStore }): Router {
@@ -17,9 +15,8 @@ export function commandRoutes(deps: { gate: CommandGate; idempotency: Idempotenc
     const { correlationId } = contextOf(res);
     const produce = async (): Promise<StoredResponse> => {
       try {
-        const request = parseWith(commandRequest, req.body, 'command');
         const traceparent = req.get('traceparent');
-        const { status, body } = await deps.gate.execute(request, {
+        const { status, body } = await deps.gate.execute(req.body, {
           principal,
           tenant,
           correlationId,
