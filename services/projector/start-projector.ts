@@ -4,7 +4,6 @@ import { EventSchemas } from '../avro/index.ts';
 import { Upcasters } from '../eventstore/index.ts';
 import {
   connectKafka,
-  consumerGroup,
   kafkaReadiness,
   loadTopology,
   RegistryUnavailableError,
@@ -151,7 +150,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
       metrics,
       log,
       projection,
-      group: consumerGroup(options.topicPrefix, group),
+      group,
       topics,
       retries,
       partitionsConcurrently: concurrency,
