@@ -11,7 +11,7 @@ import { env } from '../platform/config/index.ts';
 import { openDatabase, registerPoolMetrics } from '../platform/database/index.ts';
 import { Readiness } from '../platform/health/index.ts';
 import { exportBreakerState, guardDependency, isConnectionOutage } from '../platform/resilience/index.ts';
-import type { ShutdownStep } from '../platform/lifecycle/index.ts';
+import { awaitDependency, type ShutdownStep, type StartupWait } from '../platform/lifecycle/index.ts';
 import { createLogger, createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
 import { CommandQuota, createQuotaRedis, DailyEventQuota } from '../quotas/index.ts';
 import { createGatewayApp } from './app.ts';
@@ -19,9 +19,6 @@ import { CommandGate } from './commands/command-gate.ts';
 import { drainServer } from './http/drain.ts';
 import { IdempotencyStore } from './idempotency/idempotency-store.ts';
 import { composeQuerySide } from './query-side.ts';
-
-/** Below closeOnSignals' deadline, so the later shutdown steps still get their turn. */
-const HTTP_DRAIN_GRACE_MS = 10_000;
 
 /** The gateway's configuration: the environment variables it reads (CONTRACTS §2). */
 export const gatewayEnv = {
@@ -41,6 +38,7 @@ export const gatewayEnv = {
   READ_DATABASE_URL: env.READ_DATABASE_URL,
   QUERY_CACHE_TTL_SECONDS: env.QUERY_CACHE_TTL_SECONDS,
   REDIS_TIMEOUT_MS: env.REDIS_TIMEOUT_MS,
+  SHUTDOWN_GRACE_MS: env.SHUTDOWN_GRACE_MS,
 };
 
 export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;
@@ -56,9 +54,14 @@ export interface RunningGateway {
 export async function startGateway(
   config: GatewayConfig,
   log: Logger = createLogger('gateway', config.LOG_LEVEL),
+  startup?: StartupWait,
 ): Promise<RunningGateway> {
   const registry = createMetricsRegistry('gateway');
-  const pool = await openDatabase(config.DATABASE_URL, { maximumPoolSize: config.DB_POOL_SIZE });
+  const pool = await awaitDependency(
+    'postgres',
+    () => openDatabase(config.DATABASE_URL, { maximumPoolSize: config.DB_POOL_SIZE }),
+    startup,
+  );
   registerPoolMetrics(registry, pool, config.DB_POOL_SIZE);
   const idempotencyPool = new pg.Pool({
     connectionString: config.DATABASE_URL,
@@ -121,7 +124,8 @@ export async function startGateway(
     shutdownSteps: [
       {
         name: 'http',
-        close: () => drainServer(server, HTTP_DRAIN_GRACE_MS),
+        // Half the grace period: the later steps (snapshots, connections) still get their turn.
+        close: () => drainServer(server, config.SHUTDOWN_GRACE_MS / 2),
       },
       { name: 'snapshots', close: () => handler.flushSnapshots() },
       { name: 'outbox doorbell', close: () => store.close() },

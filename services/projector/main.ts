@@ -5,16 +5,13 @@
  * (eventline_projector_app locally), not the services' one.
  */
 import { z } from 'zod';
-import { env, loadConfig } from '../platform/config/index.ts';
-import { closeOnSignals } from '../platform/lifecycle/index.ts';
-import { createLogger, startTracing } from '../platform/telemetry/index.ts';
+import { env } from '../platform/config/index.ts';
+import { runService } from '../platform/lifecycle/index.ts';
 import { startProjector } from './start-projector.ts';
 
-let config;
-let tracing;
-try {
-  tracing = await startTracing('projector');
-  config = loadConfig({
+await runService(
+  'projector',
+  {
     DATABASE_URL: env.DATABASE_URL,
     REDIS_URL: env.REDIS_URL,
     KAFKA_BROKERS: env.KAFKA_BROKERS,
@@ -22,7 +19,6 @@ try {
     KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX,
     PROJECTOR_PORT: env.PROJECTOR_PORT,
     HOST: env.HOST,
-    LOG_LEVEL: env.LOG_LEVEL,
     /** Tries per event before it is parked on the dead-letter topic. */
     PROJECTOR_HANDLER_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
     /** Pause before the second try, doubling after. */
@@ -39,31 +35,22 @@ try {
           .map((name) => name.trim())
           .filter(Boolean),
       ),
-  });
-} catch (error) {
-  console.error(`eventline projector: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-}
-
-const log = createLogger('projector', config.LOG_LEVEL);
-try {
-  const running = await startProjector({
-    databaseUrl: config.DATABASE_URL,
-    kafkaBrokers: config.KAFKA_BROKERS,
-    schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
-    topicPrefix: config.KAFKA_TOPIC_PREFIX,
-    host: config.HOST,
-    port: config.PROJECTOR_PORT,
-    redisUrl: config.REDIS_URL,
-    log,
-    stallAfterMs: config.PROJECTOR_STALL_AFTER_MS,
-    retries: { attempts: config.PROJECTOR_HANDLER_ATTEMPTS, delayMs: config.PROJECTOR_RETRY_DELAY_MS },
-    ...(config.PROJECTOR_PROJECTIONS ? { only: config.PROJECTOR_PROJECTIONS } : {}),
-  });
-  closeOnSignals(log, [{ name: 'projector', close: () => running.close() }, tracing]);
-} catch (error) {
-  const message = error instanceof Error ? error.message : String(error);
-  log.fatal({ err: error }, 'projector failed to start');
-  console.error(`eventline projector: ${message.split('\n')[0]}`);
-  process.exit(1);
-}
+  },
+  async (config, { log, startup }) => {
+    const running = await startProjector({
+      databaseUrl: config.DATABASE_URL,
+      kafkaBrokers: config.KAFKA_BROKERS,
+      schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
+      topicPrefix: config.KAFKA_TOPIC_PREFIX,
+      host: config.HOST,
+      port: config.PROJECTOR_PORT,
+      redisUrl: config.REDIS_URL,
+      log,
+      startup,
+      stallAfterMs: config.PROJECTOR_STALL_AFTER_MS,
+      retries: { attempts: config.PROJECTOR_HANDLER_ATTEMPTS, delayMs: config.PROJECTOR_RETRY_DELAY_MS },
+      ...(config.PROJECTOR_PROJECTIONS ? { only: config.PROJECTOR_PROJECTIONS } : {}),
+    });
+    return [{ name: 'projector', close: () => running.close() }];
+  },
+);

@@ -12,6 +12,7 @@ import {
 } from '../messaging/index.ts';
 import { openDatabase, registerPoolMetrics } from '../platform/database/index.ts';
 import { Readiness, serveOps } from '../platform/health/index.ts';
+import { awaitDependency, type StartupWait } from '../platform/lifecycle/index.ts';
 import { exportBreakerState, guardDependency, isConnectionOutage } from '../platform/resilience/index.ts';
 import { createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
 import { ReadModelGenerations } from '../querycache/index.ts';
@@ -40,6 +41,8 @@ export interface ProjectorOptions {
   /** 0 picks a free port. */
   readonly port: number;
   readonly log: Logger;
+  /** Wait for PostgreSQL and Kafka at start-up instead of failing at once. */
+  readonly startup?: StartupWait;
   readonly retries?: Partial<HandlerRetries>;
   /** Which projections to run (default: every one topology/ declares). */
   readonly only?: readonly string[];
@@ -82,7 +85,11 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
   const concurrency = options.partitionsConcurrently ?? 3;
   const poolSize = Math.max(4, declared.length * concurrency + 2);
   const registry = createMetricsRegistry('projector');
-  const pool = await openDatabase(options.databaseUrl, { maximumPoolSize: poolSize });
+  const pool = await awaitDependency(
+    'postgres',
+    () => openDatabase(options.databaseUrl, { maximumPoolSize: poolSize }),
+    options.startup,
+  );
   registerPoolMetrics(registry, pool, poolSize);
   registerRebuildMetrics(registry, pool);
   const metrics = new ProjectorMetrics(registry);
@@ -111,7 +118,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
     maxInFlightRequests: 1,
     createPartitioner: Partitioners.DefaultPartitioner,
   });
-  await producer.connect();
+  await awaitDependency('kafka', () => producer.connect(), options.startup);
   const schemas = await EventSchemas.load();
   const upcasters = options.upcasters ?? new Upcasters();
   const decoder = new EventDecoder(

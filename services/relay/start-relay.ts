@@ -10,6 +10,7 @@ import {
 } from '../messaging/index.ts';
 import { openDatabase, registerPoolMetrics } from '../platform/database/index.ts';
 import { Readiness, serveOps } from '../platform/health/index.ts';
+import { awaitDependency, type StartupWait } from '../platform/lifecycle/index.ts';
 import { exportBreakerState, guardDependency, isConnectionOutage } from '../platform/resilience/index.ts';
 import { createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
 import { JavaCompatiblePartitioner } from './java-partitioner.ts';
@@ -27,6 +28,8 @@ export interface RelayOptions {
   /** 0 picks a free port. */
   readonly port: number;
   readonly log: Logger;
+  /** Wait for PostgreSQL at start-up instead of failing at once. */
+  readonly startup?: StartupWait;
   readonly settings?: Partial<Omit<RelaySettings, 'topicPrefix' | 'notificationsUrl'>>;
 }
 
@@ -44,7 +47,11 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const registry = createMetricsRegistry('relay');
   // The sweep, its deletes, the leases and the scrapes: one replica needs few connections.
   const poolSize = 4;
-  const pool = await openDatabase(options.databaseUrl, { maximumPoolSize: poolSize });
+  const pool = await awaitDependency(
+    'postgres',
+    () => openDatabase(options.databaseUrl, { maximumPoolSize: poolSize }),
+    options.startup,
+  );
   registerPoolMetrics(registry, pool, poolSize);
   const metrics: RelayMetrics = new RelayMetrics(registry, () => relay.outbox.backlog());
 

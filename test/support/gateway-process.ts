@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { projectRoot } from '../../services/platform/paths/index.ts';
 import { endpoints } from './endpoints.ts';
 import { freePort } from './ports.ts';
@@ -17,12 +18,18 @@ export interface GatewayProcess {
   readonly exited: Promise<number | null>;
   /** SIGKILL unless it has ended already. */
   kill(): Promise<void>;
+  /** Its JSON log lines so far, when started with `logs: true`. */
+  readonly logLines: readonly string[];
 }
 
 /** The built gateway (dist/) as its own process, as operators run it; answers /health when this resolves. */
 export async function startGatewayProcess(env: {
   databaseUrl: string;
   redisUrl?: string;
+  /** Keep its log lines (level info) for the test to read, instead of discarding them. */
+  logs?: boolean;
+  /** Resolve at once, not when /health answers (a gateway that waits for its database). */
+  waitForHealth?: boolean;
 }): Promise<GatewayProcess> {
   if (!existsSync(GATEWAY_MAIN)) throw new Error(`${GATEWAY_MAIN} is missing: build first (make build)`);
   const port = await freePort();
@@ -36,12 +43,34 @@ export async function startGatewayProcess(env: {
       JWT_SECRET: `gateway-process-jwt-${randomUUID()}`,
       PORT: String(port),
       HOST: '127.0.0.1',
-      LOG_LEVEL: process.env.GATEWAY_TEST_LOG_LEVEL ?? 'silent',
+      LOG_LEVEL: env.logs ? 'info' : (process.env.GATEWAY_TEST_LOG_LEVEL ?? 'silent'),
     },
-    stdio: ['ignore', process.env.GATEWAY_TEST_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],
+    stdio: [
+      'ignore',
+      env.logs ? 'pipe' : process.env.GATEWAY_TEST_LOG_LEVEL ? 'inherit' : 'ignore',
+      'inherit',
+    ],
   });
+  const logLines: string[] = [];
+  if (child.stdout) createInterface({ input: child.stdout }).on('line', (line) => logLines.push(line));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
+  if (env.waitForHealth !== false) await health(url);
+  return {
+    url,
+    adminToken,
+    child,
+    exited,
+    logLines,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Resolves once the gateway at `url` answers /health. */
+export async function health(url: string): Promise<void> {
   await waitFor('the gateway process to answer /health', async () => {
     try {
       return (await fetch(`${url}/health`)).ok ? true : undefined;
@@ -49,14 +78,4 @@ export async function startGatewayProcess(env: {
       return undefined;
     }
   });
-  return {
-    url,
-    adminToken,
-    child,
-    exited,
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-  };
 }

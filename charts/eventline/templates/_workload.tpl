@@ -73,6 +73,12 @@ spec:
                 secretKeyRef:
                   name: {{ include "eventline.secretName" $root }}
                   key: {{ .databaseUrlKey }}
+            # What the pod's grace period leaves after the preStop sleep, less 2 s for the exit to land.
+            - name: SHUTDOWN_GRACE_MS
+              value: {{ mul (max 1 (sub (sub (int $values.terminationGracePeriodSeconds) (int $values.preStopSleepSeconds)) 2)) 1000 | quote }}
+            # Within the startup probe's window, less 10 s: past it the process exits 1 with the reason, not killed mid-wait.
+            - name: STARTUP_TIMEOUT_MS
+              value: {{ mul (max 0 (sub (mul (int $root.Values.probes.startup.periodSeconds) (int $root.Values.probes.startup.failureThreshold)) 10)) 1000 | quote }}
             {{- if .pool }}
             - name: DB_POOL_SIZE
               value: {{ $values.dbPoolSize | quote }}

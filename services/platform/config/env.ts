@@ -72,6 +72,10 @@ export const env = {
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(1).default(86_400),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** From SIGTERM to exit: work in flight finishes within it, or the process exits 1 (keep it below the pod's grace). */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(1_000).max(600_000).default(20_000),
+  /** How long a starting process waits for PostgreSQL and Kafka, retrying, before it gives up with exit 1. */
+  STARTUP_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(120_000),
   /** How long the gateway waits for Redis before it decides a quota locally or reads a query from the read models. */
   REDIS_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(50),
 } as const;

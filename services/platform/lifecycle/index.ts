@@ -1,1 +1,3 @@
-export { closeOnSignals, type ShutdownStep } from './shutdown.ts';
+export { awaitDependency, type StartupWait } from './await-dependency.ts';
+export { lifecycleEnv, runService } from './run-service.ts';
+export { closeOnSignals, type Shutdown, type ShutdownStep } from './shutdown.ts';

@@ -5,21 +5,28 @@ export interface ShutdownStep {
   close(): Promise<void>;
 }
 
+export interface Shutdown {
+  /** Steps run in the order added: stop taking work, finish what is in flight, close connections. */
+  add(...steps: readonly ShutdownStep[]): void;
+}
+
 /**
- * On SIGTERM or SIGINT, runs the steps in order (stop taking work, finish what is
- * in flight, close connections), then exits; a step that hangs past the deadline
- * ends the process with a non-zero code rather than blocking a rollout.
+ * On SIGTERM or SIGINT, runs the steps added so far in order, then exits 0; a
+ * step that fails exits 1, and one that hangs past the grace period ends the
+ * process with 1 rather than blocking a rollout. Installed before start-up, so
+ * a process told to stop while it still waits for its dependencies exits at once.
  */
-export function closeOnSignals(log: Logger, steps: readonly ShutdownStep[], deadlineMs = 20_000): void {
+export function closeOnSignals(log: Logger, graceMs: number): Shutdown {
+  const steps: ShutdownStep[] = [];
   let closing = false;
   const close = async (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;
-    log.info({ signal }, 'shutting down');
+    log.info({ signal, graceMs }, 'shutting down');
     const deadline = setTimeout(() => {
-      log.error({ deadlineMs }, 'shutdown did not finish in time');
+      log.error({ graceMs }, 'shutdown did not finish within the grace period');
       process.exit(1);
-    }, deadlineMs);
+    }, graceMs);
     deadline.unref();
     let failed = false;
     for (const step of steps) {
@@ -36,4 +43,5 @@ export function closeOnSignals(log: Logger, steps: readonly ShutdownStep[], dead
   };
   process.once('SIGTERM', close);
   process.once('SIGINT', close);
+  return { add: (...added) => void steps.push(...added) };
 }

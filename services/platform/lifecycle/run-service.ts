@@ -1,0 +1,51 @@
+import type { z } from 'zod';
+import { env, loadConfig } from '../config/index.ts';
+import { createLogger, type Logger, startTracing } from '../telemetry/index.ts';
+import type { StartupWait } from './await-dependency.ts';
+import { closeOnSignals, type ShutdownStep } from './shutdown.ts';
+
+/** What every deployable reads besides its own settings. */
+export const lifecycleEnv = {
+  LOG_LEVEL: env.LOG_LEVEL,
+  SHUTDOWN_GRACE_MS: env.SHUTDOWN_GRACE_MS,
+  STARTUP_TIMEOUT_MS: env.STARTUP_TIMEOUT_MS,
+};
+
+/**
+ * A deployable's main: configuration validated first (a bad variable is one
+ * line on stderr and exit 1), signals handled from before start-up on,
+ * dependencies awaited by `start`, and its shutdown steps run on SIGTERM.
+ */
+export async function runService<Shape extends z.ZodRawShape>(
+  service: 'gateway' | 'relay' | 'projector',
+  shape: Shape,
+  start: (
+    config: z.infer<z.ZodObject<Shape>>,
+    context: { readonly log: Logger; readonly startup: StartupWait },
+  ) => Promise<readonly ShutdownStep[]>,
+): Promise<void> {
+  let config: z.infer<z.ZodObject<Shape>>;
+  let lifecycle: z.infer<z.ZodObject<typeof lifecycleEnv>>;
+  let tracing: ShutdownStep;
+  try {
+    tracing = await startTracing(service);
+    lifecycle = loadConfig(lifecycleEnv);
+    config = loadConfig(shape);
+  } catch (error) {
+    console.error(`eventline ${service}: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+  const log = createLogger(service, lifecycle.LOG_LEVEL);
+  const shutdown = closeOnSignals(log, lifecycle.SHUTDOWN_GRACE_MS);
+  try {
+    const startup = { log, timeoutMs: lifecycle.STARTUP_TIMEOUT_MS };
+    shutdown.add(...(await start(config, { log, startup })));
+    // Last: spans of the other steps' work are exported before the process ends.
+    shutdown.add(tracing);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log.fatal({ err: error }, `${service} failed to start`);
+    console.error(`eventline ${service}: ${message.split('\n')[0]}`);
+    process.exit(1);
+  }
+}
