@@ -1,7 +1,7 @@
 import type { IPolicy } from 'cockatiel';
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { type DatabasePool, sql } from 'slonik';
-import type { Logger } from '../platform/telemetry/index.ts';
+import { batchFields, type BatchItem, type Logger } from '../platform/telemetry/index.ts';
 import type { ProjectedEvent, Projection, Watermark } from '../readmodels/index.ts';
 import type { DeadLetters } from './dead-letters.ts';
 import { type EventDecoder, headersOf, UnreadableRecordError } from './incoming-event.ts';
@@ -35,6 +35,15 @@ export interface ProjectionConsumerOptions {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function itemOf(message: KafkaMessage): BatchItem {
+  const headers = headersOf(message);
+  return {
+    tenantId: headers['tenant-id'] ?? '',
+    correlationId: headers['correlation-id'],
+    causationId: headers['causation-id'],
+  };
+}
 
 /**
  * One projection as one kafkajs consumer group. Its position is the checkpoint
@@ -177,7 +186,7 @@ export class ProjectionConsumer {
           if (error instanceof BatchNeedsSavepoints) return apply(false);
           throw error;
         });
-        timer();
+        const seconds = timer();
         if (outcome.kind === 'seek') {
           log.warn(
             {
@@ -202,6 +211,20 @@ export class ProjectionConsumer {
         metrics.applied.inc({ projection: projection.name }, outcome.applied);
         if (outcome.parked > 0) metrics.parked.inc({ projection: projection.name }, outcome.parked);
         this.recordLag(payload);
+        log.info(
+          {
+            projection: projection.name,
+            topic: batch.topic,
+            partition: batch.partition,
+            fromOffset: batch.firstOffset(),
+            toOffset: batch.lastOffset(),
+            applied: outcome.applied,
+            parked: outcome.parked,
+            durationMs: Math.round(seconds * 1000),
+            ...batchFields(batch.messages.map(itemOf)),
+          },
+          'batch applied',
+        );
         const consumer = this.consumer;
         await this.options.kafkaGuard
           .execute(() =>

@@ -6,7 +6,7 @@ import {
   RegistryUnavailableError,
   UnencodableEventError,
 } from '../messaging/index.ts';
-import type { Logger } from '../platform/telemetry/index.ts';
+import { batchFields, type Logger } from '../platform/telemetry/index.ts';
 import { kafkaRecord, recordBytes } from './kafka-record.ts';
 import type { LaneCursor, Outbox, OutboxEntry } from './outbox.ts';
 import type { Publisher } from './publisher.ts';
@@ -287,10 +287,23 @@ export class LaneSweep {
 
   private acknowledged(published: readonly OutboxEntry[], byTopic: ReadonlyMap<string, Message[]>): void {
     const ackedAt = Date.now();
+    let oldestEnqueuedAt = ackedAt;
     for (const entry of published) {
       this.deps.metrics.commitToAck.observe(Math.max(0, ackedAt - entry.enqueuedAtMs) / 1000);
+      oldestEnqueuedAt = Math.min(oldestEnqueuedAt, entry.enqueuedAtMs);
     }
     for (const [topic, messages] of byTopic) this.deps.metrics.published.inc({ topic }, messages.length);
+    this.deps.log.info(
+      {
+        events: published.length,
+        topics: Object.fromEntries([...byTopic].map(([topic, messages]) => [topic, messages.length])),
+        fromPosition: published[0]?.position,
+        toPosition: published.at(-1)?.position,
+        longestCommitToAckMs: ackedAt - oldestEnqueuedAt,
+        ...batchFields(published),
+      },
+      'batch published',
+    );
     const positions = published.map((entry) => entry.position);
     this.deletes = this.deletes.then(() =>
       this.deps.outbox.deletePublished(positions).catch((error: unknown) => {

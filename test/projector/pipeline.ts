@@ -17,7 +17,7 @@ import {
   type Projection,
   projections,
 } from '../../services/readmodels/index.ts';
-import { type RunningRelay, startRelay } from '../../services/relay/index.ts';
+import { type RelayOptions, type RunningRelay, startRelay } from '../../services/relay/index.ts';
 import type { TestDatabase } from '../support/database.ts';
 import { endpoints } from '../support/endpoints.ts';
 
@@ -27,7 +27,11 @@ export function registry(): SchemaRegistry {
   return new SchemaRegistry({ host: endpoints().schemaRegistryUrl });
 }
 
-export async function startTestRelay(db: TestDatabase, prefix: string): Promise<RunningRelay> {
+export async function startTestRelay(
+  db: TestDatabase,
+  prefix: string,
+  options: Partial<RelayOptions> = {},
+): Promise<RunningRelay> {
   return startRelay({
     databaseUrl: db.relayUrl,
     kafkaBrokers: endpoints().kafkaBrokers,
@@ -36,6 +40,7 @@ export async function startTestRelay(db: TestDatabase, prefix: string): Promise<
     host: '127.0.0.1',
     port: 0,
     log: quiet(),
+    ...options,
   });
 }
 

@@ -1,3 +1,4 @@
+export { batchFields, type BatchItem } from './batch-fields.ts';
 export { createLogger, type Logger, REDACTED_PATHS } from './logger.ts';
 export { createMetricsRegistry } from './metrics.ts';
 export {

@@ -1,4 +1,4 @@
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 import { traceFields } from './spans.ts';
 
 export type { Logger } from 'pino';
@@ -32,13 +32,19 @@ export const REDACTED_PATHS = [
  * The one logger of a process: JSON lines, the service named on every line, and
  * the trace and span ids on every line written while a span is active.
  */
-export function createLogger(service: string, level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
+export function createLogger(
+  service: string,
+  level: string = process.env.LOG_LEVEL ?? 'info',
+  destination?: DestinationStream,
+): Logger {
+  const options: LoggerOptions = {
     level,
     base: { service },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     mixin: traceFields,
-  });
+  };
+  // Standard output unless a test reads the lines itself.
+  return destination ? pino(options, destination) : pino(options);
 }
