@@ -7,7 +7,7 @@ import { EventSchemas } from '../avro/index.ts';
 import { CommandHandler } from '../commands/index.ts';
 import { EventStore, Upcasters } from '../eventstore/index.ts';
 import { AdminToken, ApiKeys, JwtVerifier, TenantDirectory } from '../identity/index.ts';
-import { env } from '../platform/config/index.ts';
+import { DEFAULT_NETWORK_TIMEOUTS, env, type NetworkTimeouts } from '../platform/config/index.ts';
 import { openDatabase, registerPoolMetrics } from '../platform/database/index.ts';
 import { Readiness } from '../platform/health/index.ts';
 import { exportBreakerState, guardDependency, isConnectionOutage } from '../platform/resilience/index.ts';
@@ -53,20 +53,32 @@ export interface RunningGateway {
 /** Wires the gateway from its configuration and starts listening. */
 export async function startGateway(
   config: GatewayConfig,
-  log: Logger = createLogger('gateway', config.LOG_LEVEL),
-  startup?: StartupWait,
+  context: {
+    readonly log?: Logger;
+    /** Wait for PostgreSQL at start-up instead of failing at once. */
+    readonly startup?: StartupWait;
+    readonly timeouts?: NetworkTimeouts;
+  } = {},
 ): Promise<RunningGateway> {
+  const log = context.log ?? createLogger('gateway', config.LOG_LEVEL);
+  const timeouts = context.timeouts ?? DEFAULT_NETWORK_TIMEOUTS;
   const registry = createMetricsRegistry('gateway');
+  const database = {
+    maximumPoolSize: config.DB_POOL_SIZE,
+    statementTimeoutMs: timeouts.databaseStatementMs,
+    connectTimeoutMs: timeouts.databaseConnectMs,
+  };
   const pool = await awaitDependency(
     'postgres',
-    () => openDatabase(config.DATABASE_URL, { maximumPoolSize: config.DB_POOL_SIZE }),
-    startup,
+    () => openDatabase(config.DATABASE_URL, database),
+    context.startup,
   );
   registerPoolMetrics(registry, pool, config.DB_POOL_SIZE);
   const idempotencyPool = new pg.Pool({
     connectionString: config.DATABASE_URL,
     max: Math.max(4, Math.ceil(config.DB_POOL_SIZE / 2)),
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: timeouts.databaseConnectMs,
+    statement_timeout: timeouts.databaseStatementMs,
   });
   const redis = createQuotaRedis(config.REDIS_URL);
   const store = new EventStore(pool, await EventSchemas.load(), new Upcasters());
@@ -84,7 +96,7 @@ export async function startGateway(
     counts: isConnectionOutage,
     onStateChange: exportBreakerState(registry, 'postgres'),
   });
-  const querySide = await composeQuerySide(config, { pool, redis, registry, log, databaseGuard });
+  const querySide = await composeQuerySide(config, { pool, redis, registry, log, databaseGuard, database });
   const readiness = new Readiness([
     { name: 'postgres', essential: true, check: async () => void (await pool.query(sql.unsafe`SELECT 1`)) },
     quota.readinessCheck(),

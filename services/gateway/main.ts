@@ -6,5 +6,5 @@ import { gatewayEnv, startGateway } from './compose.ts';
 await runService(
   'gateway',
   gatewayEnv,
-  async (config, { log, startup }) => (await startGateway(config, log, startup)).shutdownSteps,
+  async (config, context) => (await startGateway(config, context)).shutdownSteps,
 );

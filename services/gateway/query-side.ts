@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { IPolicy } from 'cockatiel';
 import type { Registry } from 'prom-client';
 import { type DatabasePool, sql } from 'slonik';
-import { openDatabase } from '../platform/database/index.ts';
+import { type DatabasePoolOptions, openDatabase } from '../platform/database/index.ts';
 import type { ReadinessCheck } from '../platform/health/index.ts';
 import { exportBreakerState, guardDependency, isConnectionOutage } from '../platform/resilience/index.ts';
 import type { Logger } from '../platform/telemetry/index.ts';
@@ -14,7 +14,6 @@ export interface QuerySideConfig {
   readonly READ_DATABASE_URL?: string | undefined;
   readonly QUERY_CACHE_TTL_SECONDS: number;
   readonly REDIS_TIMEOUT_MS: number;
-  readonly DB_POOL_SIZE: number;
 }
 
 export interface QuerySide {
@@ -38,11 +37,13 @@ export async function composeQuerySide(
     readonly log: Logger;
     /** PostgreSQL's breaker (DATABASE_URL), which the command path shares. */
     readonly databaseGuard: IPolicy;
+    /** How the gateway's pools are opened (size, timeouts): READ_DATABASE_URL's alike. */
+    readonly database: DatabasePoolOptions;
   },
 ): Promise<QuerySide> {
   const { pool, redis, registry, log } = deps;
   const readPool = config.READ_DATABASE_URL
-    ? await openDatabase(config.READ_DATABASE_URL, { maximumPoolSize: config.DB_POOL_SIZE })
+    ? await openDatabase(config.READ_DATABASE_URL, deps.database)
     : pool;
   // One breaker per database: when the read models live in DATABASE_URL, its breaker is theirs.
   const readModelGuard =

@@ -1,6 +1,7 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { IPolicy } from 'cockatiel';
 import type { EventSchemas } from '../avro/index.ts';
+import { DEFAULT_NETWORK_TIMEOUTS } from '../platform/config/index.ts';
 import { subjectName } from './topic-names.ts';
 
 /**
@@ -39,9 +40,22 @@ function refusedSchema(error: unknown): boolean {
   return status === 409 || status === 422 || (error instanceof Error && error.name.includes('Compatibility'));
 }
 
-export function schemaRegistry(url: string): SchemaRegistry {
+type RegistryMiddleware = NonNullable<ConstructorParameters<typeof SchemaRegistry>[0]['middlewares']>[number];
+
+/** Every registry call gets a deadline: the client (mappersmith) waits for ever without one. */
+function deadline(timeoutMs: number): RegistryMiddleware {
+  return () => ({
+    prepareRequest: async (next) => (await next()).enhance({ timeout: timeoutMs }),
+  });
+}
+
+export function schemaRegistry(url: string, timeoutMs = DEFAULT_NETWORK_TIMEOUTS.registryMs): SchemaRegistry {
   // The client's own retries stay short: the caller's circuit breaker and backoff govern outages.
-  return new SchemaRegistry({ host: url, retry: { retries: 1, maxRetryTimeInSecs: 1 } });
+  return new SchemaRegistry({
+    host: url,
+    retry: { retries: 1, maxRetryTimeInSecs: 1 },
+    middlewares: [deadline(timeoutMs)],
+  });
 }
 
 /**

@@ -36,7 +36,7 @@ await runService(
           .filter(Boolean),
       ),
   },
-  async (config, { log, startup }) => {
+  async (config, { log, startup, timeouts }) => {
     const running = await startProjector({
       databaseUrl: config.DATABASE_URL,
       kafkaBrokers: config.KAFKA_BROKERS,
@@ -47,6 +47,7 @@ await runService(
       redisUrl: config.REDIS_URL,
       log,
       startup,
+      timeouts,
       stallAfterMs: config.PROJECTOR_STALL_AFTER_MS,
       retries: { attempts: config.PROJECTOR_HANDLER_ATTEMPTS, delayMs: config.PROJECTOR_RETRY_DELAY_MS },
       ...(config.PROJECTOR_PROJECTIONS ? { only: config.PROJECTOR_PROJECTIONS } : {}),

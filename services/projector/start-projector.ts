@@ -10,6 +10,7 @@ import {
   registryReadiness,
   schemaRegistry,
 } from '../messaging/index.ts';
+import { DEFAULT_NETWORK_TIMEOUTS, type NetworkTimeouts } from '../platform/config/index.ts';
 import { openDatabase, registerPoolMetrics } from '../platform/database/index.ts';
 import { Readiness, serveOps } from '../platform/health/index.ts';
 import { awaitDependency, type StartupWait } from '../platform/lifecycle/index.ts';
@@ -43,6 +44,8 @@ export interface ProjectorOptions {
   readonly log: Logger;
   /** Wait for PostgreSQL and Kafka at start-up instead of failing at once. */
   readonly startup?: StartupWait;
+  /** Deadlines of its PostgreSQL, Kafka and registry calls (default: CONTRACTS §2's). */
+  readonly timeouts?: NetworkTimeouts;
   readonly retries?: Partial<HandlerRetries>;
   /** Which projections to run (default: every one topology/ declares). */
   readonly only?: readonly string[];
@@ -77,6 +80,7 @@ function describeStall(projection: string, stalled: readonly StalledPartition[])
 /** Wires the projector: one consumer group per projection, and /health, /ready, /metrics. */
 export async function startProjector(options: ProjectorOptions): Promise<RunningProjector> {
   const { log } = options;
+  const timeouts = options.timeouts ?? DEFAULT_NETWORK_TIMEOUTS;
   const topology = await loadTopology(options.topicPrefix);
   const code = options.projections ?? shipped;
   const declared = topology.consumerGroups.filter(
@@ -87,7 +91,12 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
   const registry = createMetricsRegistry('projector');
   const pool = await awaitDependency(
     'postgres',
-    () => openDatabase(options.databaseUrl, { maximumPoolSize: poolSize }),
+    () =>
+      openDatabase(options.databaseUrl, {
+        maximumPoolSize: poolSize,
+        statementTimeoutMs: timeouts.databaseStatementMs,
+        connectTimeoutMs: timeouts.databaseConnectMs,
+      }),
     options.startup,
   );
   registerPoolMetrics(registry, pool, poolSize);
@@ -108,9 +117,10 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
     brokers: options.kafkaBrokers,
     clientId: 'eventline-projector',
     log,
+    connectionTimeout: timeouts.kafkaConnectMs,
     // A SyncGroup answers only once the rebalance ends, which waits out crashed members'
     // sessions: timing it out sooner crashes the consumer, leaving one more member to wait for.
-    requestTimeout: 45_000,
+    requestTimeout: Math.max(45_000, timeouts.kafkaRequestMs),
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 },
   });
   const producer = kafka.producer({
@@ -122,7 +132,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
   const schemas = await EventSchemas.load();
   const upcasters = options.upcasters ?? new Upcasters();
   const decoder = new EventDecoder(
-    schemaRegistry(options.schemaRegistryUrl),
+    schemaRegistry(options.schemaRegistryUrl, timeouts.registryMs),
     schemas,
     upcasters,
     registryGuard,
@@ -169,6 +179,8 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
   const admin = connectKafka({
     brokers: options.kafkaBrokers,
     clientId: 'eventline-projector-probe',
+    connectionTimeout: timeouts.kafkaConnectMs,
+    requestTimeout: timeouts.kafkaRequestMs,
     retry: { retries: 0 },
   }).admin();
   const readiness = new Readiness([

@@ -18,7 +18,7 @@ await runService(
     RELAY_PORT: env.RELAY_PORT,
     HOST: env.HOST,
   },
-  async (config, { log, startup }) => {
+  async (config, { log, startup, timeouts }) => {
     const running = await startRelay({
       databaseUrl: config.DATABASE_URL,
       kafkaBrokers: config.KAFKA_BROKERS,
@@ -28,6 +28,7 @@ await runService(
       port: config.RELAY_PORT,
       log,
       startup,
+      timeouts,
     });
     return [{ name: 'relay', close: () => running.close() }];
   },

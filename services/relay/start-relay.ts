@@ -8,6 +8,7 @@ import {
   schemaRegistry,
   UnencodableEventError,
 } from '../messaging/index.ts';
+import { DEFAULT_NETWORK_TIMEOUTS, type NetworkTimeouts } from '../platform/config/index.ts';
 import { openDatabase, registerPoolMetrics } from '../platform/database/index.ts';
 import { Readiness, serveOps } from '../platform/health/index.ts';
 import { awaitDependency, type StartupWait } from '../platform/lifecycle/index.ts';
@@ -30,6 +31,8 @@ export interface RelayOptions {
   readonly log: Logger;
   /** Wait for PostgreSQL at start-up instead of failing at once. */
   readonly startup?: StartupWait;
+  /** Deadlines of its PostgreSQL, Kafka and registry calls (default: CONTRACTS §2's). */
+  readonly timeouts?: NetworkTimeouts;
   readonly settings?: Partial<Omit<RelaySettings, 'topicPrefix' | 'notificationsUrl'>>;
 }
 
@@ -44,12 +47,18 @@ export interface RunningRelay {
 /** Wires the relay's parts together and serves /health, /ready and /metrics. */
 export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const { log } = options;
+  const timeouts = options.timeouts ?? DEFAULT_NETWORK_TIMEOUTS;
   const registry = createMetricsRegistry('relay');
   // The sweep, its deletes, the leases and the scrapes: one replica needs few connections.
   const poolSize = 4;
   const pool = await awaitDependency(
     'postgres',
-    () => openDatabase(options.databaseUrl, { maximumPoolSize: poolSize }),
+    () =>
+      openDatabase(options.databaseUrl, {
+        maximumPoolSize: poolSize,
+        statementTimeoutMs: timeouts.databaseStatementMs,
+        connectTimeoutMs: timeouts.databaseConnectMs,
+      }),
     options.startup,
   );
   registerPoolMetrics(registry, pool, poolSize);
@@ -70,6 +79,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     brokers: options.kafkaBrokers,
     clientId: 'eventline-relay',
     log,
+    connectionTimeout: timeouts.kafkaConnectMs,
+    requestTimeout: timeouts.kafkaRequestMs,
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
   });
   const publisher = new Publisher(
@@ -84,7 +95,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     (size) => metrics.batchSize.observe(size),
   );
   const codec = new EventCodec(
-    schemaRegistry(options.schemaRegistryUrl),
+    schemaRegistry(options.schemaRegistryUrl, timeouts.registryMs),
     await EventSchemas.load(),
     registryBreaker,
   );
@@ -98,6 +109,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const probe = connectKafka({
     brokers: options.kafkaBrokers,
     clientId: 'eventline-relay-probe',
+    connectionTimeout: timeouts.kafkaConnectMs,
+    requestTimeout: timeouts.kafkaRequestMs,
     retry: { retries: 0 },
   });
   const admin = probe.admin();

@@ -63,6 +63,10 @@ test('a command leaves one request line and one batch line per hop, each naming 
   expect(created.status).toBe(201);
   const tenant = String(created.body.tenantId);
   const apiKey = String(created.body.apiKey);
+  // Published first, so the order's event goes out alone and its batch line names its correlation id.
+  await waitFor('the tenant’s creation published', () =>
+    relayLog.lines.find((line) => line.msg === 'batch published' && line.tenant === tenant),
+  );
   const correlationId = `logs-${randomUUID()}`;
   const placed = await call(gateway.url, 'POST', '/api/v1/commands/execute', {
     headers: { 'x-api-key': apiKey, 'x-correlation-id': correlationId },
@@ -75,7 +79,8 @@ test('a command leaves one request line and one batch line per hop, each naming 
   // Credentials that fail, in every place a client may put one.
   const forged = `el_${randomUUID().replaceAll('-', '')}`;
   const bearer = `eyJ${randomUUID()}.${randomUUID()}.sig`;
-  for (const headers of [{ 'x-api-key': forged }, { authorization: `Bearer ${bearer}` }]) {
+  const attempts: Record<string, string>[] = [{ 'x-api-key': forged }, { authorization: `Bearer ${bearer}` }];
+  for (const headers of attempts) {
     const refused = await call(gateway.url, 'GET', '/api/v1/aggregates/Order/x', { headers });
     expect(refused.status).toBe(401);
   }

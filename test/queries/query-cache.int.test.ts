@@ -47,7 +47,7 @@ beforeAll(async () => {
   });
   gateway = await startGateway(
     { ...config, PORT: 0 },
-    pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    { log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) },
   );
   url = `http://127.0.0.1:${(gateway.server.address() as AddressInfo).port}`;
   // Redis connects in the background: until then every query would miss.

@@ -26,7 +26,10 @@ async function start(databaseUrl: string, overrides: Record<string, string> = {}
     ...overrides,
   });
   // Port 0 is refused by the contract's schema for operators; tests need any free port.
-  return startGateway({ ...config, PORT: 0 }, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+  return startGateway(
+    { ...config, PORT: 0 },
+    { log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) },
+  );
 }
 
 function urlOf(gateway: RunningGateway): string {

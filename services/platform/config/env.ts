@@ -72,6 +72,14 @@ export const env = {
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(1).default(86_400),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** PostgreSQL cancels a statement running longer; a connection not made within the connect timeout fails. */
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /** Kafka: connecting to a broker, and any one request (the projector never waits less than 45 s for a request). */
+  KAFKA_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(3_000),
+  KAFKA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** One HTTP call to the schema registry. */
+  SCHEMA_REGISTRY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /** From SIGTERM to exit: work in flight finishes within it, or the process exits 1 (keep it below the pod's grace). */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(1_000).max(600_000).default(20_000),
   /** How long a starting process waits for PostgreSQL and Kafka, retrying, before it gives up with exit 1. */

@@ -5,6 +5,8 @@ export interface DatabasePoolOptions {
   maximumPoolSize?: number;
   /** How long a statement may run before PostgreSQL cancels it. */
   statementTimeoutMs?: number;
+  /** How long making a connection may take before it fails. */
+  connectTimeoutMs?: number;
 }
 
 // Positions, counts and offsets stay far below 2^53: plain numbers serialise to
@@ -19,7 +21,7 @@ export async function openDatabase(url: string, options: DatabasePoolOptions = {
   return createPool(url, {
     maximumPoolSize: options.maximumPoolSize ?? 10,
     statementTimeout: options.statementTimeoutMs ?? 30_000,
-    connectionTimeout: 5_000,
+    connectionTimeout: options.connectTimeoutMs ?? 5_000,
     idleTimeout: 30_000,
     // slonik's default runs DISCARD ALL after every query: a round trip more, and
     // every plan (append_to_stream's, the RLS policies') made again. Nothing here

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { env, loadConfig } from '../config/index.ts';
+import { env, loadConfig, type NetworkTimeouts, networkTimeouts } from '../config/index.ts';
 import { createLogger, type Logger, startTracing } from '../telemetry/index.ts';
 import type { StartupWait } from './await-dependency.ts';
 import { closeOnSignals, type ShutdownStep } from './shutdown.ts';
@@ -14,22 +14,25 @@ export const lifecycleEnv = {
 /**
  * A deployable's main: configuration validated first (a bad variable is one
  * line on stderr and exit 1), signals handled from before start-up on,
- * dependencies awaited by `start`, and its shutdown steps run on SIGTERM.
+ * dependencies awaited by `start` with the network timeouts of the
+ * environment, and its shutdown steps run on SIGTERM.
  */
 export async function runService<Shape extends z.ZodRawShape>(
   service: 'gateway' | 'relay' | 'projector',
   shape: Shape,
   start: (
     config: z.infer<z.ZodObject<Shape>>,
-    context: { readonly log: Logger; readonly startup: StartupWait },
+    context: { readonly log: Logger; readonly startup: StartupWait; readonly timeouts: NetworkTimeouts },
   ) => Promise<readonly ShutdownStep[]>,
 ): Promise<void> {
   let config: z.infer<z.ZodObject<Shape>>;
   let lifecycle: z.infer<z.ZodObject<typeof lifecycleEnv>>;
+  let timeouts: NetworkTimeouts;
   let tracing: ShutdownStep;
   try {
     tracing = await startTracing(service);
     lifecycle = loadConfig(lifecycleEnv);
+    timeouts = networkTimeouts();
     config = loadConfig(shape);
   } catch (error) {
     console.error(`eventline ${service}: ${error instanceof Error ? error.message : String(error)}`);
@@ -39,7 +42,7 @@ export async function runService<Shape extends z.ZodRawShape>(
   const shutdown = closeOnSignals(log, lifecycle.SHUTDOWN_GRACE_MS);
   try {
     const startup = { log, timeoutMs: lifecycle.STARTUP_TIMEOUT_MS };
-    shutdown.add(...(await start(config, { log, startup })));
+    shutdown.add(...(await start(config, { log, startup, timeouts })));
     // Last: spans of the other steps' work are exported before the process ends.
     shutdown.add(tracing);
   } catch (error) {

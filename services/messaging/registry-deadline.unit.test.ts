@@ -1,0 +1,18 @@
+import { createServer, type Socket } from 'node:net';
+import { schemaRegistry } from './event-codec.ts';
+
+test('given a registry that accepts and never answers, when a schema is fetched, then the call fails at its deadline', async () => {
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => void sockets.add(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const { port } = silent.address() as { port: number };
+  try {
+    const started = Date.now();
+    await expect(schemaRegistry(`http://127.0.0.1:${port}`, 300).getSchema(1)).rejects.toThrow();
+    // One retry of the client's own: two deadlines and its pause, far below a hung call.
+    expect(Date.now() - started).toBeLessThan(5_000);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  }
+});
