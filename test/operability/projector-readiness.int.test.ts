@@ -12,6 +12,7 @@ import { endpoints } from '../support/endpoints.ts';
 import { type KafkaInstance, startKafkaInstance } from '../support/kafka-instance.ts';
 import { uniqueName } from '../support/names.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
+import { metricSeries } from '../support/metrics.ts';
 import { waitFor } from '../support/wait.ts';
 
 let db: TestDatabase;
@@ -110,6 +111,13 @@ async function infrastructureRetries(): Promise<number> {
   return Number(sample?.[1] ?? 0);
 }
 
+/** circuit_breaker_state{service="postgres"}: 0 closed, 1 half-open, 2 open. */
+async function postgresBreaker(): Promise<number | undefined> {
+  return (await metricSeries(`http://127.0.0.1:${projector?.port}`, 'circuit_breaker_state')).get(
+    'service="postgres"',
+  );
+}
+
 /** An outage is waited out, never dead-lettered. */
 async function deadLetters(): Promise<number> {
   const [row] = await asOwner<{ n: string }>(
@@ -152,10 +160,15 @@ test('PostgreSQL cut: 503 down naming postgres while /health stays up; restored:
   await waitFor('a batch retried for the missing database', async () =>
     (await infrastructureRetries()) > retriesBefore ? true : undefined,
   );
+  // Retries then fail fast: PostgreSQL's breaker is open.
+  await waitFor('the PostgreSQL breaker to open', async () =>
+    (await postgresBreaker()) === 2 ? true : undefined,
+  );
 
   await postgres.start();
   await readyTurns('ok');
   await awaitCaughtUp(db.appUrl, workload.lastPosition);
+  expect(await postgresBreaker()).toBe(0);
   expect(await deadLetters()).toBe(0);
 }, 120_000);
 

@@ -6,6 +6,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { endpoints } from '../support/endpoints.ts';
 import { uniqueName } from '../support/names.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
+import { metricSeries } from '../support/metrics.ts';
 import { waitFor } from '../support/wait.ts';
 
 let db: TestDatabase;
@@ -38,6 +39,11 @@ interface Report {
 }
 
 /** Waits until /ready says `status` with the HTTP status that goes with it. */
+/** circuit_breaker_state{service="postgres"}: 0 closed, 1 half-open, 2 open. */
+async function postgresBreaker(port: number): Promise<number | undefined> {
+  return (await metricSeries(`http://127.0.0.1:${port}`, 'circuit_breaker_state')).get('service="postgres"');
+}
+
 function readyTurns(port: number, status: 'ok' | 'degraded' | 'down'): Promise<Report> {
   return waitFor(
     `the relay's /ready to say ${status}`,
@@ -83,6 +89,10 @@ test('PostgreSQL cut: /ready 503 down naming postgres; restored: ok again and th
       during += 9;
     }
     expect((await readyTurns(port, 'down')).checks.postgres?.status).toBe('down');
+    // The sweep's reads failed, and now fail fast: PostgreSQL's breaker is open.
+    await waitFor('the PostgreSQL breaker to open', async () =>
+      (await postgresBreaker(port)) === 2 ? true : undefined,
+    );
     const stored = await storedEvents(db.adminUrl);
     expect(stored).toHaveLength(6 + during);
 
@@ -93,6 +103,7 @@ test('PostgreSQL cut: /ready 503 down naming postgres; restored: ok again and th
       () => (consumer.eventIds().size >= stored.length ? true : undefined),
       { timeoutMs: 30_000, intervalMs: 200 },
     );
+    expect(await postgresBreaker(port)).toBe(0);
     expect(consumer.eventIds()).toEqual(new Set(stored.map((event) => event.event_id)));
   } finally {
     await stream.close();
