@@ -8,10 +8,9 @@ import { CommandHandler } from '../commands/index.ts';
 import { EventStore, Upcasters } from '../eventstore/index.ts';
 import { AdminToken, ApiKeys, JwtVerifier, TenantDirectory } from '../identity/index.ts';
 import { DEFAULT_NETWORK_TIMEOUTS, env, type NetworkTimeouts } from '../platform/config/index.ts';
-import { openDatabase, registerPoolMetrics } from '../platform/database/index.ts';
+import { openServiceDatabase } from '../platform/database/index.ts';
 import { Readiness } from '../platform/health/index.ts';
-import { exportBreakerState, guardDependency, isConnectionOutage } from '../platform/resilience/index.ts';
-import { awaitDependency, type ShutdownStep, type StartupWait } from '../platform/lifecycle/index.ts';
+import type { ShutdownStep, StartupWait } from '../platform/lifecycle/index.ts';
 import { createLogger, createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
 import { CommandQuota, createQuotaRedis, DailyEventQuota } from '../quotas/index.ts';
 import { createGatewayApp } from './app.ts';
@@ -63,17 +62,18 @@ export async function startGateway(
   const log = context.log ?? createLogger('gateway', config.LOG_LEVEL);
   const timeouts = context.timeouts ?? DEFAULT_NETWORK_TIMEOUTS;
   const registry = createMetricsRegistry('gateway');
+  // How the read models' own pool (READ_DATABASE_URL) is opened: as the main one.
   const database = {
     maximumPoolSize: config.DB_POOL_SIZE,
     statementTimeoutMs: timeouts.databaseStatementMs,
     connectTimeoutMs: timeouts.databaseConnectMs,
   };
-  const pool = await awaitDependency(
-    'postgres',
-    () => openDatabase(config.DATABASE_URL, database),
-    context.startup,
-  );
-  registerPoolMetrics(registry, pool, config.DB_POOL_SIZE);
+  const { pool, guard: databaseGuard } = await openServiceDatabase(config.DATABASE_URL, {
+    poolSize: config.DB_POOL_SIZE,
+    timeouts,
+    registry,
+    startup: context.startup,
+  });
   const idempotencyPool = new pg.Pool({
     connectionString: config.DATABASE_URL,
     max: Math.max(4, Math.ceil(config.DB_POOL_SIZE / 2)),
@@ -91,11 +91,6 @@ export async function startGateway(
     log.warn({ err: error }, 'Redis unreachable: quotas enforced per gateway process');
   const quota = new CommandQuota(redis, { onFallback });
   const dailyEvents = new DailyEventQuota(redis, { onFallback });
-  // Only a connection lost or refused counts: a conflict or a refused command says nothing of PostgreSQL's health.
-  const databaseGuard = guardDependency({
-    counts: isConnectionOutage,
-    onStateChange: exportBreakerState(registry, 'postgres'),
-  });
   const querySide = await composeQuerySide(config, { pool, redis, registry, log, databaseGuard, database });
   const readiness = new Readiness([
     { name: 'postgres', essential: true, check: async () => void (await pool.query(sql.unsafe`SELECT 1`)) },

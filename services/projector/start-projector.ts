@@ -11,10 +11,10 @@ import {
   schemaRegistry,
 } from '../messaging/index.ts';
 import { DEFAULT_NETWORK_TIMEOUTS, type NetworkTimeouts } from '../platform/config/index.ts';
-import { openDatabase, registerPoolMetrics } from '../platform/database/index.ts';
+import { openServiceDatabase } from '../platform/database/index.ts';
 import { Readiness, serveOps } from '../platform/health/index.ts';
 import { awaitDependency, type StartupWait } from '../platform/lifecycle/index.ts';
-import { exportBreakerState, guardDependency, isConnectionOutage } from '../platform/resilience/index.ts';
+import { exportBreakerState, guardDependency } from '../platform/resilience/index.ts';
 import { createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
 import { ReadModelGenerations } from '../querycache/index.ts';
 import { createQuotaRedis } from '../quotas/index.ts';
@@ -89,24 +89,14 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
   const concurrency = options.partitionsConcurrently ?? 3;
   const poolSize = Math.max(4, declared.length * concurrency + 2);
   const registry = createMetricsRegistry('projector');
-  const pool = await awaitDependency(
-    'postgres',
-    () =>
-      openDatabase(options.databaseUrl, {
-        maximumPoolSize: poolSize,
-        statementTimeoutMs: timeouts.databaseStatementMs,
-        connectTimeoutMs: timeouts.databaseConnectMs,
-      }),
-    options.startup,
-  );
-  registerPoolMetrics(registry, pool, poolSize);
+  const { pool, guard: databaseGuard } = await openServiceDatabase(options.databaseUrl, {
+    poolSize,
+    timeouts,
+    registry,
+    startup: options.startup,
+  });
   registerRebuildMetrics(registry, pool);
   const metrics = new ProjectorMetrics(registry);
-  const databaseGuard = guardDependency({
-    // A constraint or a handler's refusal says nothing of PostgreSQL's health.
-    counts: isConnectionOutage,
-    onStateChange: exportBreakerState(registry, 'postgres'),
-  });
   const kafkaGuard = guardDependency({ onStateChange: exportBreakerState(registry, 'kafka') });
   const registryGuard = guardDependency({
     // A schema the registry does not have makes a record unreadable, not the registry unhealthy.

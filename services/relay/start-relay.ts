@@ -9,10 +9,10 @@ import {
   UnencodableEventError,
 } from '../messaging/index.ts';
 import { DEFAULT_NETWORK_TIMEOUTS, type NetworkTimeouts } from '../platform/config/index.ts';
-import { openDatabase, registerPoolMetrics } from '../platform/database/index.ts';
+import { openServiceDatabase } from '../platform/database/index.ts';
 import { Readiness, serveOps } from '../platform/health/index.ts';
-import { awaitDependency, type StartupWait } from '../platform/lifecycle/index.ts';
-import { exportBreakerState, guardDependency, isConnectionOutage } from '../platform/resilience/index.ts';
+import type { StartupWait } from '../platform/lifecycle/index.ts';
+import { exportBreakerState, guardDependency } from '../platform/resilience/index.ts';
 import { createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
 import { JavaCompatiblePartitioner } from './java-partitioner.ts';
 import { DEFAULT_SETTINGS, OutboxRelay, type RelaySettings } from './outbox-relay.ts';
@@ -49,25 +49,15 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const { log } = options;
   const timeouts = options.timeouts ?? DEFAULT_NETWORK_TIMEOUTS;
   const registry = createMetricsRegistry('relay');
-  // The sweep, its deletes, the leases and the scrapes: one replica needs few connections.
-  const poolSize = 4;
-  const pool = await awaitDependency(
-    'postgres',
-    () =>
-      openDatabase(options.databaseUrl, {
-        maximumPoolSize: poolSize,
-        statementTimeoutMs: timeouts.databaseStatementMs,
-        connectTimeoutMs: timeouts.databaseConnectMs,
-      }),
-    options.startup,
-  );
-  registerPoolMetrics(registry, pool, poolSize);
+  // The sweep, its deletes, the leases and the scrapes: one replica needs few connections (4).
+  const { pool, guard: databaseBreaker } = await openServiceDatabase(options.databaseUrl, {
+    poolSize: 4,
+    timeouts,
+    registry,
+    startup: options.startup,
+  });
   const metrics: RelayMetrics = new RelayMetrics(registry, () => relay.outbox.backlog());
 
-  const databaseBreaker = guardDependency({
-    counts: isConnectionOutage,
-    onStateChange: exportBreakerState(registry, 'postgres'),
-  });
   const kafkaBreaker = guardDependency({ onStateChange: exportBreakerState(registry, 'kafka') });
   const registryBreaker = guardDependency({
     // A schema the registry refuses says nothing about the registry's health.
