@@ -11,7 +11,7 @@ import { endpoints } from '../support/endpoints.ts';
 import { uniqueName } from '../support/names.ts';
 import { waitFor } from '../support/wait.ts';
 
-/** closeOnSignals' deadline: past it the projector exits 1, well inside the chart's 30 s grace period. */
+/** SHUTDOWN_GRACE_MS' default: past it the projector exits 1, well inside the chart's 30 s grace period. */
 const SHUTDOWN_DEADLINE_MS = 20_000;
 /**
  * From the SIGTERM to the survivor applying every partition the stopped replica held.

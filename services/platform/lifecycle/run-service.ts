@@ -5,7 +5,7 @@ import type { StartupWait } from './await-dependency.ts';
 import { closeOnSignals, type ShutdownStep } from './shutdown.ts';
 
 /** What every deployable reads besides its own settings. */
-export const lifecycleEnv = {
+const lifecycleEnv = {
   LOG_LEVEL: env.LOG_LEVEL,
   SHUTDOWN_GRACE_MS: env.SHUTDOWN_GRACE_MS,
   STARTUP_TIMEOUT_MS: env.STARTUP_TIMEOUT_MS,
