@@ -4,6 +4,7 @@ import { inTenantTransaction } from '../platform/database/index.ts';
 import { NotFoundError } from '../platform/errors/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
 import type { Principal, TenantRole } from './principal.ts';
+import { RecentLookups } from './recent-lookups.ts';
 
 /** el_<key id>_<secret>: the id finds the row, the secret proves possession. */
 const KEY_FORMAT = /^el_([a-f0-9]{16})_([A-Za-z0-9_-]{43})$/;
@@ -30,17 +31,24 @@ interface KeyRow {
 const CACHED_KEYS_AT_MOST = 10_000;
 
 /**
- * Keys are looked up once per cacheMs per process rather than on every request
- * (profiled: a round trip per command). A revocation holds at once on the
- * process that revoked and within cacheMs on the others.
+ * Keys are looked up about once per cacheMs per process rather than on every
+ * request (profiled: a round trip per command). A revocation holds at once on
+ * the process that revoked and within cacheMs on the others.
  */
 export class ApiKeys {
-  private readonly cache = new Map<string, { at: number; row: KeyRow }>();
+  private readonly keys: RecentLookups<string, KeyRow | null>;
 
   constructor(
     private readonly pool: DatabasePool,
-    private readonly cacheMs = 1000,
-  ) {}
+    cacheMs = 1000,
+  ) {
+    this.keys = new RecentLookups((keyId) => this.lookUp(keyId), {
+      maxAgeMs: cacheMs,
+      maxEntries: CACHED_KEYS_AT_MOST,
+      // Only keys that exist: made-up ids must not fill the cache.
+      keep: (row) => row !== null,
+    });
+  }
 
   /** Issues a key inside the caller's tenant transaction (so it commits with what created the tenant). */
   async issue(
@@ -66,7 +74,7 @@ export class ApiKeys {
         UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
          WHERE tenant_id = ${tenant} AND key_id = ${keyId}`),
     );
-    this.cache.delete(keyId);
+    this.keys.forget(keyId);
     if (result.rowCount === 0) throw new NotFoundError(`no API key ${keyId}`);
   }
 
@@ -75,7 +83,7 @@ export class ApiKeys {
     const match = KEY_FORMAT.exec(apiKey);
     if (!match) return undefined;
     const [, keyId = '', secret = ''] = match;
-    const row = await this.lookUp(keyId);
+    const row = await this.keys.get(keyId);
     if (!row || row.revoked || !timingSafeEqual(hash(secret), row.secret_hash)) return undefined;
     return {
       kind: 'tenant',
@@ -87,16 +95,7 @@ export class ApiKeys {
   }
 
   private async lookUp(keyId: string): Promise<KeyRow | null> {
-    const cached = this.cache.get(keyId);
-    if (cached && Date.now() - cached.at < this.cacheMs) return cached.row;
-    const row = (await this.pool.maybeOne(sql.unsafe`
+    return (await this.pool.maybeOne(sql.unsafe`
       SELECT tenant_id, secret_hash, roles, revoked FROM api_key_for_authentication(${keyId})`)) as KeyRow | null;
-    // Only keys that exist: made-up ids must not fill the cache.
-    if (row) {
-      this.cache.delete(keyId);
-      this.cache.set(keyId, { at: Date.now(), row });
-      if (this.cache.size > CACHED_KEYS_AT_MOST) this.cache.delete(this.cache.keys().next().value ?? '');
-    }
-    return row;
   }
 }

@@ -7,6 +7,7 @@ import {
 } from '../domain/tenants/index.ts';
 import { inTenantTransaction } from '../platform/database/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
+import { RecentLookups } from './recent-lookups.ts';
 
 export interface TenantRecord {
   readonly tenantId: TenantId;
@@ -28,29 +29,38 @@ interface TenantRow {
   version: number;
 }
 
+/** Tenants remembered at most; past it the least recently read is forgotten first. */
+const CACHED_TENANTS_AT_MOST = 10_000;
+
 /**
  * The tenants table, kept in step with each Tenant aggregate, so every request
- * reads one row (briefly cached) instead of replaying the tenant's stream.
+ * reads one row (briefly cached: a suspension or a new quota reaches the other
+ * processes within cacheMs) instead of replaying the tenant's stream.
  */
 export class TenantDirectory {
-  private readonly cache = new Map<TenantId, { at: number; record: TenantRecord | undefined }>();
+  private readonly tenants: RecentLookups<TenantId, TenantRecord | undefined>;
 
   constructor(
     private readonly pool: DatabasePool,
-    private readonly cacheMs = 1000,
-  ) {}
+    cacheMs = 1000,
+  ) {
+    this.tenants = new RecentLookups((tenant) => this.lookUp(tenant), {
+      maxAgeMs: cacheMs,
+      maxEntries: CACHED_TENANTS_AT_MOST,
+    });
+  }
 
-  async find(tenant: TenantId): Promise<TenantRecord | undefined> {
-    const cached = this.cache.get(tenant);
-    if (cached && Date.now() - cached.at < this.cacheMs) return cached.record;
+  find(tenant: TenantId): Promise<TenantRecord | undefined> {
+    return this.tenants.get(tenant);
+  }
+
+  private async lookUp(tenant: TenantId): Promise<TenantRecord | undefined> {
     const row = (await inTenantTransaction(this.pool, tenant, (tx) =>
       tx.maybeOne(sql.unsafe`
         SELECT tenant_id, name, plan, status, commands_per_minute, max_burst, events_per_day, version
           FROM tenants WHERE tenant_id = ${tenant}`),
     )) as TenantRow | null;
-    const record = row ? toRecord(row) : undefined;
-    this.cache.set(tenant, { at: Date.now(), record });
-    return record;
+    return row ? toRecord(row) : undefined;
   }
 
   /** Writes the aggregate's state at a version; an older version arriving late changes nothing. */
@@ -69,7 +79,7 @@ export class TenantDirectory {
             commands_per_minute = EXCLUDED.commands_per_minute, max_burst = EXCLUDED.max_burst,
             events_per_day = EXCLUDED.events_per_day, version = EXCLUDED.version, updated_at = now()
         WHERE tenants.version < EXCLUDED.version`);
-    this.cache.delete(tenant);
+    this.tenants.forget(tenant);
   }
 }
 

@@ -1,16 +1,13 @@
 import {
   BrokenCircuitError,
   ConsecutiveBreaker,
+  type CircuitBreakerPolicy,
   type CircuitState,
   circuitBreaker,
   handleAll,
-  type IPolicy,
-  TaskCancelledError,
-  TimeoutStrategy,
-  timeout,
-  wrap,
 } from 'cockatiel';
 import { DependencyUnavailableError } from '../platform/errors/index.ts';
+import { DeadlineMissed, withinDeadline } from './deadline.ts';
 
 export const DEFAULT_REDIS_TIMEOUT_MS = 50;
 export const DEFAULT_REDIS_BACKOFF_MS = 1_000;
@@ -33,27 +30,22 @@ export interface RedisCircuitOptions {
  * then spent twice (there and locally), which errs towards limiting.
  */
 export class RedisCircuit {
-  private readonly policy: IPolicy;
+  private readonly breaker: CircuitBreakerPolicy;
   private readonly timeoutMs: number;
 
   constructor(private readonly options: RedisCircuitOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS;
-    const breaker = circuitBreaker(handleAll, {
+    this.breaker = circuitBreaker(handleAll, {
       halfOpenAfter: options.backoffMs ?? DEFAULT_REDIS_BACKOFF_MS,
       breaker: new ConsecutiveBreaker(1),
     });
-    if (options.onStateChange) breaker.onStateChange(options.onStateChange);
-    this.policy = wrap(
-      breaker,
-      // Aggressive: the caller gets its answer at the deadline even if Redis never replies.
-      timeout(this.timeoutMs, TimeoutStrategy.Aggressive),
-    );
+    if (options.onStateChange) this.breaker.onStateChange(options.onStateChange);
   }
 
   /** The call's result, or a DependencyUnavailableError when Redis failed, was too slow or is being skipped. */
   async run<T>(call: () => Promise<T>): Promise<T> {
     try {
-      return await this.policy.execute(() => call());
+      return await this.breaker.execute(() => withinDeadline(call(), this.timeoutMs));
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
         throw new DependencyUnavailableError('redis', 'redis is skipped for a moment after a failed call', {
@@ -62,7 +54,7 @@ export class RedisCircuit {
       }
       const failure = new DependencyUnavailableError(
         'redis',
-        error instanceof TaskCancelledError
+        error instanceof DeadlineMissed
           ? `redis did not answer within ${this.timeoutMs} ms`
           : `redis failed: ${error instanceof Error ? error.message : String(error)}`,
         { cause: error },
