@@ -89,8 +89,9 @@ export async function startGateway(
   const directory = new TenantDirectory(pool);
   const onFallback = (error: unknown) =>
     log.warn({ err: error }, 'Redis unreachable: quotas enforced per gateway process');
-  const quota = new CommandQuota(redis, { onFallback });
-  const dailyEvents = new DailyEventQuota(redis, { onFallback });
+  const quotaRedis = { onFallback, redisTimeoutMs: config.REDIS_TIMEOUT_MS };
+  const quota = new CommandQuota(redis, quotaRedis);
+  const dailyEvents = new DailyEventQuota(redis, quotaRedis);
   const querySide = await composeQuerySide(config, { pool, redis, registry, log, databaseGuard, database });
   const readiness = new Readiness([
     { name: 'postgres', essential: true, check: async () => void (await pool.query(sql.unsafe`SELECT 1`)) },

@@ -63,7 +63,11 @@ export class TenantDirectory {
     return row ? toRecord(row) : undefined;
   }
 
-  /** Writes the aggregate's state at a version; an older version arriving late changes nothing. */
+  /**
+   * Writes the aggregate's state at a version; an older version arriving late
+   * changes nothing. The caller forgets the tenant once its transaction has
+   * committed: forgotten sooner, a read in between would remember the old row.
+   */
   async record(
     tx: DatabaseTransactionConnection,
     tenant: TenantId,
@@ -79,6 +83,10 @@ export class TenantDirectory {
             commands_per_minute = EXCLUDED.commands_per_minute, max_burst = EXCLUDED.max_burst,
             events_per_day = EXCLUDED.events_per_day, version = EXCLUDED.version, updated_at = now()
         WHERE tenants.version < EXCLUDED.version`);
+  }
+
+  /** The next find reads the row again (this process; the others within cacheMs). */
+  forget(tenant: TenantId): void {
     this.tenants.forget(tenant);
   }
 }

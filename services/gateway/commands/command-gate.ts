@@ -145,6 +145,7 @@ export class CommandGate {
       await inTenantTransaction(this.pool, tenant, (tx) =>
         this.directory.record(tx, tenant, outcome.state as ExistingTenant, outcome.version),
       );
+      this.directory.forget(tenant);
     }
     return outcome;
   }

@@ -42,6 +42,7 @@ export function tenantRoutes(deps: {
       await deps.directory.record(tx, tenant, outcome.state as ExistingTenant, outcome.version);
       return deps.apiKeys.issue(tx, tenant, tenantRoles);
     });
+    deps.directory.forget(tenant);
     res
       .status(201)
       .json({ tenantId: tenant, apiKey: issued.apiKey, keyId: issued.keyId, roles: issued.roles });
