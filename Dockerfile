@@ -1,6 +1,7 @@
 # One image for every Eventline deployable; its command picks which one runs:
 #   docker run IMAGE                                          the gateway (the default)
-#   docker run IMAGE dist/services/relay/main.js              the outbox relay
+#   docker run IMAGE dist/services/relay/main.js              the outbox relay (with
+#     -e NODE_OPTIONS='--enable-source-maps --max-semi-space-size=2', as compose and the chart run it)
 #   docker run IMAGE dist/services/projector/main.js          the projector
 #   docker run IMAGE dist/services/cli/main.js migrate        the `eventline` CLI
 # The entrypoint is `tini -- node`: tini is PID 1 (it reaps zombies and passes

@@ -71,6 +71,14 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
+/** Node flags a service runs with wherever it is started: the relay's as in scripts/stack/services.sh and the chart. */
+const SERVICE_NODE_FLAGS: Readonly<Record<ServiceName, readonly string[]>> = {
+  gateway: [],
+  // A 2 MiB young generation semi-space keeps the relay's memory down (docs/relay.md, "Memory").
+  relay: ['--max-semi-space-size=2'],
+  projector: [],
+};
+
 /** A service from dist/ as its own process; resolves once it answers /ready on `port`. */
 export function startService(
   name: ServiceName,
@@ -80,7 +88,7 @@ export function startService(
 ): Promise<ServiceProcess> {
   const main = join(projectRoot(), 'dist', 'services', name, 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: build first (npx tsc -p tsconfig.build.json)`);
-  const child: ChildProcess = spawn(process.execPath, [...nodeOptions, main], {
+  const child: ChildProcess = spawn(process.execPath, [...SERVICE_NODE_FLAGS[name], ...nodeOptions, main], {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -65,6 +65,9 @@ async function startRelay(databaseUrl: string, prefix: string, at: RelayEndpoint
       RELAY_PORT: String(port),
     },
     port,
+    process.env.BENCH_RELAY_CPU_PROF
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_RELAY_CPU_PROF}`]
+      : [],
   );
 }
 

@@ -53,6 +53,8 @@ start_service() {
     set +a
     export DATABASE_URL="$(database_url_of "$name")"
     export ADMIN_TOKEN="$(cat "$RUN_DIR/admin-token")" PORT="$GATEWAY_PORT" RELAY_PORT="$RELAY_PORT" PROJECTOR_PORT="$PROJECTOR_PORT"
+    # A 2 MiB young generation semi-space keeps the relay's memory down (docs/relay.md, "Memory").
+    if [ "$name" = relay ]; then export NODE_OPTIONS="--max-semi-space-size=2"; fi
     start_detached "$name" "$log" node --enable-source-maps "$(entry "$name")"
   )
   WAIT_PID="$(cat "$(pid_file "$name")")"

@@ -18,7 +18,7 @@ export class RegistryUnavailableError extends Error {
 }
 
 // The client's error classes are not exported from its entry point: they are told apart by name.
-function clientError(error: unknown, name: string): error is Error & { paths?: string[][] } {
+function clientError(error: unknown, name: string): error is Error {
   return error instanceof Error && error.name === name;
 }
 
@@ -58,14 +58,27 @@ export function schemaRegistry(url: string, timeoutMs = DEFAULT_NETWORK_TIMEOUTS
   });
 }
 
+type Schema = Awaited<ReturnType<SchemaRegistry['getSchema']>>;
+
+/** An event type's schema version on a topic, ready to write: its wire-format prefix and Avro type. */
+interface Writer {
+  /** Byte 0, then the schema id (big-endian): the Confluent wire format's header. */
+  readonly prefix: Buffer;
+  readonly schema: Schema;
+}
+
 /**
  * Encodes events in the Confluent wire format under `<topic>-<record full name>`
- * (TopicRecordNameStrategy). A schema's id is looked up once per process; a
- * schema the subject lacks is registered (as `eventline schemas register`
- * would), so a relay never waits for a deploy step to publish.
+ * (TopicRecordNameStrategy). A schema's id and Avro type are looked up once per
+ * process; a schema the subject lacks is registered (as `eventline schemas
+ * register` would), so a relay never waits for a deploy step to publish. Once
+ * known, an event is encoded without the registry client or its breaker: the
+ * relay encodes every event it publishes, and those per-event calls cost more
+ * than the encoding.
  */
 export class EventCodec {
   private readonly ids = new Map<string, Promise<number>>();
+  private readonly writers = new Map<string, Promise<Writer>>();
 
   constructor(
     private readonly registry: SchemaRegistry,
@@ -76,28 +89,56 @@ export class EventCodec {
 
   /** The registry id of an event type's schema version on a topic. */
   async schemaId(topic: string, eventType: string, version: number): Promise<number> {
-    const key = `${topic}\u0000${eventType}\u0000${version}`;
-    let id = this.ids.get(key);
-    if (!id) {
-      id = this.resolve(topic, eventType, version);
-      this.ids.set(key, id);
-      // A failed lookup is not remembered: the next event tries again.
-      id.catch(() => this.ids.delete(key));
-    }
-    return id;
+    return this.remembered(this.ids, topic, eventType, version, () =>
+      this.resolve(topic, eventType, version),
+    );
   }
 
   async encode(topic: string, eventType: string, version: number, data: unknown): Promise<Buffer> {
-    const id = await this.schemaId(topic, eventType, version);
+    const writer = await this.remembered(this.writers, topic, eventType, version, () =>
+      this.writer(topic, eventType, version),
+    );
+    let payload: Buffer;
     try {
-      return await this.registryPolicy.execute(() => this.registry.encode(id, data));
-    } catch (error) {
-      if (clientError(error, 'ConfluentSchemaRegistryValidationError')) {
-        const fields = (error.paths ?? []).map((path) => `/${path.join('/')}`).join(', ') || '(the record)';
-        throw new UnencodableEventError(`${eventType} v${version} does not fit its schema at ${fields}`);
-      }
-      throw this.classify(error, `encoding ${eventType} v${version}`);
+      payload = writer.schema.toBuffer(data as object);
+    } catch {
+      const paths: string[][] = [];
+      writer.schema.isValid(data as object, { errorHook: (path) => paths.push(path) });
+      const fields = paths.map((path) => `/${path.join('/')}`).join(', ') || '(the record)';
+      throw new UnencodableEventError(`${eventType} v${version} does not fit its schema at ${fields}`);
     }
+    return Buffer.concat([writer.prefix, payload], writer.prefix.length + payload.length);
+  }
+
+  /** Looks up once per key; a failed lookup is not remembered: the next event tries again. */
+  private remembered<T>(
+    cache: Map<string, Promise<T>>,
+    topic: string,
+    eventType: string,
+    version: number,
+    lookUp: () => Promise<T>,
+  ): Promise<T> {
+    const key = `${topic}\u0000${eventType}\u0000${version}`;
+    let found = cache.get(key);
+    if (!found) {
+      found = lookUp();
+      cache.set(key, found);
+      found.catch(() => cache.delete(key));
+    }
+    return found;
+  }
+
+  private async writer(topic: string, eventType: string, version: number): Promise<Writer> {
+    const id = await this.schemaId(topic, eventType, version);
+    let schema: Schema;
+    try {
+      schema = await this.registryPolicy.execute(() => this.registry.getSchema(id));
+    } catch (error) {
+      throw this.classify(error, `fetching schema ${id} for ${eventType} v${version}`);
+    }
+    const prefix = Buffer.alloc(5);
+    prefix.writeInt32BE(id, 1);
+    return { prefix, schema };
   }
 
   private async resolve(topic: string, eventType: string, version: number): Promise<number> {

@@ -8,7 +8,7 @@ import {
 } from '../messaging/index.ts';
 import { batchFields, type Logger } from '../platform/telemetry/index.ts';
 import { kafkaRecord, recordBytes } from './kafka-record.ts';
-import type { LaneCursor, Outbox, OutboxEntry } from './outbox.ts';
+import type { LaneCursor, LaneRead, Outbox, OutboxEntry } from './outbox.ts';
 import type { Publisher } from './publisher.ts';
 import type { ErrorKind, RelayMetrics } from './relay-metrics.ts';
 import { publishTraced } from './traced-publish.ts';
@@ -85,7 +85,17 @@ export class LaneSweep {
    */
   private readonly deferred = new Map<string, Error>();
   private readonly inFlight: Promise<void>[] = [];
+  /**
+   * The page after the last one read, read while that one is encoded; used only if the cursor
+   * ends up where it was read from and nothing was halted or deferred meanwhile.
+   */
+  private ahead:
+    | { readonly after: LaneCursor; readonly lanes: readonly number[]; readonly page: Promise<LaneRead> }
+    | undefined;
+  /** Positions acknowledged and not yet deleted: each DELETE takes all that waited for the one before. */
+  private toDelete: number[] = [];
   private deletes: Promise<void> = Promise.resolve();
+  private deleting = false;
   private failure: unknown;
   private lanesChanged = true;
   /** Rows behind the cursor may be due: a tenant resumed, or a delete failed. */
@@ -149,11 +159,13 @@ export class LaneSweep {
         const deferredDue =
           this.deferred.size > 0 && Date.now() - this.lastRestartAt > this.settings.pollIntervalMs;
         if (this.lanesChanged || this.startOverRequested || deferredDue) await this.restart();
-        this.wakeRequested = false;
         const lanes = this.deps.lanes.held();
-        const read = await this.deps.outbox.readLanes(lanes, this.cursor, this.settings.batchSize);
+        const read = await this.nextPage(lanes);
         if (this.failure !== undefined) throw this.failure;
         if (this.lanesChanged) continue;
+        const last = read.entries.at(-1);
+        // A full page: more are likely waiting, so the next is read while this one is encoded.
+        if (last && read.entries.length === this.settings.batchSize) this.readAhead(lanes, last);
         if (read.entries.length > 0) await this.handOver(read.entries);
         backoff = undefined;
         if (read.entries.length === this.settings.batchSize) {
@@ -186,6 +198,37 @@ export class LaneSweep {
         await this.sleep(backoff.duration, false);
       }
     }
+  }
+
+  /** The page after the cursor: the one read ahead when it was read from there, else read now. */
+  private nextPage(lanes: readonly number[]): Promise<LaneRead> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    const cursor = this.cursor;
+    if (
+      ahead &&
+      cursor &&
+      ahead.after.transactionId === cursor.transactionId &&
+      ahead.after.position === cursor.position &&
+      ahead.lanes.join() === lanes.join()
+    ) {
+      return ahead.page;
+    }
+    return this.read(lanes, cursor);
+  }
+
+  private readAhead(lanes: readonly number[], after: OutboxEntry): void {
+    const cursor = { transactionId: after.transactionId, position: after.position };
+    const page = this.read(lanes, cursor);
+    // Awaited only if used; a page left unused may fail unobserved.
+    page.catch(() => undefined);
+    this.ahead = { after: cursor, lanes, page };
+  }
+
+  private read(lanes: readonly number[], after: LaneCursor | null): Promise<LaneRead> {
+    // A notification from now on is news to this read: it must wake the sweep after it.
+    this.wakeRequested = false;
+    return this.deps.outbox.readLanes(lanes, after, this.settings.batchSize);
   }
 
   private async restart(): Promise<void> {
@@ -246,10 +289,13 @@ export class LaneSweep {
         if (error instanceof RegistryUnavailableError) {
           this.deps.metrics.errors.inc({ kind: 'registry' });
           this.deferred.set(entry.tenantId, error);
+          this.ahead = undefined;
           continue;
         }
         if (!(error instanceof UnencodableEventError)) throw error;
         await this.halt(entry, error);
+        // Read before the halt, the page ahead may hold the tenant's next events.
+        this.ahead = undefined;
         halted.add(entry.tenantId);
         continue;
       }
@@ -304,15 +350,30 @@ export class LaneSweep {
       },
       'batch published',
     );
-    const positions = published.map((entry) => entry.position);
-    this.deletes = this.deletes.then(() =>
-      this.deps.outbox.deletePublished(positions).catch((error: unknown) => {
-        // Left in the outbox, they go out again (same event ids) when the sweep starts over.
-        this.startOverRequested = true;
-        this.deps.metrics.errors.inc({ kind: 'database' });
-        this.deps.log.warn({ err: error }, 'deleting published outbox rows failed');
-      }),
-    );
+    for (const entry of published) this.toDelete.push(entry.position);
+    if (!this.deleting) this.deletes = this.deleteAcknowledged();
+  }
+
+  /**
+   * Deletes what Kafka acknowledged, one statement at a time: while one runs, the next batches'
+   * positions gather for the one after it, so a busy database gets fewer, larger deletes.
+   */
+  private async deleteAcknowledged(): Promise<void> {
+    this.deleting = true;
+    try {
+      while (this.toDelete.length > 0) {
+        const positions = this.toDelete;
+        this.toDelete = [];
+        await this.deps.outbox.deletePublished(positions).catch((error: unknown) => {
+          // Left in the outbox, they go out again (same event ids) when the sweep starts over.
+          this.startOverRequested = true;
+          this.deps.metrics.errors.inc({ kind: 'database' });
+          this.deps.log.warn({ err: error }, 'deleting published outbox rows failed');
+        });
+      }
+    } finally {
+      this.deleting = false;
+    }
   }
 
   private async halt(entry: OutboxEntry, error: Error): Promise<void> {

@@ -21,7 +21,7 @@ export interface RelaySettings extends SweepSettings {
 export const DEFAULT_SETTINGS = {
   batchSize: 1_000,
   pollIntervalMs: 1_000,
-  maxBatchBytes: 512_000,
+  maxBatchBytes: 900_000,
   leaseTtlMs: 10_000,
 } as const;
 

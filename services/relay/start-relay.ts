@@ -17,6 +17,7 @@ import { createMetricsRegistry, type Logger } from '../platform/telemetry/index.
 import { JavaCompatiblePartitioner } from './java-partitioner.ts';
 import { DEFAULT_SETTINGS, OutboxRelay, type RelaySettings } from './outbox-relay.ts';
 import { Publisher } from './publisher.ts';
+import { useFastRecordEncoder } from './record-encoder.ts';
 import { RelayMetrics } from './relay-metrics.ts';
 
 export interface RelayOptions {
@@ -73,6 +74,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     requestTimeout: timeouts.kafkaRequestMs,
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
   });
+  if (!useFastRecordEncoder())
+    log.warn("kafkajs is not the version the relay's record encoder matches: using its own");
   const publisher = new Publisher(
     () =>
       kafka.producer({
