@@ -63,6 +63,9 @@ async function startProjector(
       PROJECTOR_PORT: String(port),
     },
     port,
+    process.env.BENCH_PROJECTOR_CPU_PROF
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROJECTOR_CPU_PROF}`]
+      : [],
   );
 }
 
@@ -229,10 +232,12 @@ export async function projectorScenarios(options: {
       );
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       rate = [backlog / seconds];
-      rss = [projector.usage().peakRssBytes / 2 ** 20];
+      const usage = projector.usage();
+      rss = [usage.peakRssBytes / 2 ** 20];
       log(
         `projector-catchup: ${backlog} events × ${readers.length} projections in ${seconds.toFixed(1)} s ` +
-          `(${Math.round(backlog / seconds)} events/s), peak RSS ${(rss[0] ?? 0).toFixed(0)} MiB`,
+          `(${Math.round(backlog / seconds)} events/s), peak RSS ${(rss[0] ?? 0).toFixed(0)} MiB, ` +
+          `projector CPU ${usage.cpuSeconds.toFixed(1)} s`,
       );
     } finally {
       await projector.stop();

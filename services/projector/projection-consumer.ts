@@ -2,9 +2,10 @@ import type { IPolicy } from 'cockatiel';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { type DatabasePool, sql } from 'slonik';
 import { batchFields, type BatchItem, type Logger } from '../platform/telemetry/index.ts';
-import type { ProjectedEvent, Projection, Watermark } from '../readmodels/index.ts';
+import type { Projection, Watermark } from '../readmodels/index.ts';
 import type { DeadLetters } from './dead-letters.ts';
-import { type EventDecoder, headersOf, UnreadableRecordError } from './incoming-event.ts';
+import type { DecodedRecord, DecodedRecords } from './decoded-records.ts';
+import { headersOf } from './incoming-event.ts';
 import { isGroupChange, isInfrastructureError } from './infrastructure-errors.ts';
 import { applyPartitionBatch, BatchNeedsSavepoints, type HandlerRetries } from './partition-batch.ts';
 import { PartitionProgress, type StalledPartition } from './partition-progress.ts';
@@ -17,7 +18,8 @@ export interface ProjectionConsumerOptions {
   readonly databaseGuard: IPolicy;
   /** Kafka's circuit breaker, in front of the offset commits. */
   readonly kafkaGuard: IPolicy;
-  readonly decoder: EventDecoder;
+  /** Decoded once per process for every projection's consumer group. */
+  readonly records: DecodedRecords;
   readonly deadLetters: DeadLetters;
   readonly metrics: ProjectorMetrics;
   readonly log: Logger;
@@ -134,19 +136,15 @@ export class ProjectionConsumer {
   }
 
   /** Decodes outside the transaction; only the event types the projection handles are worth the registry. */
-  private async decode(payload: EachBatchPayload): Promise<Map<string, ProjectedEvent | Error>> {
-    const decoded = new Map<string, ProjectedEvent | Error>();
-    for (const message of payload.batch.messages) {
-      const type = headersOf(message)['event-type'];
-      if (type !== undefined && !this.options.projection.handlers[type]) continue;
-      try {
-        decoded.set(message.offset, await this.options.decoder.decode(message));
-      } catch (error) {
-        if (!(error instanceof UnreadableRecordError)) throw error;
-        decoded.set(message.offset, error);
-      }
-    }
-    return decoded;
+  private decode(payload: EachBatchPayload): Promise<Map<string, DecodedRecord>> {
+    const { topic, partition, messages } = payload.batch;
+    const { handlers } = this.options.projection;
+    return this.options.records.decodeBatch(
+      topic,
+      partition,
+      messages,
+      (type) => type === undefined || handlers[type] !== undefined,
+    );
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {

@@ -26,6 +26,7 @@ import {
   projections as shipped,
 } from '../readmodels/index.ts';
 import { DeadLetters } from './dead-letters.ts';
+import { DecodedRecords } from './decoded-records.ts';
 import { EventDecoder } from './incoming-event.ts';
 import type { HandlerRetries } from './partition-batch.ts';
 import type { StalledPartition } from './partition-progress.ts';
@@ -69,6 +70,12 @@ export interface RunningProjector {
 
 export const DEFAULT_RETRIES: HandlerRetries = { attempts: 3, delayMs: 200 };
 export const DEFAULT_STALL_AFTER_MS = 60_000;
+/**
+ * Decoded records kept at most per partition for the other consumer groups of
+ * its topic: a few fetches of 256 KiB (some 370 records each), so a group a
+ * few fetches behind the others still finds them.
+ */
+const DECODED_RECORDS_PER_PARTITION = 2_048;
 
 function describeStall(projection: string, stalled: readonly StalledPartition[]): string {
   const partitions = stalled.map(
@@ -138,7 +145,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
       onStateChange: exportBreakerState(registry, 'redis'),
     });
 
-  const consumers = declared.map(({ projection: name, group }) => {
+  const reading = declared.map(({ projection: name, group }) => {
     const projection = code.find((candidate) => candidate.name === name);
     if (!projection) throw new Error(`topology/ declares the projection ${name}, which no code implements`);
     const spec = topology.eventTopics;
@@ -147,24 +154,33 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
       if (!topic) throw new Error(`projection ${name} reads ${source}, which topology/ gives no topic`);
       return topic;
     });
-    return new ProjectionConsumer({
-      kafka,
-      pool,
-      databaseGuard,
-      kafkaGuard,
-      decoder,
-      deadLetters,
-      metrics,
-      log,
-      projection,
-      group,
-      topics,
-      retries,
-      partitionsConcurrently: concurrency,
-      ...(generations ? { onCommitted: generations.advance.bind(generations) } : {}),
-      stallAfterMs: options.stallAfterMs ?? DEFAULT_STALL_AFTER_MS,
-    });
+    return { projection, group, topics };
   });
+  const groupsReading = new Map<string, number>();
+  for (const topic of reading.flatMap(({ topics }) => topics))
+    groupsReading.set(topic, (groupsReading.get(topic) ?? 0) + 1);
+  const records = new DecodedRecords(decoder, groupsReading, DECODED_RECORDS_PER_PARTITION);
+
+  const consumers = reading.map(
+    ({ projection, group, topics }) =>
+      new ProjectionConsumer({
+        kafka,
+        pool,
+        databaseGuard,
+        kafkaGuard,
+        records,
+        deadLetters,
+        metrics,
+        log,
+        projection,
+        group,
+        topics,
+        retries,
+        partitionsConcurrently: concurrency,
+        ...(generations ? { onCommitted: generations.advance.bind(generations) } : {}),
+        stallAfterMs: options.stallAfterMs ?? DEFAULT_STALL_AFTER_MS,
+      }),
+  );
 
   const admin = connectKafka({
     brokers: options.kafkaBrokers,
