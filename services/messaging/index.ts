@@ -18,6 +18,7 @@ export { consumerGroup, deadLetterTopic, eventTopic, subjectName } from './topic
 export {
   type ApplyReport,
   applyTopology,
+  leadersElected,
   loadTopology,
   type TopicDifference,
   type TopicSpec,

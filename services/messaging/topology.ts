@@ -116,6 +116,31 @@ function configEntries(spec: TopicSpec): Record<string, string> {
   };
 }
 
+const LEADER_WAIT_MS = 30_000;
+/** What a broker answers about a topic it created a moment ago, before its metadata has caught up. */
+const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/** Resolves once every partition of the topics has a leader; fails after LEADER_WAIT_MS. */
+export async function leadersElected(admin: Admin, topics: readonly string[]): Promise<void> {
+  const giveUpAt = Date.now() + LEADER_WAIT_MS;
+  for (let pauseMs = 50; ; pauseMs = Math.min(1_000, pauseMs * 2)) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+      const led = metadata.topics.every(
+        (topic) =>
+          topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0),
+      );
+      if (led) return;
+    } catch (error) {
+      const type = (error as { type?: unknown }).type;
+      if (typeof type !== 'string' || !NOT_YET.has(type)) throw error;
+    }
+    if (Date.now() > giveUpAt)
+      throw new Error(`no leader for every partition of ${topics.join(', ')} after 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+}
+
 /**
  * Creates the topics the cluster lacks; for those it has, compares partitions,
  * replication and the topic configs, and reports each difference. An existing
@@ -129,7 +154,9 @@ export async function applyTopology(admin: Admin, topology: Topology): Promise<A
   const present = specs.filter((spec) => existing.has(spec.topic));
   if (missing.length > 0) {
     await admin.createTopics({
-      waitForLeaders: true,
+      // kafkajs' own wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker still answers
+      // for a moment after creating the topic (seen on a fresh CI broker): leadersElected waits instead.
+      waitForLeaders: false,
       topics: missing.map((spec) => ({
         topic: spec.topic,
         numPartitions: spec.partitions,
@@ -137,6 +164,10 @@ export async function applyTopology(admin: Admin, topology: Topology): Promise<A
         configEntries: Object.entries(configEntries(spec)).map(([key, value]) => ({ name: key, value })),
       })),
     });
+    await leadersElected(
+      admin,
+      missing.map((spec) => spec.topic),
+    );
   }
   const differences: TopicDifference[] = [];
   if (present.length > 0) {

@@ -1,4 +1,5 @@
 import { type Admin, type Consumer, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { leadersElected } from '../../services/messaging/index.ts';
 import { endpoints } from '../support/endpoints.ts';
 import { uniqueName } from '../support/names.ts';
 import { waitFor } from '../support/wait.ts';
@@ -31,8 +32,10 @@ async function createTopic(partitions: number): Promise<string> {
   const topic = uniqueName('infra');
   await admin.createTopics({
     topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-    waitForLeaders: true,
+    waitForLeaders: false,
   });
+  // Not kafkajs' waitForLeaders: it gives up on a fresh broker still answering UNKNOWN_TOPIC_OR_PARTITION.
+  await leadersElected(admin, [topic]);
   return topic;
 }
 

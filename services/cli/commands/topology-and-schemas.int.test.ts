@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { Kafka, logLevel } from 'kafkajs';
 import { deleteSubjects } from '../../../test/relay/harness.ts';
+import { leadersElected } from '../../messaging/index.ts';
 import { endpoints } from '../../../test/support/endpoints.ts';
 import { uniqueName } from '../../../test/support/names.ts';
 import { projectRoot } from '../../platform/paths/index.ts';
@@ -38,8 +39,9 @@ test('topology apply creates what is missing under the prefix, then reports a di
     // Someone created the tenants topic by hand, with other settings.
     await admin.createTopics({
       topics: [{ topic: `${prefix}tenants.events`, numPartitions: 2 }],
-      waitForLeaders: true,
+      waitForLeaders: false,
     });
+    await leadersElected(admin, [`${prefix}tenants.events`]);
     expect(await runCli(['topology', 'apply'])).toBe(0);
     expect(output).toContain(`created ${prefix}orders.events`);
     expect(output).toContain(`created ${prefix}orders.events.orders.dlq`);
