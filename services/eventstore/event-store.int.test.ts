@@ -204,7 +204,11 @@ describe('creations under load', () => {
     });
     expect(outcomes[122]).toMatchObject({ status: 'fulfilled', value: { duplicate: true } });
 
-    const { events } = await store.readAll(tenant, START, 1000);
+    // The horizon is the server's oldest running transaction: other suites' transactions may hold it back a while.
+    const { events } = await waitFor('every created event past the horizon', async () => {
+      const page = await store.readAll(tenant, START, 1000);
+      return page.events.length >= 122 ? page : undefined;
+    });
     expect(events).toHaveLength(122);
     expect(new Set(events.map((e) => e.transactionId)).size).toBeLessThan(122);
   });
