@@ -118,6 +118,8 @@ export function startService(
 
 export interface Pipeline {
   readonly gatewayUrl: string;
+  /** The gateway's ops port: /ready and /metrics. */
+  readonly gatewayOpsUrl: string;
   readonly database: BenchDatabase;
   readonly services: Readonly<Record<ServiceName, ServiceProcess>>;
   /** An API key (writer) of a tenant of the pipeline's own, with quotas far above any load here. */
@@ -197,7 +199,12 @@ export async function startPipeline(
       SCHEMA_REGISTRY_URL: stackSetting('SCHEMA_REGISTRY_URL'),
       KAFKA_TOPIC_PREFIX: prefix,
     };
-    const [gatewayPort, relayPort, projectorPort] = [await freePort(), await freePort(), await freePort()];
+    const [gatewayPort, gatewayOpsPort, relayPort, projectorPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const started = (service: ServiceProcess) => {
       running.push(service);
       return service;
@@ -210,6 +217,7 @@ export async function startPipeline(
           REDIS_URL: stackSetting('REDIS_URL'),
           ADMIN_TOKEN: adminToken,
           PORT: String(gatewayPort),
+          GATEWAY_OPS_PORT: String(gatewayOpsPort),
         },
         gatewayPort,
         options.gatewayNodeOptions ?? [],
@@ -239,6 +247,7 @@ export async function startPipeline(
     const tenant = await benchTenant(gatewayUrl, adminToken);
     return {
       gatewayUrl,
+      gatewayOpsUrl: `http://127.0.0.1:${gatewayOpsPort}`,
       database,
       services: { gateway, relay, projector },
       ...tenant,
@@ -269,8 +278,8 @@ export async function stopSharedPipeline(): Promise<void> {
 }
 
 /** Commands the gateway has answered so far, from its /metrics. */
-async function commandsAnswered(gatewayUrl: string): Promise<number> {
-  const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
+async function commandsAnswered(gatewayOpsUrl: string): Promise<number> {
+  const text = await (await fetch(`${gatewayOpsUrl}/metrics`)).text();
   let total = 0;
   for (const match of text.matchAll(
     /^http_requests_total\{[^}]*route="\/api\/v1\/commands\/execute"[^}]*\} (\d+)/gm,
@@ -287,10 +296,10 @@ async function commandsAnswered(gatewayUrl: string): Promise<number> {
  */
 export async function settle(pipeline: Pipeline, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let before = await commandsAnswered(pipeline.gatewayUrl);
+  let before = await commandsAnswered(pipeline.gatewayOpsUrl);
   while (Date.now() < deadline) {
     await sleep(200);
-    const now = await commandsAnswered(pipeline.gatewayUrl);
+    const now = await commandsAnswered(pipeline.gatewayOpsUrl);
     if (now === before) return;
     before = now;
   }

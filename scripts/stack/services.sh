@@ -6,13 +6,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 SERVICES=(gateway relay projector)
 GATEWAY_PORT="${PORT:-3000}"
+GATEWAY_OPS_PORT="${GATEWAY_OPS_PORT:-9100}"
 RELAY_PORT="${RELAY_PORT:-9101}"
 PROJECTOR_PORT="${PROJECTOR_PORT:-9102}"
 
 entry() { printf '%s/dist/services/%s/main.js' "$ROOT_DIR" "$1"; }
+# Each service's ops port: /health, /ready and /metrics (the gateway's API is on $GATEWAY_PORT).
 port_of() {
   case "$1" in
-    gateway) printf '%s' "$GATEWAY_PORT" ;;
+    gateway) printf '%s' "$GATEWAY_OPS_PORT" ;;
     relay) printf '%s' "$RELAY_PORT" ;;
     projector) printf '%s' "$PROJECTOR_PORT" ;;
   esac
@@ -45,14 +47,20 @@ start_service() {
     responds "$(health_url "$name")/health" || die "$name (pid $(cat "$(pid_file "$name")")) runs but does not answer; see $log"
     return 0
   fi
-  require_free_port "$name" 127.0.0.1 "$(port_of "$name")" "$([ "$name" = gateway ] && echo PORT || echo "${name^^}_PORT")"
+  if [ "$name" = gateway ]; then
+    require_free_port gateway 127.0.0.1 "$GATEWAY_PORT" PORT
+    require_free_port "gateway's ops port" 127.0.0.1 "$GATEWAY_OPS_PORT" GATEWAY_OPS_PORT
+  else
+    require_free_port "$name" 127.0.0.1 "$(port_of "$name")" "${name^^}_PORT"
+  fi
   (
     set -a
     # shellcheck disable=SC1090
     source "$STACK_ENV"
     set +a
     export DATABASE_URL="$(database_url_of "$name")"
-    export ADMIN_TOKEN="$(cat "$RUN_DIR/admin-token")" PORT="$GATEWAY_PORT" RELAY_PORT="$RELAY_PORT" PROJECTOR_PORT="$PROJECTOR_PORT"
+    export ADMIN_TOKEN="$(cat "$RUN_DIR/admin-token")" PORT="$GATEWAY_PORT" GATEWAY_OPS_PORT="$GATEWAY_OPS_PORT"
+    export RELAY_PORT="$RELAY_PORT" PROJECTOR_PORT="$PROJECTOR_PORT"
     # A 2 MiB young generation semi-space keeps the relay's memory down (docs/relay.md, "Memory").
     if [ "$name" = relay ]; then export NODE_OPTIONS="--max-semi-space-size=2"; fi
     start_detached "$name" "$log" node --enable-source-maps "$(entry "$name")"
@@ -66,7 +74,11 @@ up() {
   local name
   for name in "${SERVICES[@]}"; do
     start_service "$name"
-    say "$name: up at $(health_url "$name")"
+    if [ "$name" = gateway ]; then
+      say "gateway: up at http://127.0.0.1:$GATEWAY_PORT (ops $(health_url gateway))"
+    else
+      say "$name: up at $(health_url "$name")"
+    fi
   done
 }
 

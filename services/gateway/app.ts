@@ -5,7 +5,7 @@ import type { CommandHandler } from '../commands/index.ts';
 import type { EventStore } from '../eventstore/index.ts';
 import type { AdminToken, ApiKeys, JwtVerifier, TenantDirectory } from '../identity/index.ts';
 import { NotFoundError } from '../platform/errors/index.ts';
-import { opsRoutes, type Readiness } from '../platform/health/index.ts';
+import { probeRoutes, type Readiness } from '../platform/health/index.ts';
 import type { Logger } from '../platform/telemetry/index.ts';
 import type { CachedQueries } from '../querycache/index.ts';
 import { authenticate } from './auth/authenticate.ts';
@@ -51,7 +51,7 @@ export function createGatewayApp(deps: GatewayDependencies): express.Express {
   app.use(traceRequests());
   app.use(requestMetrics(deps.registry));
   app.use(correlation(deps.log));
-  app.use(opsRoutes(deps.readiness, deps.registry));
+  app.use(probeRoutes(deps.readiness));
   const openApi = JSON.stringify(openApiDocument());
   app.get('/openapi.json', (_req: Request, res: Response) => {
     res.type('application/json').send(openApi);

@@ -9,7 +9,7 @@ import { EventStore, Upcasters } from '../eventstore/index.ts';
 import { AdminToken, ApiKeys, JwtVerifier, TenantDirectory } from '../identity/index.ts';
 import { DEFAULT_NETWORK_TIMEOUTS, env, type NetworkTimeouts } from '../platform/config/index.ts';
 import { openServiceDatabase } from '../platform/database/index.ts';
-import { Readiness } from '../platform/health/index.ts';
+import { Readiness, serveOps } from '../platform/health/index.ts';
 import type { ShutdownStep, StartupWait } from '../platform/lifecycle/index.ts';
 import { createLogger, createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
 import { CommandQuota, createQuotaRedis, DailyEventQuota } from '../quotas/index.ts';
@@ -22,6 +22,7 @@ import { composeQuerySide } from './query-side.ts';
 /** The gateway's configuration: the environment variables it reads (CONTRACTS §2). */
 export const gatewayEnv = {
   PORT: env.PORT,
+  GATEWAY_OPS_PORT: env.GATEWAY_OPS_PORT,
   HOST: env.HOST,
   DATABASE_URL: env.DATABASE_URL,
   REDIS_URL: env.REDIS_URL,
@@ -44,6 +45,8 @@ export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;
 
 export interface RunningGateway {
   readonly server: Server;
+  /** /health, /ready and /metrics, on GATEWAY_OPS_PORT. */
+  readonly opsServer: Server;
   readonly log: Logger;
   /** In shutdown order: stop taking requests, finish snapshots, close connections. */
   readonly shutdownSteps: readonly ShutdownStep[];
@@ -125,9 +128,14 @@ export async function startGateway(
     const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));
   });
   server.keepAliveTimeout = 65_000;
-  log.info({ host: config.HOST, port: (server.address() as AddressInfo).port }, 'gateway listening');
+  const ops = await serveOps(readiness, registry, config.HOST, config.GATEWAY_OPS_PORT);
+  log.info(
+    { host: config.HOST, port: (server.address() as AddressInfo).port, opsPort: ops.port },
+    'gateway listening',
+  );
   return {
     server,
+    opsServer: ops.server,
     log,
     shutdownSteps: [
       {
@@ -140,6 +148,8 @@ export async function startGateway(
       { name: 'postgres', close: async () => void (await Promise.all([pool.end(), idempotencyPool.end()])) },
       { name: 'read models', close: () => querySide.close() },
       { name: 'redis', close: async () => void redis.disconnect() },
+      // Last, so /ready and /metrics answer while the rest drains.
+      { name: 'ops', close: () => new Promise<void>((resolve) => ops.server.close(() => resolve())) },
     ],
   };
 }

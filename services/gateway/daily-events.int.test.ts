@@ -80,7 +80,7 @@ test('a tenant over its daily events gets 429 until the next UTC day, on every g
     expectDailyQuotaProblem(await command(replica.url, tenant, placeOrder));
     expect((await command(replica.url, other, placeOrder)).status).toBe(201);
 
-    const metrics = await call(gw.url, 'GET', '/metrics');
+    const metrics = await call(gw.opsUrl, 'GET', '/metrics');
     expect(metrics.text).toMatch(/quota_rejections_total\{[^}]*limit="events"[^}]*\} 1/);
   } finally {
     await replica.stop();

@@ -51,7 +51,7 @@ afterAll(async () => {
 });
 
 describe('operations', () => {
-  test('/health, /ready and /metrics answer without credentials', async () => {
+  test('/health, /ready and /metrics answer without credentials, /metrics on the ops port only', async () => {
     expect((await call(gw.url, 'GET', '/health')).body).toEqual({ status: 'ok' });
     const ready = await call(gw.url, 'GET', '/ready');
     expect(ready.status).toBe(200);
@@ -59,7 +59,10 @@ describe('operations', () => {
       status: 'ok',
       checks: { postgres: { status: 'up' }, redis: { status: 'up' } },
     });
-    const metrics = await call(gw.url, 'GET', '/metrics');
+    expect((await call(gw.opsUrl, 'GET', '/ready')).status).toBe(200);
+    expect((await call(gw.opsUrl, 'GET', '/health')).body).toEqual({ status: 'ok' });
+    expect((await call(gw.url, 'GET', '/metrics', { headers: admin })).status).toBe(404);
+    const metrics = await call(gw.opsUrl, 'GET', '/metrics');
     expect(metrics.text).toContain('http_requests_total');
     expect(metrics.text).toContain('process_resident_memory_bytes');
     expect(metrics.text).toMatch(/db_pool_size\{pool="main",service="gateway"\} 10/);

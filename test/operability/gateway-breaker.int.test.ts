@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 async function breakerState(): Promise<number | undefined> {
-  return (await metricSeries(gw.url, 'circuit_breaker_state')).get(POSTGRES_BREAKER);
+  return (await metricSeries(gw.opsUrl, 'circuit_breaker_state')).get(POSTGRES_BREAKER);
 }
 
 test("PostgreSQL away: commands get 503 with Retry-After, the breaker opens, and closes once it is back; a command's refusal never opens it", async () => {

@@ -139,7 +139,7 @@ function scrapeUntil(what: string, baseUrl: string, condition: (scrape: Scrape) 
 beforeAll(async () => {
   // A loaded machine must not open the query cache's Redis breaker on one slow call.
   gw = await startTestGateway({ REDIS_TIMEOUT_MS: '2000' });
-  atStart.set('gateway', await Scrape.of(gw.url));
+  atStart.set('gateway', await Scrape.of(gw.opsUrl));
   await applyTestTopology(prefix, endpoints().kafkaBrokers);
   relay = await startTestRelay(gw.db, prefix);
   projector = await startTestProjector(gw.db, prefix, { only: ['orders'], projections: [refusing] });
@@ -159,7 +159,7 @@ afterAll(async () => {
 
 describe('gateway', () => {
   test('requests, commands, a query and quota refusals move their counters, labelled by route template, type, outcome, result and plan', async () => {
-    const before = await Scrape.of(gw.url);
+    const before = await Scrape.of(gw.opsUrl);
 
     const tiny = await createTenant('free');
     await setQuota(tiny.id, { commandsPerMinute: 1, maxBurst: 1 });
@@ -194,7 +194,7 @@ describe('gateway', () => {
     expect((await command(fewEvents.key, placeOrder())).status).toBe(201);
     expect((await command(fewEvents.key, placeOrder())).status).toBe(429);
 
-    const after = await Scrape.of(gw.url);
+    const after = await Scrape.of(gw.opsUrl);
 
     expect(after.labelNames('http_requests_total')).toEqual(withService('method', 'route', 'status_code'));
     const requests = (route: string, method: string, status_code: string) =>
@@ -329,7 +329,7 @@ describe('projector', () => {
 });
 
 test('every process serves the default process metrics, and no label anywhere carries an id', async () => {
-  for (const url of [gw.url, relayUrl, projectorUrl]) {
+  for (const url of [gw.opsUrl, relayUrl, projectorUrl]) {
     const scrape = await Scrape.of(url);
     expect(scrape.labelValuesMatching(UUID)).toEqual([]);
     for (const name of [

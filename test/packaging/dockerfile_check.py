@@ -7,7 +7,7 @@ pinned base images and apt packages, --no-install-recommends, apt lists
 removed, COPY rather than ADD, JSON-form CMD/ENTRYPOINT, and ShellCheck over
 every RUN. This script checks what the issue asks of this image in particular,
 by reading the file (no image is built here):
-- multi-stage: a node:<version>-bookworm-slim build stage that runs `npm ci`,
+- multi-stage: a node:<.nvmrc's version>-bookworm-slim build stage that runs `npm ci`,
   the TypeScript build and `npm prune --omit=dev`; a runtime stage of the same
   pinned base that copies the result from the build stage;
 - the runtime stage installs tini, runs as a numeric non-root USER, has a
@@ -82,11 +82,13 @@ def check(dockerfile: str, dockerignore: str) -> list[str]:
         return [f"{len(all_stages)} stage(s): want a build stage and a runtime stage"]
     build, runtime = all_stages[0], all_stages[-1]
 
-    base = re.compile(r"^node:20\.\d+\.\d+-bookworm-slim\b")
+    # The Node.js of .nvmrc, which the project's own commands run on too.
+    with open(os.path.join(os.path.dirname(os.path.abspath(dockerfile)), ".nvmrc"), encoding="utf-8") as handle:
+        wanted = f"node:{handle.read().strip()}-bookworm-slim"
     for number, stage in enumerate(all_stages, start=1):
         image = stage[0][1].split()[0]
-        if not base.match(image):
-            errors.append(f"stage {number}: base image {image} is not a pinned node:20.x.y-bookworm-slim")
+        if image != wanted:
+            errors.append(f"stage {number}: base image {image} is not {wanted} (.nvmrc's Node.js)")
     if len({stage[0][1].split()[0] for stage in all_stages}) != 1:
         errors.append("the build and runtime stages use different base images")
     if not re.search(r"\bAS\s+build\b", build[0][1], re.IGNORECASE):

@@ -10,7 +10,7 @@ import { startTestProjector, startTestRelay } from '../projector/pipeline.ts';
 import { applyTestTopology, deleteSubjects } from '../relay/harness.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { endpoints } from '../support/endpoints.ts';
-import { ADMIN_TOKEN, JWT_SECRET } from '../support/gateway.ts';
+import { ADMIN_TOKEN, JWT_SECRET, opsUrlOf } from '../support/gateway.ts';
 import { type Answer, call } from '../support/http.ts';
 import { uniqueName } from '../support/names.ts';
 import { waitFor } from '../support/wait.ts';
@@ -20,6 +20,7 @@ const prefix = `${uniqueName('qcache')}.`;
 let db: TestDatabase;
 let gateway: RunningGateway;
 let url: string;
+let opsUrl: string;
 let relay: RunningRelay | undefined;
 let projector: RunningProjector | undefined;
 let redisProxy: TcpProxy;
@@ -46,10 +47,11 @@ beforeAll(async () => {
     DB_POOL_SIZE: '6',
   });
   gateway = await startGateway(
-    { ...config, PORT: 0 },
+    { ...config, PORT: 0, GATEWAY_OPS_PORT: 0 },
     { log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) },
   );
   url = `http://127.0.0.1:${(gateway.server.address() as AddressInfo).port}`;
+  opsUrl = opsUrlOf(gateway);
   // Redis connects in the background: until then every query would miss.
   await waitFor('the gateway to be ready', async () =>
     (await call(url, 'GET', '/ready')).body.status === 'ok' ? true : undefined,
@@ -103,7 +105,7 @@ const query = (key: Record<string, string>, body: unknown, minPosition?: unknown
 
 /** A sample of /metrics, by name and the labels it must carry (the registry adds service="gateway" to some). */
 async function metric(name: string, labels: Record<string, string>): Promise<number | undefined> {
-  const text = (await call(url, 'GET', '/metrics')).text;
+  const text = (await call(opsUrl, 'GET', '/metrics')).text;
   const line = text
     .split('\n')
     .find(

@@ -12,6 +12,8 @@ const GATEWAY_MAIN = join(projectRoot(), 'dist/services/gateway/main.js');
 
 export interface GatewayProcess {
   readonly url: string;
+  /** Its ops port: /health, /ready and /metrics. */
+  readonly opsUrl: string;
   readonly adminToken: string;
   readonly child: ChildProcess;
   /** The exit code, once the process has ended. */
@@ -32,7 +34,7 @@ export async function startGatewayProcess(env: {
   waitForHealth?: boolean;
 }): Promise<GatewayProcess> {
   if (!existsSync(GATEWAY_MAIN)) throw new Error(`${GATEWAY_MAIN} is missing: build first (make build)`);
-  const port = await freePort();
+  const [port, opsPort] = [await freePort(), await freePort()];
   const adminToken = `gateway-process-admin-${randomUUID()}`;
   const child = spawn(process.execPath, [GATEWAY_MAIN], {
     env: {
@@ -42,6 +44,7 @@ export async function startGatewayProcess(env: {
       ADMIN_TOKEN: adminToken,
       JWT_SECRET: `gateway-process-jwt-${randomUUID()}`,
       PORT: String(port),
+      GATEWAY_OPS_PORT: String(opsPort),
       HOST: '127.0.0.1',
       LOG_LEVEL: env.logs ? 'info' : (process.env.GATEWAY_TEST_LOG_LEVEL ?? 'silent'),
     },
@@ -58,6 +61,7 @@ export async function startGatewayProcess(env: {
   if (env.waitForHealth !== false) await health(url);
   return {
     url,
+    opsUrl: `http://127.0.0.1:${opsPort}`,
     adminToken,
     child,
     exited,

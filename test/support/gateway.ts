@@ -10,6 +10,8 @@ export const JWT_SECRET = 'test-jwt-secret-0123456789abcdefghijklmnopqr';
 
 export interface TestGateway {
   readonly url: string;
+  /** Its ops port: /health, /ready and /metrics. */
+  readonly opsUrl: string;
   readonly db: TestDatabase;
   /** Starts another gateway process-alike on the same database and Redis: a second replica. */
   replica(): Promise<{ url: string; stop(): Promise<void> }>;
@@ -27,13 +29,17 @@ async function start(databaseUrl: string, overrides: Record<string, string> = {}
   });
   // Port 0 is refused by the contract's schema for operators; tests need any free port.
   return startGateway(
-    { ...config, PORT: 0 },
+    { ...config, PORT: 0, GATEWAY_OPS_PORT: 0 },
     { log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) },
   );
 }
 
 function urlOf(gateway: RunningGateway): string {
   return `http://127.0.0.1:${(gateway.server.address() as AddressInfo).port}`;
+}
+
+export function opsUrlOf(gateway: RunningGateway): string {
+  return `http://127.0.0.1:${(gateway.opsServer.address() as AddressInfo).port}`;
 }
 
 async function stopGateway(gateway: RunningGateway): Promise<void> {
@@ -53,6 +59,7 @@ export async function startTestGateway(
   const replicas: RunningGateway[] = [];
   return {
     url: urlOf(gateway),
+    opsUrl: opsUrlOf(gateway),
     db,
     async replica() {
       const another = await start(db.appUrl, overrides);

@@ -4,7 +4,7 @@ import type { Logger } from '../../platform/telemetry/index.ts';
 import { type RequestContext, setContext } from './request-context.ts';
 
 const ACCEPTED = /^[A-Za-z0-9._:-]{1,128}$/;
-const OPS_PATHS = new Set(['/health', '/ready', '/metrics']);
+const OPS_PATHS = new Set(['/health', '/ready']);
 
 /**
  * Takes X-Correlation-Id when it is a sane token (else makes one), echoes it on

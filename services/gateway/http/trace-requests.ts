@@ -8,7 +8,7 @@ import {
 } from '../../platform/telemetry/index.ts';
 
 const tracer = tracerFor('gateway');
-const OPS_PATHS = new Set(['/health', '/ready', '/metrics']);
+const OPS_PATHS = new Set(['/health', '/ready']);
 
 /**
  * One SERVER span per request, continuing the caller's W3C `traceparent` when it

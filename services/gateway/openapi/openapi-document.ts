@@ -307,13 +307,6 @@ export function openApiDocument(): JsonSchema {
           },
         },
       },
-      '/metrics': {
-        get: {
-          summary: 'Prometheus metrics',
-          security: [],
-          responses: { '200': { description: 'text exposition format' } },
-        },
-      },
       '/openapi.json': {
         get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } },
       },

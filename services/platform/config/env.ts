@@ -48,6 +48,7 @@ const hostPortList = (fallback: string) =>
 export const env = {
   PORT: port(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  GATEWAY_OPS_PORT: port(9100),
   RELAY_PORT: port(9101),
   PROJECTOR_PORT: port(9102),
   KAFKA_BROKERS: hostPortList('127.0.0.1:9092'),

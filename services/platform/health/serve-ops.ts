@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import { opsRoutes } from './ops-routes.ts';
 import type { Readiness } from './readiness.ts';
 
-/** Serves only /health, /ready and /metrics: what the relay and projector expose; resolves once listening. */
+/** Serves only /health, /ready and /metrics: every service's ops port; resolves once listening. */
 export async function serveOps(
   readiness: Readiness,
   registry: Registry,
