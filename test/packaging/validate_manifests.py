@@ -14,8 +14,10 @@ Two kinds of check:
    HPAs target an existing Deployment that leaves replicas to them; every
    Secret and ConfigMap a pod reads is rendered (or is --existing-secret);
    every Deployment runs non-root on a read-only root filesystem with /tmp
-   writable, probes /health and /ready, and spreads its pods; the hook Job
-   runs migrate, topology apply and schemas register; the dashboard is JSON.
+   writable, probes /health and /ready, spreads its pods and has an `ops`
+   port (/health, /ready, /metrics), which the ServiceMonitor scrapes and no
+   Ingress, NodePort or LoadBalancer publishes; the hook Job runs migrate,
+   topology apply and schemas register; the dashboard is JSON.
 
 Prints one line per failure and exits 1 on any; with --expect-failure TEXT it
 succeeds only when an error containing TEXT is reported (to prove that a broken
@@ -157,6 +159,8 @@ def reference_errors(objects: list[dict], existing_secret: str | None) -> list[s
             }
             if probes != {"livenessProbe": "/health", "readinessProbe": "/ready"}:
                 fail(deployment, f"container {container['name']}: probes are {probes}, want /health and /ready")
+            if "ops" not in {p.get("name") for p in container.get("ports", [])}:
+                fail(deployment, f"container {container['name']}: no port named ops (/health, /ready, /metrics)")
             for kind in ("livenessProbe", "readinessProbe", "startupProbe"):
                 port = container.get(kind, {}).get("httpGet", {}).get("port")
                 if isinstance(port, str) and port not in port_names(deployment):
@@ -170,6 +174,8 @@ def reference_errors(objects: list[dict], existing_secret: str | None) -> list[s
             target = port.get("targetPort")
             if isinstance(target, str) and any(target not in port_names(d) for d in selected):
                 fail(service, f"targetPort {target} is not a port of the pods it selects")
+            if target == "ops" and service["spec"].get("type", "ClusterIP") != "ClusterIP":
+                fail(service, f"a {service['spec']['type']} Service publishes the ops port (/metrics)")
 
     for hpa in by_kind.get("HorizontalPodAutoscaler", []):
         target = hpa["spec"]["scaleTargetRef"]
@@ -204,6 +210,8 @@ def reference_errors(objects: list[dict], existing_secret: str | None) -> list[s
                     fail(ingress, f"backend Service {backend['name']} is not rendered")
                 elif backend["port"].get("name") not in {p.get("name") for p in service["spec"]["ports"]}:
                     fail(ingress, f"backend port {backend['port']} is not a port of Service {backend['name']}")
+                elif backend["port"].get("name") == "ops":
+                    fail(ingress, f"publishes the ops port (/metrics) of Service {backend['name']}")
 
     for monitor in by_kind.get("ServiceMonitor", []):
         selector = monitor["spec"].get("selector", {}).get("matchLabels", {})
@@ -215,6 +223,8 @@ def reference_errors(objects: list[dict], existing_secret: str | None) -> list[s
                 fail(monitor, f"endpoint port {endpoint.get('port')} is missing from a selected Service")
             if endpoint.get("path") != "/metrics":
                 fail(monitor, "endpoint path is not /metrics")
+            if endpoint.get("port") != "ops":
+                fail(monitor, f"endpoint port is {endpoint.get('port')}, want ops: /metrics is served there only")
 
     for job in by_kind.get("Job", []):
         hooks = set(job["metadata"].get("annotations", {}).get("helm.sh/hook", "").split(","))

@@ -12,6 +12,9 @@
 {{- fail (printf "%s.terminationGracePeriodSeconds (%d) must exceed %s.preStopSleepSeconds (%d)" $component (int $values.terminationGracePeriodSeconds) $component (int $values.preStopSleepSeconds)) }}
 {{- end }}
 {{- end }}
+{{- if eq (int .Values.gateway.port) (int .Values.gateway.opsPort) }}
+{{- fail (printf "gateway.port and gateway.opsPort must differ (both %d): /metrics must not be served on the API port" (int .Values.gateway.port)) }}
+{{- end }}
 {{- if and .Values.gateway.ingress.enabled (not .Values.gateway.ingress.hosts) }}
 {{- fail "gateway.ingress.enabled needs at least one entry in gateway.ingress.hosts" }}
 {{- end }}

@@ -1,7 +1,9 @@
 {{/*
 One deployable: its Deployment, and the env it reads.
-dict "root" $ "component" "gateway" "portEnv" "PORT" "databaseUrlKey" "DATABASE_URL" "redis" true "auth" true "pool" true "readModels" true "env" (list)
-(databaseUrlKey: the Secret key that becomes its DATABASE_URL; env: more {name, value} entries)
+dict "root" $ "component" "gateway" "ports" (list (dict "name" "http" "port" 3000 "env" "PORT") ...) "probePort" "http"
+  "databaseUrlKey" "DATABASE_URL" "redis" true "auth" true "pool" true "readModels" true "env" (list)
+(ports: its container ports, each set in the env variable named; probePort: the port name the probes ask;
+databaseUrlKey: the Secret key that becomes its DATABASE_URL; env: more {name, value} entries)
 */}}
 {{- define "eventline.deployment" -}}
 {{- $root := .root }}
@@ -59,15 +61,19 @@ spec:
           args:
             - dist/services/{{ .component }}/main.js
           ports:
-            - name: http
-              containerPort: {{ $values.port }}
+            {{- range .ports }}
+            - name: {{ .name }}
+              containerPort: {{ .port }}
               protocol: TCP
+            {{- end }}
           envFrom:
             - configMapRef:
                 name: {{ include "eventline.configMapName" $root }}
           env:
-            - name: {{ .portEnv }}
-              value: {{ $values.port | quote }}
+            {{- range .ports }}
+            - name: {{ .env }}
+              value: {{ .port | quote }}
+            {{- end }}
             - name: DATABASE_URL
               valueFrom:
                 secretKeyRef:
@@ -122,21 +128,21 @@ spec:
           startupProbe:
             httpGet:
               path: /health
-              port: http
+              port: {{ .probePort }}
             periodSeconds: {{ $root.Values.probes.startup.periodSeconds }}
             timeoutSeconds: {{ $root.Values.probes.startup.timeoutSeconds }}
             failureThreshold: {{ $root.Values.probes.startup.failureThreshold }}
           livenessProbe:
             httpGet:
               path: /health
-              port: http
+              port: {{ .probePort }}
             periodSeconds: {{ $root.Values.probes.liveness.periodSeconds }}
             timeoutSeconds: {{ $root.Values.probes.liveness.timeoutSeconds }}
             failureThreshold: {{ $root.Values.probes.liveness.failureThreshold }}
           readinessProbe:
             httpGet:
               path: /ready
-              port: http
+              port: {{ .probePort }}
             periodSeconds: {{ $root.Values.probes.readiness.periodSeconds }}
             timeoutSeconds: {{ $root.Values.probes.readiness.timeoutSeconds }}
             failureThreshold: {{ $root.Values.probes.readiness.failureThreshold }}
@@ -169,16 +175,21 @@ spec:
       {{- end }}
 {{- end }}
 
-{{/* dict "root" $ "component" "gateway" "port" 80: the component's ClusterIP Service (port name http). */}}
+{{/*
+dict "root" $ "component" "gateway" "type" "ClusterIP" "ports" (list (dict "name" "http" "port" 80) ...):
+a Service of the component, each port to the container port of its name. "nameSuffix" "-ops" names it
+<component name>-ops; "metrics" true labels it for the ServiceMonitor (it must have the ops port).
+*/}}
 {{- define "eventline.service" -}}
-{{- $values := index .root.Values .component }}
 apiVersion: v1
 kind: Service
 metadata:
-  name: {{ include "eventline.componentName" . }}
+  name: {{ include "eventline.componentName" (dict "root" .root "component" (printf "%s%s" .component (.nameSuffix | default ""))) }}
   labels:
     {{- include "eventline.componentLabels" . | nindent 4 }}
+    {{- if .metrics }}
     eventline.dev/metrics: "true"
+    {{- end }}
   {{- with .annotations }}
   annotations:
     {{- toYaml . | nindent 4 }}
@@ -188,10 +199,12 @@ spec:
   selector:
     {{- include "eventline.componentSelectorLabels" . | nindent 4 }}
   ports:
-    - name: http
+    {{- range .ports }}
+    - name: {{ .name }}
       port: {{ .port }}
-      targetPort: http
+      targetPort: {{ .name }}
       protocol: TCP
+    {{- end }}
 {{- end }}
 
 {{- define "eventline.hpa" -}}
