@@ -6,13 +6,22 @@
 #   docker run IMAGE dist/services/cli/main.js migrate        the `eventline` CLI
 # The entrypoint is `tini -- node`: tini is PID 1 (it reaps zombies and passes
 # SIGTERM on, so each service's graceful shutdown runs), node runs the command.
-# Checked in CI by scripts/packaging/check.sh (hadolint and test/packaging/dockerfile_check.py).
+# Checked in CI by scripts/packaging/check.sh (hadolint and test/packaging/dockerfile_check.py),
+# built and run there by `make image` and `make pods` (scripts/packaging/image.sh, pods.sh).
+# The base is Node.js of .nvmrc; where no registry serves it, scripts/packaging/base-image.sh
+# makes a local one under the same name, so this file builds unchanged with podman too.
 
 # ---- build: compile TypeScript, then keep the production dependencies only ----
-FROM node:20.20.2-bookworm-slim AS build
+FROM node:24.22.3-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# The npm cache survives between builds (BuildKit and podman), so a changed lock
+# downloads only what changed. Where HTTPS goes through an intercepting proxy, its
+# CA bundle comes in as a build secret (`--secret id=extra_ca_certs,src=<file>`,
+# as `make image` passes NODE_EXTRA_CA_CERTS): trusted by this step only, kept in no layer.
+RUN --mount=type=cache,target=/root/.npm --mount=type=secret,id=extra_ca_certs \
+  if [ -f /run/secrets/extra_ca_certs ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/extra_ca_certs; fi \
+  && npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY services ./services
 COPY schemas ./schemas
@@ -28,7 +37,7 @@ RUN npx tsc -p tsconfig.build.json \
   && find services -path '*/migrations/*.sql' -exec cp --parents {} /out/ \;
 
 # ---- runtime: node, tini, the compiled code; no compiler, no package managers ----
-FROM node:20.20.2-bookworm-slim
+FROM node:24.22.3-bookworm-slim
 RUN apt-get update \
   && apt-get install -y --no-install-recommends tini=0.19.0-1+b3 \
   && rm -rf /var/lib/apt/lists/* \
@@ -61,3 +70,16 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
 
 ENTRYPOINT ["tini", "--", "node"]
 CMD ["dist/services/gateway/main.js"]
+
+# OCI annotations; `make image` fills the arguments from package.json and git. Last, so a
+# new revision rebuilds nothing but this step.
+ARG VERSION=0.0.0-dev
+ARG REVISION=unknown
+ARG SOURCE=""
+ARG LICENSES=Apache-2.0
+LABEL org.opencontainers.image.title="eventline" \
+  org.opencontainers.image.description="Eventline: the gateway, outbox relay, projector and CLI of an event-sourcing backbone on PostgreSQL and Apache Kafka" \
+  org.opencontainers.image.version="${VERSION}" \
+  org.opencontainers.image.revision="${REVISION}" \
+  org.opencontainers.image.source="${SOURCE}" \
+  org.opencontainers.image.licenses="${LICENSES}"
