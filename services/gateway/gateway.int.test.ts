@@ -65,7 +65,7 @@ describe('operations', () => {
     const metrics = await call(gw.opsUrl, 'GET', '/metrics');
     expect(metrics.text).toContain('http_requests_total');
     expect(metrics.text).toContain('process_resident_memory_bytes');
-    expect(metrics.text).toMatch(/db_pool_size\{pool="main",service="gateway"\} 10/);
+    expect(metrics.text).toMatch(/db_pool_size\{pool="main",component="gateway"\} 10/);
     const openApi = await call(gw.url, 'GET', '/openapi.json');
     expect(openApi.body).toMatchObject({ openapi: '3.1.0' });
   });

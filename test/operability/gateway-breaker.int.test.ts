@@ -7,7 +7,7 @@ import { metricSeries } from '../support/metrics.ts';
 import { TcpProxy } from '../support/tcp-proxy.ts';
 import { waitFor } from '../support/wait.ts';
 
-const POSTGRES_BREAKER = 'service="postgres"';
+const POSTGRES_BREAKER = 'dependency="postgres",component="gateway"';
 const placeOrder = {
   type: 'PlaceOrder',
   payload: { customerId: 'c-1', currency: 'EUR', items: [{ sku: 'sku-1', quantity: 1, unitPrice: 5 }] },

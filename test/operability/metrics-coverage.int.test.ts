@@ -73,10 +73,11 @@ class Scrape {
 }
 
 /**
- * The label names a metric should carry: its own, plus `service`, the default
- * label each process's registry adds to name itself.
+ * The label names a metric should carry: its own, plus `component`, the default
+ * label each process's registry adds to name itself (never `service`, which
+ * Prometheus sets on Kubernetes targets).
  */
-const withService = (...names: string[]): string[][] => [[...names, 'service'].sort()];
+const withComponent = (...names: string[]): string[][] => [[...names, 'component'].sort()];
 
 const moved = (before: Scrape, after: Scrape, name: string, labels: Record<string, string> = {}) =>
   after.total(name, labels) - before.total(name, labels);
@@ -196,7 +197,7 @@ describe('gateway', () => {
 
     const after = await Scrape.of(gw.opsUrl);
 
-    expect(after.labelNames('http_requests_total')).toEqual(withService('method', 'route', 'status_code'));
+    expect(after.labelNames('http_requests_total')).toEqual(withComponent('method', 'route', 'status_code'));
     const requests = (route: string, method: string, status_code: string) =>
       moved(before, after, 'http_requests_total', { method, route, status_code });
     expect(requests('/api/v1/tenants', 'POST', '201')).toBe(2);
@@ -213,15 +214,15 @@ describe('gateway', () => {
     }
 
     const durations = 'http_request_duration_seconds';
-    expect(after.labelNames(`${durations}_count`)).toEqual(withService('method', 'route', 'status_code'));
+    expect(after.labelNames(`${durations}_count`)).toEqual(withComponent('method', 'route', 'status_code'));
     expect(after.labelNames(`${durations}_bucket`)).toEqual(
-      withService('le', 'method', 'route', 'status_code'),
+      withComponent('le', 'method', 'route', 'status_code'),
     );
     const commandRoute = { method: 'POST', route: '/api/v1/commands/execute', status_code: '201' };
     expect(moved(before, after, `${durations}_count`, commandRoute)).toBe(3);
     expect(after.series(`${durations}_bucket`, { ...commandRoute, le: '+Inf' })).toHaveLength(1);
 
-    expect(after.labelNames('commands_total')).toEqual(withService('outcome', 'type'));
+    expect(after.labelNames('commands_total')).toEqual(withComponent('outcome', 'type'));
     const commands = (type: string, outcome: string) =>
       moved(before, after, 'commands_total', { type, outcome });
     expect(commands('PlaceOrder', 'accepted')).toBe(3);
@@ -230,11 +231,11 @@ describe('gateway', () => {
     expect(commands('PlaceOrder', 'quota-exceeded')).toBe(2);
     expect(commands('SetTenantQuota', 'accepted')).toBe(2);
 
-    expect(after.labelNames('query_cache_requests_total')).toEqual(withService('result'));
+    expect(after.labelNames('query_cache_requests_total')).toEqual(withComponent('result'));
     expect(moved(before, after, 'query_cache_requests_total', { result: 'miss' })).toBe(1);
     expect(requests('/api/v1/queries/execute', 'POST', '200')).toBe(1);
 
-    expect(after.labelNames('quota_rejections_total')).toEqual(withService('limit', 'plan'));
+    expect(after.labelNames('quota_rejections_total')).toEqual(withComponent('limit', 'plan'));
     expect(moved(before, after, 'quota_rejections_total', { plan: 'free', limit: 'commands' })).toBe(1);
     expect(moved(before, after, 'quota_rejections_total', { plan: 'free', limit: 'events' })).toBe(1);
     // Per plan, never per tenant: the cardinality rule of docs/operability.md.
@@ -259,23 +260,23 @@ describe('relay', () => {
       relayUrl,
       (scrape) => moved(before, scrape, published, { topic: ordersTopic }) >= 1,
     );
-    expect(after.labelNames(published)).toEqual(withService('topic'));
+    expect(after.labelNames(published)).toEqual(withComponent('topic'));
     expect(moved(before, after, published, { topic: ordersTopic })).toBeGreaterThanOrEqual(1);
     const latency = 'eventline_relay_commit_to_ack_seconds';
     expect(moved(before, after, `${latency}_count`)).toBeGreaterThanOrEqual(1);
     expect(after.total(`${latency}_sum`)).toBeGreaterThan(0);
-    expect(after.labelNames(`${latency}_bucket`)).toEqual(withService('le'));
+    expect(after.labelNames(`${latency}_bucket`)).toEqual(withComponent('le'));
 
     const drained = await scrapeUntil(
       'the outbox drained',
       relayUrl,
       (scrape) => scrape.series('eventline_relay_outbox_backlog_rows')[0]?.value === 0,
     );
-    expect(drained.labelNames('eventline_relay_outbox_backlog_rows')).toEqual(withService());
+    expect(drained.labelNames('eventline_relay_outbox_backlog_rows')).toEqual(withComponent());
     expect(drained.series('eventline_relay_outbox_oldest_age_seconds')).toEqual([
-      { name: 'eventline_relay_outbox_oldest_age_seconds', labels: { service: 'relay' }, value: 0 },
+      { name: 'eventline_relay_outbox_oldest_age_seconds', labels: { component: 'relay' }, value: 0 },
     ]);
-    expect(drained.labelNames('eventline_relay_errors_total')).toEqual(withService('kind'));
+    expect(drained.labelNames('eventline_relay_errors_total')).toEqual(withComponent('kind'));
   });
 
   test('its breakers (postgres, kafka, schema-registry) read 0 and its pool gauges are exported once started', async () => {
@@ -296,11 +297,11 @@ describe('projector', () => {
       projectorUrl,
       (scrape) => moved(before, scrape, applied, { projection: 'orders' }) >= 1,
     );
-    expect(after.labelNames(applied)).toEqual(withService('projection'));
+    expect(after.labelNames(applied)).toEqual(withComponent('projection'));
     const batches = 'eventline_projector_batch_duration_seconds_count';
     expect(moved(before, after, batches, { projection: 'orders' })).toBeGreaterThanOrEqual(1);
     for (const lag of ['eventline_projector_lag_messages', 'eventline_projector_lag_seconds']) {
-      expect(after.labelNames(lag)).toEqual(withService('partition', 'projection', 'topic'));
+      expect(after.labelNames(lag)).toEqual(withComponent('partition', 'projection', 'topic'));
       const series = after.series(lag, { projection: 'orders', topic: ordersTopic });
       expect(series.length).toBeGreaterThanOrEqual(1);
       for (const sample of series) expect(sample.labels.partition).toMatch(/^\d+$/);
@@ -317,7 +318,7 @@ describe('projector', () => {
       projectorUrl,
       (scrape) => moved(beforePoison, scrape, parked, { projection: 'orders' }) >= 1,
     );
-    expect(afterPoison.labelNames(parked)).toEqual(withService('projection'));
+    expect(afterPoison.labelNames(parked)).toEqual(withComponent('projection'));
     expect(moved(beforePoison, afterPoison, parked, { projection: 'orders' })).toBe(1);
   });
 
@@ -351,21 +352,21 @@ function startScrape(service: 'gateway' | 'relay' | 'projector'): Scrape {
 }
 
 /**
- * circuit_breaker_state{service} at 0 (closed) for each of these dependencies,
+ * circuit_breaker_state{dependency} at 0 (closed) for each of these dependencies,
  * one series each; a process may guard more dependencies than these.
  */
 function expectBreakersClosed(scrape: Scrape, dependencies: readonly string[]): void {
-  expect(scrape.labelNames('circuit_breaker_state')).toEqual([['service']]);
-  for (const service of dependencies) {
-    const states = scrape.series('circuit_breaker_state', { service }).map((sample) => sample.value);
-    expect({ service, states }).toEqual({ service, states: [0] });
+  expect(scrape.labelNames('circuit_breaker_state')).toEqual(withComponent('dependency'));
+  for (const dependency of dependencies) {
+    const states = scrape.series('circuit_breaker_state', { dependency }).map((sample) => sample.value);
+    expect({ dependency, states }).toEqual({ dependency, states: [0] });
   }
 }
 
 /** db_pool_size, db_pool_available and db_pool_waiting of the main pool, consistent with each other. */
 function expectPoolGauges(scrape: Scrape, size?: number): void {
   for (const name of ['db_pool_size', 'db_pool_available', 'db_pool_waiting']) {
-    expect({ name, labels: scrape.labelNames(name) }).toEqual({ name, labels: withService('pool') });
+    expect({ name, labels: scrape.labelNames(name) }).toEqual({ name, labels: withComponent('pool') });
     expect(scrape.series(name, { pool: 'main' })).toHaveLength(1);
   }
   const total = scrape.total('db_pool_size', { pool: 'main' });

@@ -111,10 +111,10 @@ async function infrastructureRetries(): Promise<number> {
   return Number(sample?.[1] ?? 0);
 }
 
-/** circuit_breaker_state{service="postgres"}: 0 closed, 1 half-open, 2 open. */
+/** circuit_breaker_state{dependency="postgres"}: 0 closed, 1 half-open, 2 open. */
 async function postgresBreaker(): Promise<number | undefined> {
   return (await metricSeries(`http://127.0.0.1:${projector?.port}`, 'circuit_breaker_state')).get(
-    'service="postgres"',
+    'dependency="postgres",component="projector"',
   );
 }
 

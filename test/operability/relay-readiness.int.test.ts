@@ -39,9 +39,11 @@ interface Report {
 }
 
 /** Waits until /ready says `status` with the HTTP status that goes with it. */
-/** circuit_breaker_state{service="postgres"}: 0 closed, 1 half-open, 2 open. */
+/** circuit_breaker_state{dependency="postgres"}: 0 closed, 1 half-open, 2 open. */
 async function postgresBreaker(port: number): Promise<number | undefined> {
-  return (await metricSeries(`http://127.0.0.1:${port}`, 'circuit_breaker_state')).get('service="postgres"');
+  return (await metricSeries(`http://127.0.0.1:${port}`, 'circuit_breaker_state')).get(
+    'dependency="postgres",component="relay"',
+  );
 }
 
 function readyTurns(port: number, status: 'ok' | 'degraded' | 'down'): Promise<Report> {

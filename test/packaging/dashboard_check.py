@@ -9,6 +9,10 @@
 - Every metric it queries is registered somewhere in services/ (a `name:
   '<metric>'` in the TypeScript), or is one of prom-client's default process
   metrics: a renamed metric otherwise leaves an empty panel nobody notices.
+- No query selects or groups on `service` or an `exported_` label: `service`
+  is the Kubernetes Service Prometheus sets on each target, and the services'
+  own labels are `component` and `dependency` (docs/operability.md, "No label
+  Prometheus sets on a target").
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ REQUIRED = [
 DEFAULT_METRIC_PREFIXES = ("process_", "nodejs_")
 METRIC = re.compile(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\{")
 SUFFIXES = ("_bucket", "_sum", "_count")
+# `service` as a matcher ({service="gateway"}) or a grouping label (by (service, pod)), or any exported_ label.
+TARGET_LABEL_USE = re.compile(r"[{,(]\s*service\s*(?:[=!]~?|[,)])|\bexported_\w+")
 
 
 def registered_metrics(services_dir: str) -> set[str]:
@@ -87,6 +93,12 @@ def check(dashboard_path: str, services_dir: str) -> list[str]:
             errors.append(f"panel {panel.get('title')!r} does not use the ${{datasource}} variable")
         for expr in targets:
             used.update(base_name(metric) for metric in METRIC.findall(expr))
+            clash = TARGET_LABEL_USE.search(expr)
+            if clash:
+                errors.append(
+                    f"panel {panel.get('title')!r} uses {clash.group(0).strip('{,( ')!r}: Prometheus' target label"
+                    " (or what it renames an app label to), not the services' component or dependency"
+                )
 
     for metric in REQUIRED:
         if metric not in used:

@@ -91,6 +91,6 @@ test('a poison event is retried, parked on the DLQ with its headers, and the pro
   expect(report).toMatchObject({ consistent: true });
   const metrics = await (await fetch(`http://127.0.0.1:${projector.port}/metrics`)).text();
   expect(metrics).toMatch(
-    /eventline_projector_dead_letters_total\{projection="orders",service="projector"\} 1/,
+    /eventline_projector_dead_letters_total\{projection="orders",component="projector"\} 1/,
   );
 });

@@ -102,7 +102,7 @@ test('commands become read models that equal a replay of the event store, checkp
 
   const metrics = await (await fetch(`http://127.0.0.1:${projector.port}/metrics`)).text();
   expect(metrics).toMatch(
-    /eventline_projector_events_applied_total\{projection="orders",service="projector"\} [1-9]/,
+    /eventline_projector_events_applied_total\{projection="orders",component="projector"\} [1-9]/,
   );
   expect((await (await fetch(`http://127.0.0.1:${projector.port}/ready`)).json()) as unknown).toMatchObject({
     status: 'ok',

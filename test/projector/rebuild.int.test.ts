@@ -205,7 +205,7 @@ test('rebuilt while commands flow: queries never fail nor go back, an interrupte
   ]);
 
   const ratio = await metricSeries(projector.port, 'eventline_projector_rebuild_progress_ratio');
-  expect(ratio.get('projection="orders",service="projector"')).toBe(1);
+  expect(ratio.get('projection="orders",component="projector"')).toBe(1);
 }, 240_000);
 
 test('a projection new to the database is built from the event store on first start, then consumes', async () => {

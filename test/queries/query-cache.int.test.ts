@@ -103,7 +103,7 @@ const query = (key: Record<string, string>, body: unknown, minPosition?: unknown
     body,
   });
 
-/** A sample of /metrics, by name and the labels it must carry (the registry adds service="gateway" to some). */
+/** A sample of /metrics, by name and the labels it must carry (the registry adds component="gateway" to each). */
 async function metric(name: string, labels: Record<string, string>): Promise<number | undefined> {
   const text = (await call(opsUrl, 'GET', '/metrics')).text;
   const line = text
@@ -116,7 +116,7 @@ async function metric(name: string, labels: Record<string, string>): Promise<num
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
-const breaker = (service: string) => metric('circuit_breaker_state', { service });
+const breaker = (dependency: string) => metric('circuit_breaker_state', { dependency });
 const cacheRequests = (result: string) => metric('query_cache_requests_total', { result });
 
 const rename = (tenant: { id: string; key: Record<string, string> }) =>

@@ -68,7 +68,7 @@ test('the broker stopped for 30 s mid-stream: commands keep being accepted, /rea
     expect(degraded.checks.kafka?.status).toBe('down');
     expect(degraded.checks.postgres?.status).toBe('up');
     expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toMatch(
-      /eventline_relay_errors_total\{kind="kafka",service="relay"\} [1-9]/,
+      /eventline_relay_errors_total\{kind="kafka",component="relay"\} [1-9]/,
     );
 
     await kafka.start();

@@ -120,12 +120,12 @@ test('every appended event arrives once, decodes, carries every header and sits 
         : undefined,
     );
     const text = await metrics(relay.port);
-    expect(text).toMatch(/eventline_relay_events_published_total\{topic="[^"]+",service="relay"\} 96/);
+    expect(text).toMatch(/eventline_relay_events_published_total\{topic="[^"]+",component="relay"\} 96/);
     expect(text).toContain('eventline_relay_commit_to_ack_seconds_bucket');
     expect(text).toContain('eventline_relay_batch_size_bucket');
-    expect(text).toMatch(/eventline_relay_outbox_backlog_rows\{service="relay"\} 0/);
+    expect(text).toMatch(/eventline_relay_outbox_backlog_rows\{component="relay"\} 0/);
     expect(text).toContain('eventline_relay_outbox_oldest_age_seconds');
-    expect(text).toMatch(/circuit_breaker_state\{service="kafka"\} 0/);
+    expect(text).toMatch(/circuit_breaker_state\{dependency="kafka",component="relay"\} 0/);
     const ready = await fetch(`http://127.0.0.1:${relay.port}/ready`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'ok' });
@@ -195,7 +195,7 @@ test('an event that cannot be encoded halts its tenant only, loudly; fixed and r
     expect(consumer.eventIds().has(itemAdded?.event_id)).toBe(false);
     expect(consumer.eventIds().has(placedAgain?.event_id)).toBe(false);
     expect(await metrics(relay.port)).toMatch(
-      /eventline_relay_errors_total\{kind="encoding",service="relay"\} [1-9]/,
+      /eventline_relay_errors_total\{kind="encoding",component="relay"\} [1-9]/,
     );
 
     // The operator fixes the subject and resumes the tenant: its events follow, in order.

@@ -75,7 +75,7 @@ test('the schema registry unreachable mid-stream: the relay keeps the events, re
     expect(degraded.checks['schema-registry']?.status).toBe('down');
     expect(degraded.checks.postgres?.status).toBe('up');
     expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toMatch(
-      /eventline_relay_errors_total\{kind="registry",service="relay"\} [1-9]/,
+      /eventline_relay_errors_total\{kind="registry",component="relay"\} [1-9]/,
     );
     expect(consumer.received.filter((record) => record.headers['event-type'] === 'OrderItemAdded')).toEqual(
       [],

@@ -9,7 +9,7 @@ import { registerPoolMetrics } from './pool-metrics.ts';
 
 export interface ServiceDatabase {
   readonly pool: DatabasePool;
-  /** PostgreSQL's circuit breaker, exported as circuit_breaker_state{service="postgres"}. */
+  /** PostgreSQL's circuit breaker, exported as circuit_breaker_state{dependency="postgres"}. */
   readonly guard: CircuitBreakerPolicy;
 }
 

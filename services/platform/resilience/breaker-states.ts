@@ -12,14 +12,17 @@ const READINGS: Record<CircuitState, number> = {
   [CircuitState.Isolated]: 2,
 };
 
-/** circuit_breaker_state{service}: one gauge per process, whichever breaker registers first creates it. */
-function breakerGauge(registry: Registry): Gauge<'service'> {
+/**
+ * circuit_breaker_state{dependency}: one gauge per process, whichever breaker registers first creates it.
+ * The label is not `service`, which Prometheus sets on Kubernetes targets (see createMetricsRegistry).
+ */
+function breakerGauge(registry: Registry): Gauge<'dependency'> {
   const existing = registry.getSingleMetric('circuit_breaker_state');
-  if (existing) return existing as Gauge<'service'>;
+  if (existing) return existing as Gauge<'dependency'>;
   return new Gauge({
     name: 'circuit_breaker_state',
     help: 'Circuit breaker per dependency: 0 closed, 1 half-open, 2 open',
-    labelNames: ['service'],
+    labelNames: ['dependency'],
     registers: [registry],
   });
 }
@@ -31,9 +34,9 @@ function breakerGauge(registry: Registry): Gauge<'service'> {
  */
 export function exportBreakerState(
   registry: Registry,
-  service: GuardedDependency,
+  dependency: GuardedDependency,
 ): (state: CircuitState) => void {
   const gauge = breakerGauge(registry);
-  gauge.set({ service }, READINGS[CircuitState.Closed]);
-  return (state) => gauge.set({ service }, READINGS[state]);
+  gauge.set({ dependency }, READINGS[CircuitState.Closed]);
+  return (state) => gauge.set({ dependency }, READINGS[state]);
 }
