@@ -3,6 +3,14 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
+# Every target runs on the Node.js of .nvmrc, installed under .run/toolchain/ from
+# the npm registry when the machine's own node is another major.
+NODE_BIN := $(shell bash scripts/toolchain/node.sh)
+ifeq ($(NODE_BIN),)
+$(error no Node.js $(shell cat .nvmrc): scripts/toolchain/node.sh failed, see its message above)
+endif
+export PATH := $(NODE_BIN):$(PATH)
+
 .PHONY: help up down status logs test test-unit test-int lint format build bench
 
 help: ## list the targets
@@ -59,3 +67,12 @@ bench: node_modules/.package-lock.json ## the benchmarks: a table, and JSON unde
 	@bash scripts/stack/stack.sh up
 	@npx tsc -p tsconfig.build.json
 	@QUICK=$(QUICK) node dist/bench/run.js $(SCENARIOS)
+
+# Containers (docker where an engine answers, podman otherwise; scripts/packaging/).
+.PHONY: image pods compose
+image: ## build the Dockerfile into eventline:<version>, check it runs read-only as uid 10001, print its size
+	@bash scripts/packaging/image.sh
+pods: ## run the chart's Deployments and migration Job as pods (podman kube play) against `make up`'s stack, end to end
+	@bash scripts/packaging/pods.sh
+compose: ## run docker-compose.yml's own services (podman-compose) against `make up`'s stack, end to end
+	@bash scripts/packaging/compose.sh

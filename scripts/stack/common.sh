@@ -9,6 +9,12 @@ LOG_DIR="$RUN_DIR/logs"
 STACK_ENV="$RUN_DIR/stack.env"
 mkdir -p "$PID_DIR" "$LOG_DIR"
 
+# The stack's own node scripts, the services and with-env.sh's command run on
+# the project's Node.js (.nvmrc), whoever calls these scripts.
+NODE_BIN="$(bash "$ROOT_DIR/scripts/toolchain/node.sh")" || exit 1
+PATH="$NODE_BIN:$PATH"
+export PATH
+
 say() { printf '%s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
