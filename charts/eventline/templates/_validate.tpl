@@ -1,5 +1,16 @@
 {{/* Checks across values that values.schema.json cannot express; each fails with one line naming the values. */}}
 {{- define "eventline.validate" -}}
+{{- /*
+Kubernetes >= 1.28 (topologySpreadConstraints' matchLabelKeys, the schemas CI validates against). Checked here
+rather than by Chart.yaml's kubeVersion: without a cluster and without --kube-version, helm assumes a version
+compiled into it, v1.20.0 in a helm built by a plain `go install` (release builds set their client-go's), so
+that exact version is taken to mean "not known" and lets `helm template` render; a cluster's own version, or
+--kube-version, is checked.
+*/}}
+{{- $kube := .Capabilities.KubeVersion.Version }}
+{{- if and (ne $kube "v1.20.0") (semverCompare "<1.28.0-0" $kube) }}
+{{- fail (printf "Kubernetes %s is older than 1.28, the oldest this chart supports" $kube) }}
+{{- end }}
 {{- range $component := list "gateway" "projector" }}
 {{- $autoscaling := (index $.Values $component).autoscaling }}
 {{- if and $autoscaling.enabled (gt (int $autoscaling.minReplicas) (int $autoscaling.maxReplicas)) }}
