@@ -21,7 +21,10 @@
 #    (test/packaging/validate_manifests.py); the validator itself shown to
 #    reject broken manifests; values.schema.json shown to reject wrong values
 #    with a message naming them; the chart's README shown to document every value
-#    (test/packaging/chart_readme_check.py).
+#    (test/packaging/chart_readme_check.py); the version in step everywhere
+#    (package.json's is the chart's appVersion and the image tag it deploys, the
+#    READMEs', CHANGELOG.md's) and LICENSE the licence package.json names
+#    (test/packaging/release_check.py), which a drifted copy shows failing.
 # 3. docker-compose.yml parsed and checked (test/packaging/compose_check.py).
 # 4. Dockerfile: hadolint, then the project's own rules
 #    (test/packaging/dockerfile_check.py); the image's health-check script.
@@ -205,6 +208,20 @@ if [ -d "$WORK/loadbalancer" ]; then
   check "manifests, LoadBalancer gateway" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
     --expect ServiceMonitor $(rendered loadbalancer)
 fi
+if [ -d "$WORK/default" ]; then
+  # shellcheck disable=SC2046
+  check "version and licence (package.json, Chart.yaml, images, READMEs, CHANGELOG.md, LICENSE)" \
+    python3 test/packaging/release_check.py $(rendered default)
+fi
+# The same check on a copy whose Chart.yaml has drifted from package.json.
+drift="$WORK/drift"
+rm -rf "$drift" && mkdir -p "$drift/test/packaging" "$drift/charts/eventline/ci"
+cp package.json CHANGELOG.md README.md LICENSE "$drift/" && cp test/packaging/release_check.py "$drift/test/packaging/"
+cp "$CHART/Chart.yaml" "$CHART/values.yaml" "$CHART/README.md" "$drift/charts/eventline/"
+cp "$CHART/ci/production-values.yaml" "$drift/charts/eventline/ci/"
+sed -i "s/^appVersion: .*/appVersion: '0.0.0-drift'/" "$drift/charts/eventline/Chart.yaml"
+must_fail "release check: appVersion drifted from package.json" "appVersion is '0.0.0-drift'" \
+  python3 "$drift/test/packaging/release_check.py"
 check "validator rejects an unknown field" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
   --expect-failure "'replica' was unexpected" test/packaging/fixtures/broken-deployment.yaml
 check "validator rejects a wrong type" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
