@@ -35,6 +35,22 @@ stack_env_set() {
   mv "$tmp" "$STACK_ENV"
 }
 
+# The certificates of the secured endpoints, made by tls.sh.
+TLS_DIR="$RUN_DIR/tls"
+
+# The server certificate's SHA-256 fingerprint: written into each secured
+# server's configuration, so a re-issued certificate restarts or reloads it.
+tls_fingerprint() { openssl x509 -in "$TLS_DIR/server.pem" -noout -fingerprint -sha256 | sed 's/.*=//'; }
+
+# Removes KEY from stack.env, for endpoints this run does not provide.
+stack_env_unset() {
+  local key="$1" tmp
+  [ -f "$STACK_ENV" ] && grep -q "^$key=" "$STACK_ENV" || return 0
+  tmp="$(mktemp "$RUN_DIR/.stack.env.XXXXXX")"
+  grep -v "^$key=" "$STACK_ENV" >"$tmp" || true
+  mv "$tmp" "$STACK_ENV"
+}
+
 # A secret generated once and kept in stack.env, so a restart keeps credentials.
 stack_secret() {
   local key="$1" value

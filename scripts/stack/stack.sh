@@ -4,7 +4,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 STACK_DIR="$ROOT_DIR/scripts/stack"
 
-INFRA=(postgres redis kafka registry)
+# tls first: it makes the certificates the secured endpoints use.
+INFRA=(tls postgres redis kafka registry)
 
 ensure_node_modules() {
   if [ ! -d "$ROOT_DIR/node_modules" ] || [ "$ROOT_DIR/package-lock.json" -nt "$ROOT_DIR/node_modules/.package-lock.json" ]; then
@@ -37,10 +38,11 @@ status() {
     health="$(bash "$STACK_DIR/$component.sh" status)"
     if is_running "$component"; then
       pid="$(cat "$(pid_file "$component")")"
-    elif [ "$health" = healthy ]; then
+    elif [ "$health" = healthy ] && [ "$component" != tls ]; then
       pid="(not ours)"
     fi
     case "$component" in
+      tls) address="$RUN_DIR/tls (CA, server and client certificates)" ;;
       postgres) address="127.0.0.1:${PG_PORT:-5432}" ;;
       redis) address="127.0.0.1:${REDIS_PORT:-6379}" ;;
       kafka) address="127.0.0.1:${KAFKA_PORT:-9092}" ;;
