@@ -4,8 +4,9 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 STACK_DIR="$ROOT_DIR/scripts/stack"
 
-# tls first: it makes the certificates the secured endpoints use.
-INFRA=(tls postgres redis kafka registry)
+# tls makes the certificates the secured endpoints use; the OAuth issuer must
+# answer before Kafka starts.
+INFRA=(tls postgres redis oauth kafka registry)
 
 ensure_node_modules() {
   if [ ! -d "$ROOT_DIR/node_modules" ] || [ "$ROOT_DIR/package-lock.json" -nt "$ROOT_DIR/node_modules/.package-lock.json" ]; then
@@ -45,6 +46,7 @@ status() {
       tls) address="$RUN_DIR/tls (CA, server and client certificates)" ;;
       postgres) address="127.0.0.1:${PG_PORT:-5432}" ;;
       redis) address="127.0.0.1:${REDIS_PORT:-6379}" ;;
+      oauth) address="http://127.0.0.1:${OAUTH_PORT:-9096}/token (JWKS /jwks)" ;;
       kafka) address="127.0.0.1:${KAFKA_PORT:-9092}" ;;
       registry) address="http://127.0.0.1:${REGISTRY_PORT:-8081}/apis/ccompat/v7" ;;
     esac
