@@ -47,7 +47,7 @@ status() {
       postgres) address="127.0.0.1:${PG_PORT:-5432}" ;;
       redis) address="127.0.0.1:${REDIS_PORT:-6379}" ;;
       oauth) address="http://127.0.0.1:${OAUTH_PORT:-9096}/token (JWKS /jwks)" ;;
-      kafka) address="127.0.0.1:${KAFKA_PORT:-9092}" ;;
+      kafka) address="127.0.0.1:${KAFKA_PORT:-9092} (SASL_SSL ${KAFKA_SASL_SSL_PORT:-9094}, mutual TLS ${KAFKA_MTLS_PORT:-9095})" ;;
       registry) address="http://127.0.0.1:${REGISTRY_PORT:-8081}/apis/ccompat/v7" ;;
     esac
     printf '%-10s %-10s %-9s %s\n' "$component" "$pid" "$health" "$address"
