@@ -5,8 +5,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 STACK_DIR="$ROOT_DIR/scripts/stack"
 
 # tls makes the certificates the secured endpoints use; the OAuth issuer must
-# answer before Kafka starts.
-INFRA=(tls postgres redis oauth kafka registry)
+# answer before Kafka starts, and nginx proxies to the registry.
+INFRA=(tls postgres redis oauth kafka registry nginx)
 
 ensure_node_modules() {
   if [ ! -d "$ROOT_DIR/node_modules" ] || [ "$ROOT_DIR/package-lock.json" -nt "$ROOT_DIR/node_modules/.package-lock.json" ]; then
@@ -49,6 +49,7 @@ status() {
       oauth) address="http://127.0.0.1:${OAUTH_PORT:-9096}/token (JWKS /jwks)" ;;
       kafka) address="127.0.0.1:${KAFKA_PORT:-9092} (SASL_SSL ${KAFKA_SASL_SSL_PORT:-9094}, mutual TLS ${KAFKA_MTLS_PORT:-9095})" ;;
       registry) address="http://127.0.0.1:${REGISTRY_PORT:-8081}/apis/ccompat/v7" ;;
+      nginx) address="https://127.0.0.1:${REGISTRY_TLS_PORT:-8443}/apis/ccompat/v7 (the registry over TLS, also on 127.0.0.2)" ;;
     esac
     printf '%-10s %-10s %-9s %s\n' "$component" "$pid" "$health" "$address"
   done
