@@ -58,6 +58,13 @@ registry_java() {
 healthy() { node "$ROOT_DIR/scripts/stack/probe.mjs" registry "$REGISTRY_URL"; }
 
 up() {
+  # Apicurio's connection pool never recovers from a PostgreSQL restart (every
+  # request then fails with "terminating connection due to administrator
+  # command"), so a registry started before postgres.sh restarted the cluster is restarted too.
+  if is_running registry && [ "$RUN_DIR/postgres/restarted" -nt "$(pid_file registry)" ]; then
+    say "the schema registry: PostgreSQL was restarted under it; restarting it"
+    stop_recorded registry 30
+  fi
   if is_running registry; then
     healthy || die "the schema registry (pid $(cat "$(pid_file registry)")) is running but not healthy; see $REGISTRY_LOG"
   else

@@ -54,10 +54,10 @@ start_service() {
     require_free_port "$name" 127.0.0.1 "$(port_of "$name")" "${name^^}_PORT"
   fi
   (
-    set -a
-    # shellcheck disable=SC1090
-    source "$STACK_ENV"
-    set +a
+    # stack.env is KEY=VALUE lines, not shell: a value may hold '&' (the SECURE_*DATABASE_URLs).
+    while IFS= read -r line; do
+      [[ "$line" == *=* ]] && export "${line%%=*}=${line#*=}"
+    done <"$STACK_ENV"
     export DATABASE_URL="$(database_url_of "$name")"
     export ADMIN_TOKEN="$(cat "$RUN_DIR/admin-token")" PORT="$GATEWAY_PORT" GATEWAY_OPS_PORT="$GATEWAY_OPS_PORT"
     export RELAY_PORT="$RELAY_PORT" PROJECTOR_PORT="$PROJECTOR_PORT"

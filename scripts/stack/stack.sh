@@ -42,9 +42,13 @@ status() {
     elif [ "$health" = healthy ] && [ "$component" != tls ]; then
       pid="(not ours)"
     fi
+    # Secured variants are listed where this stack provides them (see stack.env's SECURE_*).
     case "$component" in
       tls) address="$RUN_DIR/tls (CA, server and client certificates)" ;;
-      postgres) address="127.0.0.1:${PG_PORT:-5432}" ;;
+      postgres)
+        address="127.0.0.1:${PG_PORT:-5432}"
+        [ -n "$(stack_env_get SECURE_DATABASE_URL)" ] && address+=" (TLS on the same port, also on 127.0.0.2)"
+        ;;
       redis) address="127.0.0.1:${REDIS_PORT:-6379}" ;;
       oauth) address="http://127.0.0.1:${OAUTH_PORT:-9096}/token (JWKS /jwks)" ;;
       kafka) address="127.0.0.1:${KAFKA_PORT:-9092} (SASL_SSL ${KAFKA_SASL_SSL_PORT:-9094}, mutual TLS ${KAFKA_MTLS_PORT:-9095})" ;;
