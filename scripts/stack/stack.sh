@@ -49,7 +49,10 @@ status() {
         address="127.0.0.1:${PG_PORT:-5432}"
         [ -n "$(stack_env_get SECURE_DATABASE_URL)" ] && address+=" (TLS on the same port, also on 127.0.0.2)"
         ;;
-      redis) address="127.0.0.1:${REDIS_PORT:-6379}" ;;
+      redis)
+        address="127.0.0.1:${REDIS_PORT:-6379}"
+        [ -n "$(stack_env_get SECURE_REDIS_URL)" ] && address+=" (TLS rediss://127.0.0.1:${REDIS_TLS_PORT:-6380}, also on 127.0.0.2)"
+        ;;
       oauth) address="http://127.0.0.1:${OAUTH_PORT:-9096}/token (JWKS /jwks)" ;;
       kafka) address="127.0.0.1:${KAFKA_PORT:-9092} (SASL_SSL ${KAFKA_SASL_SSL_PORT:-9094}, mutual TLS ${KAFKA_MTLS_PORT:-9095})" ;;
       registry) address="http://127.0.0.1:${REGISTRY_PORT:-8081}/apis/ccompat/v7" ;;
