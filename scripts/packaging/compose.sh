@@ -126,7 +126,7 @@ t=$SECONDS
 "$PSQL" -X -q -v ON_ERROR_STOP=1 "$ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$DATABASE\" WITH (FORCE)" \
   -c "CREATE DATABASE \"$DATABASE\"" >/dev/null 2>"$WORK/psql.log" ||
   die "creating database $DATABASE as eventline_admin failed: $(head -n 1 "$WORK/psql.log")"
-node scripts/packaging/smoke.mjs reset --brokers "$EVENTLINE_COMPOSE_KAFKA_BROKERS" --prefix "$PREFIX"
+node --no-warnings scripts/packaging/smoke.mjs reset --brokers "$EVENTLINE_COMPOSE_KAFKA_BROKERS" --prefix "$PREFIX"
 
 # ---- 1. the one-shots ----------------------------------------------------------
 pc up -d --no-build migrate topology >>"$WORK/podman-compose.log" 2>&1 ||
@@ -161,7 +161,7 @@ done
 
 # ---- 3. end to end -------------------------------------------------------------
 t=$SECONDS
-node scripts/packaging/smoke.mjs e2e --gateway "http://127.0.0.1:${PORTS[gateway]}" --admin-token "$ADMIN_TOKEN" \
+node --no-warnings scripts/packaging/smoke.mjs e2e --gateway "http://127.0.0.1:${PORTS[gateway]}" --admin-token "$ADMIN_TOKEN" \
   --brokers "$EVENTLINE_COMPOSE_KAFKA_BROKERS" --prefix "$PREFIX" --registry "$EVENTLINE_COMPOSE_SCHEMA_REGISTRY_URL"
 say "end to end through the compose gateway, relay and projector in $(since "$t")"
 
@@ -185,6 +185,6 @@ say "stopped with SIGTERM in $(since "$t"), each logging its shutdown: ${exits[*
 
 if [ "${EVENTLINE_COMPOSE_KEEP:-0}" != 1 ]; then
   "$PSQL" -X -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$DATABASE\" WITH (FORCE)" >/dev/null 2>&1 || true
-  node scripts/packaging/smoke.mjs reset --brokers "$EVENTLINE_COMPOSE_KAFKA_BROKERS" --prefix "$PREFIX" >/dev/null || true
+  node --no-warnings scripts/packaging/smoke.mjs reset --brokers "$EVENTLINE_COMPOSE_KAFKA_BROKERS" --prefix "$PREFIX" >/dev/null || true
 fi
 say "make compose: passed in $(since "$started")"

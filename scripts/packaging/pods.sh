@@ -159,7 +159,7 @@ t=$SECONDS
 "$PSQL" -X -q -v ON_ERROR_STOP=1 "$ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$DATABASE\" WITH (FORCE)" \
   -c "CREATE DATABASE \"$DATABASE\"" >/dev/null 2>"$WORK/psql.log" ||
   die "creating database $DATABASE as eventline_admin failed: $(head -n 1 "$WORK/psql.log")"
-node scripts/packaging/smoke.mjs reset --brokers "$BROKERS" --prefix "$PREFIX"
+node --no-warnings scripts/packaging/smoke.mjs reset --brokers "$BROKERS" --prefix "$PREFIX"
 for secret in "${SECRETS[@]}"; do
   podman secret create "$secret" "$WORK/secrets/$secret.json" >/dev/null
 done
@@ -203,7 +203,7 @@ done < <(plan readiness)
 # ---- 6. end to end through the containers ----------------------------------------
 t=$SECONDS
 gateway_port="$(plan gateway-port)"
-node scripts/packaging/smoke.mjs e2e --gateway "http://127.0.0.1:$gateway_port" --admin-token "$ADMIN_TOKEN" \
+node --no-warnings scripts/packaging/smoke.mjs e2e --gateway "http://127.0.0.1:$gateway_port" --admin-token "$ADMIN_TOKEN" \
   --brokers "$BROKERS" --prefix "$PREFIX" --registry "$REGISTRY"
 say "end to end through the containerized gateway, relay and projector in $(since "$t")"
 
@@ -235,6 +235,6 @@ say "stopped with SIGTERM in $(since "$t"), each logging its shutdown: ${exits[*
 
 if [ "${EVENTLINE_PODS_KEEP:-0}" != 1 ]; then
   "$PSQL" -X -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$DATABASE\" WITH (FORCE)" >/dev/null 2>&1 || true
-  node scripts/packaging/smoke.mjs reset --brokers "$BROKERS" --prefix "$PREFIX" >/dev/null || true
+  node --no-warnings scripts/packaging/smoke.mjs reset --brokers "$BROKERS" --prefix "$PREFIX" >/dev/null || true
 fi
 say "make pods: passed in $(since "$started")"

@@ -1,11 +1,12 @@
 // The end-to-end check of containerized services (scripts/packaging/pods.sh, compose.sh):
-//   node smoke.mjs reset --brokers B --prefix P
+//   node --no-warnings smoke.mjs reset --brokers B --prefix P
 //     deletes the topics and consumer groups under prefix P (not empty), so a run starts from nothing
-//   node smoke.mjs e2e --gateway URL --admin-token T --brokers B --prefix P --registry URL
+//   node --no-warnings smoke.mjs e2e --gateway URL --admin-token T --brokers B --prefix P --registry URL
 //     creates a tenant (admin token), places an order (the tenant's API key), finds the
 //     event on <P>orders.events (decoded through the registry), and reads the order back
 //     with X-Min-Position from the command's position, which only the projector makes true.
-// Prints one line per step; any failure is one line on stderr and exit 1.
+// Prints one line per step; any failure is one line on stderr and exit 1. --no-warnings:
+// kafkajs 2.2.4 sets negative timeouts, which Node 24 warns about on every run.
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
