@@ -15,6 +15,8 @@ const transform = {
 
 const shared = {
   testEnvironment: 'node',
+  // .run/ holds the stack's state and tools' scratch copies of the project (package.json and all).
+  modulePathIgnorePatterns: ['<rootDir>/.run/', '<rootDir>/dist/'],
   extensionsToTreatAsEsm: ['.ts'],
   transform,
 };

@@ -13,7 +13,7 @@ export interface JwtOptions {
 }
 
 const claims = z.object({
-  tenant_id: z.string().uuid(),
+  tenant_id: z.guid(),
   sub: z.string().min(1),
   roles: z.array(z.enum(tenantRoles)).min(1),
 });

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SpanKind } from '@opentelemetry/api';
-import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { registerTracing, type Tracing } from '../../services/platform/telemetry/index.ts';
 import type { RunningProjector } from '../../services/projector/index.ts';
 import type { RunningRelay } from '../../services/relay/index.ts';
@@ -21,7 +21,7 @@ let relay: RunningRelay | undefined;
 let projector: RunningProjector | undefined;
 
 beforeAll(async () => {
-  tracing = await registerTracing('test', [new SimpleSpanProcessor(exporter)]);
+  tracing = await registerTracing('test', [new SimpleSpanProcessor({ exporter })]);
   gw = await startTestGateway();
   await applyTestTopology(prefix, endpoints().kafkaBrokers);
   relay = await startTestRelay(gw.db, prefix);

@@ -42,7 +42,7 @@ export type CommandTarget =
   | 'existing';
 
 export interface CommandDefinition<Payload extends object> {
-  readonly payload: z.ZodType<Payload, z.ZodTypeDef, unknown>;
+  readonly payload: z.ZodType<Payload, unknown>;
   readonly target: CommandTarget;
   /**
    * Whether a concurrency conflict may be resolved by loading again and

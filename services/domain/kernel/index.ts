@@ -10,3 +10,4 @@ export {
   reject,
   replay,
 } from './decider.ts';
+export { expecting } from './messages.ts';

@@ -1,13 +1,12 @@
 import { z } from 'zod';
-import type { DomainCommand } from '../kernel/index.ts';
+import { type DomainCommand, expecting } from '../kernel/index.ts';
 import { isActiveCurrency } from './currencies.ts';
 
 export const MAX_ITEMS_PER_ORDER = 100;
 
-// Messages name no field: the gateway reports each issue with its path.
 function text(max: number) {
   return z
-    .string({ required_error: 'is required', invalid_type_error: 'must be a string' })
+    .string(expecting('a string'))
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`);
 }
@@ -15,29 +14,26 @@ function text(max: number) {
 const sku = text(100);
 
 const quantity = z
-  .number({ required_error: 'is required', invalid_type_error: 'must be a number' })
+  .number(expecting('a number'))
   .int('must be a whole number')
   .min(1, 'must be at least 1')
   .max(1_000_000, 'must be at most 1000000');
 
 const unitPrice = z
-  .number({ required_error: 'is required', invalid_type_error: 'must be a number' })
-  .finite('must be a finite number')
+  .number(expecting('a number'))
   .min(0, 'must not be negative')
   .max(1e12, 'must be at most 1000000000000');
 
-const currency = z
-  .string({ required_error: 'is required', invalid_type_error: 'must be a string' })
-  .superRefine((code, context) => {
-    if (!/^[A-Z]{3}$/.test(code)) {
-      context.addIssue({ code: 'custom', message: 'must be an ISO-4217 code: three uppercase letters' });
-    } else if (!isActiveCurrency(code)) {
-      context.addIssue({ code: 'custom', message: `"${code}" is not an active ISO-4217 currency` });
-    }
-  });
+const currency = z.string(expecting('a string')).superRefine((code, context) => {
+  if (!/^[A-Z]{3}$/.test(code)) {
+    context.addIssue({ code: 'custom', message: 'must be an ISO-4217 code: three uppercase letters' });
+  } else if (!isActiveCurrency(code)) {
+    context.addIssue({ code: 'custom', message: `"${code}" is not an active ISO-4217 currency` });
+  }
+});
 
 function payload<Shape extends z.ZodRawShape>(shape: Shape) {
-  return z.object(shape, { required_error: 'is required', invalid_type_error: 'must be an object' }).strict();
+  return z.strictObject(shape, expecting('an object'));
 }
 
 const orderLine = payload({ sku, quantity, unitPrice });
@@ -46,7 +42,7 @@ export const placeOrderPayload = payload({
   customerId: text(200),
   currency,
   items: z
-    .array(orderLine, { required_error: 'is required', invalid_type_error: 'must be an array' })
+    .array(orderLine, expecting('an array'))
     .min(1, 'must hold at least 1 item')
     .max(MAX_ITEMS_PER_ORDER, `must hold at most ${MAX_ITEMS_PER_ORDER} items`),
 });

@@ -1,26 +1,23 @@
 import { z } from 'zod';
-import type { DomainCommand } from '../kernel/index.ts';
+import { type DomainCommand, expecting } from '../kernel/index.ts';
 import { tenantPlans } from './plans.ts';
 
-// Messages name no field: the gateway reports each issue with its path.
-const required = { required_error: 'is required', invalid_type_error: 'must be a string' };
+const required = expecting('a string');
 
 const name = z.string(required).trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 
-const plan = z.enum(tenantPlans, {
-  errorMap: () => ({ message: `must be one of ${tenantPlans.join(', ')}` }),
-});
+const plan = z.enum(tenantPlans, { error: () => `must be one of ${tenantPlans.join(', ')}` });
 
 function count(description: string, most = 1_000_000) {
   return z
-    .number({ required_error: 'is required', invalid_type_error: 'must be a number' })
+    .number(expecting('a number'))
     .int('must be a whole number')
     .min(1, `must be at least 1 ${description}`)
     .max(most, `must be at most ${most} ${description}`);
 }
 
 function payload<Shape extends z.ZodRawShape>(shape: Shape) {
-  return z.object(shape, { required_error: 'is required', invalid_type_error: 'must be an object' }).strict();
+  return z.strictObject(shape, expecting('an object'));
 }
 
 export const createTenantPayload = payload({ name, plan });

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { zodToJsonSchema } from 'zod-to-json-schema';
 import { boundedContexts } from '../../domain/contexts.ts';
 import { createTenantPayload } from '../../domain/tenants/index.ts';
 import { queryParams, queryTypes } from '../../readmodels/index.ts';
@@ -18,10 +17,16 @@ import {
 
 type JsonSchema = Record<string, unknown>;
 
-function schema(type: z.ZodTypeAny): JsonSchema {
-  const { $schema: _ignored, ...rest } = zodToJsonSchema(type, {
-    target: 'openApi3',
-    $refStrategy: 'none',
+/**
+ * A schema as OpenAPI 3.1's JSON Schema (2020-12) sees it: a request body as its
+ * sender writes it (a defaulted field is optional), a response as it is sent.
+ */
+function schema(type: z.ZodType, io: 'input' | 'output' = 'output'): JsonSchema {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(type, {
+    target: 'draft-2020-12',
+    io,
+    // Refinements (an active currency, say) have no JSON Schema; the type they refine is still right.
+    unrepresentable: 'any',
   }) as JsonSchema;
   return rest;
 }
@@ -35,8 +40,9 @@ function commandBodies(): JsonSchema[] {
         schema(
           commandRequest.extend({
             type: z.literal(type),
-            payload: (definition as { payload: z.ZodTypeAny }).payload,
+            payload: (definition as { payload: z.ZodType }).payload,
           }),
+          'input',
         ),
       ),
   );
@@ -45,7 +51,7 @@ function commandBodies(): JsonSchema[] {
 /** One request body variant per query type, each with that query's params schema. */
 function queryBodies(): JsonSchema[] {
   return queryTypes.map((type) =>
-    schema(z.object({ type: z.literal(type), params: queryParams[type] }).strict()),
+    schema(z.strictObject({ type: z.literal(type), params: queryParams[type] }), 'input'),
   );
 }
 
@@ -144,7 +150,7 @@ export function openApiDocument(): JsonSchema {
           security: [{ bearer: [] }],
           requestBody: {
             required: true,
-            content: { 'application/json': { schema: schema(createTenantPayload) } },
+            content: { 'application/json': { schema: schema(createTenantPayload, 'input') } },
           },
           responses: {
             '201': json('the tenant and its first API key', schema(createdTenant)),
@@ -171,7 +177,7 @@ export function openApiDocument(): JsonSchema {
           parameters: [tenantPath],
           requestBody: {
             required: true,
-            content: { 'application/json': { schema: schema(newApiKeyRequest) } },
+            content: { 'application/json': { schema: schema(newApiKeyRequest, 'input') } },
           },
           responses: {
             '201': json('the key, shown once', schema(issuedKey)),

@@ -42,7 +42,10 @@ export const tenantView = z.object({
 
 export const issuedKey = z.object({ keyId: z.string(), apiKey: z.string(), roles: z.array(z.string()) });
 
-export const aggregateState = z.object({ state: z.record(z.unknown()), version: z.number().int() });
+export const aggregateState = z.object({
+  state: z.record(z.string(), z.unknown()),
+  version: z.number().int(),
+});
 
 export const recordedEvent = z.object({
   eventId: z.string().uuid(),
@@ -52,7 +55,7 @@ export const recordedEvent = z.object({
   aggregateId: z.string().uuid(),
   version: z.number().int(),
   position: z.number().int(),
-  data: z.record(z.unknown()),
+  data: z.record(z.string(), z.unknown()),
   correlationId: z.string(),
   causationId: z.string().nullable(),
   occurredAt: z.string().datetime(),
@@ -64,6 +67,7 @@ export const eventList = z.object({ events: z.array(recordedEvent) });
 export const readiness = z.object({
   status: z.enum(['ok', 'degraded', 'down']),
   checks: z.record(
+    z.string(),
     z.object({
       status: z.enum(['up', 'down']),
       latencyMs: z.number().optional(),

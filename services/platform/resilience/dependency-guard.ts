@@ -15,7 +15,7 @@ import {
  * schema it refuses, a constraint a statement breaks) pass through without counting.
  */
 export function guardDependency(options: {
-  readonly counts?: (error: Error) => boolean;
+  readonly counts?: (error: unknown) => boolean;
   /** Each move between closed, open and half-open: pass exportBreakerState's setter. */
   readonly onStateChange?: (state: CircuitState) => void;
   readonly consecutiveFailures?: number;

@@ -1,5 +1,5 @@
 import { context, propagation, trace } from '@opentelemetry/api';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import type { Sampler, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { z } from 'zod';
 import { loadConfig } from '../config/index.ts';
 
@@ -20,8 +20,9 @@ const otlpUrl = z
 /**
  * The standard OpenTelemetry variables tracing reads, validated like every other
  * setting so a typo stops the process instead of silently tracing nothing. The
- * SDK reads them (and the other OTEL_* ones: headers, timeouts, batching,
- * OTEL_RESOURCE_ATTRIBUTES) itself.
+ * exporter reads its own (endpoint, headers, timeout) and the resource detector
+ * OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES; the sampler is built here,
+ * since the 3.x trace SDK no longer reads the environment.
  */
 export const tracingEnv = {
   /** As the specification says: true, in any case, disables; any other value does not. */
@@ -69,12 +70,35 @@ export async function startTracing(service: string): Promise<Tracing> {
   const wanted = exporter === 'console' || (exporter === 'otlp' && endpoint !== undefined);
   if (settings.OTEL_SDK_DISABLED || !wanted) return OFF;
 
-  const sdk = await import('@opentelemetry/sdk-trace-node');
+  const sdk = await import('@opentelemetry/sdk-trace');
   const spanExporter =
     exporter === 'console'
       ? new sdk.ConsoleSpanExporter()
       : new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
-  return registerTracing(service, [new sdk.BatchSpanProcessor(spanExporter)]);
+  return registerTracing(service, [new sdk.BatchSpanProcessor({ exporter: spanExporter })]);
+}
+
+/** OTEL_TRACES_SAMPLER and its argument, as the specification defines them (parent-based always-on unset). */
+async function samplerOf(settings: {
+  OTEL_TRACES_SAMPLER?: string;
+  OTEL_TRACES_SAMPLER_ARG?: number;
+}): Promise<Sampler> {
+  const sdk = await import('@opentelemetry/sdk-trace');
+  const ratio = () => new sdk.TraceIdRatioBasedSampler(settings.OTEL_TRACES_SAMPLER_ARG ?? 1);
+  switch (settings.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on') {
+    case 'always_on':
+      return new sdk.AlwaysOnSampler();
+    case 'always_off':
+      return new sdk.AlwaysOffSampler();
+    case 'traceidratio':
+      return ratio();
+    case 'parentbased_always_off':
+      return new sdk.ParentBasedSampler({ root: new sdk.AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new sdk.ParentBasedSampler({ root: ratio() });
+    default:
+      return new sdk.ParentBasedSampler({ root: new sdk.AlwaysOnSampler() });
+  }
 }
 
 /**
@@ -84,16 +108,31 @@ export async function startTracing(service: string): Promise<Tracing> {
  * in-memory exporter's processor.
  */
 export async function registerTracing(service: string, processors: SpanProcessor[]): Promise<Tracing> {
-  const [{ NodeTracerProvider }, { defaultResource, detectResources, envDetector, resourceFromAttributes }] =
-    await Promise.all([import('@opentelemetry/sdk-trace-node'), import('@opentelemetry/resources')]);
+  const [
+    { TracerProvider },
+    { defaultResource, detectResources, envDetector, resourceFromAttributes },
+    { AsyncLocalStorageContextManager },
+    { W3CTraceContextPropagator },
+  ] = await Promise.all([
+    import('@opentelemetry/sdk-trace'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/context-async-hooks'),
+    import('@opentelemetry/core'),
+  ]);
   const resource = defaultResource()
     .merge(
       resourceFromAttributes({ 'service.name': `eventline-${service}`, 'service.namespace': 'eventline' }),
     )
     // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over our defaults.
     .merge(detectResources({ detectors: [envDetector] }));
-  const provider = new NodeTracerProvider({ resource, spanProcessors: processors });
-  provider.register();
+  const provider = new TracerProvider({
+    resource,
+    spanProcessors: processors,
+    sampler: await samplerOf(loadConfig(tracingEnv)),
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
   return {
     name: 'tracing',
     enabled: true,

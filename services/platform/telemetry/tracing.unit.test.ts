@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { trace } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { pino, symbols } from 'pino';
 import {
   createLogger,
@@ -76,7 +76,7 @@ test('a malformed OTEL_* variable stops start-up naming it', async () => {
 test('on: log lines inside a span carry its trace and span ids, a throw marks the span failed', async () => {
   const exporter = new InMemorySpanExporter();
   const tracing = await withEnv({ OTEL_SERVICE_NAME: 'renamed' }, () =>
-    registerTracing('gateway', [new SimpleSpanProcessor(exporter)]),
+    registerTracing('gateway', [new SimpleSpanProcessor({ exporter })]),
   );
   try {
     const { sink, lines } = logLines();

@@ -4,7 +4,7 @@ const orderStatuses = ['placed', 'shipped', 'delivered', 'cancelled'] as const;
 
 /** The params of each query type (CONTRACTS §5), validated before any read. */
 export const queryParams = {
-  GetOrder: z.object({ orderId: z.string().uuid('must be an order id (a UUID)') }).strict(),
+  GetOrder: z.object({ orderId: z.guid('must be an order id (a UUID)') }).strict(),
   ListOrders: z
     .object({
       status: z.enum(orderStatuses).optional(),
@@ -29,11 +29,7 @@ export const projectionOf: Readonly<Record<QueryType, string>> = {
   GetTenant: 'tenants',
 };
 
-export const queryRequest = z
-  .object({
-    type: z.enum(queryTypes as [QueryType, ...QueryType[]], {
-      errorMap: () => ({ message: `expected one of ${queryTypes.join(', ')}` }),
-    }),
-    params: z.record(z.unknown()).default({}),
-  })
-  .strict();
+export const queryRequest = z.strictObject({
+  type: z.enum(queryTypes, { error: () => `expected one of ${queryTypes.join(', ')}` }),
+  params: z.record(z.string(), z.unknown()).default({}),
+});

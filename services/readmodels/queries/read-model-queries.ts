@@ -28,11 +28,7 @@ export interface QueryAnswer {
 
 type Read = (tx: DatabaseTransactionConnection) => Promise<unknown>;
 
-function parse<Output>(
-  schema: z.ZodType<Output, z.ZodTypeDef, unknown>,
-  input: unknown,
-  prefix: string,
-): Output {
+function parse<Output>(schema: z.ZodType<Output, unknown>, input: unknown, prefix: string): Output {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   throw new ValidationError(
