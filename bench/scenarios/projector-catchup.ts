@@ -201,7 +201,11 @@ export async function projectorScenarios(options: {
   try {
     await applyTopology(admin, topology);
     await seedEvents(database.adminUrl, tenants, perTenant);
-    const codec = new EventCodec(schemaRegistry(at.schemaRegistryUrl), options.schemas, new NoopPolicy());
+    const codec = new EventCodec(
+      schemaRegistry({ url: at.schemaRegistryUrl }),
+      options.schemas,
+      new NoopPolicy(),
+    );
     backlog = await produceBacklog(database.adminUrl, kafka, codec, topic, log);
     const ends = (await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => ({
       partition,

@@ -8,11 +8,12 @@ import { CommandHandler } from '../commands/index.ts';
 import { EventStore, Upcasters } from '../eventstore/index.ts';
 import { AdminToken, ApiKeys, JwtVerifier, TenantDirectory } from '../identity/index.ts';
 import { DEFAULT_NETWORK_TIMEOUTS, env, type NetworkTimeouts } from '../platform/config/index.ts';
-import { openServiceDatabase } from '../platform/database/index.ts';
+import { openServiceDatabase, postgresTarget } from '../platform/database/index.ts';
 import { Readiness, serveOps } from '../platform/health/index.ts';
 import type { ShutdownStep, StartupWait } from '../platform/lifecycle/index.ts';
 import { createLogger, createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
-import { CommandQuota, createQuotaRedis, DailyEventQuota } from '../quotas/index.ts';
+import { openRedis, redisConnection, redisEnv } from '../platform/redis/index.ts';
+import { CommandQuota, DailyEventQuota } from '../quotas/index.ts';
 import { createGatewayApp } from './app.ts';
 import { CommandGate } from './commands/command-gate.ts';
 import { drainServer } from './http/drain.ts';
@@ -25,7 +26,7 @@ export const gatewayEnv = {
   GATEWAY_OPS_PORT: env.GATEWAY_OPS_PORT,
   HOST: env.HOST,
   DATABASE_URL: env.DATABASE_URL,
-  REDIS_URL: env.REDIS_URL,
+  ...redisEnv,
   LOG_LEVEL: env.LOG_LEVEL,
   ADMIN_TOKEN: env.ADMIN_TOKEN,
   JWT_SECRET: env.JWT_SECRET,
@@ -78,12 +79,12 @@ export async function startGateway(
     startup: context.startup,
   });
   const idempotencyPool = new pg.Pool({
-    connectionString: config.DATABASE_URL,
+    ...postgresTarget(config.DATABASE_URL),
     max: Math.max(4, Math.ceil(config.DB_POOL_SIZE / 2)),
     connectionTimeoutMillis: timeouts.databaseConnectMs,
     statement_timeout: timeouts.databaseStatementMs,
   });
-  const redis = createQuotaRedis(config.REDIS_URL);
+  const redis = openRedis(redisConnection(config));
   const store = new EventStore(pool, await EventSchemas.load(), new Upcasters());
   const handler = new CommandHandler(store, {
     onSnapshotError: (error) =>

@@ -1,7 +1,6 @@
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { type SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { IPolicy } from 'cockatiel';
 import type { EventSchemas } from '../avro/index.ts';
-import { DEFAULT_NETWORK_TIMEOUTS } from '../platform/config/index.ts';
 import { subjectName } from './topic-names.ts';
 
 /**
@@ -38,24 +37,6 @@ function messageOf(error: unknown): string {
 function refusedSchema(error: unknown): boolean {
   const status = statusOf(error);
   return status === 409 || status === 422 || (error instanceof Error && error.name.includes('Compatibility'));
-}
-
-type RegistryMiddleware = NonNullable<ConstructorParameters<typeof SchemaRegistry>[0]['middlewares']>[number];
-
-/** Every registry call gets a deadline: the client (mappersmith) waits for ever without one. */
-function deadline(timeoutMs: number): RegistryMiddleware {
-  return () => ({
-    prepareRequest: async (next) => (await next()).enhance({ timeout: timeoutMs }),
-  });
-}
-
-export function schemaRegistry(url: string, timeoutMs = DEFAULT_NETWORK_TIMEOUTS.registryMs): SchemaRegistry {
-  // The client's own retries stay short: the caller's circuit breaker and backoff govern outages.
-  return new SchemaRegistry({
-    host: url,
-    retry: { retries: 1, maxRetryTimeInSecs: 1 },
-    middlewares: [deadline(timeoutMs)],
-  });
 }
 
 type Schema = Awaited<ReturnType<SchemaRegistry['getSchema']>>;

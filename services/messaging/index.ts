@@ -1,10 +1,14 @@
-export {
-  EventCodec,
-  RegistryUnavailableError,
-  schemaRegistry,
-  UnencodableEventError,
-} from './event-codec.ts';
+export { EventCodec, RegistryUnavailableError, UnencodableEventError } from './event-codec.ts';
 export { connectKafka } from './kafka-client.ts';
+export { type KafkaConnection, kafkaConnection, kafkaEnv, type KafkaSettings } from './kafka-connection.ts';
+export {
+  type RegistryConnection,
+  registryConnection,
+  registryEnv,
+  registryRequest,
+  type RegistrySettings,
+  schemaRegistry,
+} from './registry-connection.ts';
 export { kafkaReadiness, registryReadiness } from './readiness-checks.ts';
 export {
   checkSchemas,

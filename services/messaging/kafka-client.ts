@@ -1,5 +1,6 @@
 import { Kafka, type KafkaConfig, logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from '../platform/telemetry/index.ts';
+import type { KafkaConnection } from './kafka-connection.ts';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -9,19 +10,22 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 /**
- * The one way a process reaches Kafka. kafkajs logs through the process's
- * logger, at warn and above only: its info lines repeat every reconnect attempt.
+ * The one way a process reaches Kafka, over the connection's TLS and SASL.
+ * kafkajs logs through the process's logger, at warn and above only: its info
+ * lines repeat every reconnect attempt.
  */
 export function connectKafka(
-  options: { brokers: readonly string[]; clientId: string; log?: Logger } & Pick<
+  options: { connection: KafkaConnection; clientId: string; log?: Logger } & Pick<
     KafkaConfig,
     'retry' | 'connectionTimeout' | 'requestTimeout'
   >,
 ): Kafka {
-  const { log } = options;
+  const { log, connection } = options;
   return new Kafka({
     clientId: options.clientId,
-    brokers: [...options.brokers],
+    brokers: [...connection.brokers],
+    ...(connection.ssl ? { ssl: connection.ssl } : {}),
+    ...(connection.sasl ? { sasl: connection.sasl } : {}),
     connectionTimeout: options.connectionTimeout ?? 3_000,
     requestTimeout: options.requestTimeout ?? 10_000,
     ...(options.retry ? { retry: options.retry } : {}),

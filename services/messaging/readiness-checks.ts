@@ -1,6 +1,7 @@
 import { type CircuitBreakerPolicy, CircuitState } from 'cockatiel';
 import type { Admin } from 'kafkajs';
 import type { ReadinessCheck } from '../platform/health/index.ts';
+import { type RegistryConnection, registryRequest } from './registry-connection.ts';
 
 function unlessOpen(breaker: CircuitBreakerPolicy | undefined): void {
   // An open breaker is the service's own verdict from real traffic: report it without probing.
@@ -22,14 +23,21 @@ export function kafkaReadiness(admin: Admin, breaker?: CircuitBreakerPolicy): Re
 }
 
 /** The schema registry answers its Confluent API. Non-essential, as Kafka. */
-export function registryReadiness(url: string, breaker?: CircuitBreakerPolicy): ReadinessCheck {
+export function registryReadiness(
+  connection: RegistryConnection,
+  breaker?: CircuitBreakerPolicy,
+): ReadinessCheck {
   return {
     name: 'schema-registry',
     essential: false,
     async check(signal) {
       unlessOpen(breaker);
-      const response = await fetch(`${url}/config`, { signal });
-      if (!response.ok) throw new Error(`GET /config answered ${response.status}`);
+      const { status } = await registryRequest(connection, '/config', { signal });
+      if (status === 401 || status === 403)
+        throw new Error(
+          `authentication failed: GET /config answered ${status} (check the registry's credentials)`,
+        );
+      if (status < 200 || status >= 300) throw new Error(`GET /config answered ${status}`);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { createServer, type Socket } from 'node:net';
-import { schemaRegistry } from './event-codec.ts';
+import { schemaRegistry } from './registry-connection.ts';
 
 test('given a registry that accepts and never answers, when a schema is fetched, then the call fails at its deadline', async () => {
   const sockets = new Set<Socket>();
@@ -8,7 +8,7 @@ test('given a registry that accepts and never answers, when a schema is fetched,
   const { port } = silent.address() as { port: number };
   try {
     const started = Date.now();
-    await expect(schemaRegistry(`http://127.0.0.1:${port}`, 300).getSchema(1)).rejects.toThrow();
+    await expect(schemaRegistry({ url: `http://127.0.0.1:${port}` }, 300).getSchema(1)).rejects.toThrow();
     // One retry of the client's own: two deadlines and its pause, far below a hung call.
     expect(Date.now() - started).toBeLessThan(5_000);
   } finally {

@@ -1,5 +1,6 @@
 import { type SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { EventSchema, EventSchemas } from '../avro/index.ts';
+import { type RegistryConnection, registryRequest } from './registry-connection.ts';
 import { backwardBreaks } from './schema-compatibility.ts';
 import { eventTopic, subjectName } from './topic-names.ts';
 
@@ -56,20 +57,21 @@ export interface CompatibilityVerdict {
   readonly breaks: readonly string[];
 }
 
+/** A registry call whose 5xx is an outage, not a verdict. */
 async function registryJson(
-  url: string,
-  init?: { method: 'POST'; body: unknown },
+  connection: RegistryConnection,
+  path: string,
+  body?: unknown,
 ): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(url, {
-    method: init?.method ?? 'GET',
-    headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
-    ...(init ? { body: JSON.stringify(init.body) } : {}),
-    signal: AbortSignal.timeout(10_000),
+  const answer = await registryRequest(connection, path, {
+    ...(body === undefined ? {} : { method: 'POST', body }),
+    timeoutMs: 10_000,
   });
-  const text = await response.text();
-  if (response.status >= 500)
-    throw new Error(`the registry answered ${response.status}: ${text.slice(0, 200)}`);
-  return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+  if (answer.status >= 500)
+    throw new Error(`the registry answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}`);
+  if (answer.status === 401 || answer.status === 403)
+    throw new Error(`the registry refused the credentials (${answer.status})`);
+  return answer;
 }
 
 /**
@@ -80,7 +82,7 @@ async function registryJson(
  * checked against each other, so a new subject's history is sound too.
  */
 export async function checkSchemas(
-  registryUrl: string,
+  registry: RegistryConnection,
   schemas: EventSchemas,
   prefix: string,
 ): Promise<CompatibilityVerdict[]> {
@@ -89,7 +91,7 @@ export async function checkSchemas(
   for (const [index, schema] of ordered.entries()) {
     const file = `${schema.context}/${schema.eventType}.v${schema.version}.avsc`;
     const subject = subjectOf(prefix, schema);
-    const base = `${registryUrl}/subjects/${encodeURIComponent(subject)}`;
+    const base = `/subjects/${encodeURIComponent(subject)}`;
     const previous = ordered[index - 1];
     const localBreaks =
       previous && previous.eventType === schema.eventType
@@ -97,12 +99,12 @@ export async function checkSchemas(
             (line) => `${line} (against v${previous.version})`,
           )
         : [];
-    const lookup = await registryJson(base, { method: 'POST', body: { schema: schema.definition } });
+    const lookup = await registryJson(registry, base, { schema: schema.definition });
     if (lookup.status === 200) {
       verdicts.push({ file, subject, status: 'registered', breaks: [] });
       continue;
     }
-    const latest = await registryJson(`${base}/versions/latest`);
+    const latest = await registryJson(registry, `${base}/versions/latest`);
     if (latest.status === 404) {
       verdicts.push({
         file,
@@ -113,8 +115,9 @@ export async function checkSchemas(
       continue;
     }
     const verdict = await registryJson(
-      `${registryUrl}/compatibility/subjects/${encodeURIComponent(subject)}/versions/latest`,
-      { method: 'POST', body: { schema: schema.definition } },
+      registry,
+      `/compatibility/subjects/${encodeURIComponent(subject)}/versions/latest`,
+      { schema: schema.definition },
     );
     const compatible = (verdict.body as { is_compatible?: boolean } | undefined)?.is_compatible === true;
     if (compatible && localBreaks.length === 0) {

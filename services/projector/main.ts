@@ -5,17 +5,19 @@
  * (eventline_projector_app locally), not the services' one.
  */
 import { z } from 'zod';
+import { kafkaConnection, kafkaEnv, registryConnection, registryEnv } from '../messaging/index.ts';
 import { env } from '../platform/config/index.ts';
 import { runService } from '../platform/lifecycle/index.ts';
+import { redisConnection, redisEnv } from '../platform/redis/index.ts';
 import { startProjector } from './start-projector.ts';
 
 await runService(
   'projector',
   {
     DATABASE_URL: env.DATABASE_URL,
-    REDIS_URL: env.REDIS_URL,
-    KAFKA_BROKERS: env.KAFKA_BROKERS,
-    SCHEMA_REGISTRY_URL: env.SCHEMA_REGISTRY_URL,
+    ...redisEnv,
+    ...kafkaEnv,
+    ...registryEnv,
     KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX,
     PROJECTOR_PORT: env.PROJECTOR_PORT,
     HOST: env.HOST,
@@ -37,14 +39,16 @@ await runService(
       ),
   },
   async (config, { log, startup, timeouts }) => {
+    const kafka = kafkaConnection(config, timeouts.kafkaRequestMs);
+    for (const warning of kafka.warnings ?? []) log.warn(warning);
     const running = await startProjector({
       databaseUrl: config.DATABASE_URL,
-      kafkaBrokers: config.KAFKA_BROKERS,
-      schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
+      kafka,
+      schemaRegistry: registryConnection(config),
       topicPrefix: config.KAFKA_TOPIC_PREFIX,
       host: config.HOST,
       port: config.PROJECTOR_PORT,
-      redisUrl: config.REDIS_URL,
+      redis: redisConnection(config),
       log,
       startup,
       timeouts,

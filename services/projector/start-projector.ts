@@ -4,9 +4,11 @@ import { EventSchemas } from '../avro/index.ts';
 import { Upcasters } from '../eventstore/index.ts';
 import {
   connectKafka,
+  type KafkaConnection,
   kafkaReadiness,
   loadTopology,
   RegistryUnavailableError,
+  type RegistryConnection,
   registryReadiness,
   schemaRegistry,
 } from '../messaging/index.ts';
@@ -17,7 +19,7 @@ import { awaitDependency, type StartupWait } from '../platform/lifecycle/index.t
 import { exportBreakerState, guardDependency } from '../platform/resilience/index.ts';
 import { createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
 import { ReadModelGenerations } from '../querycache/index.ts';
-import { createQuotaRedis } from '../quotas/index.ts';
+import { openRedis, pingRedis, type RedisConnection } from '../platform/redis/index.ts';
 import {
   buildNewProjection,
   type Projection,
@@ -36,8 +38,9 @@ import { ProjectorMetrics } from './projector-metrics.ts';
 export interface ProjectorOptions {
   /** The projector's own role (eventline_projector): every tenant's read models and events. */
   readonly databaseUrl: string;
-  readonly kafkaBrokers: readonly string[];
-  readonly schemaRegistryUrl: string;
+  /** The brokers, and the TLS and SASL that reach them. */
+  readonly kafka: KafkaConnection;
+  readonly schemaRegistry: RegistryConnection;
   readonly topicPrefix: string;
   readonly host: string;
   /** 0 picks a free port. */
@@ -55,7 +58,7 @@ export interface ProjectorOptions {
   readonly partitionsConcurrently?: number;
   readonly upcasters?: Upcasters;
   /** Where the gateway caches query answers; each committed batch tells it which are out of date. */
-  readonly redisUrl?: string;
+  readonly redis?: RedisConnection;
   /** Lag with no batch committed for this long turns /ready degraded, naming the partition (default 60 s). */
   readonly stallAfterMs?: number;
 }
@@ -111,7 +114,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
     onStateChange: exportBreakerState(registry, 'schema-registry'),
   });
   const kafka = connectKafka({
-    brokers: options.kafkaBrokers,
+    connection: options.kafka,
     clientId: 'eventline-projector',
     log,
     connectionTimeout: timeouts.kafkaConnectMs,
@@ -129,14 +132,14 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
   const schemas = await EventSchemas.load();
   const upcasters = options.upcasters ?? new Upcasters();
   const decoder = new EventDecoder(
-    schemaRegistry(options.schemaRegistryUrl, timeouts.registryMs),
+    schemaRegistry(options.schemaRegistry, timeouts.registryMs),
     schemas,
     upcasters,
     registryGuard,
   );
   const deadLetters = new DeadLetters(producer, kafkaGuard);
   const retries = { ...DEFAULT_RETRIES, ...options.retries };
-  const redis = options.redisUrl ? createQuotaRedis(options.redisUrl) : undefined;
+  const redis = options.redis ? openRedis(options.redis) : undefined;
   const generations =
     redis &&
     new ReadModelGenerations(redis, {
@@ -183,7 +186,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
   );
 
   const admin = connectKafka({
-    brokers: options.kafkaBrokers,
+    connection: options.kafka,
     clientId: 'eventline-projector-probe',
     connectionTimeout: timeouts.kafkaConnectMs,
     requestTimeout: timeouts.kafkaRequestMs,
@@ -202,9 +205,9 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
         await kafkaReadiness(admin, kafkaGuard).check(signal);
       },
     },
-    registryReadiness(options.schemaRegistryUrl, registryGuard),
+    registryReadiness(options.schemaRegistry, registryGuard),
     // Not essential: without Redis cached query answers age until their TTL; projecting goes on.
-    ...(redis ? [{ name: 'redis', essential: false, check: async () => void (await redis.ping()) }] : []),
+    ...(redis ? [{ name: 'redis', essential: false, check: () => pingRedis(redis) }] : []),
     ...consumers.map((consumer) => ({
       name: `projection:${consumer.name}`,
       essential: false,

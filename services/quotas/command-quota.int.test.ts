@@ -6,7 +6,8 @@ import { waitFor } from '../../test/support/wait.ts';
 import type { CommandRate } from './token-bucket.ts';
 import { ValidationError } from '../platform/errors/index.ts';
 import { type TenantId, tenantId } from '../platform/tenancy/index.ts';
-import { CommandQuota, createQuotaRedis } from './index.ts';
+import { openRedis } from '../platform/redis/index.ts';
+import { CommandQuota } from './index.ts';
 
 const keyPrefix = `${uniqueName('quotas')}:`;
 let replicaA: Redis;
@@ -27,7 +28,7 @@ async function ready(redis: Redis): Promise<void> {
 
 beforeAll(async () => {
   // Two clients, as two gateway replicas would hold.
-  [replicaA, replicaB] = [createQuotaRedis(endpoints().redisUrl), createQuotaRedis(endpoints().redisUrl)];
+  [replicaA, replicaB] = [openRedis({ url: endpoints().redisUrl }), openRedis({ url: endpoints().redisUrl })];
   await Promise.all([ready(replicaA), ready(replicaB)]);
   // A generous deadline: these tests are about the shared bucket, not about a loaded CI machine's latency.
   const options = { keyPrefix, redisTimeoutMs: 2_000, onFallback: (error: unknown) => fallbacks.push(error) };

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ReadinessCheck } from '../platform/health/index.ts';
+import { pingRedis } from '../platform/redis/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
 import {
   COMMAND_BUCKET_COMMAND,
@@ -81,7 +82,7 @@ export class CommandQuota {
       essential: false,
       check: async () => {
         // Through the circuit: a probe after the backoff is also the call that lets takes use Redis again.
-        await this.circuit.run(() => this.redis.ping());
+        await this.circuit.run(() => pingRedis(this.redis));
       },
     };
   }

@@ -5,7 +5,8 @@ import { uniqueName } from '../../test/support/names.ts';
 import { waitFor } from '../../test/support/wait.ts';
 import { ValidationError } from '../platform/errors/index.ts';
 import { type TenantId, tenantId } from '../platform/tenancy/index.ts';
-import { createQuotaRedis, DailyEventQuota } from './index.ts';
+import { openRedis } from '../platform/redis/index.ts';
+import { DailyEventQuota } from './index.ts';
 
 const keyPrefix = `${uniqueName('quotas')}:`;
 let replicaA: Redis;
@@ -22,7 +23,7 @@ function newTenant(): TenantId {
 }
 
 beforeAll(async () => {
-  [replicaA, replicaB] = [createQuotaRedis(endpoints().redisUrl), createQuotaRedis(endpoints().redisUrl)];
+  [replicaA, replicaB] = [openRedis({ url: endpoints().redisUrl }), openRedis({ url: endpoints().redisUrl })];
   await waitFor('the quota redis clients to be ready', () =>
     replicaA.status === 'ready' && replicaB.status === 'ready' ? true : undefined,
   );

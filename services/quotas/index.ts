@@ -1,5 +1,4 @@
 export { CommandQuota, type CommandQuotaOptions } from './command-quota.ts';
 export { DailyEventQuota, type DailyEventQuotaOptions } from './daily-event-quota.ts';
 export type { QuotaDecision, QuotaOptions } from './quota-decision.ts';
-export { createQuotaRedis } from './quota-redis.ts';
 export { RedisCircuit, type RedisCircuitOptions } from './redis-circuit.ts';

@@ -8,7 +8,8 @@ import type { CommandRate } from './token-bucket.ts';
 import { DependencyUnavailableError } from '../platform/errors/index.ts';
 import { Readiness } from '../platform/health/index.ts';
 import { type TenantId, tenantId } from '../platform/tenancy/index.ts';
-import { CommandQuota, createQuotaRedis, DailyEventQuota, type QuotaDecision } from './index.ts';
+import { openRedis } from '../platform/redis/index.ts';
+import { CommandQuota, DailyEventQuota, type QuotaDecision } from './index.ts';
 
 const keyPrefix = `${uniqueName('quotas')}:`;
 /** No refill within a test: whatever is refused was refused by the burst. */
@@ -20,7 +21,7 @@ function newTenant(): TenantId {
 }
 
 function client(url: string): Redis {
-  const redis = createQuotaRedis(url);
+  const redis = openRedis({ url });
   clients.push(redis);
   return redis;
 }

@@ -4,6 +4,7 @@
  * Configuration comes from the environment (CONTRACTS §2); DATABASE_URL is the
  * relay's own role (eventline_relay_app locally), not the services' one.
  */
+import { kafkaConnection, kafkaEnv, registryConnection, registryEnv } from '../messaging/index.ts';
 import { env } from '../platform/config/index.ts';
 import { runService } from '../platform/lifecycle/index.ts';
 import { startRelay } from './start-relay.ts';
@@ -12,17 +13,19 @@ await runService(
   'relay',
   {
     DATABASE_URL: env.DATABASE_URL,
-    KAFKA_BROKERS: env.KAFKA_BROKERS,
-    SCHEMA_REGISTRY_URL: env.SCHEMA_REGISTRY_URL,
+    ...kafkaEnv,
+    ...registryEnv,
     KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX,
     RELAY_PORT: env.RELAY_PORT,
     HOST: env.HOST,
   },
   async (config, { log, startup, timeouts }) => {
+    const kafka = kafkaConnection(config, timeouts.kafkaRequestMs);
+    for (const warning of kafka.warnings ?? []) log.warn(warning);
     const running = await startRelay({
       databaseUrl: config.DATABASE_URL,
-      kafkaBrokers: config.KAFKA_BROKERS,
-      schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
+      kafka,
+      schemaRegistry: registryConnection(config),
       topicPrefix: config.KAFKA_TOPIC_PREFIX,
       host: config.HOST,
       port: config.RELAY_PORT,

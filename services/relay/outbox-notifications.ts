@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { OUTBOX_CHANNEL as CHANNEL } from '../eventstore/index.ts';
+import { postgresTarget } from '../platform/database/index.ts';
 import type { Logger } from '../platform/telemetry/index.ts';
 
 /**
@@ -26,7 +27,7 @@ export class OutboxNotifications {
 
   private async connect(attempt: number): Promise<void> {
     if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.databaseUrl, keepAlive: true });
+    const client = new pg.Client({ ...postgresTarget(this.databaseUrl), keepAlive: true });
     client.on('notification', (message) => {
       if (message.channel !== CHANNEL) return;
       const lanes = (message.payload ?? '')

@@ -3,7 +3,9 @@ import { EventSchemas } from '../avro/index.ts';
 import {
   connectKafka,
   EventCodec,
+  type KafkaConnection,
   kafkaReadiness,
+  type RegistryConnection,
   registryReadiness,
   schemaRegistry,
   UnencodableEventError,
@@ -23,8 +25,9 @@ import { RelayMetrics } from './relay-metrics.ts';
 export interface RelayOptions {
   /** The relay's own role (eventline_relay): every tenant's outbox and events. */
   readonly databaseUrl: string;
-  readonly kafkaBrokers: readonly string[];
-  readonly schemaRegistryUrl: string;
+  /** The brokers, and the TLS and SASL that reach them. */
+  readonly kafka: KafkaConnection;
+  readonly schemaRegistry: RegistryConnection;
   readonly topicPrefix: string;
   readonly host: string;
   /** 0 picks a free port. */
@@ -62,12 +65,14 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const kafkaBreaker = guardDependency({ onStateChange: exportBreakerState(registry, 'kafka') });
   const registryBreaker = guardDependency({
     // A schema the registry refuses says nothing about the registry's health.
-    counts: (error) => !(error instanceof UnencodableEventError) && !/\b(409|422)\b/.test(error.message),
+    counts: (error) =>
+      !(error instanceof UnencodableEventError) &&
+      !/\b(409|422)\b/.test(error instanceof Error ? error.message : ''),
     onStateChange: exportBreakerState(registry, 'schema-registry'),
   });
 
   const kafka = connectKafka({
-    brokers: options.kafkaBrokers,
+    connection: options.kafka,
     clientId: 'eventline-relay',
     log,
     connectionTimeout: timeouts.kafkaConnectMs,
@@ -88,7 +93,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     (size) => metrics.batchSize.observe(size),
   );
   const codec = new EventCodec(
-    schemaRegistry(options.schemaRegistryUrl, timeouts.registryMs),
+    schemaRegistry(options.schemaRegistry, timeouts.registryMs),
     await EventSchemas.load(),
     registryBreaker,
   );
@@ -100,7 +105,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   });
 
   const probe = connectKafka({
-    brokers: options.kafkaBrokers,
+    connection: options.kafka,
     clientId: 'eventline-relay-probe',
     connectionTimeout: timeouts.kafkaConnectMs,
     requestTimeout: timeouts.kafkaRequestMs,
@@ -120,7 +125,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
         await kafkaReadiness(admin, kafkaBreaker).check(signal);
       },
     },
-    registryReadiness(options.schemaRegistryUrl, registryBreaker),
+    registryReadiness(options.schemaRegistry, registryBreaker),
   ]);
 
   const { server, port } = await serveOps(readiness, registry, options.host, options.port);

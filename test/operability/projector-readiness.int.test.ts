@@ -45,8 +45,8 @@ beforeAll(async () => {
   redis = new Redis(endpoints().redisUrl);
   relay = await startRelay({
     databaseUrl: db.relayUrl,
-    kafkaBrokers: kafka.brokers,
-    schemaRegistryUrl: endpoints().schemaRegistryUrl,
+    kafka: { brokers: kafka.brokers },
+    schemaRegistry: { url: endpoints().schemaRegistryUrl },
     topicPrefix: prefix,
     host: '127.0.0.1',
     port: 0,
@@ -56,13 +56,13 @@ beforeAll(async () => {
   await workload.createTenants();
   projector = await startProjector({
     databaseUrl: postgres.urlFor(db.projectorUrl),
-    kafkaBrokers: kafka.brokers,
-    schemaRegistryUrl: endpoints().schemaRegistryUrl,
+    kafka: { brokers: kafka.brokers },
+    schemaRegistry: { url: endpoints().schemaRegistryUrl },
     topicPrefix: prefix,
     host: '127.0.0.1',
     port: 0,
     log: log(),
-    redisUrl: redisProxy.urlFor(endpoints().redisUrl),
+    redis: { url: redisProxy.urlFor(endpoints().redisUrl) },
   });
 }, 180_000);
 

@@ -62,8 +62,8 @@ function readyTurns(port: number, status: 'ok' | 'degraded' | 'down'): Promise<R
 test('PostgreSQL cut: /ready 503 down naming postgres; restored: ok again and the events written meanwhile reach Kafka, without a restart', async () => {
   relay = await startRelay({
     databaseUrl: postgres.urlFor(db.relayUrl),
-    kafkaBrokers: endpoints().kafkaBrokers,
-    schemaRegistryUrl: endpoints().schemaRegistryUrl,
+    kafka: { brokers: endpoints().kafkaBrokers },
+    schemaRegistry: { url: endpoints().schemaRegistryUrl },
     topicPrefix: prefix,
     host: '127.0.0.1',
     port: 0,

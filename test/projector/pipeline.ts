@@ -34,8 +34,8 @@ export async function startTestRelay(
 ): Promise<RunningRelay> {
   return startRelay({
     databaseUrl: db.relayUrl,
-    kafkaBrokers: endpoints().kafkaBrokers,
-    schemaRegistryUrl: endpoints().schemaRegistryUrl,
+    kafka: { brokers: endpoints().kafkaBrokers },
+    schemaRegistry: { url: endpoints().schemaRegistryUrl },
     topicPrefix: prefix,
     host: '127.0.0.1',
     port: 0,
@@ -51,13 +51,13 @@ export async function startTestProjector(
 ): Promise<RunningProjector> {
   return startProjector({
     databaseUrl: db.projectorUrl,
-    kafkaBrokers: endpoints().kafkaBrokers,
-    schemaRegistryUrl: endpoints().schemaRegistryUrl,
+    kafka: { brokers: endpoints().kafkaBrokers },
+    schemaRegistry: { url: endpoints().schemaRegistryUrl },
     topicPrefix: prefix,
     host: '127.0.0.1',
     port: 0,
     log: quiet(),
-    redisUrl: endpoints().redisUrl,
+    redis: { url: endpoints().redisUrl },
     retries: { attempts: 2, delayMs: 10 },
     ...options,
   });

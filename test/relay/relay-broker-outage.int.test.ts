@@ -38,8 +38,8 @@ async function ready(port: number): Promise<{ status: string; checks: Record<str
 test('the broker stopped for 30 s mid-stream: commands keep being accepted, /ready says degraded, the relay recovers by itself and loses nothing', async () => {
   relay = await startRelay({
     databaseUrl: db.relayUrl,
-    kafkaBrokers: kafka.brokers,
-    schemaRegistryUrl: endpoints().schemaRegistryUrl,
+    kafka: { brokers: kafka.brokers },
+    schemaRegistry: { url: endpoints().schemaRegistryUrl },
     topicPrefix: prefix,
     host: '127.0.0.1',
     port: 0,

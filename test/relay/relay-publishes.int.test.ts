@@ -54,8 +54,8 @@ async function metrics(port: number): Promise<string> {
 test('every appended event arrives once, decodes, carries every header and sits in its tenant’s Java partition', async () => {
   relay = await startRelay({
     databaseUrl: db.relayUrl,
-    kafkaBrokers: endpoints().kafkaBrokers,
-    schemaRegistryUrl: endpoints().schemaRegistryUrl,
+    kafka: { brokers: endpoints().kafkaBrokers },
+    schemaRegistry: { url: endpoints().schemaRegistryUrl },
     topicPrefix: prefix,
     host: '127.0.0.1',
     port: 0,
@@ -160,8 +160,8 @@ test('an event that cannot be encoded halts its tenant only, loudly; fixed and r
   await relay.close();
   relay = await startRelay({
     databaseUrl: db.relayUrl,
-    kafkaBrokers: endpoints().kafkaBrokers,
-    schemaRegistryUrl: endpoints().schemaRegistryUrl,
+    kafka: { brokers: endpoints().kafkaBrokers },
+    schemaRegistry: { url: endpoints().schemaRegistryUrl },
     topicPrefix: prefix,
     host: '127.0.0.1',
     port: 0,

@@ -48,8 +48,8 @@ async function outboxRows(): Promise<number> {
 test('the schema registry unreachable mid-stream: the relay keeps the events, recovers by itself, loses nothing and keeps each tenant’s order', async () => {
   relay = await startRelay({
     databaseUrl: db.relayUrl,
-    kafkaBrokers: endpoints().kafkaBrokers,
-    schemaRegistryUrl: proxy.urlFor(endpoints().schemaRegistryUrl),
+    kafka: { brokers: endpoints().kafkaBrokers },
+    schemaRegistry: { url: proxy.urlFor(endpoints().schemaRegistryUrl) },
     topicPrefix: prefix,
     host: '127.0.0.1',
     port: 0,

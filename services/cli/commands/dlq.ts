@@ -6,6 +6,7 @@ import { env, loadConfig } from '../../platform/config/index.ts';
 import { openDatabase } from '../../platform/database/index.ts';
 import { EventDecoder, replayDeadLetters } from '../../projector/index.ts';
 import { projectionNamed, projections } from '../../readmodels/index.ts';
+import { kafkaFromEnvironment, registryFromEnvironment } from '../connections.ts';
 import { option } from '../options.ts';
 
 const USAGE = 'usage: eventline dlq <list [--projection <name>]|replay <dead-letter topic>>';
@@ -65,18 +66,13 @@ async function list(args: readonly string[]): Promise<void> {
 }
 
 async function replay(topic: string): Promise<void> {
-  const config = loadConfig({
-    ADMIN_DATABASE_URL: env.ADMIN_DATABASE_URL,
-    KAFKA_BROKERS: env.KAFKA_BROKERS,
-    SCHEMA_REGISTRY_URL: env.SCHEMA_REGISTRY_URL,
-  });
   const decoder = new EventDecoder(
-    schemaRegistry(config.SCHEMA_REGISTRY_URL),
+    schemaRegistry(registryFromEnvironment()),
     await EventSchemas.load(),
     new Upcasters(),
   );
   const kafka = connectKafka({
-    brokers: config.KAFKA_BROKERS,
+    connection: kafkaFromEnvironment(),
     clientId: 'eventline-cli',
     retry: { retries: 2 },
   });

@@ -1,6 +1,7 @@
 import { EventSchemas } from '../../avro/index.ts';
 import { checkSchemas, registerSchemas, schemaRegistry } from '../../messaging/index.ts';
 import { env, loadConfig } from '../../platform/config/index.ts';
+import { registryFromEnvironment } from '../connections.ts';
 import { option } from '../options.ts';
 
 const USAGE = 'usage: eventline schemas register|check [--dir <schemas directory>]';
@@ -13,26 +14,20 @@ const USAGE = 'usage: eventline schemas register|check [--dir <schemas directory
 export async function schemasCommand(args: readonly string[]): Promise<void> {
   const [action, ...rest] = args;
   if (action !== 'register' && action !== 'check') throw new Error(USAGE);
-  const config = loadConfig({
-    SCHEMA_REGISTRY_URL: env.SCHEMA_REGISTRY_URL,
-    KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX,
-  });
+  const config = loadConfig({ KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX });
+  const registry = registryFromEnvironment();
   const dir = option(rest, '--dir', USAGE);
   const schemas = dir === undefined ? await EventSchemas.load() : await EventSchemas.load(dir);
 
   if (action === 'register') {
-    const registered = await registerSchemas(
-      schemaRegistry(config.SCHEMA_REGISTRY_URL),
-      schemas,
-      config.KAFKA_TOPIC_PREFIX,
-    );
+    const registered = await registerSchemas(schemaRegistry(registry), schemas, config.KAFKA_TOPIC_PREFIX);
     for (const { subject, version, id } of registered)
       console.log(`registered ${subject} (v${version}) id ${id}`);
     console.log(`schemas: ${registered.length} registered`);
     return;
   }
 
-  const verdicts = await checkSchemas(config.SCHEMA_REGISTRY_URL, schemas, config.KAFKA_TOPIC_PREFIX);
+  const verdicts = await checkSchemas(registry, schemas, config.KAFKA_TOPIC_PREFIX);
   for (const verdict of verdicts) console.log(`${verdict.status} ${verdict.file} → ${verdict.subject}`);
   const refused = verdicts.filter((verdict) => verdict.status === 'incompatible');
   if (refused.length > 0) {

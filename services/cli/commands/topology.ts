@@ -1,6 +1,7 @@
 import { boundedContexts } from '../../domain/contexts.ts';
 import { applyTopology, connectKafka, loadTopology, TOPOLOGY_FILE } from '../../messaging/index.ts';
 import { env, loadConfig } from '../../platform/config/index.ts';
+import { kafkaFromEnvironment } from '../connections.ts';
 import { option } from '../options.ts';
 
 const USAGE = 'usage: eventline topology apply [--file <topology.json>]';
@@ -13,7 +14,7 @@ const USAGE = 'usage: eventline topology apply [--file <topology.json>]';
 export async function topologyCommand(args: readonly string[]): Promise<void> {
   const [action, ...rest] = args;
   if (action !== 'apply') throw new Error(USAGE);
-  const config = loadConfig({ KAFKA_BROKERS: env.KAFKA_BROKERS, KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX });
+  const config = loadConfig({ KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX });
   const topology = await loadTopology(
     config.KAFKA_TOPIC_PREFIX,
     option(rest, '--file', USAGE) ?? TOPOLOGY_FILE,
@@ -25,7 +26,7 @@ export async function topologyCommand(args: readonly string[]): Promise<void> {
     throw new Error(`the topology has no topic for the bounded context ${missing.join(', ')}`);
 
   const admin = connectKafka({
-    brokers: config.KAFKA_BROKERS,
+    connection: kafkaFromEnvironment(),
     clientId: 'eventline-cli',
     retry: { retries: 2 },
   }).admin();

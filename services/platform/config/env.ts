@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { postgresTarget } from '../database/postgres-target.ts';
+import { pemFile } from './pem-file.ts';
 
 /**
  * The environment variables Eventline reads, each with its CONTRACTS §2 default.
@@ -36,6 +38,19 @@ const optionalUrl = (protocols: string[]) =>
       { message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
     );
 
+/** A postgres:// URL whose TLS parameters (sslmode, sslrootcert, sslcert, sslkey) make sense and whose files read. */
+function postgresTls(value: string | undefined, context: z.RefinementCtx): void {
+  if (value === undefined) return;
+  try {
+    postgresTarget(value);
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+}
+
+const postgresUrl = (fallback: string) =>
+  url(['postgres:', 'postgresql:'], fallback).superRefine(postgresTls);
+
 const hostPortList = (fallback: string) =>
   z
     .string()
@@ -45,6 +60,17 @@ const hostPortList = (fallback: string) =>
       message: 'expected a comma-separated list of host:port',
     });
 
+/** true or false, as operators write them; anything else is refused rather than read as false. */
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', 'TRUE', 'FALSE', 'True', 'False', '1', '0'], {
+      error: () => 'expected true or false',
+    })
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === '1' || value.toLowerCase() === 'true');
+
+const secret = z.string().min(1);
+
 export const env = {
   PORT: port(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -52,16 +78,56 @@ export const env = {
   RELAY_PORT: port(9101),
   PROJECTOR_PORT: port(9102),
   KAFKA_BROKERS: hostPortList('127.0.0.1:9092'),
+  /** Kafka's own names for a listener's security (Java client: security.protocol). */
+  KAFKA_SECURITY_PROTOCOL: z
+    .enum(['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'], {
+      error: () => 'expected PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL',
+    })
+    .default('PLAINTEXT'),
+  /** CA bundle that signs the brokers' certificates; the system's CAs when unset. */
+  KAFKA_SSL_CA_FILE: pemFile('certificate').optional(),
+  /** Client certificate and key, for brokers that require mutual TLS. */
+  KAFKA_SSL_CERT_FILE: pemFile('certificate').optional(),
+  KAFKA_SSL_KEY_FILE: pemFile('private key').optional(),
+  KAFKA_SSL_KEY_PASSWORD: secret.optional(),
+  /** Whether a broker's certificate must name the host connected to; turn off only knowingly. */
+  KAFKA_SSL_VERIFY_HOSTNAME: flag(true),
+  KAFKA_SASL_MECHANISM: z
+    .enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'], {
+      error: () => 'expected PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER',
+    })
+    .optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: secret.optional(),
+  /** OAUTHBEARER: the identity provider's token endpoint (client credentials grant). */
+  KAFKA_OAUTH_TOKEN_URL: optionalUrl(['http:', 'https:']),
+  KAFKA_OAUTH_CLIENT_ID: z.string().min(1).optional(),
+  KAFKA_OAUTH_CLIENT_SECRET: secret.optional(),
+  KAFKA_OAUTH_SCOPE: z.string().min(1).optional(),
+  KAFKA_OAUTH_AUDIENCE: z.string().min(1).optional(),
   KAFKA_TOPIC_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._-]*$/, 'expected letters, digits, ".", "_" or "-"')
     .default(''),
   SCHEMA_REGISTRY_URL: url(['http:', 'https:'], 'http://127.0.0.1:8081/apis/ccompat/v7'),
-  DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://127.0.0.1:5432/eventline'),
-  ADMIN_DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres://127.0.0.1:5432/eventline'),
+  /** HTTP basic auth (Confluent Cloud: an API key and secret), or a bearer token; not both. */
+  SCHEMA_REGISTRY_USERNAME: z.string().min(1).optional(),
+  SCHEMA_REGISTRY_PASSWORD: secret.optional(),
+  SCHEMA_REGISTRY_BEARER_TOKEN: secret.optional(),
+  /** CA bundle that signs an https registry's certificate; the system's CAs when unset. */
+  SCHEMA_REGISTRY_CA_FILE: pemFile('certificate').optional(),
+  /** TLS as libpq's URL parameters say, e.g. ?sslmode=verify-full&sslrootcert=/etc/eventline/pg-ca.pem. */
+  DATABASE_URL: postgresUrl('postgres://127.0.0.1:5432/eventline'),
+  ADMIN_DATABASE_URL: postgresUrl('postgres://127.0.0.1:5432/eventline'),
   /** Where the gateway reads the read models (a replica, say); DATABASE_URL when unset. */
-  READ_DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+  READ_DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']).superRefine(postgresTls),
+  /** rediss:// connects over TLS. */
   REDIS_URL: url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
+  /** An ACL user and its password (AUTH), kept out of the URL. */
+  REDIS_USERNAME: z.string().min(1).optional(),
+  REDIS_PASSWORD: secret.optional(),
+  /** CA bundle that signs the server's certificate (rediss://); the system's CAs when unset. */
+  REDIS_CA_FILE: pemFile('certificate').optional(),
   /** How long a cached query answer lives, and so the oldest a stale one can be; 0 turns the cache off. */
   QUERY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3_600).default(60),
   ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /** A missing or malformed environment variable; its message is the one line an operator reads. */
@@ -12,6 +13,30 @@ export class ConfigError extends Error {
 }
 
 /**
+ * Each variable may come from a file instead: `X_FILE` names it, as Kubernetes
+ * Secrets and Docker secrets are mounted. One trailing newline is dropped (what
+ * `echo` and most editors add); the value is used as it is otherwise.
+ */
+function withFileValues(shape: z.ZodRawShape, source: NodeJS.ProcessEnv): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(source))
+    if (value !== undefined && value !== '') values[name] = value;
+  for (const name of Object.keys(shape)) {
+    const file = values[`${name}_FILE`];
+    if (file === undefined) continue;
+    if (values[name] !== undefined)
+      throw new ConfigError(name, `set either ${name} or ${name}_FILE, not both`);
+    try {
+      values[name] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+      throw new ConfigError(`${name}_FILE`, `cannot read ${file} (${reason})`);
+    }
+  }
+  return values;
+}
+
+/**
  * Validates the environment against the fields a process needs, failing on the
  * first offending variable. Empty strings count as unset, as shells produce them.
  */
@@ -19,11 +44,11 @@ export function loadConfig<Shape extends z.ZodRawShape>(
   shape: Shape,
   source: NodeJS.ProcessEnv = process.env,
 ): z.infer<z.ZodObject<Shape>> {
-  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
-  const result = z.object(shape).safeParse(present);
+  const result = z.object(shape).safeParse(withFileValues(shape, source));
   if (result.success) return result.data;
   const [issue] = result.error.issues;
   const variable = String(issue?.path[0] ?? 'environment');
+  // Every variable is a string when set, so a value of the wrong type is one that is missing.
   throw new ConfigError(
     variable,
     issue?.code === 'invalid_type' ? 'is required' : (issue?.message ?? 'is invalid'),

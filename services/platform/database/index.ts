@@ -2,3 +2,4 @@ export { type DatabasePoolOptions, openDatabase } from './pool.ts';
 export { registerPoolMetrics } from './pool-metrics.ts';
 export { openServiceDatabase, type ServiceDatabase } from './service-database.ts';
 export { inTenantTransaction } from './tenant-transaction.ts';
+export { type PostgresTarget, postgresTarget } from './postgres-target.ts';

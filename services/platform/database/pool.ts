@@ -1,4 +1,5 @@
 import { createPool, createTypeParserPreset, type DatabasePool } from 'slonik';
+import { postgresTarget } from './postgres-target.ts';
 
 export interface DatabasePoolOptions {
   /** Connections at most; size it to the process's concurrency, not higher. */
@@ -14,11 +15,14 @@ export interface DatabasePoolOptions {
 const int8AsNumber = { name: 'int8', parse: (value: string) => Number.parseInt(value, 10) };
 
 /**
- * The one way a process opens PostgreSQL. Timestamps come back as numbers of
- * milliseconds (slonik's default), bigints as numbers.
+ * The one way a process opens PostgreSQL (TLS as the URL's libpq parameters
+ * say: postgresTarget). Timestamps come back as numbers of milliseconds
+ * (slonik's default), bigints as numbers.
  */
 export async function openDatabase(url: string, options: DatabasePoolOptions = {}): Promise<DatabasePool> {
-  return createPool(url, {
+  const { connectionString, ssl } = postgresTarget(url);
+  return createPool(connectionString, {
+    ...(ssl ? { ssl } : {}),
     maximumPoolSize: options.maximumPoolSize ?? 10,
     statementTimeout: options.statementTimeoutMs ?? 30_000,
     connectionTimeout: options.connectTimeoutMs ?? 5_000,

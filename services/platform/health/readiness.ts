@@ -1,3 +1,5 @@
+import { failureReason } from '../resilience/index.ts';
+
 /** One dependency a service checks for /ready. */
 export interface ReadinessCheck {
   readonly name: string;
@@ -54,7 +56,7 @@ export class Readiness {
       ]);
       return { status: 'up', latencyMs: Math.round(performance.now() - started) };
     } catch (error) {
-      return { status: 'down', error: error instanceof Error ? error.message : String(error) };
+      return { status: 'down', error: failureReason(error) };
     }
   }
 }

@@ -1,4 +1,5 @@
 import { ExponentialBackoff } from 'cockatiel';
+import { failureReason } from '../resilience/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 
 /** How a starting process waits for a dependency that is not there yet. */
@@ -31,7 +32,7 @@ export async function awaitDependency<T>(
       return connected;
     } catch (error) {
       const retryInMs = Math.round(backoff.duration);
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = failureReason(error);
       if (Date.now() + retryInMs > giveUpAt) {
         throw new Error(`${dependency} unreachable for ${Math.round(wait.timeoutMs / 1000)} s: ${reason}`, {
           cause: error,

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { env, loadConfig, type NetworkTimeouts, networkTimeouts } from '../config/index.ts';
-import { createLogger, type Logger, startTracing } from '../telemetry/index.ts';
+import { ConfigError, env, loadConfig, type NetworkTimeouts, networkTimeouts } from '../config/index.ts';
+import { createLogger, type Logger, routeProcessWarnings, startTracing } from '../telemetry/index.ts';
 import type { StartupWait } from './await-dependency.ts';
 import { closeOnSignals, type ShutdownStep } from './shutdown.ts';
 
@@ -39,6 +39,7 @@ export async function runService<Shape extends z.ZodRawShape>(
     process.exit(1);
   }
   const log = createLogger(service, lifecycle.LOG_LEVEL);
+  routeProcessWarnings((warning) => log.warn({ warning: warning.name }, warning.message));
   const shutdown = closeOnSignals(log, lifecycle.SHUTDOWN_GRACE_MS);
   try {
     const startup = { log, timeoutMs: lifecycle.STARTUP_TIMEOUT_MS };
@@ -47,7 +48,8 @@ export async function runService<Shape extends z.ZodRawShape>(
     shutdown.add(tracing);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    log.fatal({ err: error }, `${service} failed to start`);
+    // Settings that do not go together are found once connections are being built: still one line, no stack.
+    if (!(error instanceof ConfigError)) log.fatal({ err: error }, `${service} failed to start`);
     console.error(`eventline ${service}: ${message.split('\n')[0]}`);
     process.exit(1);
   }

@@ -19,10 +19,13 @@ export function isConnectionOutage(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   if (error instanceof BrokenCircuitError) return true;
   const { code, name, cause } = error as { code?: unknown; name?: unknown; cause?: unknown };
-  // SQLSTATE 08 (connection), 57P (shutdown, crash), 53 (out of resources); socket errors.
+  // SQLSTATE 08 (connection), 57P (shutdown, crash), 53 (out of resources), 28 (credentials
+  // refused: rotated or revoked, no call gets through); socket errors; TLS verification failures.
   if (
     typeof code === 'string' &&
-    (/^(08|57P|53)/.test(code) || /^E(CONN|HOST|NET|PIPE|TIMEDOUT)/.test(code))
+    (/^(08|57P|53|28)/.test(code) ||
+      /^E(CONN|HOST|NET|PIPE|TIMEDOUT)/.test(code) ||
+      /^(ERR_TLS_CERT|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO)/.test(code))
   ) {
     return true;
   }

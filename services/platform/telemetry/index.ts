@@ -1,6 +1,7 @@
 export { batchFields, type BatchItem } from './batch-fields.ts';
 export { createLogger, type Logger, REDACTED_PATHS } from './logger.ts';
 export { createMetricsRegistry } from './metrics.ts';
+export { routeProcessWarnings } from './process-warnings.ts';
 export {
   continueTrace,
   inSpan,
