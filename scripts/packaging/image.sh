@@ -45,6 +45,11 @@ if [ -z "$SOURCE" ]; then
   SOURCE="$(git -C "$CONTEXT" remote get-url origin 2>/dev/null || true)"
 fi
 REVISION="$(git -C "$CONTEXT" rev-parse HEAD 2>/dev/null || echo unknown)"
+# The label names a commit; say so when what is built differs from it.
+if [ -n "$(git -C "$CONTEXT" status --porcelain -- Dockerfile .dockerignore package.json package-lock.json \
+  tsconfig.json tsconfig.build.json services schemas topology scripts/packaging/healthcheck.mjs 2>/dev/null)" ]; then
+  say "note: uncommitted changes in the build's inputs; the revision label says $REVISION, which is not quite what is built"
+fi
 
 bash "$ROOT/scripts/packaging/base-image.sh"
 
