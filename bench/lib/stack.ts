@@ -23,6 +23,22 @@ export function stackSetting(name: string): string {
   return value;
 }
 
+/**
+ * What a relay or projector process is given to reach the stack's Kafka over
+ * SASL_SSL with SCRAM-SHA-512 (scripts/stack's secured listener), for the
+ * scenarios that measure what TLS and SASL cost beside plaintext.
+ */
+export function saslSslKafkaEnv(): Record<string, string> {
+  return {
+    KAFKA_BROKERS: stackSetting('SECURE_KAFKA_SASL_SSL_BROKERS'),
+    KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+    KAFKA_SSL_CA_FILE: stackSetting('SECURE_TLS_CA_FILE'),
+    KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+    KAFKA_SASL_USERNAME: stackSetting('SECURE_KAFKA_SCRAM_USERNAME'),
+    KAFKA_SASL_PASSWORD: stackSetting('SECURE_KAFKA_SCRAM_PASSWORD'),
+  };
+}
+
 /** A port nothing listens on right now, for a service process the scenario starts. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
