@@ -85,7 +85,11 @@ a space becomes "+"; in userinfo "+" is literal, so it becomes %20 (a literal
 {{- . | urlquery | replace "+" "%20" }}
 {{- end }}
 
-{{/* dict "root" $ "role" .Values.postgresql.app: postgres://user[:password]@host:port/db[?params] */}}
+{{/*
+dict "root" $ "role" .Values.postgresql.app: postgres://user[:password]@host:port/db[?params], then
+postgresql.tls as libpq's parameters: sslmode, sslrootcert (the mounted CA, else "system" for
+verify-ca and verify-full), sslcert and sslkey (the mounted client certificate).
+*/}}
 {{- define "eventline.postgresUrl" -}}
 {{- $pg := .root.Values.postgresql }}
 {{- $auth := include "eventline.escape" .role.username }}
@@ -93,10 +97,167 @@ a space becomes "+"; in userinfo "+" is literal, so it becomes %20 (a literal
 {{- $auth = printf "%s:%s" $auth (include "eventline.escape" .role.password) }}
 {{- end }}
 {{- $url := printf "postgres://%s@%s:%d/%s" $auth $pg.host (int $pg.port) $pg.database }}
-{{- if $pg.params }}
-{{- $url = printf "%s?%s" $url $pg.params }}
+{{- $params := list }}
+{{- with $pg.params }}
+{{- $params = append $params . }}
+{{- end }}
+{{- $tls := $pg.tls | default dict }}
+{{- with $tls.sslmode }}
+{{- $dir := include "eventline.secretDir" $.root }}
+{{- $params = append $params (printf "sslmode=%s" .) }}
+{{- if ne . "disable" }}
+{{- if $tls.caSecret }}
+{{- $params = append $params (printf "sslrootcert=%s/postgresql-ca/ca.crt" $dir) }}
+{{- else if has . (list "verify-ca" "verify-full") }}
+{{- $params = append $params "sslrootcert=system" }}
+{{- end }}
+{{- if $tls.clientCertSecret }}
+{{- $params = concat $params (list (printf "sslcert=%s/postgresql-client/tls.crt" $dir) (printf "sslkey=%s/postgresql-client/tls.key" $dir)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if $params }}
+{{- $url = printf "%s?%s" $url (join "&" $params) }}
 {{- end }}
 {{- $url }}
+{{- end }}
+
+{{/* Where the Secret keys the connection values reference are mounted, one directory per reference. */}}
+{{- define "eventline.secretDir" -}}
+/etc/eventline/secrets
+{{- end }}
+
+{{/*
+dict "root" $ "uses" (list "postgresql" "kafka" "registry" "redis"): how a container reaches those
+dependencies securely, as YAML {env: [EnvVar], mounts: [{name, secret, items: [{key, path}]}]}.
+Every Secret key a value references (postgresql.tls, kafka.tls, kafka.sasl, schemaRegistry,
+redis) becomes a file of a read-only Secret volume at <secretDir>/<name>/<path>, and env points
+the *_FILE and *_CA_FILE variables at it; no secret is ever an env value. Settings equal to the
+services' defaults are left out. PostgreSQL's TLS is in the URLs (eventline.postgresUrl): only its
+files are here.
+*/}}
+{{- define "eventline.connections" -}}
+{{- $v := .root.Values }}
+{{- $dir := include "eventline.secretDir" .root }}
+{{- $env := list }}
+{{- $mounts := list }}
+{{- if has "postgresql" .uses }}
+{{- $tls := $v.postgresql.tls | default dict }}
+{{- with $tls.caSecret }}
+{{- $mounts = append $mounts (dict "name" "postgresql-ca" "secret" .name "items" (list (dict "key" .key "path" "ca.crt"))) }}
+{{- end }}
+{{- with $tls.clientCertSecret }}
+{{- $mounts = append $mounts (dict "name" "postgresql-client" "secret" .name "items" (list (dict "key" (.certKey | default "tls.crt") "path" "tls.crt") (dict "key" (.keyKey | default "tls.key") "path" "tls.key"))) }}
+{{- end }}
+{{- end }}
+{{- if has "kafka" .uses }}
+{{- $k := $v.kafka }}
+{{- $protocol := $k.securityProtocol | default "PLAINTEXT" }}
+{{- if ne $protocol "PLAINTEXT" }}
+{{- $env = append $env (dict "name" "KAFKA_SECURITY_PROTOCOL" "value" $protocol) }}
+{{- end }}
+{{- if has $protocol (list "SSL" "SASL_SSL") }}
+{{- with $k.tls.caSecret }}
+{{- $mounts = append $mounts (dict "name" "kafka-ca" "secret" .name "items" (list (dict "key" .key "path" "ca.crt"))) }}
+{{- $env = append $env (dict "name" "KAFKA_SSL_CA_FILE" "value" (printf "%s/kafka-ca/ca.crt" $dir)) }}
+{{- end }}
+{{- with $k.tls.clientCertSecret }}
+{{- $mounts = append $mounts (dict "name" "kafka-client" "secret" .name "items" (list (dict "key" (.certKey | default "tls.crt") "path" "tls.crt") (dict "key" (.keyKey | default "tls.key") "path" "tls.key"))) }}
+{{- $env = concat $env (list (dict "name" "KAFKA_SSL_CERT_FILE" "value" (printf "%s/kafka-client/tls.crt" $dir)) (dict "name" "KAFKA_SSL_KEY_FILE" "value" (printf "%s/kafka-client/tls.key" $dir))) }}
+{{- end }}
+{{- with $k.tls.keyPasswordSecret }}
+{{- $mounts = append $mounts (dict "name" "kafka-client-key-password" "secret" .name "items" (list (dict "key" .key "path" "password"))) }}
+{{- $env = append $env (dict "name" "KAFKA_SSL_KEY_PASSWORD_FILE" "value" (printf "%s/kafka-client-key-password/password" $dir)) }}
+{{- end }}
+{{- if eq (toString $k.tls.verifyHostname) "false" }}
+{{- $env = append $env (dict "name" "KAFKA_SSL_VERIFY_HOSTNAME" "value" "false") }}
+{{- end }}
+{{- end }}
+{{- $sasl := $k.sasl }}
+{{- if and (has $protocol (list "SASL_PLAINTEXT" "SASL_SSL")) $sasl.mechanism }}
+{{- $env = append $env (dict "name" "KAFKA_SASL_MECHANISM" "value" $sasl.mechanism) }}
+{{- if eq $sasl.mechanism "OAUTHBEARER" }}
+{{- $oauth := $sasl.oauth }}
+{{- $env = concat $env (list (dict "name" "KAFKA_OAUTH_TOKEN_URL" "value" $oauth.tokenUrl) (dict "name" "KAFKA_OAUTH_CLIENT_ID" "value" $oauth.clientId)) }}
+{{- with $oauth.clientSecretSecret }}
+{{- $mounts = append $mounts (dict "name" "kafka-oauth-client-secret" "secret" .name "items" (list (dict "key" .key "path" "client-secret"))) }}
+{{- $env = append $env (dict "name" "KAFKA_OAUTH_CLIENT_SECRET_FILE" "value" (printf "%s/kafka-oauth-client-secret/client-secret" $dir)) }}
+{{- end }}
+{{- with $oauth.scope }}
+{{- $env = append $env (dict "name" "KAFKA_OAUTH_SCOPE" "value" .) }}
+{{- end }}
+{{- with $oauth.audience }}
+{{- $env = append $env (dict "name" "KAFKA_OAUTH_AUDIENCE" "value" .) }}
+{{- end }}
+{{- else }}
+{{- with $sasl.username }}
+{{- $env = append $env (dict "name" "KAFKA_SASL_USERNAME" "value" .) }}
+{{- end }}
+{{- with $sasl.usernameSecret }}
+{{- $mounts = append $mounts (dict "name" "kafka-sasl-username" "secret" .name "items" (list (dict "key" .key "path" "username"))) }}
+{{- $env = append $env (dict "name" "KAFKA_SASL_USERNAME_FILE" "value" (printf "%s/kafka-sasl-username/username" $dir)) }}
+{{- end }}
+{{- with $sasl.passwordSecret }}
+{{- $mounts = append $mounts (dict "name" "kafka-sasl-password" "secret" .name "items" (list (dict "key" .key "path" "password"))) }}
+{{- $env = append $env (dict "name" "KAFKA_SASL_PASSWORD_FILE" "value" (printf "%s/kafka-sasl-password/password" $dir)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if has "registry" .uses }}
+{{- $r := $v.schemaRegistry }}
+{{- with $r.caSecret }}
+{{- $mounts = append $mounts (dict "name" "schema-registry-ca" "secret" .name "items" (list (dict "key" .key "path" "ca.crt"))) }}
+{{- $env = append $env (dict "name" "SCHEMA_REGISTRY_CA_FILE" "value" (printf "%s/schema-registry-ca/ca.crt" $dir)) }}
+{{- end }}
+{{- with $r.basicAuthSecret }}
+{{- $mounts = append $mounts (dict "name" "schema-registry-basic-auth" "secret" .name "items" (list (dict "key" (.usernameKey | default "username") "path" "username") (dict "key" (.passwordKey | default "password") "path" "password"))) }}
+{{- $env = concat $env (list (dict "name" "SCHEMA_REGISTRY_USERNAME_FILE" "value" (printf "%s/schema-registry-basic-auth/username" $dir)) (dict "name" "SCHEMA_REGISTRY_PASSWORD_FILE" "value" (printf "%s/schema-registry-basic-auth/password" $dir))) }}
+{{- end }}
+{{- with $r.bearerTokenSecret }}
+{{- $mounts = append $mounts (dict "name" "schema-registry-token" "secret" .name "items" (list (dict "key" .key "path" "token"))) }}
+{{- $env = append $env (dict "name" "SCHEMA_REGISTRY_BEARER_TOKEN_FILE" "value" (printf "%s/schema-registry-token/token" $dir)) }}
+{{- end }}
+{{- end }}
+{{- if has "redis" .uses }}
+{{- $redis := $v.redis }}
+{{- with $redis.username }}
+{{- $env = append $env (dict "name" "REDIS_USERNAME" "value" .) }}
+{{- end }}
+{{- with $redis.passwordSecret }}
+{{- $mounts = append $mounts (dict "name" "redis-password" "secret" .name "items" (list (dict "key" .key "path" "password"))) }}
+{{- $env = append $env (dict "name" "REDIS_PASSWORD_FILE" "value" (printf "%s/redis-password/password" $dir)) }}
+{{- end }}
+{{- with $redis.caSecret }}
+{{- $mounts = append $mounts (dict "name" "redis-ca" "secret" .name "items" (list (dict "key" .key "path" "ca.crt"))) }}
+{{- $env = append $env (dict "name" "REDIS_CA_FILE" "value" (printf "%s/redis-ca/ca.crt" $dir)) }}
+{{- end }}
+{{- end }}
+{{- toYaml (dict "env" $env "mounts" $mounts) }}
+{{- end }}
+
+{{/* (the "mounts" of eventline.connections): a container's read-only mounts of them, as list items. */}}
+{{- define "eventline.secretVolumeMounts" -}}
+{{- range .mounts }}
+- name: {{ .name }}
+  mountPath: {{ printf "%s/%s" (include "eventline.secretDir" $.root) .name }}
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/* (the "mounts" of eventline.connections): the pod's Secret volumes, as list items (files 0440: fsGroup reads them). */}}
+{{- define "eventline.secretVolumes" -}}
+{{- range .mounts }}
+- name: {{ .name }}
+  secret:
+    secretName: {{ .secret }}
+    defaultMode: 288
+    items:
+      {{- range .items }}
+      - key: {{ .key | quote }}
+        path: {{ .path }}
+      {{- end }}
+{{- end }}
 {{- end }}
 
 {{- define "eventline.redisUrl" -}}

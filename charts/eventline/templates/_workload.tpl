@@ -2,12 +2,15 @@
 One deployable: its Deployment, and the env it reads.
 dict "root" $ "component" "gateway" "ports" (list (dict "name" "http" "port" 3000 "env" "PORT") ...) "probePort" "http"
   "databaseUrlKey" "DATABASE_URL" "redis" true "auth" true "pool" true "readModels" true "env" (list)
+  "uses" (list "postgresql" "redis")
 (ports: its container ports, each set in the env variable named; probePort: the port name the probes ask;
-databaseUrlKey: the Secret key that becomes its DATABASE_URL; env: more {name, value} entries)
+databaseUrlKey: the Secret key that becomes its DATABASE_URL; env: more {name, value} entries;
+uses: the dependencies whose TLS and credentials it gets, eventline.connections)
 */}}
 {{- define "eventline.deployment" -}}
 {{- $root := .root }}
 {{- $values := index $root.Values .component }}
+{{- $connections := include "eventline.connections" (dict "root" $root "uses" .uses) | fromYaml }}
 {{- $autoscaling := and (hasKey $values "autoscaling") $values.autoscaling.enabled }}
 apiVersion: apps/v1
 kind: Deployment
@@ -118,7 +121,7 @@ spec:
                   key: JWT_SECRET
                   optional: true
             {{- end }}
-            {{- range .env }}
+            {{- range (concat $connections.env .env) }}
             - name: {{ .name }}
               value: {{ .value | quote }}
             {{- end }}
@@ -155,8 +158,14 @@ spec:
           resources:
             {{- toYaml $values.resources | nindent 12 }}
           {{- include "eventline.containerSecurity" $root | nindent 10 }}
+            {{- with (include "eventline.secretVolumeMounts" (dict "root" $root "mounts" $connections.mounts)) }}
+            {{- . | nindent 12 }}
+            {{- end }}
       volumes:
         {{- include "eventline.tmpVolume" $root | nindent 8 }}
+        {{- with (include "eventline.secretVolumes" (dict "root" $root "mounts" $connections.mounts)) }}
+        {{- . | nindent 8 }}
+        {{- end }}
       {{- with (include "eventline.topologySpread" .) }}
       topologySpreadConstraints:
         {{- . | trim | nindent 8 }}
