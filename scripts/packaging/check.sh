@@ -15,12 +15,18 @@
 #    as helm's releases are and by a plain `go install` one (which assumes
 #    Kubernetes 1.20); an older cluster refused; `helm lint --strict` and
 #    `helm template` for Kubernetes 1.28, with the default
-#    values, with ci/production-values.yaml and with a LoadBalancer gateway
+#    values, with ci/production-values.yaml (secured connections, the URLs in
+#    an existingSecret), with test/packaging/fixtures/secured-values.yaml (every
+#    secured-connection value, the URLs built by the chart), with each example
+#    of the chart README's "Secured connections" and with a LoadBalancer gateway
 #    (whose ops port must not be published); every rendered object validated
 #    strictly against the Kubernetes $K8S_VERSIONS schemas, and cross-checked
-#    (test/packaging/validate_manifests.py); the validator itself shown to
-#    reject broken manifests; values.schema.json shown to reject wrong values
-#    with a message naming them; the chart's README shown to document every value
+#    (test/packaging/validate_manifests.py: references, and no credential as a
+#    literal env value, every *_FILE and sslrootcert file mounted, each
+#    container given its own dependencies' credentials only); the validator
+#    itself shown to reject broken manifests; values.schema.json and
+#    templates/_validate.tpl shown to reject wrong values with a message naming
+#    them; the chart's README shown to document every value
 #    (test/packaging/chart_readme_check.py); the version in step everywhere
 #    (package.json's is the chart's appVersion and the image tag it deploys, the
 #    READMEs', CHANGELOG.md's) and LICENSE the licence package.json names
@@ -169,7 +175,7 @@ HADOLINT="$PY/bin/hadolint"
 say "tools ready in $((SECONDS - started))s: $("$HELM" version --template '{{.Version}}'), $("$HADOLINT" --version), kubernetes-validate $(python3 -c 'import kubernetes_validate.version as v; print(v.__version__)'), promtool $("$PROMTOOL" --version 2>&1 | sed -n '1s/^promtool, version \([^ ]*\).*/\1/p')"
 
 # ---- 2. the chart ---------------------------------------------------------
-rm -rf "$WORK/default" "$WORK/production" "$WORK/loadbalancer" "$WORK/alerts"
+rm -rf "$WORK/default" "$WORK/production" "$WORK/secured" "$WORK/examples" "$WORK/loadbalancer" "$WORK/alerts"
 k8s_args=()
 for version in "${K8S_VERSIONS[@]}"; do k8s_args+=(--k8s "$version"); done
 template() { "$HELM" template eventline "$CHART" --namespace eventline --kube-version "${K8S_VERSIONS[0]}" "$@"; }
@@ -180,6 +186,8 @@ check "helm lint --strict (production values)" "$HELM" lint --strict "$CHART" --
 render() { template "$@" >/dev/null; } # errors go to stderr; the "wrote <file>" lines are noise
 check "helm template (default values)" render --output-dir "$WORK/default"
 check "helm template (production values)" render -f "$CHART/ci/production-values.yaml" --output-dir "$WORK/production"
+check "helm template (secured connections, URLs built by the chart)" render \
+  -f test/packaging/fixtures/secured-values.yaml --output-dir "$WORK/secured"
 check "helm template (LoadBalancer gateway)" render --set gateway.service.type=LoadBalancer \
   --set metrics.serviceMonitor.enabled=true --output-dir "$WORK/loadbalancer"
 rendered() { find "$WORK/$1" -name '*.yaml' | sort; }
@@ -202,6 +210,30 @@ if [ -d "$WORK/production" ]; then
     --existing-secret eventline-credentials --expect Ingress --expect ServiceMonitor --expect PrometheusRule \
     --expect Job --expect HorizontalPodAutoscaler $(rendered production)
 fi
+if [ -d "$WORK/secured" ]; then
+  # shellcheck disable=SC2046
+  check "manifests, secured connections" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
+    --expect Job --expect Secret $(rendered secured)
+fi
+# Each values example of the chart README's "Secured connections", rendered and validated as it is written.
+render_examples() {
+  local example status=0
+  mkdir -p "$WORK/examples"
+  python3 test/packaging/chart_readme_examples.py "$CHART/README.md" "Secured connections" "$WORK/examples" || return 1
+  for example in "$WORK/examples"/*.yaml; do
+    rm -rf "${example%.yaml}.d"
+    if ! template -f "$example" --output-dir "${example%.yaml}.d" >/dev/null; then
+      say "FAILED: $(basename "$example") does not render"
+      status=1
+      continue
+    fi
+    # shellcheck disable=SC2046
+    python3 test/packaging/validate_manifests.py "${k8s_args[@]}" --existing-secret eventline-credentials \
+      $(find "${example%.yaml}.d" -name '*.yaml' | sort) || status=1
+  done
+  return $status
+}
+check "chart README: the Secured connections examples render and validate" render_examples
 if [ -d "$WORK/loadbalancer" ]; then
   # A LoadBalancer publishes every port of its Service: the gateway's ops port must be on another one.
   # shellcheck disable=SC2046
@@ -230,6 +262,17 @@ check "validator rejects an alert without its runbook" python3 test/packaging/va
   --expect-failure "is no heading of" test/packaging/fixtures/alert-without-runbook.yaml
 check "validator rejects a published ops port" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
   --expect-failure "publishes the ops port" test/packaging/fixtures/published-ops-port.yaml
+unsafe=test/packaging/fixtures/unsafe-credentials.yaml
+check "validator rejects a literal password in env" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
+  --expect-failure "env KAFKA_SASL_PASSWORD is a literal credential" "$unsafe"
+check "validator rejects a URL with its password in env" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
+  --expect-failure "env READ_DATABASE_URL is a URL with a password in it" "$unsafe"
+check "validator rejects a *_FILE no volume holds" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
+  --expect-failure "env KAFKA_SSL_CA_FILE: /etc/eventline/secrets/kafka-ca/ca.crt is held by no volume" "$unsafe"
+check "validator rejects an sslrootcert no volume holds" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
+  --expect-failure "DATABASE_URL's sslrootcert: /etc/eventline/secrets/postgresql-ca/ca.crt is held by no volume" "$unsafe"
+check "validator rejects another dependency's credentials" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
+  --expect-failure "env REDIS_PASSWORD_FILE configures redis, which relay does not talk to" "$unsafe"
 
 must_fail "values: negative replicas" "at '/gateway/replicas': minimum: got -1, want 0" \
   template --set gateway.replicas=-1
@@ -248,6 +291,34 @@ must_fail "Kubernetes older than 1.28" "Kubernetes v1.27.0 is older than 1.28" \
   "$HELM_PLAIN" template eventline "$CHART" --kube-version 1.27.0
 must_fail "values: min above max replicas" "gateway.autoscaling.minReplicas (5) must not exceed" \
   template --set gateway.autoscaling.minReplicas=5 --set gateway.autoscaling.maxReplicas=4
+# Secured connections: values.schema.json ...
+must_fail "values: unknown Kafka security protocol" "at '/kafka/securityProtocol': value must be one of" \
+  template --set kafka.securityProtocol=TLS
+must_fail "values: SASL mechanism without a SASL protocol" "at '/kafka/securityProtocol': value must be one of 'SASL_PLAINTEXT', 'SASL_SSL'" \
+  template --set kafka.sasl.mechanism=PLAIN --set kafka.sasl.username=eventline \
+  --set kafka.sasl.passwordSecret.name=kafka --set kafka.sasl.passwordSecret.key=password
+must_fail "values: SCRAM without a password Secret" "at '/kafka/sasl/passwordSecret': missing property 'name'" \
+  template --set kafka.securityProtocol=SASL_SSL --set kafka.sasl.mechanism=SCRAM-SHA-512 --set kafka.sasl.username=eventline
+must_fail "values: OAUTHBEARER without its token URL" "at '/kafka/sasl/oauth/tokenUrl': minLength: got 0, want 1" \
+  template --set kafka.securityProtocol=SASL_SSL --set kafka.sasl.mechanism=OAUTHBEARER
+must_fail "values: a Secret reference without its key" "at '/kafka/tls/caSecret': properties 'key' required" \
+  template --set kafka.securityProtocol=SSL --set kafka.tls.caSecret.name=kafka-ca
+must_fail "values: PostgreSQL sslmode prefer" "at '/postgresql/tls/sslmode': value must be one of" \
+  template --set postgresql.tls.sslmode=prefer
+must_fail "values: Redis ACL user without a password Secret" "at '/redis/passwordSecret': missing property 'name'" \
+  template --set redis.username=eventline
+# ... and templates/_validate.tpl, across values.
+must_fail "values: Kafka CA without TLS" "kafka.tls.caSecret needs kafka.securityProtocol SSL or SASL_SSL (it is PLAINTEXT)" \
+  template --set kafka.tls.caSecret.name=kafka-ca --set kafka.tls.caSecret.key=ca.crt
+must_fail "values: PostgreSQL sslmode with existingSecret" "postgresql.tls.sslmode (verify-full) is not used with existingSecret" \
+  template --set postgresql.tls.sslmode=verify-full --set existingSecret=eventline-credentials
+must_fail "values: registry CA with an http URL" "schemaRegistry.caSecret needs an https:// schemaRegistry.url" \
+  template --set schemaRegistry.caSecret.name=registry-ca --set schemaRegistry.caSecret.key=ca.crt
+must_fail "values: registry basic auth and bearer token" "set schemaRegistry.basicAuthSecret or schemaRegistry.bearerTokenSecret, not both" \
+  template --set schemaRegistry.basicAuthSecret.name=registry --set schemaRegistry.bearerTokenSecret.name=registry \
+  --set schemaRegistry.bearerTokenSecret.key=token
+must_fail "values: Redis password inline and from a Secret" "set redis.password or redis.passwordSecret, not both" \
+  template --set redis.password=inline --set redis.passwordSecret.name=redis --set redis.passwordSecret.key=password
 
 check "chart README documents every value" python3 test/packaging/chart_readme_check.py "$CHART"
 

@@ -22,6 +22,15 @@ Two kinds of check:
    topology apply and schemas register; the dashboard is JSON; every alert
    has a severity, a summary, a description and a runbook_url whose anchor is
    a heading of docs/operability.md (--runbooks).
+3. Credentials: no env value or ConfigMap entry is a literal secret (a
+   variable named for a password, secret, token or key, or a URL with a
+   password in it): secrets arrive by secretKeyRef or as files (*_FILE);
+   every file an env variable names (*_FILE, *_CA_FILE, KAFKA_SSL_CERT_FILE,
+   ...) and every sslrootcert, sslcert and sslkey of a rendered PostgreSQL URL
+   the container reads is held by a read-only volume mounted in that
+   container (for a Secret volume with items, one of its items); and each
+   container gets the TLS settings and credentials of the dependencies it
+   talks to only (DEPENDENCIES).
 
 Prints one line per failure and exits 1 on any; with --expect-failure TEXT it
 succeeds only when an error containing TEXT is reported (to prove that a broken
@@ -31,10 +40,12 @@ manifest is caught).
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import re
 import sys
+from urllib.parse import parse_qsl, urlsplit
 
 import jsonschema
 import yaml
@@ -162,6 +173,69 @@ def containers(obj: dict) -> list[dict]:
     return spec.get("initContainers", []) + spec.get("containers", [])
 
 
+# The dependencies whose TLS settings and credentials each container may get: the gateway talks to
+# PostgreSQL and Redis, the relay to PostgreSQL, Kafka and the registry, the projector to all four;
+# the hook Job's steps to one each. Keys: a Deployment's component, or a Job container's name.
+DEPENDENCIES = {
+    "gateway": {"postgresql", "redis"},
+    "relay": {"postgresql", "kafka", "registry"},
+    "projector": {"postgresql", "kafka", "registry", "redis"},
+    "migrate": {"postgresql"},
+    "topology": {"kafka"},
+    "schemas": {"registry"},
+}
+# Which dependency a security variable, or a file mounted under SECRET_DIR/<name>, belongs to.
+SECURITY_VARIABLES = [
+    (re.compile(r"^KAFKA_(SECURITY_PROTOCOL|SSL_|SASL_|OAUTH_)"), "kafka"),
+    (re.compile(r"^SCHEMA_REGISTRY_(USERNAME|PASSWORD|BEARER_TOKEN|CA_FILE)"), "registry"),
+    (re.compile(r"^REDIS_(USERNAME|PASSWORD|CA_FILE)"), "redis"),
+]
+SECRET_DIR = "/etc/eventline/secrets/"
+MOUNT_PREFIXES = {"postgresql-": "postgresql", "kafka-": "kafka", "schema-registry-": "registry", "redis-": "redis"}
+# A variable whose name says it holds a secret, unless it names a file (*_FILE).
+CREDENTIAL_NAME = re.compile(r"(PASSWORD|PASSPHRASE|SECRET|TOKEN|CREDENTIALS?|API_?KEY|PRIVATE_KEY)$")
+URL_WITH_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/?#@\s]*:[^/?#@\s]+@", re.IGNORECASE)
+FILE_PARAMETERS = ("sslrootcert", "sslcert", "sslkey")
+
+
+def literal_credential(name: str, value: object) -> str | None:
+    """Why an env value or ConfigMap entry is a secret given in the clear, or None."""
+    if name.endswith("_FILE") or value in (None, ""):
+        return None
+    if CREDENTIAL_NAME.search(name):
+        return f"{name} is a literal credential; reference a Secret (secretKeyRef, or a mounted file and {name}_FILE)"
+    if URL_WITH_PASSWORD.search(str(value)):
+        return f"{name} is a URL with a password in it; keep it in a Secret (secretKeyRef)"
+    return None
+
+
+def file_holder(path: str, container: dict, volumes: dict[str, dict]) -> str | None:
+    """What is wrong with a file a container is told to read, or None when a read-only mounted volume holds it."""
+    for mount in container.get("volumeMounts", []):
+        root = mount.get("mountPath", "").rstrip("/") + "/"
+        if not path.startswith(root):
+            continue
+        volume = volumes.get(mount.get("name"), {})
+        source = volume.get("secret") or volume.get("configMap") or volume.get("projected")
+        if source is None:
+            return f"{path} is on volume {mount.get('name')}, which is no Secret, ConfigMap or projected volume"
+        if mount.get("readOnly") is not True:
+            return f"{path} is on volume {mount.get('name')}, which is not mounted read-only"
+        items = source.get("items")
+        relative = path[len(root):]
+        if items is not None and relative not in {item.get("path") for item in items}:
+            return f"{path}: volume {mount.get('name')} has no item {relative!r}"
+        return None
+    return f"{path} is held by no volume mounted in the container"
+
+
+def dependency_of(name: str) -> str | None:
+    for pattern, dependency in SECURITY_VARIABLES:
+        if pattern.search(name):
+            return dependency
+    return None
+
+
 def reference_errors(objects: list[dict], existing_secret: str | None, runbooks: str) -> list[str]:
     errors: list[str] = []
     by_kind: dict[str, list[dict]] = {}
@@ -174,6 +248,13 @@ def reference_errors(objects: list[dict], existing_secret: str | None, runbooks:
     if existing_secret:
         secrets.add(existing_secret)
     config_maps = {obj["metadata"]["name"] for obj in by_kind.get("ConfigMap", [])}
+    secret_data = {
+        obj["metadata"]["name"]: {
+            **{key: base64.b64decode(value).decode("utf-8", "replace") for key, value in (obj.get("data") or {}).items()},
+            **(obj.get("stringData") or {}),
+        }
+        for obj in by_kind.get("Secret", [])
+    }
 
     def fail(obj: dict, message: str) -> None:
         errors.append(f"{name_of(obj)}: {message}")
@@ -183,6 +264,46 @@ def reference_errors(objects: list[dict], existing_secret: str | None, runbooks:
 
     def port_names(deployment: dict) -> set[str]:
         return {p.get("name") for c in pod_spec(deployment).get("containers", []) for p in c.get("ports", [])}
+
+    def credential_errors(workload: dict, container: dict, where: str) -> None:
+        volumes = {volume["name"]: volume for volume in pod_spec(workload).get("volumes", [])}
+        owner = (
+            container["name"]
+            if workload["kind"] == "Job"
+            else pod_labels(workload).get("app.kubernetes.io/component", container["name"])
+        )
+        allowed = DEPENDENCIES.get(owner)
+        for env in container.get("env", []):
+            name, value = env["name"], env.get("value")
+            problem = literal_credential(name, value)
+            if problem:
+                fail(workload, f"{where}: env {problem}")
+            if name.endswith("_FILE") and value:
+                problem = file_holder(value, container, volumes)
+                if problem:
+                    fail(workload, f"{where}: env {name}: {problem}")
+            dependency = dependency_of(name)
+            if allowed is not None and dependency and dependency not in allowed:
+                fail(workload, f"{where}: env {name} configures {dependency}, which {owner} does not talk to")
+            # A PostgreSQL URL from a rendered Secret: the files its TLS parameters name must be mounted here.
+            ref = env.get("valueFrom", {}).get("secretKeyRef")
+            url = secret_data.get(ref.get("name"), {}).get(ref.get("key")) if ref else None
+            if isinstance(url, str) and url.startswith(("postgres://", "postgresql://")):
+                for parameter, path in parse_qsl(urlsplit(url).query):
+                    if parameter in FILE_PARAMETERS and path != "system":
+                        problem = file_holder(path, container, volumes)
+                        if problem:
+                            fail(workload, f"{where}: {env['name']}'s {parameter}: {problem}")
+        for mount in container.get("volumeMounts", []):
+            path = mount.get("mountPath", "")
+            if not path.startswith(SECRET_DIR):
+                continue
+            if mount.get("readOnly") is not True:
+                fail(workload, f"{where}: {path} is not mounted read-only")
+            leaf = path[len(SECRET_DIR):]
+            dependency = next((dep for prefix, dep in MOUNT_PREFIXES.items() if leaf.startswith(prefix)), None)
+            if allowed is not None and dependency and dependency not in allowed:
+                fail(workload, f"{where}: mounts {path}, a credential of {dependency}, which {owner} does not talk to")
 
     for workload in workloads:
         spec = pod_spec(workload)
@@ -215,6 +336,7 @@ def reference_errors(objects: list[dict], existing_secret: str | None, runbooks:
                 ref = env.get("valueFrom", {}).get("configMapKeyRef")
                 if ref and ref.get("name") not in config_maps:
                     fail(workload, f"{where}: env {env['name']} reads ConfigMap {ref.get('name')}, which is not rendered")
+            credential_errors(workload, container, where)
 
     for deployment in deployments:
         spec = pod_spec(deployment)
@@ -329,6 +451,9 @@ def reference_errors(objects: list[dict], existing_secret: str | None, runbooks:
 
     for config_map in by_kind.get("ConfigMap", []):
         for key, value in config_map.get("data", {}).items():
+            problem = literal_credential(key, value)
+            if problem and not key.endswith(".json"):
+                fail(config_map, f"data {problem}")
             if key.endswith(".json"):
                 try:
                     json.loads(value)
