@@ -31,7 +31,8 @@
 #    (package.json's is the chart's appVersion and the image tag it deploys, the
 #    READMEs', CHANGELOG.md's) and LICENSE the licence package.json names
 #    (test/packaging/release_check.py), which a drifted copy shows failing.
-# 3. docker-compose.yml parsed and checked (test/packaging/compose_check.py).
+# 3. docker-compose.yml parsed and checked (test/packaging/compose_check.py), its
+#    profile `secured` too, which a copy with a password in the clear shows failing.
 # 4. Dockerfile: hadolint, then the project's own rules
 #    (test/packaging/dockerfile_check.py); the image's health-check script.
 # 5. the Grafana dashboard (test/packaging/dashboard_check.py).
@@ -324,6 +325,13 @@ check "chart README documents every value" python3 test/packaging/chart_readme_c
 
 # ---- 3. docker-compose.yml ------------------------------------------------
 check "docker-compose.yml" python3 test/packaging/compose_check.py docker-compose.yml
+# The same check on a copy whose profile `secured` gives the Kafka password in the clear.
+clear="$WORK/compose-clear"
+rm -rf "$clear" && mkdir -p "$clear/scripts/stack" && cp scripts/stack/docker-postgres-init.sh "$clear/scripts/stack/"
+sed 's#KAFKA_SASL_PASSWORD_FILE: /run/secrets/kafka_password#KAFKA_SASL_PASSWORD: hunter2#' docker-compose.yml \
+  >"$clear/docker-compose.yml"
+must_fail "docker-compose.yml: a password in the clear in profile secured" \
+  "secured-relay: KAFKA_SASL_PASSWORD is a literal credential" python3 test/packaging/compose_check.py "$clear/docker-compose.yml"
 
 # ---- 4. the image -----------------------------------------------------------
 check "hadolint Dockerfile" "$HADOLINT" --no-color --failure-threshold style Dockerfile

@@ -9,8 +9,14 @@ one-shots (migrate, topology) run the right CLI commands and do not restart;
 depends_on waits for healthy infrastructure and for the one-shots to complete;
 each service connects with its own PostgreSQL role (CONTRACTS §2, §9) and
 listens where CONTRACTS §2 says (the gateway's ops port too); postgres gets every password its init script
-(scripts/stack/docker-postgres-init.sh) requires. It does not start anything: whether the images
-build and the stack comes up is only proven on a machine with Docker.
+(scripts/stack/docker-postgres-init.sh) requires. The profile `secured`: none of those services is in a
+profile (a plain `docker compose up` runs what it always did); each one-shot and app has a counterpart
+`secured-<name>` in profile `secured` only, running the same command from the same image, whose
+environment holds no credential (no password, secret or token variable, no URL with a password), whose
+every *_FILE variable names /run/secrets/<secret> of a secret it mounts and the file defines, which reaches
+Kafka by SSL or SASL_SSL, the registry by https and Redis by rediss, and whose host ports differ from the
+default services'. It does not start anything: whether the images build and the stack comes up is only
+proven on a machine with Docker.
 """
 
 from __future__ import annotations
@@ -48,6 +54,76 @@ DEPENDS = {
     "relay": {"migrate": "service_completed_successfully", "topology": "service_completed_successfully"},
     "projector": {"migrate": "service_completed_successfully", "topology": "service_completed_successfully"},
 }
+
+
+# The profile `secured`: each default one-shot and app has a counterpart there.
+SECURED = {f"secured-{name}": name for name in list(ONE_SHOTS) + list(APPS)}
+CREDENTIAL_NAME = re.compile(r"(PASSWORD|PASSPHRASE|SECRET|TOKEN|CREDENTIALS?|API_?KEY|PRIVATE_KEY)$")
+URL_WITH_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/?#@\s]*:[^/?#@\s]+@", re.IGNORECASE)
+# The secure scheme or protocol each secured variable must have, after ${VAR:-default} takes its default.
+SECURE_SETTINGS = {
+    "KAFKA_SECURITY_PROTOCOL": ("SSL", "SASL_SSL"),
+    "SCHEMA_REGISTRY_URL": ("https://",),
+    "REDIS_URL": ("rediss://",),
+}
+
+
+def with_defaults(value: object) -> str:
+    """A Compose value as it reads with no variable set: ${VAR:-default} and ${VAR-default} become default."""
+    return re.sub(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]*)\}", r"\1", str(value))
+
+
+def host_ports(service: dict) -> set[str]:
+    return {str(port).rsplit(":", 1)[0] for port in service.get("ports", [])}
+
+
+def check_secured(compose: dict) -> list[str]:
+    errors: list[str] = []
+    services = compose.get("services", {})
+    defined = compose.get("secrets", {}) or {}
+    default_ports = set()
+    for name in list(INFRA_IMAGES) + list(ONE_SHOTS) + list(APPS):
+        if services[name].get("profiles"):
+            errors.append(f"{name}: in profiles {services[name]['profiles']}; a plain `docker compose up` would not run it")
+        default_ports |= host_ports(services[name])
+    for name, original in SECURED.items():
+        service = services.get(name)
+        if service is None:
+            errors.append(f"{name} is missing: the profile `secured` has no counterpart of {original}")
+            continue
+        if service.get("profiles") != ["secured"]:
+            errors.append(f"{name}: profiles is {service.get('profiles')}, want [secured]: it must not start by default")
+        for key in ("image", "entrypoint", "command"):
+            if service.get(key) != services[original].get(key):
+                errors.append(f"{name}: {key} is {service.get(key)!r}, {original}'s is {services[original].get(key)!r}")
+        mounted = {entry if isinstance(entry, str) else entry.get("source") for entry in service.get("secrets", [])}
+        for secret in sorted(mounted):
+            if not (defined.get(secret) or {}).get("file"):
+                errors.append(f"{name}: mounts secret {secret}, which the top-level secrets do not define as a file")
+        environment = service.get("environment", {})
+        if isinstance(environment, list):
+            environment = dict(entry.split("=", 1) for entry in environment)
+        for variable, value in environment.items():
+            if variable.endswith("_FILE"):
+                secret = str(value).removeprefix("/run/secrets/")
+                if not str(value).startswith("/run/secrets/") or secret not in mounted:
+                    errors.append(f"{name}: {variable} is {value}, not /run/secrets/<a secret it mounts>")
+            elif CREDENTIAL_NAME.search(variable):
+                errors.append(f"{name}: {variable} is a literal credential; give it as a secret and {variable}_FILE")
+            elif URL_WITH_PASSWORD.search(str(value)):
+                errors.append(f"{name}: {variable} is a URL with a password in it; give it as a secret and {variable}_FILE")
+            wanted = SECURE_SETTINGS.get(variable)
+            if wanted and not with_defaults(value).startswith(wanted):
+                errors.append(f"{name}: {variable} is {value}, want {' or '.join(wanted)}")
+        for variable in ("KAFKA_SECURITY_PROTOCOL", "SCHEMA_REGISTRY_URL"):
+            if original in ("topology", "relay", "projector") and variable not in environment:
+                errors.append(f"{name}: {variable} is not set")
+        if original in ("gateway", "projector") and "REDIS_URL" not in environment:
+            errors.append(f"{name}: REDIS_URL is not set")
+        clash = host_ports(service) & default_ports
+        if clash:
+            errors.append(f"{name}: host ports {sorted(clash)} are the default services' too")
+    return errors
 
 
 def as_text(command) -> str:
@@ -148,7 +224,7 @@ def check(path: str) -> list[str]:
     for variable in required:
         if variable not in postgres_env:
             errors.append(f"postgres: {variable} is not set, and docker-postgres-init.sh requires it")
-    return errors
+    return errors + check_secured(compose)
 
 
 def main() -> int:
@@ -158,7 +234,7 @@ def main() -> int:
         print(f"FAILED: {path}: {error}")
     if errors:
         return 1
-    print(f"ok: {path}: services, images, healthchecks, one-shots, roles and depends_on as required")
+    print(f"ok: {path}: services, images, healthchecks, one-shots, roles and depends_on as required; profile secured: every secret a file")
     return 0
 
 
