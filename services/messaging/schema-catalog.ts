@@ -2,6 +2,7 @@ import { type SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-regis
 import type { EventSchema, EventSchemas } from '../avro/index.ts';
 import { type RegistryConnection, registryRequest } from './registry-connection.ts';
 import { backwardBreaks } from './schema-compatibility.ts';
+import { schemaRuleBreaks } from './schema-rules.ts';
 import { eventTopic, subjectName } from './topic-names.ts';
 
 /** The subject a schema file belongs under, for one topic prefix. */
@@ -32,6 +33,8 @@ export async function registerSchemas(
   const registered: Registration[] = [];
   for (const schema of inVersionOrder(schemas)) {
     const subject = subjectOf(prefix, schema);
+    const [refusal] = schemaRuleBreaks(schema.definition);
+    if (refusal) throw new Error(`${schema.context}/${schema.eventType}.v${schema.version}.avsc: ${refusal}`);
     try {
       const { id } = await registry.register(
         { type: SchemaType.AVRO, schema: schema.definition },
@@ -51,9 +54,12 @@ export async function registerSchemas(
 export interface CompatibilityVerdict {
   readonly file: string;
   readonly subject: string;
-  /** "registered" (the registry holds it), "compatible", or "new subject". */
-  readonly status: 'registered' | 'compatible' | 'new subject' | 'incompatible';
-  /** For an incompatible schema: each breaking field, by path. */
+  /**
+   * "registered" (the registry holds it), "compatible", "new subject"; or
+   * "incompatible" with its subject, or "refused" by a rule of schemaRuleBreaks.
+   */
+  readonly status: 'registered' | 'compatible' | 'new subject' | 'incompatible' | 'refused';
+  /** For an incompatible or refused schema: each reason, by field path where there is one. */
   readonly breaks: readonly string[];
 }
 
@@ -91,6 +97,11 @@ export async function checkSchemas(
   for (const [index, schema] of ordered.entries()) {
     const file = `${schema.context}/${schema.eventType}.v${schema.version}.avsc`;
     const subject = subjectOf(prefix, schema);
+    const refusals = schemaRuleBreaks(schema.definition);
+    if (refusals.length > 0) {
+      verdicts.push({ file, subject, status: 'refused', breaks: refusals });
+      continue;
+    }
     const base = `/subjects/${encodeURIComponent(subject)}`;
     const previous = ordered[index - 1];
     const localBreaks =

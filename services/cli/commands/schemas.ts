@@ -29,9 +29,15 @@ export async function schemasCommand(args: readonly string[]): Promise<void> {
 
   const verdicts = await checkSchemas(registry, schemas, config.KAFKA_TOPIC_PREFIX);
   for (const verdict of verdicts) console.log(`${verdict.status} ${verdict.file} → ${verdict.subject}`);
-  const refused = verdicts.filter((verdict) => verdict.status === 'incompatible');
+  const refused = verdicts.filter((verdict) => verdict.status === 'refused');
   if (refused.length > 0) {
-    const reasons = refused.map(
+    throw new Error(
+      `refused: ${refused.map((verdict) => `${verdict.file}: ${verdict.breaks.join('; ')}`).join(' | ')}`,
+    );
+  }
+  const incompatible = verdicts.filter((verdict) => verdict.status === 'incompatible');
+  if (incompatible.length > 0) {
+    const reasons = incompatible.map(
       (verdict) => `${verdict.file} breaks ${verdict.subject}: ${verdict.breaks.join('; ')}`,
     );
     throw new Error(`incompatible: ${reasons.join(' | ')}`);

@@ -94,6 +94,18 @@ test('schemas register puts every schema under <topic>-<record full name>; check
     schema.fields.push({ name: 'salesChannel', type: 'string', default: 'web' });
     writeFileSync(file, JSON.stringify(schema));
     expect(await runCli(['schemas', 'check', '--dir', dir])).toBe(0);
+
+    // A record with no fields would be a 5-byte value on Kafka that common clients refuse.
+    const delivered = join(dir, 'orders', 'OrderDelivered.v1.avsc');
+    writeFileSync(delivered, JSON.stringify({ ...JSON.parse(readFileSync(delivered, 'utf8')), fields: [] }));
+    errors = [];
+    expect(await runCli(['schemas', 'check', '--dir', dir])).toBe(1);
+    expect(errors).toEqual([
+      expect.stringMatching(
+        /^eventline schemas: refused: orders\/OrderDelivered\.v1\.avsc: a record with no fields encodes to zero bytes/,
+      ),
+    ]);
+    expect(await runCli(['schemas', 'register', '--dir', dir])).toBe(1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

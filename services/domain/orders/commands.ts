@@ -48,7 +48,11 @@ export const placeOrderPayload = payload({
 });
 export const addOrderItemPayload = orderLine;
 export const shipOrderPayload = payload({ trackingNumber: text(100) });
-export const deliverOrderPayload = payload({});
+export const deliverOrderPayload = payload({
+  deliveredAt: z.iso
+    .datetime({ offset: true, error: 'must be an ISO-8601 date and time, e.g. 2026-12-01T14:30:00Z' })
+    .optional(),
+});
 export const cancelOrderPayload = payload({ reason: text(500) });
 
 export type PlaceOrder = DomainCommand<'PlaceOrder', z.infer<typeof placeOrderPayload>>;

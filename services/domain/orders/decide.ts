@@ -38,7 +38,7 @@ export function decideOrder(command: OrderCommand, state: OrderState): readonly 
       if (state.status !== 'shipped') {
         return reject('order-not-shipped', `only a shipped order can be delivered; it is ${state.status}`);
       }
-      return [{ type: 'OrderDelivered', data: {} }];
+      return [{ type: 'OrderDelivered', data: { deliveredAt: command.payload.deliveredAt ?? null } }];
     case 'CancelOrder':
       if (state.status === 'cancelled') {
         return reject('order-already-cancelled', 'the order is already cancelled');

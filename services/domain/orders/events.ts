@@ -12,7 +12,7 @@ export type OrderPlaced = DomainEvent<
 >;
 export type OrderItemAdded = DomainEvent<'OrderItemAdded', OrderLine>;
 export type OrderShipped = DomainEvent<'OrderShipped', { readonly trackingNumber: string }>;
-export type OrderDelivered = DomainEvent<'OrderDelivered', Record<string, never>>;
+export type OrderDelivered = DomainEvent<'OrderDelivered', { readonly deliveredAt: string | null }>;
 export type OrderCancelled = DomainEvent<'OrderCancelled', { readonly reason: string }>;
 
 export type OrderEvent = OrderPlaced | OrderItemAdded | OrderShipped | OrderDelivered | OrderCancelled;

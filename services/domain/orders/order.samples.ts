@@ -33,8 +33,14 @@ export const orderItemAdded: OrderItemAdded = { type: 'OrderItemAdded', data: ad
 export const shipOrder: ShipOrder = { type: 'ShipOrder', payload: { trackingNumber: '1Z999AA10123456784' } };
 export const orderShipped: OrderShipped = { type: 'OrderShipped', data: shipOrder.payload };
 
-export const deliverOrder: DeliverOrder = { type: 'DeliverOrder', payload: {} };
-export const orderDelivered: OrderDelivered = { type: 'OrderDelivered', data: {} };
+export const deliverOrder: DeliverOrder = {
+  type: 'DeliverOrder',
+  payload: { deliveredAt: '2026-12-01T14:30:00.000Z' },
+};
+export const orderDelivered: OrderDelivered = {
+  type: 'OrderDelivered',
+  data: { deliveredAt: '2026-12-01T14:30:00.000Z' },
+};
 
 export const cancelOrder: CancelOrder = {
   type: 'CancelOrder',

@@ -151,8 +151,14 @@ describe('ShipOrder', () => {
 });
 
 describe('DeliverOrder', () => {
-  test('given a shipped order, it delivers it', () => {
+  test('given a shipped order, it delivers it, when the command says', () => {
     given(orderDecider, shipped).when(deliverOrder).then([orderDelivered]);
+  });
+
+  test('without a time it delivers it all the same; the event says it does not know when', () => {
+    given(orderDecider, shipped)
+      .when({ type: 'DeliverOrder', payload: {} })
+      .then([{ type: 'OrderDelivered', data: { deliveredAt: null } }]);
   });
 
   test.each([
@@ -234,6 +240,18 @@ describe('payloads', () => {
     expect(issues(addOrderItemPayload, { sku: 's', quantity: 1, unitPrice: 0 })).toEqual([]);
     expect(issues(shipOrderPayload, { trackingNumber: 't'.repeat(100) })).toEqual([]);
     expect(issues(cancelOrderPayload, { reason: 'r'.repeat(500) })).toEqual([]);
+    expect(issues(deliverOrderPayload, {})).toEqual([]);
+    expect(issues(deliverOrderPayload, { deliveredAt: '2026-12-01T15:30:00+01:00' })).toEqual([]);
+  });
+
+  test.each([
+    ['a date alone', { deliveredAt: '2026-12-01' }],
+    ['words', { deliveredAt: 'yesterday' }],
+    ['a number', { deliveredAt: 1764599400000 }],
+  ])('DeliverOrder with %s as deliveredAt is invalid', (_, payload) => {
+    expect(issues(deliverOrderPayload, payload)).toEqual([
+      'deliveredAt: must be an ISO-8601 date and time, e.g. 2026-12-01T14:30:00Z',
+    ]);
   });
 
   const place = placeOrder.payload;

@@ -25,7 +25,9 @@ export const renameTenantPayload = payload({ name });
 export const suspendTenantPayload = payload({
   reason: z.string(required).trim().max(500, 'must be at most 500 characters').optional(),
 });
-export const reactivateTenantPayload = payload({});
+export const reactivateTenantPayload = payload({
+  reason: z.string(required).trim().max(500, 'must be at most 500 characters').optional(),
+});
 export const setTenantQuotaPayload = payload({
   commandsPerMinute: count('command per minute'),
   maxBurst: count('command').optional(),

@@ -28,7 +28,7 @@ export function decideTenant(command: TenantCommand, state: TenantState): readon
       if (state.status !== 'suspended') {
         return reject('tenant-not-suspended', 'only a suspended tenant can be reactivated');
       }
-      return [{ type: 'TenantReactivated', data: {} }];
+      return [{ type: 'TenantReactivated', data: { reason: command.payload.reason || null } }];
     case 'SetTenantQuota': {
       const {
         commandsPerMinute,

@@ -13,7 +13,7 @@ export type TenantCreated = DomainEvent<
 >;
 export type TenantRenamed = DomainEvent<'TenantRenamed', { readonly name: string }>;
 export type TenantSuspended = DomainEvent<'TenantSuspended', { readonly reason: string | null }>;
-export type TenantReactivated = DomainEvent<'TenantReactivated', Record<string, never>>;
+export type TenantReactivated = DomainEvent<'TenantReactivated', { readonly reason: string | null }>;
 export type TenantQuotaChanged = DomainEvent<'TenantQuotaChanged', RecordedQuota>;
 
 export type TenantEvent =

@@ -42,8 +42,14 @@ export const tenantSuspendedWithoutReason: TenantSuspended = {
   data: { reason: null },
 };
 
-export const reactivateTenant: ReactivateTenant = { type: 'ReactivateTenant', payload: {} };
-export const tenantReactivated: TenantReactivated = { type: 'TenantReactivated', data: {} };
+export const reactivateTenant: ReactivateTenant = {
+  type: 'ReactivateTenant',
+  payload: { reason: 'the overdue invoice was paid' },
+};
+export const tenantReactivated: TenantReactivated = {
+  type: 'TenantReactivated',
+  data: { reason: 'the overdue invoice was paid' },
+};
 
 export const setTenantQuota: SetTenantQuota = {
   type: 'SetTenantQuota',

@@ -146,6 +146,14 @@ describe('ReactivateTenant', () => {
     given(tenantDecider, suspended).when(reactivateTenant).then([tenantReactivated]);
   });
 
+  test('without a reason, or with an empty one, the event says there was none', () => {
+    for (const payload of [{}, { reason: '' }]) {
+      given(tenantDecider, suspended)
+        .when({ type: 'ReactivateTenant', payload })
+        .then([{ type: 'TenantReactivated', data: { reason: null } }]);
+    }
+  });
+
   test.each([
     ['an active', active],
     ['a reactivated', reactivated],
@@ -282,7 +290,7 @@ describe('payloads', () => {
     [suspendTenantPayload, { reason: 'r'.repeat(501) }, 'reason: must be at most 500 characters'],
     [suspendTenantPayload, { reason: null }, 'reason: must be a string'],
     [suspendTenantPayload, { until: 'tomorrow' }, ": Unrecognized key(s) in object: 'until'"],
-    [reactivateTenantPayload, { reason: 'paid' }, ": Unrecognized key(s) in object: 'reason'"],
+    [reactivateTenantPayload, { note: 'paid' }, ": Unrecognized key(s) in object: 'note'"],
     [reactivateTenantPayload, [], ': must be an object'],
     [setTenantQuotaPayload, {}, 'commandsPerMinute: is required'],
     [
