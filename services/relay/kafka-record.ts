@@ -2,10 +2,22 @@ import type { IHeaders, Message } from 'kafkajs';
 import type { OutboxEntry } from './outbox.ts';
 
 /**
+ * A record's place in the event store's commit order: its transaction id, then
+ * its global position, each as 20 zero-padded digits, so that comparing two
+ * cursors as strings (byte by byte) compares them in that order. The relay
+ * publishes each tenant's events in this order and a re-publish carries the
+ * same value, so a consumer can deduplicate and checkpoint per key with it;
+ * global-position alone, a sequence taken before commit, can go backwards.
+ */
+export function eventCursor(transactionId: string, position: number): string {
+  return `${transactionId.padStart(20, '0')}-${String(position).padStart(20, '0')}`;
+}
+
+/**
  * The Kafka record of an outbox entry: key = tenant id (so the Java-compatible
  * partitioner keeps a tenant in one partition), the Avro value, and the headers
- * of CONTRACTS §8. A header without a value (no causation) is sent empty rather
- * than left out, so every record carries the same set.
+ * of docs/contracts.md §8. A header without a value (no causation) is sent empty
+ * rather than left out, so every record carries the same set.
  */
 export function kafkaRecord(entry: OutboxEntry, value: Buffer): Message {
   const headers: IHeaders = {
@@ -20,6 +32,7 @@ export function kafkaRecord(entry: OutboxEntry, value: Buffer): Message {
     'correlation-id': entry.correlationId ?? '',
     'causation-id': entry.causationId ?? '',
     'occurred-at': new Date(entry.occurredAtMs).toISOString(),
+    'event-cursor': eventCursor(entry.transactionId, entry.position),
   };
   const traceparent = entry.metadata.traceparent;
   if (typeof traceparent === 'string' && traceparent !== '') headers.traceparent = traceparent;

@@ -2,7 +2,7 @@ import { endpoints } from '../support/endpoints.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { uniqueName } from '../support/names.ts';
 import { waitFor } from '../support/wait.ts';
-import { startRelay, type RunningRelay } from '../../services/relay/index.ts';
+import { eventCursor, startRelay, type RunningRelay } from '../../services/relay/index.ts';
 import { createLogger } from '../../services/platform/telemetry/index.ts';
 import type { TenantId } from '../../services/platform/tenancy/index.ts';
 import { CommandStream, storedEvents } from './command-stream.ts';
@@ -27,6 +27,7 @@ const HEADERS = [
   'correlation-id',
   'causation-id',
   'occurred-at',
+  'event-cursor',
 ];
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -100,6 +101,7 @@ test('every appended event arrives once, decodes, carries every header and sits 
         'correlation-id': event.correlation_id,
         'causation-id': event.causation_id,
         'occurred-at': event.occurred_at.toISOString(),
+        'event-cursor': eventCursor(event.transaction_id, Number(event.global_position)),
         traceparent: TRACEPARENT,
       });
     }
@@ -111,6 +113,12 @@ test('every appended event arrives once, decodes, carries every header and sits 
         .sort((a, b) => Number(BigInt(a.offset) - BigInt(b.offset)))
         .map((record) => record.headers['event-id']);
       expect(published).toEqual(committed);
+      // The cursor rises strictly along the tenant's records, compared as strings, as consumers do.
+      const cursors = consumer.received
+        .filter((record) => record.key === tenant)
+        .sort((a, b) => Number(BigInt(a.offset) - BigInt(b.offset)))
+        .map((record) => String(record.headers['event-cursor']));
+      expect(cursors.every((cursor, i) => i === 0 || cursor > (cursors[i - 1] as string))).toBe(true);
     }
 
     // Published rows are pruned; the events stay.
