@@ -3,7 +3,7 @@
  * its memory. The backlog is written to the event store (so the projector finds
  * each event's transaction id, as in production), then produced straight onto a
  * topic prefix of the scenario's own with the relay's codec and record layout
- * (Avro through the registry, CONTRACTS §8 headers, tenant key), not through the
+ * (Avro through the registry, docs/contracts.md §8 headers, tenant key), not through the
  * relay, so the relay's speed does not count. The projector runs as its own
  * process (dist/services/projector/main.js, every projection topology/ declares)
  * and is timed from answering /health until every projection's checkpoint of

@@ -3,7 +3,7 @@
 // Asks http://127.0.0.1:<port><path> (path /health by default) and exits 0 on a
 // 2xx answer within 2 s, 1 otherwise. Without a port it finds the service from
 // the command of PID 1 (tini -- node dist/services/<service>/main.js) and takes
-// its port variable (CONTRACTS §2); a CLI one-shot has no server and counts as healthy.
+// its port variable (docs/contracts.md §2); a CLI one-shot has no server and counts as healthy.
 import { readFileSync } from 'node:fs';
 
 const PORTS = {

@@ -21,7 +21,7 @@ port_of() {
 }
 health_url() { printf 'http://127.0.0.1:%s' "$(port_of "$1")"; }
 
-# Each service connects to PostgreSQL as its own role (CONTRACTS §9).
+# Each service connects to PostgreSQL as its own role (docs/contracts.md §9).
 database_url_of() {
   case "$1" in
     relay) stack_env_get RELAY_DATABASE_URL ;;
@@ -32,7 +32,7 @@ database_url_of() {
 
 responds() { node -e "fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))" "$1"; }
 
-# Development credentials, made once: the platform admin token (CONTRACTS §3) and the HS256 JWT secret.
+# Development credentials, made once: the platform admin token (docs/contracts.md §3) and the HS256 JWT secret.
 dev_secrets() {
   if [ ! -s "$RUN_DIR/admin-token" ]; then
     (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$RUN_DIR/admin-token")

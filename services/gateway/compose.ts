@@ -20,7 +20,7 @@ import { drainServer } from './http/drain.ts';
 import { IdempotencyStore } from './idempotency/idempotency-store.ts';
 import { composeQuerySide } from './query-side.ts';
 
-/** The gateway's configuration: the environment variables it reads (CONTRACTS §2). */
+/** The gateway's configuration: the environment variables it reads (docs/contracts.md §2). */
 export const gatewayEnv = {
   PORT: env.PORT,
   GATEWAY_OPS_PORT: env.GATEWAY_OPS_PORT,

@@ -193,7 +193,7 @@ describe('commands', () => {
     expect(added.headers.get('x-correlation-id')).toEqual(expect.any(String));
   });
 
-  test('every error status of CONTRACTS §4 comes as problem+json', async () => {
+  test('every error status of docs/contracts.md §4 comes as problem+json', async () => {
     const tenant = await createTenant();
     const placed = await command(tenant, placeOrder);
     const id = placed.body.aggregateId;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The command gateway: HTTP in, commands decided and appended (CONTRACTS §2-§5 for its environment and API). */
+/** The command gateway: HTTP in, commands decided and appended (docs/contracts.md §2-§5 for its environment and API). */
 import { runService } from '../platform/lifecycle/index.ts';
 import { gatewayEnv, startGateway } from './compose.ts';
 

@@ -1,5 +1,5 @@
 /**
- * The names CONTRACTS §8 gives downstream teams, in one place: a topic per
+ * The names docs/contracts.md §8 gives downstream teams, in one place: a topic per
  * bounded context, subjects by TopicRecordNameStrategy, DLQs per projection.
  */
 

@@ -8,7 +8,7 @@ import { headersOf } from './incoming-event.ts';
 const DLQ_SUFFIX = '.dlq';
 const READ_TIMEOUT_MS = 60_000;
 
-/** Which projection parked onto a dead-letter topic, `<source topic>.<projection>.dlq` (CONTRACTS §8). */
+/** Which projection parked onto a dead-letter topic, `<source topic>.<projection>.dlq` (docs/contracts.md §8). */
 export function parkingProjection(deadLetterTopic: string, known: readonly Projection[]): Projection {
   const stem = deadLetterTopic.endsWith(DLQ_SUFFIX) ? deadLetterTopic.slice(0, -DLQ_SUFFIX.length) : '';
   const name = stem.slice(stem.lastIndexOf('.') + 1);

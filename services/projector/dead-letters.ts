@@ -15,7 +15,7 @@ export interface ParkedRecord {
 
 /**
  * Parks what a projection cannot apply on `<source topic>.<projection>.dlq`
- * (CONTRACTS §8): the original key, value and headers, plus why, how often it
+ * (docs/contracts.md §8): the original key, value and headers, plus why, how often it
  * was tried and where it came from. The record is sent before the batch's
  * transaction commits, so a crash in between parks it twice (same event-id)
  * rather than never; the dead_letters row commits with the checkpoint.

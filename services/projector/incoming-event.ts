@@ -84,7 +84,7 @@ function statusOf(error: unknown): number | undefined {
 
 /**
  * Turns Kafka records into the events projections see: metadata from the
- * headers (CONTRACTS §8), data from the Avro value through the registry,
+ * headers (docs/contracts.md §8), data from the Avro value through the registry,
  * upcast to the newest schema version of its type when written with an older.
  */
 export class EventDecoder {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The projector: builds the read models from Kafka. Configuration comes from the
- * environment (CONTRACTS §2); DATABASE_URL is the projector's own role
+ * environment (docs/contracts.md §2); DATABASE_URL is the projector's own role
  * (eventline_projector_app locally), not the services' one.
  */
 import { z } from 'zod';

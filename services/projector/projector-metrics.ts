@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-/** The projector's metrics (CONTRACTS §7 /metrics), on the process's one registry. */
+/** The projector's metrics (docs/contracts.md §7 /metrics), on the process's one registry. */
 export class ProjectorMetrics {
   readonly applied: Counter<'projection'>;
   readonly parked: Counter<'projection'>;

@@ -48,7 +48,7 @@ export interface ProjectorOptions {
   readonly log: Logger;
   /** Wait for PostgreSQL and Kafka at start-up instead of failing at once. */
   readonly startup?: StartupWait;
-  /** Deadlines of its PostgreSQL, Kafka and registry calls (default: CONTRACTS §2's). */
+  /** Deadlines of its PostgreSQL, Kafka and registry calls (default: docs/contracts.md §2's). */
   readonly timeouts?: NetworkTimeouts;
   readonly retries?: Partial<HandlerRetries>;
   /** Which projections to run (default: every one topology/ declares). */

@@ -31,7 +31,7 @@ export interface CachedQueriesOptions {
 const atOrPast = (mark: Watermark, than: Watermark) => compareWatermarks(mark, than) >= 0;
 
 /**
- * Queries through the cache (CONTRACTS §5). A cached answer is served when it is
+ * Queries through the cache (docs/contracts.md §5). A cached answer is served when it is
  * as new as the tenant's generation of its read model and, with X-Min-Position,
  * reflects the caller's event; otherwise the read models answer and the answer
  * is cached. When the read models cannot be reached, the last cached answer of

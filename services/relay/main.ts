@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The outbox relay: publishes committed events from the outbox to Kafka.
- * Configuration comes from the environment (CONTRACTS §2); DATABASE_URL is the
+ * Configuration comes from the environment (docs/contracts.md §2); DATABASE_URL is the
  * relay's own role (eventline_relay_app locally), not the services' one.
  */
 import { kafkaConnection, kafkaEnv, registryConnection, registryEnv } from '../messaging/index.ts';

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export type ErrorKind = 'kafka' | 'registry' | 'encoding' | 'database' | 'lease';
 
-/** The relay's metrics (CONTRACTS §7 /metrics), registered on the process's one registry. */
+/** The relay's metrics (docs/contracts.md §7 /metrics), registered on the process's one registry. */
 export class RelayMetrics {
   readonly published: Counter<'topic'>;
   readonly batchSize: Histogram;

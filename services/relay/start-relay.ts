@@ -35,7 +35,7 @@ export interface RelayOptions {
   readonly log: Logger;
   /** Wait for PostgreSQL at start-up instead of failing at once. */
   readonly startup?: StartupWait;
-  /** Deadlines of its PostgreSQL, Kafka and registry calls (default: CONTRACTS §2's). */
+  /** Deadlines of its PostgreSQL, Kafka and registry calls (default: docs/contracts.md §2's). */
   readonly timeouts?: NetworkTimeouts;
   readonly settings?: Partial<Omit<RelaySettings, 'topicPrefix' | 'notificationsUrl'>>;
 }

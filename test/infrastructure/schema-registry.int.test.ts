@@ -14,7 +14,7 @@ async function orderPlacedSchema(): Promise<string> {
 
 const subjects: string[] = [];
 
-/** The subject naming of CONTRACTS §8 (TopicRecordNameStrategy), on a topic of this test's own. */
+/** The subject naming of docs/contracts.md §8 (TopicRecordNameStrategy), on a topic of this test's own. */
 function subjectFor(topic: string): string {
   const subject = `${topic}-eventline.orders.OrderPlaced`;
   subjects.push(subject);

@@ -7,8 +7,8 @@ Parses the file as YAML (merge keys resolved, as Compose does) and checks what
 with the pinned images; every long-running service has a healthcheck; the
 one-shots (migrate, topology) run the right CLI commands and do not restart;
 depends_on waits for healthy infrastructure and for the one-shots to complete;
-each service connects with its own PostgreSQL role (CONTRACTS §2, §9) and
-listens where CONTRACTS §2 says (the gateway's ops port too); postgres gets every password its init script
+each service connects with its own PostgreSQL role (docs/contracts.md §2, §9) and
+listens where docs/contracts.md §2 says (the gateway's ops port too); postgres gets every password its init script
 (scripts/stack/docker-postgres-init.sh) requires. The profile `secured`: none of those services is in a
 profile (a plain `docker compose up` runs what it always did); each one-shot and app has a counterpart
 `secured-<name>` in profile `secured` only, running the same command from the same image, whose
@@ -44,7 +44,7 @@ APPS = {
     "relay": ("dist/services/relay/main.js", "RELAY_PORT", 9101, "eventline_relay_app"),
     "projector": ("dist/services/projector/main.js", "PROJECTOR_PORT", 9102, "eventline_projector_app"),
 }
-# service -> (its ops port variable and port) where the ops port is not its one port (CONTRACTS §2, §7)
+# service -> (its ops port variable and port) where the ops port is not its one port (docs/contracts.md §2, §7)
 OPS_PORTS = {"gateway": ("GATEWAY_OPS_PORT", 9100)}
 # service -> {dependency: condition}
 DEPENDS = {

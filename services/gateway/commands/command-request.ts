@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { expecting } from '../../domain/kernel/index.ts';
 
-/** The body of POST /api/v1/commands/execute (CONTRACTS §4); the payload is checked by its command's schema. */
+/** The body of POST /api/v1/commands/execute (docs/contracts.md §4); the payload is checked by its command's schema. */
 export const commandRequest = z.strictObject({
   type: z.string(expecting('a string')).min(1).max(100),
   aggregateId: z.string(expecting('a string')).optional(),

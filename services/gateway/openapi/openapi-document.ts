@@ -129,7 +129,7 @@ export function openApiDocument(): JsonSchema {
     info: {
       title: 'Eventline gateway',
       version: '0.1.0',
-      description: 'Commands, queries and history of Eventline (CONTRACTS §3–§7).',
+      description: 'Commands, queries and history of Eventline (docs/contracts.md §3–§7).',
     },
     servers: [{ url: 'http://127.0.0.1:3000' }],
     components: {

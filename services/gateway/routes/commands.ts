@@ -7,7 +7,7 @@ import { problemFor } from '../http/problem.ts';
 import { contextOf, principalOf } from '../http/request-context.ts';
 import { type IdempotencyStore, requestHash, type StoredResponse } from '../idempotency/idempotency-store.ts';
 
-/** CONTRACTS §4: commands, by tenants for themselves and by the platform admin for a tenant. */
+/** docs/contracts.md §4: commands, by tenants for themselves and by the platform admin for a tenant. */
 export function commandRoutes(deps: { gate: CommandGate; idempotency: IdempotencyStore }): Router {
   const router = Router();
 

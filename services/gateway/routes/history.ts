@@ -61,7 +61,7 @@ function target(req: Request) {
   return { decider, id };
 }
 
-/** CONTRACTS §6: state as of a point in time, the event stream, and events by correlation. */
+/** docs/contracts.md §6: state as of a point in time, the event stream, and events by correlation. */
 export function historyRoutes(deps: { store: EventStore }): Router {
   const router = Router();
 

@@ -33,7 +33,7 @@ function consistencyOf(req: Request): ReadYourWrites | undefined {
 }
 
 /**
- * CONTRACTS §5: queries over the read models, for the caller's tenant. X-Cache
+ * docs/contracts.md §5: queries over the read models, for the caller's tenant. X-Cache
  * says how the cache took part; a stale answer (the read models unreachable)
  * also carries the standard Warning, so caches and clients that know it see it.
  */

@@ -16,7 +16,7 @@ export const newApiKeyRequest = z
   .object({ roles: z.array(z.enum(tenantRoles)).min(1, 'name at least one role').max(3) })
   .strict();
 
-/** CONTRACTS §3: tenants and their API keys. */
+/** docs/contracts.md §3: tenants and their API keys. */
 export function tenantRoutes(deps: {
   handler: CommandHandler;
   directory: TenantDirectory;

@@ -3,7 +3,7 @@ import { postgresTarget } from '../database/postgres-target.ts';
 import { pemFile } from './pem-file.ts';
 
 /**
- * The environment variables Eventline reads, each with its CONTRACTS §2 default.
+ * The environment variables Eventline reads, each with its docs/contracts.md §2 default.
  * A deployable picks the ones it needs and hands them to loadConfig.
  */
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);

@@ -18,7 +18,7 @@ const networkTimeoutsEnv = {
   SCHEMA_REGISTRY_TIMEOUT_MS: env.SCHEMA_REGISTRY_TIMEOUT_MS,
 };
 
-/** The timeouts the environment sets (CONTRACTS §2 defaults for the rest); throws ConfigError on a bad one. */
+/** The timeouts the environment sets (docs/contracts.md §2 defaults for the rest); throws ConfigError on a bad one. */
 export function networkTimeouts(source: NodeJS.ProcessEnv = process.env): NetworkTimeouts {
   const config = loadConfig(networkTimeoutsEnv, source);
   return {

@@ -4,7 +4,7 @@ import { Gauge, type Registry } from 'prom-client';
 /** The dependencies a breaker guards, as dashboards and alerts name them. */
 export type GuardedDependency = 'postgres' | 'read-models' | 'redis' | 'kafka' | 'schema-registry';
 
-/** How dashboards read a breaker (CONTRACTS' metric convention). */
+/** How dashboards and alerts read a breaker: 0 closed, 1 half-open, 2 open (docs/operability.md). */
 const READINGS: Record<CircuitState, number> = {
   [CircuitState.Closed]: 0,
   [CircuitState.HalfOpen]: 1,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 const orderStatuses = ['placed', 'shipped', 'delivered', 'cancelled'] as const;
 
-/** The params of each query type (CONTRACTS §5), validated before any read. */
+/** The params of each query type (docs/contracts.md §5), validated before any read. */
 export const queryParams = {
   GetOrder: z.object({ orderId: z.guid('must be an order id (a UUID)') }).strict(),
   ListOrders: z

@@ -91,7 +91,7 @@ function prepare(type: QueryType, params: unknown, tenant: TenantId): PreparedQu
 }
 
 /**
- * The query side (CONTRACTS §5): each query type reads one read model, in a
+ * The query side (docs/contracts.md §5): each query type reads one read model, in a
  * transaction acting for the caller's tenant, never the event log.
  */
 export class ReadModelQueries {
