@@ -11,7 +11,7 @@ $(error no Node.js $(shell cat .nvmrc): scripts/toolchain/node.sh failed, see it
 endif
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help up down status logs test test-unit test-int lint format build bench
+.PHONY: help up down status logs test test-unit test-int lint format build bench asyncapi
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,6 +56,10 @@ format: node_modules/.package-lock.json ## apply prettier's formatting and eslin
 	@npx eslint --fix .
 
 build: dist/.built ## compile to dist/ (only when a source changed)
+
+asyncapi: build ## write docs/asyncapi.yaml, the AsyncAPI document of the topics (no topic prefix), from topology/ and schemas/
+	@KAFKA_TOPIC_PREFIX= node dist/services/cli/main.js asyncapi > docs/asyncapi.yaml.tmp
+	@mv docs/asyncapi.yaml.tmp docs/asyncapi.yaml
 
 dist/.built: node_modules/.package-lock.json tsconfig.json tsconfig.build.json $(shell find services bench -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
 	@npx tsc -p tsconfig.build.json

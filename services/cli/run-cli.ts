@@ -1,5 +1,6 @@
 import { migrate } from '../eventstore/index.ts';
 import { env, loadConfig } from '../platform/config/index.ts';
+import { asyncApiCommand } from './commands/asyncapi.ts';
 import { dlqCommand } from './commands/dlq.ts';
 import { projectionsCommand } from './commands/projections.ts';
 import { schemasCommand } from './commands/schemas.ts';
@@ -8,7 +9,7 @@ import { topologyCommand } from './commands/topology.ts';
 type Subcommand = (args: readonly string[]) => Promise<void>;
 
 const USAGE =
-  'usage: eventline <migrate|topology apply|schemas register|schemas check|projections list|projections status|projections verify <name>|projections rebuild <name>|dlq list|dlq replay <topic>>';
+  'usage: eventline <migrate|topology apply|schemas register|schemas check|projections list|projections status|projections verify <name>|projections rebuild <name>|dlq list|dlq replay <topic>|asyncapi [--format yaml|json]>';
 
 const subcommands: Readonly<Record<string, Subcommand>> = {
   /** Applies the event store's migrations as the schema owner. */
@@ -25,6 +26,8 @@ const subcommands: Readonly<Record<string, Subcommand>> = {
   projections: projectionsCommand,
   /** Lists the events projections parked, or applies those of one dead-letter topic. */
   dlq: dlqCommand,
+  /** Prints the AsyncAPI document of the topics, from topology/ and schemas/. */
+  asyncapi: asyncApiCommand,
 };
 
 /** Runs one subcommand; any failure is one line on stderr and a non-zero exit code. */

@@ -1,3 +1,17 @@
+export {
+  asyncApiDocument,
+  type AsyncApiExample,
+  type AsyncApiSources,
+  AVRO_SCHEMA_FORMAT,
+} from './asyncapi-document.ts';
+export {
+  DEAD_LETTER_HEADERS,
+  EVENT_HEADERS,
+  type JsonObject,
+  OPTIONAL_EVENT_HEADERS,
+} from './asyncapi-headers.ts';
+export { loadAsyncApiSources } from './asyncapi-sources.ts';
+export { type AsyncApiFormat, renderAsyncApi } from './asyncapi-text.ts';
 export { EventCodec, RegistryUnavailableError, UnencodableEventError } from './event-codec.ts';
 export { connectKafka } from './kafka-client.ts';
 export { type KafkaConnection, kafkaConnection, kafkaEnv, type KafkaSettings } from './kafka-connection.ts';
