@@ -8,7 +8,13 @@ test('given a registry that accepts and never answers, when a schema is fetched,
   const { port } = silent.address() as { port: number };
   try {
     const started = Date.now();
-    await expect(schemaRegistry({ url: `http://127.0.0.1:${port}` }, 300).getSchema(1)).rejects.toThrow();
+    // The client's own deadline (mappersmith's timeout), not a refused connection or any other failure.
+    await expect(schemaRegistry({ url: `http://127.0.0.1:${port}` }, 300).getSchema(1)).rejects.toMatchObject(
+      {
+        name: 'ResponseError',
+        message: expect.stringContaining('Timeout (300ms)'),
+      },
+    );
     // One retry of the client's own: two deadlines and its pause, far below a hung call.
     expect(Date.now() - started).toBeLessThan(5_000);
   } finally {
