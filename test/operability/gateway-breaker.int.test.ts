@@ -65,28 +65,48 @@ test("PostgreSQL away: commands get 503 with Retry-After, the breaker opens, and
   expect(await breakerState()).toBe(0);
 
   await postgres.cut();
-  const unavailable = await waitFor(
+  // Every answer while PostgreSQL is away is kept and judged, not only the one the wait ends on:
+  // a 500 or a dropped connection before the breaker opened must fail the test too.
+  const during: (Answer | { failed: string })[] = [];
+  const sendKept = async (): Promise<void> => {
+    during.push(
+      await send(placeOrder).catch((error: unknown) => ({
+        failed: error instanceof Error ? error.message : String(error),
+      })),
+    );
+  };
+  await waitFor(
     'the PostgreSQL breaker to open',
     async () => {
-      const answer = await send(placeOrder);
-      expect(answer.status).toBe(503);
-      return (await breakerState()) === 2 ? answer : undefined;
+      await sendKept();
+      return (await breakerState()) === 2 ? true : undefined;
     },
     { timeoutMs: 30_000, intervalMs: 100 },
   );
-  expect(unavailable.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(unavailable.headers.get('retry-after')).toBe('1');
-  expect(unavailable.body.status).toBe(503);
+  // And a few while it is open: refused at once, in the same way.
+  for (let i = 0; i < 5; i++) await sendKept();
+  expect(during.length).toBeGreaterThanOrEqual(6);
+  for (const answer of during) {
+    expect('status' in answer ? answer.status : answer.failed).toBe(503);
+    if (!('status' in answer)) continue;
+    expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(answer.headers.get('retry-after')).toBe('1');
+    expect(answer.body.status).toBe(503);
+  }
 
   await postgres.start();
+  // Until the breaker's trial call succeeds, commands may still be refused: with 503 only.
+  const whileRecovering: (number | string)[] = [];
   const recovered = await waitFor(
     'commands to be accepted again',
     async () => {
-      const answer = await send(placeOrder);
-      return answer.status === 201 ? answer : undefined;
+      const answer = await send(placeOrder).catch((error: unknown) => String(error));
+      whileRecovering.push(typeof answer === 'string' ? answer : answer.status);
+      return typeof answer !== 'string' && answer.status === 201 ? answer : undefined;
     },
     { timeoutMs: 30_000, intervalMs: 200 },
   );
+  expect(whileRecovering.slice(0, -1).filter((status) => status !== 503)).toEqual([]);
   accepted.push(String(recovered.body.aggregateId));
   expect(await breakerState()).toBe(0);
 
