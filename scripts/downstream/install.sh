@@ -19,7 +19,7 @@ python_env() {
   fi
   local python
   python=$(command -v python3) || {
-    echo "python: no python3 on PATH; the Python consumer needs Python 3.9 or newer with venv" >&2
+    echo "python: no python3 on PATH; the Python consumer needs Python 3.10 or newer with venv" >&2
     return 1
   }
   rm -rf "$venv"
