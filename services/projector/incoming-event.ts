@@ -168,14 +168,19 @@ export class EventDecoder {
     };
   }
 
-  /** Fetched (then cached) apart from decoding, to tell the registry being away from a bad record. */
+  /**
+   * Fetched (then cached) apart from decoding, to tell the registry being away from a bad record.
+   * Only a 404 says the registry lacks the schema: the client (mappersmith) reports a refused
+   * connection or its own timeout as status 400, and parking every event for those would empty
+   * the read models through a registry outage (found by `make chaos`, registry-outage).
+   */
   private async fetchSchema(schemaId: number, type: string): Promise<WriterSchema> {
     try {
       return await this.registry.getSchema(schemaId);
     } catch (error) {
       const status = statusOf(error);
       const detail = error instanceof Error ? error.message : String(error);
-      if (status !== undefined && status >= 400 && status < 500) {
+      if (status === 404) {
         throw new UnreadableRecordError(`schema ${schemaId}: ${detail}`);
       }
       throw new RegistryUnavailableError(`fetching schema ${schemaId} for ${type}: ${detail}`);
