@@ -18,6 +18,7 @@ import { requestMetrics } from './http/request-metrics.ts';
 import { traceRequests } from './http/trace-requests.ts';
 import { openApiDocument } from './openapi/openapi-document.ts';
 import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
+import { asyncApiRoutes } from './routes/asyncapi.ts';
 import { commandRoutes } from './routes/commands.ts';
 import { historyRoutes } from './routes/history.ts';
 import { queryRoutes } from './routes/queries.ts';
@@ -56,6 +57,7 @@ export function createGatewayApp(deps: GatewayDependencies): express.Express {
   app.get('/openapi.json', (_req: Request, res: Response) => {
     res.type('application/json').send(openApi);
   });
+  app.use(asyncApiRoutes());
   app.use(jsonBody(deps.bodyLimitBytes));
   app.use(authenticate({ adminToken: deps.adminToken, apiKeys: deps.apiKeys, jwt: deps.jwt }));
   app.use(tenantRoutes(deps));
