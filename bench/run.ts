@@ -126,7 +126,14 @@ async function main(): Promise<void> {
       `${quick ? 'QUICK run: fewer, smaller rounds.' : ''}\n`,
   );
   for (const target of targets) {
-    const verdict = target.met === null ? 'NOT MEASURED' : target.met ? 'met' : 'MISSED';
+    const verdict =
+      target.met === null
+        ? target.detail.startsWith('not judged')
+          ? 'not judged'
+          : 'NOT MEASURED'
+        : target.met
+          ? 'met'
+          : 'MISSED';
     process.stdout.write(`target ${target.target}: ${verdict} (${target.detail})\n`);
   }
   process.stdout.write(`results: ${file}\n`);

@@ -277,6 +277,23 @@ export async function stopSharedPipeline(): Promise<void> {
   await pipeline?.stop();
 }
 
+/**
+ * The connection pools a service process actually runs with: each db_pool_size
+ * series of its /metrics, as "<component>/<pool>" (e.g. "gateway/main": 20), so
+ * results record what the pools were rather than what a scenario assumed.
+ */
+export async function poolSizesAt(opsUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${opsUrl}/metrics`)).text();
+  const sizes: Record<string, number> = {};
+  for (const match of text.matchAll(/^db_pool_size\{([^}]*)\} (\d+)/gm)) {
+    const labels = match[1] ?? '';
+    const pool = /pool="([^"]*)"/.exec(labels)?.[1] ?? 'main';
+    const component = /component="([^"]*)"/.exec(labels)?.[1] ?? 'service';
+    sizes[`${component}/${pool}`] = Number(match[2]);
+  }
+  return sizes;
+}
+
 /** Commands the gateway has answered so far, from its /metrics. */
 async function commandsAnswered(gatewayOpsUrl: string): Promise<number> {
   const text = await (await fetch(`${gatewayOpsUrl}/metrics`)).text();

@@ -25,6 +25,11 @@ export interface ScenarioResult {
   readonly loadGenerator: string;
   readonly concurrency: number;
   readonly poolSize: number;
+  /**
+   * The pools the measured processes actually ran with (their db_pool_size, "<component>/<pool>"),
+   * where the scenario ran services as processes; poolSize is then the measured service's own.
+   */
+  readonly poolSizes?: Readonly<Record<string, number>>;
   readonly warmup: string;
   readonly rounds: number;
   readonly perRound: string;
@@ -47,8 +52,20 @@ export interface BenchReport {
 
 export interface TargetCheck {
   readonly target: string;
+  /** null: not judged (not measured, or the run did not do what the target names). */
   readonly met: boolean | null;
   readonly detail: string;
+}
+
+/** The share of a target's named rate a run must reach for the target to be judged on it. */
+export const RATE_REACHED = 0.95;
+
+/**
+ * A target judged only on a run that did what it names ("at 500/s": that rate reached; "1,000,000
+ * events": that many), else not judged, saying why: a figure from another load is no verdict.
+ */
+export function notJudged(target: string, why: string): TargetCheck {
+  return { target, met: null, detail: `not judged: ${why}` };
 }
 
 /** A figure from each side's per-round values (undefined: that side has none, with a note saying why). */

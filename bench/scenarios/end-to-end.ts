@@ -6,8 +6,15 @@
 import pg from 'pg';
 import type { Endpoints } from '../lib/databases.ts';
 import { AUTOCANNON_VERSION, httpLoad } from '../lib/http-load.ts';
-import { settle, sharedPipeline } from '../lib/pipeline.ts';
-import { figure, NO_PEER, type ScenarioResult, type TargetCheck } from '../lib/report.ts';
+import { poolSizesAt, settle, sharedPipeline } from '../lib/pipeline.ts';
+import {
+  figure,
+  NO_PEER,
+  notJudged,
+  RATE_REACHED,
+  type ScenarioResult,
+  type TargetCheck,
+} from '../lib/report.ts';
 import { percentiles } from '../lib/stats.ts';
 import { placeOrderRequests } from './gateway.ts';
 
@@ -107,8 +114,15 @@ export async function endToEndScenarios(options: {
 
   let client: pg.Client | undefined;
   let watch: ReadModelWatch | undefined;
+  // The pools the pipeline's processes ran with, read from their /metrics.
+  let pools: Record<string, number> = {};
   try {
     const pipeline = await sharedPipeline(options.endpoints);
+    pools = {
+      ...(await poolSizesAt(pipeline.gatewayOpsUrl)),
+      ...(await poolSizesAt(`http://127.0.0.1:${pipeline.services.relay.port}`)),
+      ...(await poolSizesAt(`http://127.0.0.1:${pipeline.services.projector.port}`)),
+    };
     client = new pg.Client({ connectionString: pipeline.database.adminUrl });
     await client.connect();
     const watching = new ReadModelWatch(client);
@@ -162,7 +176,8 @@ export async function endToEndScenarios(options: {
       title: `end to end, accepted → in the read model, at ${rate}/s`,
       loadGenerator: `autocannon ${AUTOCANNON_VERSION}, overallRate ${rate}/s over 32 connections, PlaceOrder of new orders; from the 2xx response read by the benchmark to the order's row found in readmodels.orders (looked up every ${POLL_MS} ms, all pending orders in one query)`,
       concurrency: 32,
-      poolSize: 10,
+      poolSize: pools['gateway/main'] ?? 20,
+      poolSizes: pools,
       warmup: '1 s at 200/s',
       rounds,
       perRound: `${seconds} s, then until every accepted order is visible`,
@@ -177,14 +192,20 @@ export async function endToEndScenarios(options: {
   });
 }
 
-/** The issue's target: p50 ≤ 10 ms and p99 ≤ 50 ms at 500 commands/s. */
+/** The issue's target: p50 ≤ 10 ms and p99 ≤ 50 ms at 500 commands/s, judged only on a run that reached 500/s. */
 export function endToEndTargets(scenarios: readonly ScenarioResult[]): TargetCheck[] {
   const value = (name: string) =>
     scenarios.find((s) => s.id === 'end-to-end-500')?.figures.find((f) => f.name === name)?.ours?.median;
+  const reached = value('rate achieved');
   const check = (target: string, measured: number | undefined, most: number): TargetCheck =>
     measured === undefined || Number.isNaN(measured)
       ? { target, met: null, detail: 'not measured' }
-      : { target, met: measured <= most, detail: `measured ${measured.toFixed(1)} ms` };
+      : reached === undefined || reached < 500 * RATE_REACHED
+        ? notJudged(
+            target,
+            `the run reached ${reached?.toFixed(0) ?? 'no'} commands/s, not 500 (measured ${measured.toFixed(1)} ms)`,
+          )
+        : { target, met: measured <= most, detail: `measured ${measured.toFixed(1)} ms` };
   return [
     check('end to end p50 ≤ 10 ms at 500/s', value('p50 latency'), 10),
     check('end to end p99 ≤ 50 ms at 500/s', value('p99 latency'), 50),

@@ -7,8 +7,22 @@
  */
 import { type HttpLoadResult, AUTOCANNON_VERSION, httpLoad } from '../lib/http-load.ts';
 import type { Endpoints } from '../lib/databases.ts';
-import { type Pipeline, type ProcessUsage, SERVICES, settle, sharedPipeline } from '../lib/pipeline.ts';
-import { figure, NO_PEER, type ScenarioResult, type TargetCheck } from '../lib/report.ts';
+import {
+  type Pipeline,
+  poolSizesAt,
+  type ProcessUsage,
+  SERVICES,
+  settle,
+  sharedPipeline,
+} from '../lib/pipeline.ts';
+import {
+  figure,
+  NO_PEER,
+  notJudged,
+  RATE_REACHED,
+  type ScenarioResult,
+  type TargetCheck,
+} from '../lib/report.ts';
 
 const MIB = 2 ** 20;
 
@@ -104,7 +118,8 @@ export async function gatewayScenarios(options: {
   const fixedRate = 1_000;
   const common = {
     loadGenerator: `autocannon ${AUTOCANNON_VERSION} in the benchmark process, keep-alive connections; each request a PlaceOrder of a new order (new aggregate); latency from request written to response read`,
-    poolSize: 10,
+    // What the pipeline's gateway runs with unless its /metrics say otherwise: DB_POOL_SIZE's default.
+    poolSize: 20,
     warmup: `${warmupSeconds} s at 16 connections`,
     rounds,
     perRound: `${seconds} s`,
@@ -116,6 +131,8 @@ export async function gatewayScenarios(options: {
     { cpu: number[] | string; perCommand: number[] | string; rss: number[] | string }
   > = {};
   let wallSeconds = 0;
+  // The pools the pipeline's processes ran with, read from their /metrics after the load.
+  let pools: Record<string, number> = {};
 
   try {
     const pipeline = await sharedPipeline(options.endpoints, {
@@ -146,6 +163,11 @@ export async function gatewayScenarios(options: {
     const accepted = [...measured.values()]
       .flatMap((rounds_) => (typeof rounds_ === 'string' ? [] : rounds_.accepted))
       .reduce((sum, n) => sum + n, 0);
+    pools = {
+      ...(await poolSizesAt(pipeline.gatewayOpsUrl)),
+      ...(await poolSizesAt(`http://127.0.0.1:${pipeline.services.relay.port}`)),
+      ...(await poolSizesAt(`http://127.0.0.1:${pipeline.services.projector.port}`)),
+    };
     for (const name of SERVICES) {
       const after = pipeline.services[name].usage();
       const cpu = after.cpuSeconds - (before[name]?.cpuSeconds ?? 0);
@@ -170,11 +192,13 @@ export async function gatewayScenarios(options: {
     const value = measured.get(key);
     return value === undefined ? 'not run' : typeof value === 'string' ? value : value[field];
   };
+  const measuredPools = { poolSize: pools['gateway/main'] ?? common.poolSize, poolSizes: pools };
   const results: ScenarioResult[] = concurrencies.map((connections) => ({
     id: `gateway-place-order-c${connections}`,
     title: `gateway PlaceOrder over HTTP, c=${connections}`,
     concurrency: connections,
     ...common,
+    ...measuredPools,
     figures: [
       figure('throughput', 'commands/s', 'higher', pick(`c${connections}`, 'rate'), NO_PEER),
       figure('p50 latency', 'ms', 'lower', pick(`c${connections}`, 'p50'), NO_PEER),
@@ -188,6 +212,7 @@ export async function gatewayScenarios(options: {
     title: `gateway PlaceOrder over HTTP at ${fixedRate}/s`,
     concurrency: 64,
     ...common,
+    ...measuredPools,
     loadGenerator: `${common.loadGenerator}; open loop: autocannon overallRate ${fixedRate}/s over 64 connections, latencies corrected for coordinated omission`,
     figures: [
       figure('rate achieved', 'commands/s', 'higher', pick('rate', 'rate'), NO_PEER),
@@ -202,7 +227,7 @@ export async function gatewayScenarios(options: {
     loadGenerator:
       'the gateway scenario above, warm-up excluded; /proc/<pid>/stat utime+stime and /proc/<pid>/status VmHWM of each service process; CPU per command = CPU time ÷ PlaceOrders accepted in that time',
     concurrency: 0,
-    poolSize: 10,
+    ...measuredPools,
     warmup: common.warmup,
     rounds: 1,
     perRound: `${wallSeconds.toFixed(0)} s`,
@@ -236,12 +261,19 @@ export function gatewayTargets(scenarios: readonly ScenarioResult[]): TargetChec
       (v) => v >= 3_000,
       'commands/s (best concurrency)',
     ),
-    check(
-      'gateway p99 ≤ 50 ms at 1,000 PlaceOrder/s',
-      value('gateway-place-order-1000', 'p99 latency'),
-      (v) => v <= 50,
-      'ms',
-    ),
+    // Judged only on a run that reached 1,000/s: a p99 at a lower rate is another load's.
+    (value('gateway-place-order-1000', 'rate achieved') ?? 0) >= 1_000 * RATE_REACHED ||
+    value('gateway-place-order-1000', 'p99 latency') === undefined
+      ? check(
+          'gateway p99 ≤ 50 ms at 1,000 PlaceOrder/s',
+          value('gateway-place-order-1000', 'p99 latency'),
+          (v) => v <= 50,
+          'ms',
+        )
+      : notJudged(
+          'gateway p99 ≤ 50 ms at 1,000 PlaceOrder/s',
+          `the run reached ${(value('gateway-place-order-1000', 'rate achieved') ?? 0).toFixed(0)} commands/s, not 1,000 (p99 ${(value('gateway-place-order-1000', 'p99 latency') ?? 0).toFixed(0)} ms)`,
+        ),
     check(
       'gateway RSS ≤ 150 MB',
       value('gateway-resources', 'gateway peak RSS'),

@@ -16,7 +16,7 @@ import { applyTopology, EventCodec, loadTopology, schemaRegistry } from '../../s
 import { kafkaRecord } from '../../services/relay/index.ts';
 import { asAdmin, createDatabase, type Endpoints, withDatabase } from '../lib/databases.ts';
 import { figure, NO_PEER, type ScenarioResult, type TargetCheck } from '../lib/report.ts';
-import { type ServiceProcess, startService } from '../lib/pipeline.ts';
+import { poolSizesAt, type ServiceProcess, startService } from '../lib/pipeline.ts';
 import { freePort, saslSslKafkaEnv, sleep, stackSetting } from '../lib/stack.ts';
 
 interface StackEndpoints {
@@ -177,6 +177,8 @@ interface CatchUp {
   readonly rss: number[] | string;
   readonly backlog: number;
   readonly readers: readonly string[];
+  /** The projector process's pools, from its /metrics. */
+  readonly pools: Readonly<Record<string, number>>;
 }
 
 /**
@@ -214,6 +216,7 @@ async function catchUp(
     .filter((projection) => projection !== 'tenants');
   let rate: number[] | string = [];
   let rss: number[] | string = [];
+  let pools: Record<string, number> = {};
   let backlog = 0;
   try {
     await applyTopology(admin, topology);
@@ -258,6 +261,7 @@ async function catchUp(
       );
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       rate = [backlog / seconds];
+      pools = await poolSizesAt(`http://127.0.0.1:${projector.port}`);
       const usage = projector.usage();
       rss = [usage.peakRssBytes / 2 ** 20];
       log(
@@ -279,7 +283,7 @@ async function catchUp(
     await admin.disconnect();
     await database.drop();
   }
-  return { rate, rss, backlog, readers };
+  return { rate, rss, backlog, readers, pools };
 }
 
 export async function projectorScenarios(options: {
@@ -306,7 +310,7 @@ export async function projectorScenarios(options: {
       run = await catchUp(options, at, label, tenants, perTenant, kafkaEnv());
     } catch (error) {
       const failed = `failed: ${error instanceof Error ? error.message : String(error)}`;
-      run = { rate: failed, rss: failed, backlog: 0, readers: [] };
+      run = { rate: failed, rss: failed, backlog: 0, readers: [], pools: {} };
     }
     results.push({
       id,
@@ -315,7 +319,8 @@ export async function projectorScenarios(options: {
         'backlog produced onto Kafka (relay codec and records) before the projector starts; timed from /health ' +
         `until every checkpoint of ${run.readers.join(', ')} reaches its partition's end; each projection applies every event`,
       concurrency: 3,
-      poolSize: 0,
+      poolSize: run.pools['projector/main'] ?? 0,
+      poolSizes: run.pools,
       warmup: 'none',
       rounds: 1,
       perRound: `${run.backlog} events`,

@@ -12,7 +12,7 @@ import { Upcasters } from '../../services/eventstore/index.ts';
 import { openDatabase } from '../../services/platform/database/index.ts';
 import { projectionNamed, rebuildProjection } from '../../services/readmodels/index.ts';
 import { asAdmin, createDatabase, type Endpoints } from '../lib/databases.ts';
-import { figure, NO_PEER, type ScenarioResult, type TargetCheck } from '../lib/report.ts';
+import { figure, NO_PEER, notJudged, type ScenarioResult, type TargetCheck } from '../lib/report.ts';
 
 const TENANTS = 100;
 /** Per order: an OrderPlaced, then OrderItemAdded events. */
@@ -117,12 +117,20 @@ export async function projectorRebuildScenarios(options: {
   ];
 }
 
-/** The issue's target: a 1,000,000-event rebuild in at most 60 s (a QUICK run scales it to its events). */
+/**
+ * The issue's target: a 1,000,000-event rebuild in at most 60 s. Judged only on a run that rebuilt
+ * that many: a QUICK run's 100,000 events, extrapolated, would say nothing of the larger table's
+ * pages, indexes and WAL.
+ */
 export function projectorRebuildTargets(scenarios: readonly ScenarioResult[]): TargetCheck[] {
   const scenario = scenarios.find((s) => s.id === 'projector-rebuild');
   const rate = scenario?.figures.find((f) => f.name === 'rebuild throughput')?.ours;
   const target = `orders rebuild of ${TARGET_EVENTS} events ≤ ${TARGET_SECONDS} s`;
   if (!rate) return [{ target, met: null, detail: 'not measured' }];
+  const rebuilt = Number(/^(\d+) events/.exec(scenario?.perRound ?? '')?.[1] ?? 0);
+  if (rebuilt < TARGET_EVENTS) {
+    return [notJudged(target, `this run rebuilt ${rebuilt} events (${Math.round(rate.median)} events/s)`)];
+  }
   const projected = TARGET_EVENTS / rate.median;
   return [
     {
