@@ -13,7 +13,14 @@ import { applyTopology, loadTopology } from '../../services/messaging/index.ts';
 import { openDatabase } from '../../services/platform/database/index.ts';
 import { type TenantId, tenantId } from '../../services/platform/tenancy/index.ts';
 import { asAdmin, createDatabase, type Endpoints, withDatabase } from '../lib/databases.ts';
-import { figure, NO_PEER, type ScenarioResult, type TargetCheck } from '../lib/report.ts';
+import {
+  figure,
+  NO_PEER,
+  notJudged,
+  RATE_REACHED,
+  type ScenarioResult,
+  type TargetCheck,
+} from '../lib/report.ts';
 import { type ServiceProcess, startService } from '../lib/pipeline.ts';
 import { freePort, saslSslKafkaEnv, sleep, stackSetting } from '../lib/stack.ts';
 
@@ -412,12 +419,19 @@ export function relayTargets(scenarios: readonly ScenarioResult[]): TargetCheck[
       (v) => v >= 30_000,
       'events/s',
     ),
-    check(
-      'relay commit-to-ack p99 ≤ 20 ms at 2,000/s',
-      value('relay-latency-2000', 'commit-to-ack p99'),
-      (v) => v <= 20,
-      'ms',
-    ),
+    // Judged only on a run whose appends reached 2,000/s: a p99 at a lower rate is another load's.
+    (value('relay-latency-2000', 'append rate achieved') ?? 0) >= 2_000 * RATE_REACHED ||
+    value('relay-latency-2000', 'commit-to-ack p99') === undefined
+      ? check(
+          'relay commit-to-ack p99 ≤ 20 ms at 2,000/s',
+          value('relay-latency-2000', 'commit-to-ack p99'),
+          (v) => v <= 20,
+          'ms',
+        )
+      : notJudged(
+          'relay commit-to-ack p99 ≤ 20 ms at 2,000/s',
+          `the appends reached ${(value('relay-latency-2000', 'append rate achieved') ?? 0).toFixed(0)}/s, not 2,000 (p99 ${(value('relay-latency-2000', 'commit-to-ack p99') ?? 0).toFixed(0)} ms)`,
+        ),
     check('relay RSS ≤ 150 MB', rss || undefined, (v) => v * 2 ** 20 <= 150e6, 'MiB peak'),
     check(
       'relay drain over SASL_SSL ≥ 85% of plaintext (TLS costs ≤ 15%)',
