@@ -92,11 +92,19 @@ verify-ca and verify-full), sslcert and sslkey (the mounted client certificate).
 */}}
 {{- define "eventline.postgresUrl" -}}
 {{- $pg := .root.Values.postgresql }}
+{{- /* "pooled": this connection may go through postgresql.pooler (no session state of its own). */}}
+{{- $host := $pg.host }}
+{{- $port := $pg.port }}
+{{- $pooler := $pg.pooler | default dict }}
+{{- if and .pooled $pooler.host }}
+{{- $host = $pooler.host }}
+{{- $port = $pooler.port | default 6432 }}
+{{- end }}
 {{- $auth := include "eventline.escape" .role.username }}
 {{- if .role.password }}
 {{- $auth = printf "%s:%s" $auth (include "eventline.escape" .role.password) }}
 {{- end }}
-{{- $url := printf "postgres://%s@%s:%d/%s" $auth $pg.host (int $pg.port) $pg.database }}
+{{- $url := printf "postgres://%s@%s:%d/%s" $auth $host (int $port) $pg.database }}
 {{- $params := list }}
 {{- with $pg.params }}
 {{- $params = append $params . }}
