@@ -11,7 +11,7 @@ $(error no Node.js $(shell cat .nvmrc): scripts/toolchain/node.sh failed, see it
 endif
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help up down status logs test test-unit test-int lint format build bench asyncapi
+.PHONY: help up down status logs test test-unit test-int lint format build bench chaos soak asyncapi
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -71,6 +71,17 @@ bench: node_modules/.package-lock.json ## the benchmarks: a table, and JSON unde
 	@bash scripts/stack/stack.sh up
 	@npx tsc -p tsconfig.build.json
 	@QUICK=$(QUICK) node dist/bench/run.js $(SCENARIOS)
+
+# Faults with figures (docs/reliability.md): every scenario runs infrastructure of its own where it
+# stops a component, beside the shared stack (which must be up); SHORT=1 is CI's short form.
+SHORT ?= 0
+chaos: build ## the fault scenarios: a table, and JSON under bench/results/chaos/ (SCENARIOS="pgbouncer broker-outage": only those; SHORT=1: CI's short form)
+	@bash scripts/stack/stack.sh up
+	@CHAOS_SHORT=$(SHORT) node dist/bench/chaos/run.js $(SCENARIOS)
+
+soak: build ## 30 minutes at 300 commands/s with queries: RSS slope and p99 drift judged (SOAK_MINUTES, SOAK_RATE)
+	@bash scripts/stack/stack.sh up
+	@node dist/bench/chaos/run.js soak
 
 # Containers (docker where an engine answers, podman otherwise; scripts/packaging/).
 .PHONY: image pods compose
