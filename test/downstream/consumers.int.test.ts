@@ -34,6 +34,8 @@ const everyEventType = boundedContexts.flatMap((decider) => Object.keys(decider.
 const languages: readonly ConsumerLanguage[] = ['python', 'go'];
 const checkpoints = (language: ConsumerLanguage) =>
   join(projectRoot(), '.run', 'downstream', `${prefix}${language}-checkpoints.json`);
+/** A consumer run's deadline in jest: above runConsumer's own, so its message (with stderr) is the one seen. */
+const RUN_TIMEOUT_MS = 150_000;
 /** Records sent again as the relay does after a crash: same key, value and headers, later offsets. */
 const REPUBLISHED = 6;
 
@@ -105,87 +107,102 @@ test('the pipeline put every event type of every context on the topics', () => {
 });
 
 describe.each(languages)('the %s consumer', (language) => {
-  test('decodes every record by the registry alone, finds every header and partition right, and deduplicates by event-cursor', async () => {
-    const { code, summary } = await runConsumer(language, topics, { checkpoints: checkpoints(language) });
-    expect(summary.failures).toEqual([]);
-    expect(code).toBe(0);
-    expect(summary).toMatchObject({
-      records: storedTotal + REPUBLISHED,
-      delivered: storedTotal,
-      duplicates: REPUBLISHED,
-      behindCheckpoint: 0,
-      // Every command was sent within a trace; what the relay's own independent reader saw with one.
-      withTraceparent: [...published, ...republished].filter((record) => 'traceparent' in record.headers)
-        .length,
-      failureCount: 0,
-    });
-    expect(summary.eventTypes).toEqual(stored);
-    for (const topic of topics) {
-      const onTopic = published.filter((record) => record.topic === topic).length;
-      expect(summary.topics[topic]).toMatchObject({
-        records: onTopic + REPUBLISHED / topics.length,
-        delivered: onTopic,
+  test(
+    'decodes every record by the registry alone, finds every header and partition right, and deduplicates by event-cursor',
+    async () => {
+      const { code, summary } = await runConsumer(language, topics, { checkpoints: checkpoints(language) });
+      expect(summary.failures).toEqual([]);
+      expect(code).toBe(0);
+      expect(summary).toMatchObject({
+        records: storedTotal + REPUBLISHED,
+        delivered: storedTotal,
+        duplicates: REPUBLISHED,
+        behindCheckpoint: 0,
+        // Every command was sent within a trace; what the relay's own independent reader saw with one.
+        withTraceparent: [...published, ...republished].filter((record) => 'traceparent' in record.headers)
+          .length,
+        failureCount: 0,
       });
-    }
-  });
+      expect(summary.eventTypes).toEqual(stored);
+      for (const topic of topics) {
+        const onTopic = published.filter((record) => record.topic === topic).length;
+        expect(summary.topics[topic]).toMatchObject({
+          records: onTopic + REPUBLISHED / topics.length,
+          delivered: onTopic,
+        });
+      }
+    },
+    RUN_TIMEOUT_MS,
+  );
 
-  test('resumes from its checkpoints: nothing is delivered twice', async () => {
-    const { code, summary } = await runConsumer(language, topics, { checkpoints: checkpoints(language) });
-    expect(summary.failures).toEqual([]);
-    expect(code).toBe(0);
-    expect(summary).toMatchObject({ delivered: 0, behindCheckpoint: storedTotal + REPUBLISHED });
-  });
+  test(
+    'resumes from its checkpoints: nothing is delivered twice',
+    async () => {
+      const { code, summary } = await runConsumer(language, topics, { checkpoints: checkpoints(language) });
+      expect(summary.failures).toEqual([]);
+      expect(code).toBe(0);
+      expect(summary).toMatchObject({ delivered: 0, behindCheckpoint: storedTotal + REPUBLISHED });
+    },
+    RUN_TIMEOUT_MS,
+  );
 });
 
-test('both refuse a topic that breaks the contract, naming each break, and exit 1', async () => {
-  const broken = `${prefix}broken.events`;
-  const admin = kafkaAt(endpoints().kafkaBrokers).admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ waitForLeaders: false, topics: [{ topic: broken, numPartitions: 3 }] });
-    await leadersElected(admin, [broken]);
-  } finally {
-    await admin.disconnect();
-  }
-  const byKey = new Map<string, ReceivedRecord[]>();
-  for (const record of published.filter((each) => each.topic === topics[1])) {
-    byKey.set(record.key, [...(byKey.get(record.key) ?? []), record]);
-  }
-  const [first, second, third] = [...byKey.values()];
-  if (!first || !second || !third) throw new Error('expected three tenants with orders');
-  const [earlier, later] = [...first].sort((a, b) => Number(a.offset) - Number(b.offset));
-  if (!earlier || !later) throw new Error('expected two events of one tenant');
-  const partition = (record: ReceivedRecord) => javaPartition(broken, record.key, 3);
-  const { 'event-cursor': _dropped, ...withoutCursor } = second[0]!.headers;
-  await producer!.send({
-    topic: broken,
-    messages: [
-      // In order on its partition: a cursor, then a new event whose cursor is lower.
-      { ...copyOf(later), partition: partition(later) },
-      { ...copyOf(earlier, { ...earlier.headers, 'event-id': randomUUID() }), partition: partition(earlier) },
-      { ...copyOf(second[0]!, withoutCursor), partition: partition(second[0]!) },
-      { ...copyOf(third[0]!), partition: (partition(third[0]!) + 1) % 3 },
-      {
-        ...copyOf(third[1] ?? third[0]!),
-        value: third[0]!.value.subarray(0, 5),
-        partition: partition(third[0]!),
-      },
-    ],
-  });
-
-  for (const language of languages) {
-    const { code, summary } = await runConsumer(language, [broken]);
-    const reasons = summary.failures.map((failure) => failure.reason).join('\n');
-    expect({ language, code }).toEqual({ language, code: 1 });
-    for (const expected of [
-      'event-cursor went backwards',
-      'missing headers: event-cursor',
-      'the Java client puts this key in',
-      'not the Confluent wire format with a body',
-      // Nothing registered subjects under this topic's name.
-      `has no subject ${broken}-eventline.orders.`,
-    ]) {
-      expect({ language, reasons }).toEqual({ language, reasons: expect.stringContaining(expected) });
+test(
+  'both refuse a topic that breaks the contract, naming each break, and exit 1',
+  async () => {
+    const broken = `${prefix}broken.events`;
+    const admin = kafkaAt(endpoints().kafkaBrokers).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ waitForLeaders: false, topics: [{ topic: broken, numPartitions: 3 }] });
+      await leadersElected(admin, [broken]);
+    } finally {
+      await admin.disconnect();
     }
-  }
-});
+    const byKey = new Map<string, ReceivedRecord[]>();
+    for (const record of published.filter((each) => each.topic === topics[1])) {
+      byKey.set(record.key, [...(byKey.get(record.key) ?? []), record]);
+    }
+    const [first, second, third] = [...byKey.values()];
+    if (!first || !second || !third) throw new Error('expected three tenants with orders');
+    const [earlier, later] = [...first].sort((a, b) => Number(a.offset) - Number(b.offset));
+    if (!earlier || !later) throw new Error('expected two events of one tenant');
+    const partition = (record: ReceivedRecord) => javaPartition(broken, record.key, 3);
+    const { 'event-cursor': _dropped, ...withoutCursor } = second[0]!.headers;
+    await producer!.send({
+      topic: broken,
+      messages: [
+        // In order on its partition: a cursor, then a new event whose cursor is lower.
+        { ...copyOf(later), partition: partition(later) },
+        {
+          ...copyOf(earlier, { ...earlier.headers, 'event-id': randomUUID() }),
+          partition: partition(earlier),
+        },
+        { ...copyOf(second[0]!, withoutCursor), partition: partition(second[0]!) },
+        { ...copyOf(third[0]!), partition: (partition(third[0]!) + 1) % 3 },
+        {
+          ...copyOf(third[1] ?? third[0]!),
+          value: third[0]!.value.subarray(0, 5),
+          partition: partition(third[0]!),
+        },
+      ],
+    });
+
+    for (const language of languages) {
+      const { code, summary } = await runConsumer(language, [broken]);
+      const reasons = summary.failures.map((failure) => failure.reason).join('\n');
+      expect({ language, code }).toEqual({ language, code: 1 });
+      for (const expected of [
+        'event-cursor went backwards',
+        'missing headers: event-cursor',
+        'the Java client puts this key in',
+        'not the Confluent wire format with a body',
+        // Nothing registered subjects under this topic's name.
+        `has no subject ${broken}-eventline.orders.`,
+      ]) {
+        expect({ language, reasons }).toEqual({ language, reasons: expect.stringContaining(expected) });
+      }
+    }
+  },
+  2 * RUN_TIMEOUT_MS,
+);

@@ -29,6 +29,9 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 )
 
+// idle is how long, without -follow, a partition may yield nothing before its end: an error, not a hang.
+const idle = 30 * time.Second
+
 type summary struct {
 	Client string `json:"client"`
 	*Checks
@@ -129,12 +132,28 @@ func run(ctx context.Context, topics []string, follow bool, checkpointsFile stri
 	}
 	defer client.Close()
 	for follow || len(end) > 0 {
-		fetches := client.PollFetches(ctx)
+		polling, cancel := ctx, context.CancelFunc(func() {})
+		if !follow {
+			polling, cancel = context.WithTimeout(ctx, idle)
+		}
+		fetches := client.PollFetches(polling)
+		timedOut := polling.Err() != nil
+		cancel()
 		if ctx.Err() != nil {
 			break
 		}
+		if timedOut && fetches.NumRecords() == 0 {
+			awaited := make([]string, 0, len(end))
+			for at, high := range end {
+				awaited = append(awaited, fmt.Sprintf("%s up to offset %d", at, high))
+			}
+			return nil, fmt.Errorf("nothing read for %s, still awaiting %s", idle, strings.Join(awaited, ", "))
+		}
 		var fetchErr error
 		fetches.EachError(func(topic string, partition int32, err error) {
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+				return // the poll's own deadline, handled above
+			}
 			fetchErr = errors.Join(fetchErr, fmt.Errorf("%s/%d: %w", topic, partition, err))
 		})
 		if fetchErr != nil {

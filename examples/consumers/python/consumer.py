@@ -27,6 +27,7 @@ import os
 import re
 import signal
 import sys
+import time
 import uuid
 from collections import Counter, defaultdict
 from importlib.metadata import version as package_version
@@ -54,6 +55,8 @@ REQUIRED_HEADERS = (
 )
 CURSOR = re.compile(r"^[0-9]{20}-[0-9]{20}$")
 MAX_LISTED_FAILURES = 100
+# Without --follow, a partition that yields nothing for this long before its end is an error, not a hang.
+IDLE_SECONDS = 30
 
 
 def murmur2(data: bytes) -> int:
@@ -239,7 +242,8 @@ def read(args) -> dict:
     if args.checkpoints and os.path.exists(args.checkpoints):
         with open(args.checkpoints, encoding="utf-8") as file:
             checkpoints = {(entry["topic"], entry["key"]): entry["cursor"] for entry in json.load(file)}
-    checks = Checks(SchemaRegistryClient({"url": registry_url}), checkpoints)
+    # The client's HTTP calls have no deadline unless given one.
+    checks = Checks(SchemaRegistryClient({"url": registry_url, "timeout": 10}), checkpoints)
     # No consumer group: this reader assigns itself every partition from the start. A service would
     # use a group and commit offsets too; the cursor then drops what it re-reads after a restart.
     consumer = Consumer(
@@ -270,10 +274,15 @@ def read(args) -> dict:
                 if high > low:
                     end[(topic, partition)] = high
         consumer.assign(assignment)
+        idle_since = time.monotonic()
         while not stopping and (args.follow or end):
             message = consumer.poll(1.0)
             if message is None:
+                if not args.follow and time.monotonic() - idle_since > IDLE_SECONDS:
+                    awaited = ", ".join(f"{t}/{p} up to offset {o}" for (t, p), o in sorted(end.items()))
+                    raise SystemExit(f"consumer: nothing read for {IDLE_SECONDS} s, still awaiting {awaited}")
                 continue
+            idle_since = time.monotonic()
             if message.error():
                 raise KafkaException(message.error())
             checks.check(message, partitions_of[message.topic()])
