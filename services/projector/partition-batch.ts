@@ -77,6 +77,29 @@ async function transactionIds(
   return new Map(rows.map((row) => [row.global_position, row.transaction_id]));
 }
 
+/** Each tenant's watermark in this projection: the last (transaction id, position) it applied or parked. */
+async function watermarksOf(
+  tx: DatabaseTransactionConnection,
+  projection: string,
+  tenants: readonly string[],
+): Promise<Map<string, { transactionId: bigint; position: number }>> {
+  if (tenants.length === 0) return new Map();
+  const rows = (await tx.any(sql.unsafe`
+    SELECT tenant_id::text AS tenant_id, transaction_id::text AS transaction_id, global_position
+      FROM readmodels.watermarks
+     WHERE projection = ${projection} AND tenant_id = ANY(${sql.array([...tenants], 'uuid')})`)) as readonly {
+    tenant_id: string;
+    transaction_id: string;
+    global_position: number;
+  }[];
+  return new Map(
+    rows.map((row) => [
+      row.tenant_id,
+      { transactionId: BigInt(row.transaction_id), position: row.global_position },
+    ]),
+  );
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Applies one event in a savepoint, retrying with backoff; the last error when every try failed. */
@@ -177,11 +200,40 @@ export async function applyPartitionBatch(
     tx,
     origins.flatMap((origin) => (origin ? [origin.position] : [])),
   );
+  // A record at or below its tenant's watermark was applied (or parked) already: the same event
+  // published again at a later offset (a relay that died between Kafka's acknowledgement and its
+  // delete, or a send retried under a new producer; docs/relay.md). Skipped, as docs/contracts.md §8
+  // tells every consumer to do: the offset checkpoint alone let a re-published OrderItemAdded add
+  // its item twice (found by `make chaos`). Within the batch too, the first occurrence wins.
+  const seen = await watermarksOf(tx, batch.projection.name, [
+    ...new Set(origins.flatMap((origin) => (origin ? [origin.tenantId] : []))),
+  ]);
+  const republished = new Set<number>();
+  for (const [index, origin] of origins.entries()) {
+    const transactionId = origin ? xids.get(origin.position) : undefined;
+    if (!origin || transactionId === undefined) continue;
+    const cursor = { transactionId: BigInt(transactionId), position: origin.position };
+    const mark = seen.get(origin.tenantId);
+    if (
+      mark &&
+      (cursor.transactionId < mark.transactionId ||
+        (cursor.transactionId === mark.transactionId && cursor.position <= mark.position))
+    ) {
+      republished.add(index);
+    } else {
+      seen.set(origin.tenantId, cursor);
+    }
+  }
   const watermarks = new Map<string, { transactionId: string; position: number }>();
-  const inBulk = await applyInBulk(tx, batch, fresh);
+  const inBulk = await applyInBulk(
+    tx,
+    batch,
+    fresh.filter((_, index) => !republished.has(index)),
+  );
   let applied = inBulk ?? 0;
   let parked = 0;
   for (const [index, message] of fresh.entries()) {
+    if (republished.has(index)) continue;
     const item = batch.decoded.get(message.offset);
     let failure: Error | undefined;
     let attempts = 1;
