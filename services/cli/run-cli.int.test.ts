@@ -52,6 +52,6 @@ test('a malformed variable is one line on stderr naming it, and a non-zero exit'
 test('an unknown subcommand is refused with the usage', async () => {
   expect(await runCli(['frobnicate'])).toBe(2);
   expect(errors).toEqual([
-    'eventline: unknown command "frobnicate"; usage: eventline <migrate|topology apply|schemas register|schemas check|projections list|projections status|projections verify <name>|projections rebuild <name>|dlq list|dlq replay <topic>>',
+    'eventline: unknown command "frobnicate"; usage: eventline <migrate|topology apply|schemas register|schemas check|projections list|projections status|projections verify <name>|projections rebuild <name>|dlq list|dlq replay <topic>|asyncapi [--format yaml|json]>',
   ]);
 });
