@@ -5,13 +5,16 @@
  * created for the scenario and dropped after it.
  */
 import { randomUUID } from 'node:crypto';
-import { getPostgreSQLEventStore, type PostgresEventStore } from '@event-driven-io/emmett-postgresql';
+import {
+  getPostgreSQLEventStore,
+  type PostgresEventStore as EmmettEventStore,
+} from '@event-driven-io/emmett-postgresql';
 import pg from 'pg';
 import { type DatabasePool, sql } from 'slonik';
 import type { EventSchemas } from '../../services/avro/index.ts';
 import {
   type EventMetadata,
-  EventStore,
+  PostgresEventStore,
   type StreamId,
   type StreamRef,
   Upcasters,
@@ -108,7 +111,7 @@ async function openOurs(at: Endpoints, schemas: EventSchemas, poolSize: number):
     await database.drop();
     throw error;
   }
-  const store = new EventStore(pool, schemas, new Upcasters());
+  const store = new PostgresEventStore(pool, schemas, new Upcasters());
   const tenant: TenantId = tenantId(randomUUID());
   const ref = (id: string): StreamRef => ({ id: id as StreamId, type: 'Order', context: 'orders' });
   return {
@@ -153,7 +156,7 @@ async function openEmmett(at: Endpoints, poolSize: number): Promise<Side> {
   const pool = new pg.Pool({ connectionString: database.adminUrl, max: poolSize });
   // DROP DATABASE … WITH (FORCE) ends idle connections; that is expected, not a crash.
   pool.on('error', () => {});
-  let store: PostgresEventStore;
+  let store: EmmettEventStore;
   try {
     store = getPostgreSQLEventStore(database.adminUrl, { connectionOptions: { pool } });
     await store.schema.migrate();

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { EventSchemas } from '../../services/avro/index.ts';
-import { EventStore, newStreamId, Upcasters } from '../../services/eventstore/index.ts';
+import { newStreamId, PostgresEventStore, Upcasters } from '../../services/eventstore/index.ts';
 import { applyTopology, loadTopology } from '../../services/messaging/index.ts';
 import { openDatabase } from '../../services/platform/database/index.ts';
 import { type TenantId, tenantId } from '../../services/platform/tenancy/index.ts';
@@ -311,7 +311,7 @@ export async function relayScenarios(options: {
     let rss: number[] | string = [];
     const pool = await openDatabase(steady.database.appUrl, { maximumPoolSize: 16 });
     try {
-      const store = new EventStore(pool, options.schemas, new Upcasters());
+      const store = new PostgresEventStore(pool, options.schemas, new Upcasters());
       const tenantIds = Array.from({ length: 100 }, () => tenantId(randomUUID()));
       const process_ = await startRelay(steady.relayUrl, steady.prefix, relay);
       try {

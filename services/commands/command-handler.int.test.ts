@@ -6,7 +6,7 @@ import { EventSchemas } from '../avro/index.ts';
 import { deciderForAggregateType } from '../domain/contexts.ts';
 import { orderDecider } from '../domain/orders/index.ts';
 import { replay } from '../domain/kernel/index.ts';
-import { EventStore, streamId, Upcasters } from '../eventstore/index.ts';
+import { type EventStore, PostgresEventStore, streamId, Upcasters } from '../eventstore/index.ts';
 import { openDatabase } from '../platform/database/index.ts';
 import {
   CommandRejectedError,
@@ -50,7 +50,7 @@ function command(
 beforeAll(async () => {
   db = await createTestDatabase('commands');
   app = await openDatabase(db.appUrl, { maximumPoolSize: 10 });
-  store = new EventStore(app, await EventSchemas.load(), new Upcasters());
+  store = new PostgresEventStore(app, await EventSchemas.load(), new Upcasters());
   handler = new CommandHandler(store, { snapshotEvery: { Order: 3 } });
 });
 

@@ -1,7 +1,13 @@
 import type { z } from 'zod';
 import { type AnyDecider, boundedContexts, deciderForCommand } from '../domain/contexts.ts';
 import { type CommandDefinition, isRejection } from '../domain/kernel/index.ts';
-import { type EventStore, newStreamId, type StreamId, streamId } from '../eventstore/index.ts';
+import {
+  type AppendOptions,
+  type EventStore,
+  newStreamId,
+  type StreamId,
+  streamId,
+} from '../eventstore/index.ts';
 import {
   CommandRejectedError,
   ConcurrencyError,
@@ -54,16 +60,22 @@ export class CommandHandler {
     this.snapshots = new SnapshotScheduler(store, options.onSnapshotError);
   }
 
-  handle(command: CommandEnvelope, admission?: EventAdmission): Promise<CommandOutcome> {
+  /** `append.alongside` writes more of the same decision in the append's transaction (a new tenant's first key). */
+  handle(
+    command: CommandEnvelope,
+    admission?: EventAdmission,
+    append?: AppendOptions,
+  ): Promise<CommandOutcome> {
     const attributes = { 'eventline.command.type': command.type, 'eventline.tenant_id': command.tenant };
     return inSpan(tracer, `command ${command.type}`, { attributes }, () =>
-      this.decideAndAppend(command, admission),
+      this.decideAndAppend(command, admission, append),
     );
   }
 
   private async decideAndAppend(
     command: CommandEnvelope,
-    admission?: EventAdmission,
+    admission: EventAdmission | undefined,
+    append: AppendOptions | undefined,
   ): Promise<CommandOutcome> {
     const decider = deciderForCommand(command.type);
     const definition = decider?.commands[command.type as keyof typeof decider.commands];
@@ -82,7 +94,7 @@ export class CommandHandler {
 
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.attempt(decider, definition, command, id, parsed.data, fresh, admission);
+        return await this.attempt(decider, definition, command, id, parsed.data, fresh, admission, append);
       } catch (error) {
         const retry =
           error instanceof ConcurrencyError &&
@@ -123,6 +135,7 @@ export class CommandHandler {
     payload: object,
     fresh: boolean,
     admission: EventAdmission | undefined,
+    append: AppendOptions | undefined,
   ): Promise<CommandOutcome> {
     const loaded = fresh
       ? { state: decider.initialState, version: 0, found: false }
@@ -158,6 +171,7 @@ export class CommandHandler {
           userId: command.userId,
           ...(command.traceparent ? { traceparent: command.traceparent } : {}),
         },
+        append,
       );
     } catch (error) {
       await admission?.release(decision.length);

@@ -1,4 +1,4 @@
-import { type DatabasePool, sql } from 'slonik';
+import { type CommonQueryMethods, type DatabasePool, sql } from 'slonik';
 
 /** One append as the SQL functions take it. */
 export interface AppendCall {
@@ -77,8 +77,9 @@ export class CreationBatcher {
   }
 }
 
-export async function appendOne(pool: DatabasePool, call: AppendCall): Promise<AppendAnswer> {
-  return (await pool.one(sql.unsafe`
+/** One append on its own, on the pool or inside a transaction the caller holds. */
+export async function appendOne(db: CommonQueryMethods, call: AppendCall): Promise<AppendAnswer> {
+  return (await db.one(sql.unsafe`
     SELECT outcome, stream_version, global_positions
       FROM append_to_stream(${call.tenant_id}, ${call.stream_id}, ${call.stream_type}, ${call.context},
                             ${call.expected_version}::integer, ${JSON.stringify(call.events)}::jsonb)`)) as AppendAnswer;

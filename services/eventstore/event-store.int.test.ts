@@ -9,7 +9,8 @@ import { ConcurrencyError, UnknownEventError, ValidationError } from '../platfor
 import { type TenantId, tenantId } from '../platform/tenancy/index.ts';
 import {
   type Checkpoint,
-  EventStore,
+  type EventStore,
+  PostgresEventStore,
   type EventMetadata,
   newEventId,
   newStreamId,
@@ -41,7 +42,7 @@ beforeAll(async () => {
   app = await openDatabase(db.appUrl, { maximumPoolSize: 20 });
   admin = await openDatabase(db.adminUrl, { maximumPoolSize: 2 });
   schemas = await EventSchemas.load();
-  store = new EventStore(app, schemas, new Upcasters());
+  store = new PostgresEventStore(app, schemas, new Upcasters());
 });
 
 afterAll(async () => {
@@ -482,8 +483,8 @@ describe('upcasting', () => {
     const upcasters = new Upcasters()
       .register('Widget', 1, ({ name, ...rest }) => ({ ...rest, title: name }))
       .register('Widget', 2, (data) => ({ ...data, tags: [] }));
-    const writer = new EventStore(app, new EventSchemas([v1]), new Upcasters());
-    const reader = new EventStore(app, new EventSchemas([v1, v2, v3]), upcasters);
+    const writer = new PostgresEventStore(app, new EventSchemas([v1]), new Upcasters());
+    const reader = new PostgresEventStore(app, new EventSchemas([v1, v2, v3]), upcasters);
     const tenant = newTenant();
     const stream = { id: newStreamId(), type: 'Widget', context: 'test' };
     await writer.appendToStream(
@@ -499,8 +500,8 @@ describe('upcasting', () => {
   });
 
   test('a stored version with no path to the current one is an error, not a silent skip', async () => {
-    const writer = new EventStore(app, new EventSchemas([v1]), new Upcasters());
-    const reader = new EventStore(
+    const writer = new PostgresEventStore(app, new EventSchemas([v1]), new Upcasters());
+    const reader = new PostgresEventStore(
       app,
       new EventSchemas([v1, v2, v3]),
       new Upcasters().register('Widget', 2, (d) => d),

@@ -1,10 +1,14 @@
 export {
-  EventStore,
+  type AppendOptions,
+  type EventStore,
   type LoadedStream,
   type ReadAllResult,
   type ReadStreamOptions,
   type StreamPoint,
 } from './event-store.ts';
+export { InMemoryEventStore } from './in-memory-event-store.ts';
+export type { AppendedEvent, InlineProjection } from './inline-projection.ts';
+export { PostgresEventStore } from './postgres-event-store.ts';
 export { type EventId, newEventId, newStreamId, type StreamId, streamId } from './ids.ts';
 export { MIGRATIONS_DIR, migrate } from './migrate.ts';
 export { OUTBOX_CHANNEL } from './outbox-doorbell.ts';

@@ -1,6 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
-import type { DatabasePool } from 'slonik';
 import type { CommandHandler } from '../commands/index.ts';
 import type { EventStore } from '../eventstore/index.ts';
 import type { AdminToken, ApiKeys, JwtVerifier, TenantDirectory } from '../identity/index.ts';
@@ -28,7 +27,6 @@ export interface GatewayDependencies {
   readonly log: Logger;
   readonly registry: Registry;
   readonly readiness: Readiness;
-  readonly pool: DatabasePool;
   readonly store: EventStore;
   readonly handler: CommandHandler;
   readonly gate: CommandGate;

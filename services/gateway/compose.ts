@@ -5,7 +5,7 @@ import { sql } from 'slonik';
 import type { z } from 'zod';
 import { EventSchemas } from '../avro/index.ts';
 import { CommandHandler } from '../commands/index.ts';
-import { EventStore, Upcasters } from '../eventstore/index.ts';
+import { PostgresEventStore, Upcasters } from '../eventstore/index.ts';
 import { AdminToken, ApiKeys, JwtVerifier, TenantDirectory } from '../identity/index.ts';
 import { DEFAULT_NETWORK_TIMEOUTS, env, type NetworkTimeouts } from '../platform/config/index.ts';
 import { openServiceDatabase, postgresTarget } from '../platform/database/index.ts';
@@ -85,12 +85,14 @@ export async function startGateway(
     statement_timeout: timeouts.databaseStatementMs,
   });
   const redis = openRedis(redisConnection(config));
-  const store = new EventStore(pool, await EventSchemas.load(), new Upcasters());
+  const directory = new TenantDirectory(pool);
+  const store = new PostgresEventStore(pool, await EventSchemas.load(), new Upcasters(), {
+    inline: [directory.inline],
+  });
   const handler = new CommandHandler(store, {
     onSnapshotError: (error) =>
       log.warn({ err: error }, 'snapshot write failed; loads replay more events until the next one'),
   });
-  const directory = new TenantDirectory(pool);
   const onFallback = (error: unknown) =>
     log.warn({ err: error }, 'Redis unreachable: quotas enforced per gateway process');
   const quotaRedis = { onFallback, redisTimeoutMs: config.REDIS_TIMEOUT_MS };
@@ -107,10 +109,9 @@ export async function startGateway(
     log,
     registry,
     readiness,
-    pool,
     store,
     handler,
-    gate: new CommandGate(handler, directory, quota, dailyEvents, pool, databaseGuard, registry),
+    gate: new CommandGate(handler, directory, quota, dailyEvents, databaseGuard, registry),
     idempotency: new IdempotencyStore(idempotencyPool, config.IDEMPOTENCY_TTL_SECONDS),
     directory,
     apiKeys: new ApiKeys(pool),

@@ -1,44 +1,63 @@
-import { type DatabasePool, type DatabaseTransactionConnection, sql } from 'slonik';
+import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
+import { z } from 'zod';
 import {
+  evolveTenant,
   type ExistingTenant,
+  initialTenantState,
   planQuotas,
-  type TenantPlan,
-  type TenantQuota,
+  tenantPlans,
+  type TenantEvent,
+  type TenantState,
 } from '../domain/tenants/index.ts';
-import { inTenantTransaction } from '../platform/database/index.ts';
+import type { AppendedEvent, InlineProjection } from '../eventstore/index.ts';
+import { inTenantTransaction, sql } from '../platform/database/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
 import { RecentLookups } from './recent-lookups.ts';
 
-export interface TenantRecord {
+export interface TenantRecord extends ExistingTenant {
   readonly tenantId: TenantId;
-  readonly name: string;
-  readonly plan: TenantPlan;
-  readonly status: 'active' | 'suspended';
-  readonly quota: TenantQuota;
   readonly version: number;
 }
 
-interface TenantRow {
-  tenant_id: string;
-  name: string;
-  plan: TenantPlan;
-  status: 'active' | 'suspended';
-  commands_per_minute: number;
-  max_burst: number;
-  events_per_day: number | null;
-  version: number;
-}
+const tenantRow = z.object({
+  tenant_id: z.string(),
+  name: z.string(),
+  plan: z.enum(tenantPlans),
+  status: z.enum(['active', 'suspended']),
+  commands_per_minute: z.number().int(),
+  max_burst: z.number().int(),
+  events_per_day: z.number().int().nullable(),
+  suspension_reason: z.string().nullable(),
+  version: z.number().int(),
+});
+
+type TenantRow = z.infer<typeof tenantRow>;
+
+const TENANT_COLUMNS = sql.fragment`tenant_id, name, plan, status, commands_per_minute, max_burst,
+  events_per_day, suspension_reason, version`;
 
 /** Tenants remembered at most; past it the least recently read is forgotten first. */
 const CACHED_TENANTS_AT_MOST = 10_000;
 
 /**
- * The tenants table, kept in step with each Tenant aggregate, so every request
- * reads one row (briefly cached: a suspension or a new quota reaches the other
- * processes within cacheMs) instead of replaying the tenant's stream.
+ * The tenants table: each tenant's state as the Tenant aggregate folds it, so
+ * every request reads one row (briefly cached: a suspension or a new quota
+ * reaches the other processes within cacheMs) instead of replaying a stream.
+ * It is kept by `inline`, an inline projection of the event store, in the
+ * same transaction as the Tenant's events: a tenant is never in the log
+ * without its row, nor suspended in the log but not here.
  */
 export class TenantDirectory {
   private readonly tenants: RecentLookups<TenantId, TenantRecord | undefined>;
+
+  /** Register with the event store: it writes the row in each Tenant append's transaction. */
+  readonly inline: InlineProjection = {
+    name: 'tenant-directory',
+    streamTypes: ['Tenant'],
+    apply: (tx, tenant, events) => this.fold(tx, tenant, events),
+    // Forgotten only once the change has committed: sooner, a read in between would remember the old row.
+    committed: (tenant) => this.tenants.forget(tenant),
+  };
 
   constructor(
     private readonly pool: DatabasePool,
@@ -55,39 +74,37 @@ export class TenantDirectory {
   }
 
   private async lookUp(tenant: TenantId): Promise<TenantRecord | undefined> {
-    const row = (await inTenantTransaction(this.pool, tenant, (tx) =>
-      tx.maybeOne(sql.unsafe`
-        SELECT tenant_id, name, plan, status, commands_per_minute, max_burst, events_per_day, version
-          FROM tenants WHERE tenant_id = ${tenant}`),
-    )) as TenantRow | null;
+    const row = await inTenantTransaction(this.pool, tenant, (tx) =>
+      tx.maybeOne(sql.type(tenantRow)`SELECT ${TENANT_COLUMNS} FROM tenants WHERE tenant_id = ${tenant}`),
+    );
     return row ? toRecord(row) : undefined;
   }
 
-  /**
-   * Writes the aggregate's state at a version; an older version arriving late
-   * changes nothing. The caller forgets the tenant once its transaction has
-   * committed: forgotten sooner, a read in between would remember the old row.
-   */
-  async record(
+  /** The row as it stands (locked), the events folded onto it with the aggregate's own evolve, written back. */
+  private async fold(
     tx: DatabaseTransactionConnection,
     tenant: TenantId,
-    state: ExistingTenant,
-    version: number,
+    events: readonly AppendedEvent[],
   ): Promise<void> {
-    await tx.query(sql.unsafe`
-      INSERT INTO tenants (tenant_id, name, plan, status, commands_per_minute, max_burst, events_per_day, version)
+    const row = await tx.maybeOne(
+      sql.type(tenantRow)`SELECT ${TENANT_COLUMNS} FROM tenants WHERE tenant_id = ${tenant} FOR UPDATE`,
+    );
+    const state = events.reduce<TenantState>(
+      (current, event) => evolveTenant(current, event as unknown as TenantEvent),
+      row ? toRecord(row) : initialTenantState,
+    );
+    const version = events.at(-1)?.streamVersion;
+    if (state.status === 'none' || version === undefined) return;
+    await tx.query(sql.typeAlias('void')`
+      INSERT INTO tenants (tenant_id, name, plan, status, commands_per_minute, max_burst, events_per_day,
+                           suspension_reason, version)
       VALUES (${tenant}, ${state.name}, ${state.plan}, ${state.status}, ${state.quota.commandsPerMinute},
-              ${state.quota.maxBurst}, ${state.quota.eventsPerDay}, ${version})
+              ${state.quota.maxBurst}, ${state.quota.eventsPerDay}, ${state.suspensionReason}, ${version})
       ON CONFLICT (tenant_id) DO UPDATE
         SET name = EXCLUDED.name, plan = EXCLUDED.plan, status = EXCLUDED.status,
             commands_per_minute = EXCLUDED.commands_per_minute, max_burst = EXCLUDED.max_burst,
-            events_per_day = EXCLUDED.events_per_day, version = EXCLUDED.version, updated_at = now()
-        WHERE tenants.version < EXCLUDED.version`);
-  }
-
-  /** The next find reads the row again (this process; the others within cacheMs). */
-  forget(tenant: TenantId): void {
-    this.tenants.forget(tenant);
+            events_per_day = EXCLUDED.events_per_day, suspension_reason = EXCLUDED.suspension_reason,
+            version = EXCLUDED.version, updated_at = now()`);
   }
 }
 
@@ -102,6 +119,7 @@ function toRecord(row: TenantRow): TenantRecord {
       maxBurst: row.max_burst,
       eventsPerDay: row.events_per_day ?? planQuotas[row.plan].eventsPerDay,
     },
+    suspensionReason: row.suspension_reason,
     version: row.version,
   };
 }

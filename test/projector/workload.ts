@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DatabasePool } from 'slonik';
 import { EventSchemas } from '../../services/avro/index.ts';
 import { CommandHandler } from '../../services/commands/index.ts';
-import { EventStore, Upcasters } from '../../services/eventstore/index.ts';
+import { PostgresEventStore, Upcasters } from '../../services/eventstore/index.ts';
 import { openDatabase } from '../../services/platform/database/index.ts';
 import { type TenantId, tenantId } from '../../services/platform/tenancy/index.ts';
 
@@ -26,7 +26,7 @@ export class Workload {
 
   static async open(appUrl: string, tenants: number): Promise<Workload> {
     const pool = await openDatabase(appUrl, { maximumPoolSize: 8 });
-    const store = new EventStore(pool, await EventSchemas.load(), new Upcasters());
+    const store = new PostgresEventStore(pool, await EventSchemas.load(), new Upcasters());
     return new Workload(pool, new CommandHandler(store), tenants);
   }
 

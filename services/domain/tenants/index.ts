@@ -21,4 +21,10 @@ export type {
   TenantSuspended,
 } from './events.ts';
 export { planQuotas, type TenantPlan, type TenantQuota, tenantPlans } from './plans.ts';
-export type { ExistingTenant, TenantState, TenantStatus } from './state.ts';
+export {
+  evolveTenant,
+  type ExistingTenant,
+  initialTenantState,
+  type TenantState,
+  type TenantStatus,
+} from './state.ts';

@@ -3,14 +3,11 @@ import type { IPolicy } from 'cockatiel';
 import { Counter, type Registry } from 'prom-client';
 import type { CommandHandler, CommandOutcome, EventAdmission } from '../../commands/index.ts';
 import { deciderForCommand } from '../../domain/contexts.ts';
-import type { ExistingTenant } from '../../domain/tenants/index.ts';
 import { hasRole, type Principal, type TenantDirectory } from '../../identity/index.ts';
-import { inTenantTransaction } from '../../platform/database/index.ts';
 import { EventlineError, ForbiddenError, QuotaExceededError } from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
 import type { CommandQuota, DailyEventQuota } from '../../quotas/index.ts';
 import type { TenantRecord } from '../../identity/index.ts';
-import type { DatabasePool } from 'slonik';
 import { parseWith } from '../routes/parse.ts';
 import { type CommandRequest, commandRequest } from './command-request.ts';
 
@@ -35,8 +32,8 @@ export interface CommandResponseBody {
 
 /**
  * Everything between an authenticated request and the command handler that is
- * not a business rule: who may send which command, suspension, quota, and
- * keeping the tenant directory in step with Tenant aggregates.
+ * not a business rule: who may send which command, suspension and quota. (The
+ * tenant directory follows Tenant aggregates by itself, inside their appends.)
  */
 export class CommandGate {
   private readonly outcomes: Counter<'type' | 'outcome'>;
@@ -47,7 +44,6 @@ export class CommandGate {
     private readonly directory: TenantDirectory,
     private readonly quota: CommandQuota,
     private readonly dailyEvents: DailyEventQuota,
-    private readonly pool: DatabasePool,
     /** PostgreSQL's circuit breaker: while the database is away, commands get a 503 at once. */
     private readonly databaseGuard: IPolicy,
     registry: Registry,
@@ -126,7 +122,7 @@ export class CommandGate {
         );
       }
     }
-    const outcome = await this.handler.handle(
+    return this.handler.handle(
       {
         commandId: randomUUID(),
         type: request.type,
@@ -141,13 +137,6 @@ export class CommandGate {
       },
       principal.kind === 'tenant' ? this.dailyEventsOf(record) : undefined,
     );
-    if (isTenantCommand && outcome.eventIds.length > 0) {
-      await inTenantTransaction(this.pool, tenant, (tx) =>
-        this.directory.record(tx, tenant, outcome.state as ExistingTenant, outcome.version),
-      );
-      this.directory.forget(tenant);
-    }
-    return outcome;
   }
 
   /** The tenant's events per UTC day, counted once the decision says how many a command appends. */

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { type Request, type Response, Router } from 'express';
-import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import type { CommandHandler } from '../../commands/index.ts';
-import { createTenantPayload, type ExistingTenant } from '../../domain/tenants/index.ts';
-import { type ApiKeys, type TenantDirectory, tenantRoles } from '../../identity/index.ts';
-import { inTenantTransaction } from '../../platform/database/index.ts';
+import { createTenantPayload } from '../../domain/tenants/index.ts';
+import { type ApiKeys, type IssuedApiKey, type TenantDirectory, tenantRoles } from '../../identity/index.ts';
 import { NotFoundError } from '../../platform/errors/index.ts';
 import { tenantId } from '../../platform/tenancy/index.ts';
 import { administeredTenant, requirePlatformAdmin } from '../auth/authorize.ts';
@@ -21,7 +19,6 @@ export function tenantRoutes(deps: {
   handler: CommandHandler;
   directory: TenantDirectory;
   apiKeys: ApiKeys;
-  pool: DatabasePool;
 }): Router {
   const router = Router();
 
@@ -29,20 +26,29 @@ export function tenantRoutes(deps: {
     requirePlatformAdmin(principalOf(res));
     const payload = parseWith(createTenantPayload, req.body, 'tenant');
     const tenant = tenantId(randomUUID());
-    const outcome = await deps.handler.handle({
-      commandId: randomUUID(),
-      type: 'CreateTenant',
-      aggregateId: tenant,
-      payload,
-      tenant,
-      userId: 'platform-admin',
-      correlationId: contextOf(res).correlationId,
-    });
-    const issued = await inTenantTransaction(deps.pool, tenant, async (tx) => {
-      await deps.directory.record(tx, tenant, outcome.state as ExistingTenant, outcome.version);
-      return deps.apiKeys.issue(tx, tenant, tenantRoles);
-    });
-    deps.directory.forget(tenant);
+    // The tenant's events, its directory row and its first key commit together, or none of them does.
+    let issued: IssuedApiKey | undefined;
+    // With tracing off, the caller's own traceparent is what the event carries to Kafka.
+    const traceparent = req.get('traceparent');
+    await deps.handler.handle(
+      {
+        commandId: randomUUID(),
+        type: 'CreateTenant',
+        aggregateId: tenant,
+        payload,
+        tenant,
+        userId: 'platform-admin',
+        correlationId: contextOf(res).correlationId,
+        ...(traceparent ? { traceparent } : {}),
+      },
+      undefined,
+      {
+        alongside: async (tx) => {
+          issued = await deps.apiKeys.issue(tx, tenant, tenantRoles);
+        },
+      },
+    );
+    if (!issued) throw new Error(`tenant ${tenant} was created without its first API key`);
     res
       .status(201)
       .json({ tenantId: tenant, apiKey: issued.apiKey, keyId: issued.keyId, roles: issued.roles });

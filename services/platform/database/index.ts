@@ -3,3 +3,4 @@ export { registerPoolMetrics } from './pool-metrics.ts';
 export { openServiceDatabase, type ServiceDatabase } from './service-database.ts';
 export { inTenantTransaction } from './tenant-transaction.ts';
 export { type PostgresTarget, postgresTarget } from './postgres-target.ts';
+export { sql } from './sql.ts';

@@ -1,4 +1,11 @@
-import { createPool, createTypeParserPreset, type DatabasePool } from 'slonik';
+import {
+  createPool,
+  createTypeParserPreset,
+  type DatabasePool,
+  type Interceptor,
+  type QueryResultRow,
+  SchemaValidationError,
+} from 'slonik';
 import { postgresTarget } from './postgres-target.ts';
 
 export interface DatabasePoolOptions {
@@ -13,6 +20,23 @@ export interface DatabasePoolOptions {
 // Positions, counts and offsets stay far below 2^53: plain numbers serialise to
 // JSON and compare with ===, where slonik's default BigInt does neither.
 const int8AsNumber = { name: 'int8', parse: (value: string) => Number.parseInt(value, 10) };
+
+/**
+ * Rows of a query written with sql.type(schema) are checked against it, so a
+ * column renamed or retyped fails at once, naming the query, instead of being
+ * cast into a wrong shape (slonik leaves the check to an interceptor).
+ */
+const rowsCheckedBySchema: Interceptor = {
+  name: 'rows-checked-by-schema',
+  transformRow: (context, query, row) => {
+    const parser = context.resultParser;
+    if (!parser) return row;
+    const result = parser['~standard'].validate(row);
+    if (result instanceof Promise) throw new TypeError(`an asynchronous row schema in ${query.sql}`);
+    if (result.issues) throw new SchemaValidationError(query, row, result.issues);
+    return result.value as QueryResultRow;
+  },
+};
 
 /**
  * The one way a process opens PostgreSQL (TLS as the URL's libpq parameters
@@ -31,6 +55,7 @@ export async function openDatabase(url: string, options: DatabasePoolOptions = {
     // every plan (append_to_stream's, the RLS policies') made again. Nothing here
     // keeps session state: the tenant setting is transaction-local.
     resetConnection: async () => {},
+    interceptors: [rowsCheckedBySchema],
     typeParsers: [...createTypeParserPreset().filter((parser) => parser.name !== 'int8'), int8AsNumber],
   });
 }

@@ -1,0 +1,311 @@
+import { type DatabasePool, sql } from 'slonik';
+import type { EventSchemas } from '../avro/index.ts';
+import { ConcurrencyError, NotFoundError, ValidationError } from '../platform/errors/index.ts';
+import { inTenantTransaction } from '../platform/database/index.ts';
+import { inSpan, traceparentOf, tracerFor } from '../platform/telemetry/index.ts';
+import type { TenantId } from '../platform/tenancy/index.ts';
+import { type EventId, newEventId, type StreamId } from './ids.ts';
+import type {
+  AppendResult,
+  Checkpoint,
+  EventMetadata,
+  ExpectedVersion,
+  NewEvent,
+  RecordedEvent,
+  StreamRef,
+} from './records.ts';
+import { appendOne, CreationBatcher } from './creation-batcher.ts';
+import { OutboxDoorbell } from './outbox-doorbell.ts';
+import { EVENT_COLUMNS, EventReader, type EventRow } from './rows.ts';
+import type { Upcasters } from './upcasters.ts';
+import type {
+  AppendOptions,
+  EventStore,
+  LoadedStream,
+  ReadAllResult,
+  ReadStreamOptions,
+  StreamPoint,
+} from './event-store.ts';
+import type { InlineProjection } from './inline-projection.ts';
+
+const MAX_READ = 10_000;
+
+const tracer = tracerFor('eventstore');
+
+function expectedAsInteger(expected: ExpectedVersion): number | null {
+  if (expected === 'any') return null;
+  if (expected === 'no-stream') return 0;
+  if (!Number.isInteger(expected) || expected < 0) {
+    throw new ValidationError('expectedVersion must be a whole number ≥ 0, "no-stream" or "any"', [
+      { path: '/expectedVersion', message: `got ${String(expected)}` },
+    ]);
+  }
+  return expected;
+}
+
+/**
+ * The PostgreSQL event store: the source of truth. Every operation acts for one
+ * tenant, and row-level security holds it to that tenant's rows.
+ */
+export class PostgresEventStore implements EventStore {
+  private readonly reader: EventReader;
+  private readonly creations: CreationBatcher;
+  private readonly doorbell: OutboxDoorbell;
+
+  private readonly inline: readonly InlineProjection[];
+
+  constructor(
+    private readonly pool: DatabasePool,
+    private readonly schemas: EventSchemas,
+    upcasters: Upcasters,
+    options: { readonly inline?: readonly InlineProjection[] } = {},
+  ) {
+    this.inline = options.inline ?? [];
+    this.reader = new EventReader(schemas, upcasters);
+    this.creations = new CreationBatcher(pool);
+    this.doorbell = new OutboxDoorbell(pool);
+  }
+
+  /** Announces the last appends to the relay; call before closing the pool. */
+  async close(): Promise<void> {
+    await this.doorbell.flush();
+  }
+
+  /**
+   * In one round trip when no inline projection follows the stream's type and
+   * nothing goes alongside (append_to_stream, a plpgsql function); appends that
+   * create their stream share commits under load (CreationBatcher). Otherwise
+   * in a transaction with the inline projections and what goes alongside.
+   * Traced, the events keep the append span's traceparent, which the relay continues.
+   */
+  appendToStream(
+    tenant: TenantId,
+    stream: StreamRef,
+    expected: ExpectedVersion,
+    events: readonly NewEvent[],
+    metadata: EventMetadata,
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
+    const attributes = { 'eventline.stream.type': stream.type, 'eventline.events': events.length };
+    return inSpan(tracer, `append ${stream.context}`, { attributes }, () => {
+      const traceparent = traceparentOf() ?? metadata.traceparent;
+      return this.append(
+        tenant,
+        stream,
+        expected,
+        events,
+        traceparent ? { ...metadata, traceparent } : metadata,
+        options,
+      );
+    });
+  }
+
+  private async append(
+    tenant: TenantId,
+    stream: StreamRef,
+    expected: ExpectedVersion,
+    events: readonly NewEvent[],
+    metadata: EventMetadata,
+    options: AppendOptions,
+  ): Promise<AppendResult> {
+    if (events.length === 0) throw new ValidationError('an append needs at least one event');
+    const expectedVersion = expectedAsInteger(expected);
+    const eventIds: EventId[] = [];
+    const rows = events.map((event) => {
+      const schemaVersion = event.schemaVersion ?? this.schemas.current(event.type).version;
+      this.schemas.validate(event.type, schemaVersion, event.data);
+      const eventId = event.eventId ?? newEventId();
+      eventIds.push(eventId);
+      return {
+        event_id: eventId,
+        event_type: event.type,
+        schema_version: schemaVersion,
+        data: event.data,
+        metadata: { ...metadata, tenantId: tenant },
+        correlation_id: metadata.correlationId,
+        causation_id: metadata.causationId,
+        occurred_at: (event.occurredAt ?? new Date()).toISOString(),
+      };
+    });
+    const call = {
+      tenant_id: tenant,
+      stream_id: stream.id,
+      stream_type: stream.type,
+      context: stream.context,
+      expected_version: expectedVersion,
+      events: rows,
+    };
+    const inline = this.inline.filter((projection) => projection.streamTypes.includes(stream.type));
+    const result =
+      inline.length > 0 || options.alongside
+        ? await inTenantTransaction(this.pool, tenant, async (tx) => {
+            const answer = await appendOne(tx, call);
+            if (answer.outcome !== 'appended') return answer;
+            const first = answer.stream_version - rows.length + 1;
+            const appended = rows.map((row, i) => ({
+              streamId: stream.id,
+              streamVersion: first + i,
+              type: row.event_type,
+              data: row.data as Record<string, unknown>,
+              occurredAt: new Date(row.occurred_at),
+            }));
+            for (const projection of inline) await projection.apply(tx, tenant, appended);
+            await options.alongside?.(tx);
+            return answer;
+          }).then((answer) => {
+            if (answer.outcome === 'appended')
+              for (const projection of inline) projection.committed?.(tenant);
+            return answer;
+          })
+        : expectedVersion === 0
+          ? await this.creations.append(call)
+          : await appendOne(this.pool, call);
+    if (result.outcome === 'conflict') throw new ConcurrencyError(stream.id, expected, result.stream_version);
+    if (result.outcome === 'appended') this.doorbell.ring(tenant);
+    return {
+      nextExpectedVersion: result.stream_version,
+      globalPositions: result.global_positions ?? [],
+      eventIds,
+      duplicate: result.outcome === 'duplicate',
+    };
+  }
+
+  /**
+   * Loads what an aggregate needs in one round trip: the latest snapshot taken
+   * with this state version (a stale one is ignored) and the events after it.
+   */
+  async loadStream(
+    tenant: TenantId,
+    id: StreamId,
+    options: { readonly stateVersion?: number; readonly untilVersion?: number } = {},
+  ): Promise<LoadedStream> {
+    const rows = (await this.pool.any(sql.unsafe`
+      SELECT kind, stream_type, stream_version, event_id, event_type, schema_version, data, metadata,
+             global_position, transaction_id, occurred_at, recorded_at
+        FROM load_stream(${tenant}, ${id}, ${options.stateVersion ?? null}::integer,
+                         ${options.untilVersion ?? null}::integer)
+    `)) as ReadonlyArray<Omit<EventRow, 'tenant_id' | 'stream_id'> & { kind: 'snapshot' | 'event' }>;
+    let snapshot: LoadedStream['snapshot'];
+    const events: RecordedEvent[] = [];
+    for (const row of rows) {
+      if (row.kind === 'snapshot') {
+        snapshot = { version: row.stream_version, state: row.data };
+        continue;
+      }
+      events.push(this.reader.toRecorded({ ...row, tenant_id: tenant, stream_id: id }));
+    }
+    const last = events.at(-1)?.streamVersion ?? snapshot?.version ?? 0;
+    return { streamType: rows[0]?.stream_type, snapshot, events, version: last };
+  }
+
+  async readStream(
+    tenant: TenantId,
+    id: StreamId,
+    options: ReadStreamOptions = {},
+  ): Promise<RecordedEvent[]> {
+    const backward = options.direction === 'backward';
+    const limit = Math.min(options.maxCount ?? MAX_READ, MAX_READ);
+    const from = options.fromVersion ?? (backward ? 2 ** 31 - 1 : 1);
+    const rows = (await inTenantTransaction(this.pool, tenant, (tx) =>
+      tx.any(sql.unsafe`
+        SELECT ${EVENT_COLUMNS} FROM events
+         WHERE tenant_id = ${tenant} AND stream_id = ${id}
+           AND ${backward ? sql.fragment`stream_version <= ${from}` : sql.fragment`stream_version >= ${from}`}
+         ORDER BY stream_version ${backward ? sql.fragment`DESC` : sql.fragment`ASC`}
+         LIMIT ${limit}
+      `),
+    )) as readonly EventRow[];
+    return rows.map((row) => this.reader.toRecorded(row));
+  }
+
+  /** The stream's events up to a version or an instant: what time travel replays. */
+  async readStreamUntil(tenant: TenantId, id: StreamId, until: StreamPoint): Promise<RecordedEvent[]> {
+    const bound =
+      'version' in until
+        ? sql.fragment`stream_version <= ${until.version}`
+        : // Instants reach us in milliseconds; the store records microseconds.
+          sql.fragment`date_trunc('milliseconds', recorded_at) <= ${until.at.toISOString()}::timestamptz`;
+    const rows = (await inTenantTransaction(this.pool, tenant, (tx) =>
+      tx.any(sql.unsafe`
+        SELECT ${EVENT_COLUMNS} FROM events
+         WHERE tenant_id = ${tenant} AND stream_id = ${id} AND ${bound}
+         ORDER BY stream_version
+      `),
+    )) as readonly EventRow[];
+    return rows.map((row) => this.reader.toRecorded(row));
+  }
+
+  /**
+   * The tenant's events after a checkpoint, in commit order, for catch-up readers.
+   * A sequence value can commit after a larger one, so position order is not
+   * commit order: events are read in (transaction id, position) order and only
+   * from transactions older than the oldest still running (the snapshot's xmin).
+   * Every such transaction has finished, and every later one has a larger id, so
+   * a reader never skips an event that commits late.
+   * ORDER BY names events.transaction_id: unqualified, it would mean the select
+   * list's text form, which sorts '1000' before '999'.
+   */
+  async readAll(tenant: TenantId, after: Checkpoint, maxCount = 1000): Promise<ReadAllResult> {
+    const rows = (await inTenantTransaction(this.pool, tenant, (tx) =>
+      tx.any(sql.unsafe`
+        SELECT ${EVENT_COLUMNS} FROM events
+         WHERE tenant_id = ${tenant}
+           AND (transaction_id, global_position) > (${after.transactionId}::xid8, ${after.position}::bigint)
+           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         ORDER BY events.transaction_id, global_position
+         LIMIT ${Math.min(maxCount, MAX_READ)}
+      `),
+    )) as readonly EventRow[];
+    const events = rows.map((row) => this.reader.toRecorded(row));
+    const last = events.at(-1);
+    return {
+      events,
+      checkpoint: last ? { transactionId: last.transactionId, position: last.globalPosition } : after,
+    };
+  }
+
+  /** Every event of one correlation, in commit order, each carrying its causation id. */
+  async readByCorrelationId(tenant: TenantId, correlationId: string): Promise<RecordedEvent[]> {
+    const rows = (await inTenantTransaction(this.pool, tenant, (tx) =>
+      tx.any(sql.unsafe`
+        SELECT ${EVENT_COLUMNS} FROM events
+         WHERE tenant_id = ${tenant} AND correlation_id = ${correlationId}
+         ORDER BY events.transaction_id, global_position
+         LIMIT ${MAX_READ}
+      `),
+    )) as readonly EventRow[];
+    return rows.map((row) => this.reader.toRecorded(row));
+  }
+
+  /** Keeps the newest snapshot only: an older one arriving late does not replace it. */
+  async writeSnapshot(
+    tenant: TenantId,
+    stream: { readonly id: StreamId; readonly type: string },
+    version: number,
+    stateVersion: number,
+    state: unknown,
+  ): Promise<void> {
+    await inTenantTransaction(this.pool, tenant, (tx) =>
+      tx.query(sql.unsafe`
+        INSERT INTO snapshots (tenant_id, stream_id, stream_type, stream_version, schema_version, state)
+        VALUES (${tenant}, ${stream.id}, ${stream.type}, ${version}, ${stateVersion}, ${JSON.stringify(state)}::jsonb)
+        ON CONFLICT (tenant_id, stream_id) DO UPDATE
+          SET stream_version = EXCLUDED.stream_version, schema_version = EXCLUDED.schema_version,
+              state = EXCLUDED.state, created_at = now()
+          WHERE snapshots.stream_version < EXCLUDED.stream_version
+             OR snapshots.schema_version <> EXCLUDED.schema_version
+      `),
+    );
+  }
+
+  /** The stream's type and version, or NotFoundError: for callers that must tell "missing" from "empty". */
+  async streamVersion(tenant: TenantId, id: StreamId): Promise<{ type: string; version: number }> {
+    const row = (await inTenantTransaction(this.pool, tenant, (tx) =>
+      tx.maybeOne(
+        sql.unsafe`SELECT stream_type, version FROM streams WHERE tenant_id = ${tenant} AND stream_id = ${id}`,
+      ),
+    )) as { stream_type: string; version: number } | null;
+    if (!row) throw new NotFoundError(`no stream ${id}`);
+    return { type: row.stream_type, version: row.version };
+  }
+}
