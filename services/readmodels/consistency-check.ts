@@ -1,4 +1,6 @@
-import { type DatabasePool, type DatabaseTransactionConnection, sql } from 'slonik';
+import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
+import { z } from 'zod';
+import { sql } from '../platform/database/index.ts';
 import { LIVE, type Projection, type ReadModelTarget, tableIn } from './projection.ts';
 import { projectedEvent, STORED_EVENT_COLUMNS, type StoredEventRow, type Upcast } from './stored-events.ts';
 
@@ -78,17 +80,16 @@ async function replay(
   }
 }
 
+/** A differing row, whatever table it is of: as JSON, for the operator to read. */
+const differingRow = z.object({ row: z.unknown() });
+
 async function compare(tx: DatabaseTransactionConnection, table: string): Promise<TableComparison> {
   const live = tableIn(LIVE, table);
   const scratch = tableIn(SCRATCH, table);
-  const missing = (await tx.any(sql.unsafe`
-    SELECT to_jsonb(d) AS row FROM (SELECT * FROM ${scratch} EXCEPT ALL SELECT * FROM ${live}) d`)) as readonly {
-    row: unknown;
-  }[];
-  const unexpected = (await tx.any(sql.unsafe`
-    SELECT to_jsonb(d) AS row FROM (SELECT * FROM ${live} EXCEPT ALL SELECT * FROM ${scratch}) d`)) as readonly {
-    row: unknown;
-  }[];
+  const missing = await tx.any(sql.type(differingRow)`
+    SELECT to_jsonb(d) AS row FROM (SELECT * FROM ${scratch} EXCEPT ALL SELECT * FROM ${live}) d`);
+  const unexpected = await tx.any(sql.type(differingRow)`
+    SELECT to_jsonb(d) AS row FROM (SELECT * FROM ${live} EXCEPT ALL SELECT * FROM ${scratch}) d`);
   return {
     table,
     missing: missing.length,
@@ -113,9 +114,9 @@ export async function checkConsistency(
   upcast: Upcast,
 ): Promise<ConsistencyReport> {
   return ownerPool.transaction(async (tx) => {
-    await tx.query(sql.unsafe`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`);
+    await tx.query(sql.typeAlias('void')`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`);
     for (const table of projection.tables) {
-      await tx.query(sql.unsafe`
+      await tx.query(sql.typeAlias('void')`
         CREATE TEMP TABLE ${sql.identifier([table])} (LIKE ${tableIn(LIVE, table)} INCLUDING ALL) ON COMMIT DROP`);
     }
     const eventsReplayed = await replay(tx, projection, upcast);

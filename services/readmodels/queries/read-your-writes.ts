@@ -1,5 +1,6 @@
-import { type DatabasePool, type DatabaseTransactionConnection, sql } from 'slonik';
-import { inTenantTransaction } from '../../platform/database/index.ts';
+import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
+import { z } from 'zod';
+import { inTenantTransaction, sql } from '../../platform/database/index.ts';
 import { ValidationError, WaitTimedOutError } from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
 import { projectionNamed } from '../catalogue.ts';
@@ -23,18 +24,16 @@ export function compareWatermarks(a: Watermark, b: Watermark): number {
 /** The projection did not reach the caller's position within its wait. */
 export class ReadModelBehindError extends WaitTimedOutError {}
 
+const watermark = z.object({ transactionId: z.string(), position: z.number().int() });
+
 export async function readWatermark(
   tx: DatabaseTransactionConnection,
   projection: string,
   tenant: TenantId,
 ): Promise<Watermark | null> {
-  const row = (await tx.maybeOne(sql.unsafe`
-    SELECT transaction_id::text AS transaction_id, global_position FROM readmodels.watermarks
-     WHERE projection = ${projection} AND tenant_id = ${tenant}`)) as {
-    transaction_id: string;
-    global_position: number;
-  } | null;
-  return row ? { transactionId: row.transaction_id, position: row.global_position } : null;
+  return tx.maybeOne(sql.type(watermark)`
+    SELECT transaction_id::text AS "transactionId", global_position AS position FROM readmodels.watermarks
+     WHERE projection = ${projection} AND tenant_id = ${tenant}`);
 }
 
 /**

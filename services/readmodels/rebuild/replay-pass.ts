@@ -1,4 +1,6 @@
-import { type DatabaseTransactionConnection, type IdentifierSqlToken, sql } from 'slonik';
+import type { DatabaseTransactionConnection, IdentifierSqlToken } from 'slonik';
+import { z } from 'zod';
+import { sql } from '../../platform/database/index.ts';
 import type { Projection, ReadModelTarget } from '../projection.ts';
 import { projectedEvent, STORED_EVENT_COLUMNS, type StoredEventRow, type Upcast } from '../stored-events.ts';
 
@@ -23,6 +25,8 @@ export interface PassCursor {
 
 export const PASS_START: PassCursor = { transactionId: '0', position: 0 };
 
+const passCursor = z.object({ transactionId: z.string(), position: z.number().int() });
+
 interface PassRow extends StoredEventRow {
   readonly anchor_transaction_id: string;
   readonly anchor_position: number;
@@ -39,17 +43,17 @@ export async function openPass(
   projection: Projection,
   tenants: IdentifierSqlToken,
 ): Promise<PassCursor> {
-  await tx.query(sql.unsafe`
+  await tx.query(sql.typeAlias('void')`
     INSERT INTO ${tenants} (projection, tenant_id, target_transaction_id, target_position)
     SELECT ${projection.name}, tenant_id, transaction_id, global_position FROM readmodels.watermarks
      WHERE projection = ${projection.name}
     ON CONFLICT (projection, tenant_id) DO UPDATE
       SET target_transaction_id = EXCLUDED.target_transaction_id, target_position = EXCLUDED.target_position`);
-  const start = (await tx.maybeOne(sql.unsafe`
+  const start = await tx.maybeOne(sql.type(passCursor)`
     SELECT applied_transaction_id::text AS "transactionId", applied_position AS position FROM ${tenants}
      WHERE projection = ${projection.name}
        AND (applied_transaction_id, applied_position) < (target_transaction_id, target_position)
-     ORDER BY applied_transaction_id, applied_position LIMIT 1`)) as PassCursor | null;
+     ORDER BY applied_transaction_id, applied_position LIMIT 1`);
   // No tenant behind its target: the pass starts (and ends) at its end.
   return start ?? (await passEnd(tx, projection, tenants)) ?? PASS_START;
 }
@@ -60,7 +64,7 @@ export async function closePass(
   projection: Projection,
   tenants: IdentifierSqlToken,
 ): Promise<void> {
-  await tx.query(sql.unsafe`
+  await tx.query(sql.typeAlias('void')`
     UPDATE ${tenants} SET applied_transaction_id = target_transaction_id, applied_position = target_position
      WHERE projection = ${projection.name}
        AND (applied_transaction_id, applied_position) <> (target_transaction_id, target_position)`);
@@ -84,10 +88,10 @@ async function passEnd(
   projection: Projection,
   tenants: IdentifierSqlToken,
 ): Promise<PassCursor | null> {
-  return (await tx.maybeOne(sql.unsafe`
+  return tx.maybeOne(sql.type(passCursor)`
     SELECT target_transaction_id::text AS "transactionId", target_position AS position FROM ${tenants}
      WHERE projection = ${projection.name}
-     ORDER BY target_transaction_id DESC, target_position DESC LIMIT 1`)) as PassCursor | null;
+     ORDER BY target_transaction_id DESC, target_position DESC LIMIT 1`);
 }
 
 /**
