@@ -1,5 +1,13 @@
 export { projectionNamed, projections } from './catalogue.ts';
 export {
+  type ParkedEvent,
+  type PartitionCheckpoint,
+  parkedEvents,
+  partitionCheckpoints,
+  type RebuildState,
+  rebuildStates,
+} from './projection-status.ts';
+export {
   checkConsistency,
   type ConsistencyReport,
   type TableComparison,

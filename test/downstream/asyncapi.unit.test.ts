@@ -9,7 +9,7 @@ import type { Producer, ProducerRecord } from 'kafkajs';
 import type { DatabaseTransactionConnection } from 'slonik';
 import { parse } from 'yaml';
 import { EventSchemas } from '../../services/avro/index.ts';
-import { asyncApiCommand } from '../../services/cli/commands/asyncapi.ts';
+import { runCli } from '../../services/cli/run-cli.ts';
 import { boundedContexts } from '../../services/domain/contexts.ts';
 import { eventExamples } from '../../services/domain/event-examples.ts';
 import {
@@ -207,14 +207,23 @@ test('eventline asyncapi prints the document, YAML by default or JSON, with the 
   const before = process.env.KAFKA_TOPIC_PREFIX;
   try {
     process.env.KAFKA_TOPIC_PREFIX = '';
-    await asyncApiCommand([]);
+    expect(await runCli(['asyncapi'])).toBe(0);
     expect(printed.join('')).toBe(renderAsyncApi(await generated(), 'yaml'));
     printed.length = 0;
     process.env.KAFKA_TOPIC_PREFIX = 'acme.';
-    await asyncApiCommand(['--format', 'json']);
+    expect(await runCli(['asyncapi', '--format', 'json'])).toBe(0);
     expect(JSON.parse(printed.join(''))).toEqual(await generated('acme.'));
-    await expect(asyncApiCommand(['--format', 'xml'])).rejects.toThrow('--format is yaml or json');
-    await expect(asyncApiCommand(['--pretty'])).rejects.toThrow('unexpected --pretty');
+    const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      expect(await runCli(['asyncapi', '--format', 'xml'])).toBe(2);
+      expect(await runCli(['asyncapi', '--pretty'])).toBe(2);
+      expect(errors.mock.calls.map(([line]) => String(line))).toEqual([
+        'eventline asyncapi: --format is yaml or json, not "xml"',
+        expect.stringMatching(/^eventline: Unknown option '--pretty'/),
+      ]);
+    } finally {
+      errors.mockRestore();
+    }
   } finally {
     write.mockRestore();
     if (before === undefined) delete process.env.KAFKA_TOPIC_PREFIX;

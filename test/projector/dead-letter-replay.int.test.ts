@@ -119,9 +119,17 @@ test('a parked event is listed, applied once by replay after the fix, and the mo
 test('CLI misuse is one line on stderr and a non-zero exit', async () => {
   const unknownTopic = await eventline('dlq', 'replay', `${prefix}orders.events`);
   expect(unknownTopic.code).toBe(1);
-  expect(unknownTopic.err).toEqual([expect.stringMatching(/^eventline dlq: .* is not a dead-letter topic/)]);
+  expect(unknownTopic.err).toEqual([
+    expect.stringMatching(/^eventline dlq replay: .* is not a dead-letter topic/),
+  ]);
   const noAction = await eventline('dlq');
-  expect(noAction).toMatchObject({ code: 1, err: [expect.stringMatching(/^eventline dlq: usage: /)] });
+  expect(noAction).toMatchObject({
+    code: 2,
+    err: ['eventline: dlq needs a command (see eventline dlq --help)'],
+  });
   const noName = await eventline('dlq', 'list', '--projection');
-  expect(noName).toMatchObject({ code: 1, err: [expect.stringMatching(/--projection needs a value/)] });
+  expect(noName).toMatchObject({
+    code: 2,
+    err: [expect.stringMatching(/Option '--projection <value>' argument missing/)],
+  });
 });

@@ -1,69 +1,11 @@
-import { sql } from 'slonik';
 import { EventSchemas } from '../../avro/index.ts';
 import { Upcasters } from '../../eventstore/index.ts';
 import { connectKafka, deadLetterTopic, schemaRegistry } from '../../messaging/index.ts';
-import { env, loadConfig } from '../../platform/config/index.ts';
-import { openDatabase } from '../../platform/database/index.ts';
 import { EventDecoder, replayDeadLetters } from '../../projector/index.ts';
-import { projectionNamed, projections } from '../../readmodels/index.ts';
+import { parkedEvents, projectionNamed, projections } from '../../readmodels/index.ts';
+import { type CommandSpec, UsageError } from '../command-line.ts';
 import { kafkaFromEnvironment, registryFromEnvironment } from '../connections.ts';
-import { option } from '../options.ts';
-
-const USAGE = 'usage: eventline dlq <list [--projection <name>]|replay <dead-letter topic>>';
-
-interface ParkedRow {
-  readonly projection: string;
-  readonly topic: string;
-  readonly partition: number;
-  readonly kafka_offset: number;
-  readonly event_id: string;
-  readonly event_type: string;
-  readonly tenant_id: string;
-  readonly error: string;
-  readonly attempts: number;
-  readonly parked_at: number;
-  readonly replayed_at: number | null;
-}
-
-async function asOwner<T>(fn: (pool: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
-  const { ADMIN_DATABASE_URL } = loadConfig({ ADMIN_DATABASE_URL: env.ADMIN_DATABASE_URL });
-  const pool = await openDatabase(ADMIN_DATABASE_URL, { maximumPoolSize: 2 });
-  try {
-    return await fn(pool);
-  } finally {
-    await pool.end();
-  }
-}
-
-async function list(args: readonly string[]): Promise<void> {
-  const name = option(args, '--projection', USAGE);
-  if (name !== undefined) projectionNamed(name);
-  const rows = (await asOwner((pool) =>
-    pool.any(sql.unsafe`
-      SELECT projection, topic, partition, kafka_offset, event_id, event_type, tenant_id, error, attempts,
-             parked_at, replayed_at
-        FROM readmodels.dead_letters
-       WHERE ${name === undefined ? sql.fragment`true` : sql.fragment`projection = ${name}`}
-       ORDER BY parked_at, projection, event_id`),
-  )) as readonly ParkedRow[];
-  if (rows.length === 0) console.log('no parked events');
-  for (const row of rows) {
-    const state = row.replayed_at === null ? 'parked' : `replayed ${new Date(row.replayed_at).toISOString()}`;
-    console.log(
-      [
-        deadLetterTopic(row.topic, row.projection),
-        `${row.topic}[${row.partition}]@${row.kafka_offset}`,
-        `event ${row.event_id}`,
-        row.event_type,
-        `tenant ${row.tenant_id}`,
-        `attempts ${row.attempts}`,
-        `parked ${new Date(row.parked_at).toISOString()}`,
-        state,
-        row.error,
-      ].join('\t'),
-    );
-  }
-}
+import { asOwner } from '../owner-database.ts';
 
 async function replay(topic: string): Promise<void> {
   const decoder = new EventDecoder(
@@ -88,15 +30,65 @@ async function replay(topic: string): Promise<void> {
   if (count('failed') > 0) throw new Error(`${count('failed')} parked events still fail; they stay parked`);
 }
 
-/**
- * `eventline dlq list [--projection <name>]`: the parked events, as the
- * projector recorded them with its checkpoints. `eventline dlq replay <topic>`:
- * applies the events parked on that dead-letter topic with the projections'
- * current code, each at most once (docs/projector.md: what replay means).
- */
-export async function dlqCommand(args: readonly string[]): Promise<void> {
-  const [action, ...rest] = args;
-  if (action === 'list') return list(rest);
-  if (action === 'replay' && rest[0]) return replay(rest[0]);
-  throw new Error(USAGE);
-}
+export const dlqCommands: readonly CommandSpec[] = [
+  {
+    path: ['dlq', 'list'],
+    summary: 'Lists the parked events, as the projector recorded them with its checkpoints, oldest first.',
+    options: {
+      projection: { type: 'string', value: '<name>', description: "only this projection's" },
+      json: { type: 'boolean', description: 'print JSON instead of lines' },
+    },
+    environment: ['ADMIN_DATABASE_URL'],
+    async run({ options }) {
+      const name = typeof options.projection === 'string' ? options.projection : undefined;
+      if (name !== undefined) {
+        try {
+          projectionNamed(name);
+        } catch (error) {
+          throw new UsageError((error as Error).message);
+        }
+      }
+      const parked = await asOwner((pool) => parkedEvents(pool, name));
+      if (options.json) {
+        console.log(
+          JSON.stringify(
+            parked.map((row) => ({ ...row, deadLetterTopic: deadLetterTopic(row.topic, row.projection) })),
+          ),
+        );
+        return;
+      }
+      if (parked.length === 0) console.log('no parked events');
+      for (const row of parked) {
+        console.log(
+          [
+            deadLetterTopic(row.topic, row.projection),
+            `${row.topic}[${row.partition}]@${row.offset}`,
+            `event ${row.eventId}`,
+            row.eventType,
+            `tenant ${row.tenantId}`,
+            `attempts ${row.attempts}`,
+            `parked ${row.parkedAt.toISOString()}`,
+            row.replayedAt === null ? 'parked' : `replayed ${row.replayedAt.toISOString()}`,
+            row.error,
+          ].join('\t'),
+        );
+      }
+    },
+  },
+  {
+    path: ['dlq', 'replay'],
+    summary:
+      "Applies each event parked on a dead-letter topic now, with the projections' current code, at most once; " +
+      'one that still fails stays parked and the command exits 1 (docs/projector.md: what replay means).',
+    args: [{ name: 'topic', description: 'the dead-letter topic, <source topic>.<projection>.dlq' }],
+    environment: [
+      'ADMIN_DATABASE_URL',
+      'KAFKA_BROKERS',
+      'KAFKA_SECURITY_PROTOCOL',
+      'KAFKA_SSL_*',
+      'KAFKA_SASL_*',
+      'SCHEMA_REGISTRY_URL',
+    ],
+    run: ({ args }) => replay(args.topic as string),
+  },
+];

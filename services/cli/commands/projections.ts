@@ -1,39 +1,21 @@
-import { sql } from 'slonik';
 import { EventSchemas } from '../../avro/index.ts';
 import { Upcasters } from '../../eventstore/index.ts';
 import { loadTopology } from '../../messaging/index.ts';
 import { env, loadConfig } from '../../platform/config/index.ts';
-import { openDatabase } from '../../platform/database/index.ts';
-import { option } from '../options.ts';
 import {
   checkConsistency,
   DEFAULT_PAGE_SIZE,
+  partitionCheckpoints,
   type Projection,
   projectionNamed,
   projections,
   type RebuildProgress,
   rebuildProjection,
+  rebuildStates,
   type Upcast,
 } from '../../readmodels/index.ts';
-
-const USAGE =
-  'usage: eventline projections <list|status|verify <name>|rebuild <name> [--page-size <events>]>';
-
-// A replay or a rebuild page may take long on a big event store. Not 0: slonik turns it into 1 ms.
-const OWNER_STATEMENT_TIMEOUT_MS = 6 * 3_600_000;
-
-async function asOwner<T>(fn: (pool: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
-  const { ADMIN_DATABASE_URL } = loadConfig({ ADMIN_DATABASE_URL: env.ADMIN_DATABASE_URL });
-  const pool = await openDatabase(ADMIN_DATABASE_URL, {
-    maximumPoolSize: 2,
-    statementTimeoutMs: OWNER_STATEMENT_TIMEOUT_MS,
-  });
-  try {
-    return await fn(pool);
-  } finally {
-    await pool.end();
-  }
-}
+import { type CommandSpec, UsageError } from '../command-line.ts';
+import { asOwner } from '../owner-database.ts';
 
 async function upcaster(): Promise<Upcast> {
   const schemas = await EventSchemas.load();
@@ -46,48 +28,8 @@ function describeProgress(progress: RebuildProgress): string {
   return `${progress.projection}: pass ${progress.pass}, ${progress.eventsApplied}/${progress.eventsTotal} events (${share.toFixed(1)}%)`;
 }
 
-async function showRebuilds(pool: Awaited<ReturnType<typeof openDatabase>>): Promise<void> {
-  const rebuilds = (await pool.any(sql.unsafe`
-    SELECT projection, state, pass, events_applied, events_total, started_at, updated_at, swapped_at
-      FROM readmodels.rebuilds ORDER BY projection`)) as readonly {
-    projection: string;
-    state: string;
-    pass: number;
-    events_applied: number;
-    events_total: number;
-    started_at: number;
-    updated_at: number;
-    swapped_at: number | null;
-  }[];
-  for (const row of rebuilds) {
-    const progress = describeProgress({
-      projection: row.projection,
-      pass: row.pass,
-      eventsApplied: Number(row.events_applied),
-      eventsTotal: Math.max(Number(row.events_total), Number(row.events_applied)),
-    });
-    const when =
-      row.swapped_at === null
-        ? `started ${new Date(row.started_at).toISOString()}, last page ${new Date(row.updated_at).toISOString()}`
-        : `swapped in ${new Date(row.swapped_at).toISOString()}`;
-    console.log(
-      `rebuild ${row.state === 'building' ? 'building (resumable)' : row.state}\t${progress}\t${when}`,
-    );
-  }
-}
-
-function pageSize(args: readonly string[]): number {
-  const given = option(args, '--page-size', USAGE);
-  if (given === undefined) return DEFAULT_PAGE_SIZE;
-  const size = Number(given);
-  if (!Number.isInteger(size) || size < 1)
-    throw new Error(`--page-size must be a whole number ≥ 1; ${USAGE}`);
-  return size;
-}
-
 /** Rebuilds one projection, printing progress at most once a second; Ctrl-C stops it between two pages. */
-async function rebuild(projection: Projection, args: readonly string[]): Promise<void> {
-  const size = pageSize(args);
+async function rebuild(projection: Projection, size: number): Promise<void> {
   const upcast = await upcaster();
   const stop = new AbortController();
   const interrupt = () =>
@@ -116,70 +58,119 @@ async function rebuild(projection: Projection, args: readonly string[]): Promise
   }
 }
 
-/**
- * `eventline projections list` (the projections, their groups and sources),
- * `status` (each one's checkpoints and tenants tracked, and rebuilds),
- * `verify <name>` (the consistency check: the read model against a replay of
- * the event store; a difference exits non-zero) and `rebuild <name>` (new
- * tables built beside the live ones from the event store, then swapped in).
- */
-export async function projectionsCommand(args: readonly string[]): Promise<void> {
-  const [action, name] = args;
-  if (action === 'list') {
-    const { KAFKA_TOPIC_PREFIX } = loadConfig({ KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX });
-    const topology = await loadTopology(KAFKA_TOPIC_PREFIX);
-    for (const projection of projections) {
-      const group =
-        topology.consumerGroups.find((entry) => entry.projection === projection.name)?.group ?? '(none)';
-      console.log(
-        `${projection.name}\tgroup ${group}\tsources ${projection.sources.join(',')}\t` +
-          `handles ${Object.keys(projection.handlers).join(',')}`,
-      );
-    }
-    return;
+/** A projection's name as the command line gives it; an unknown one is a usage error. */
+function named(name: string | undefined): Projection {
+  try {
+    return projectionNamed(name ?? '');
+  } catch (error) {
+    throw new UsageError((error as Error).message);
   }
-  if (action === 'status') {
-    await asOwner(async (pool) => {
-      const rows = (await pool.any(sql.unsafe`
-        SELECT c.projection, c.topic, c.partition, c.next_offset, c.updated_at,
-               (SELECT count(*) FROM readmodels.watermarks w WHERE w.projection = c.projection) AS tenants,
-               (SELECT count(*) FROM readmodels.dead_letters d WHERE d.projection = c.projection) AS parked
-          FROM readmodels.checkpoints c ORDER BY c.projection, c.topic, c.partition`)) as readonly {
-        projection: string;
-        topic: string;
-        partition: number;
-        next_offset: number;
-        updated_at: number;
-        tenants: number;
-        parked: number;
-      }[];
-      if (rows.length === 0) console.log('no checkpoints yet: the projector has applied nothing');
-      for (const row of rows) {
+}
+
+const json = { json: { type: 'boolean', description: 'print JSON instead of lines' } } as const;
+
+const DATABASE = ['ADMIN_DATABASE_URL'];
+
+export const projectionsCommands: readonly CommandSpec[] = [
+  {
+    path: ['projections', 'list'],
+    summary: "Lists the projections: each one's consumer group, source contexts and event types.",
+    options: json,
+    environment: ['KAFKA_TOPIC_PREFIX'],
+    async run({ options }) {
+      const { KAFKA_TOPIC_PREFIX } = loadConfig({ KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX });
+      const topology = await loadTopology(KAFKA_TOPIC_PREFIX);
+      const listed = projections.map((projection) => ({
+        name: projection.name,
+        group: topology.consumerGroups.find((entry) => entry.projection === projection.name)?.group ?? null,
+        sources: projection.sources,
+        handles: Object.keys(projection.handlers),
+      }));
+      if (options.json) {
+        console.log(JSON.stringify(listed));
+        return;
+      }
+      for (const each of listed) {
         console.log(
-          `${row.projection}\t${row.topic}[${row.partition}]\tnext offset ${row.next_offset}\t` +
-            `at ${new Date(row.updated_at).toISOString()}\ttenants ${row.tenants}\tparked ${row.parked}`,
+          `${each.name}\tgroup ${each.group ?? '(none)'}\tsources ${each.sources.join(',')}\thandles ${each.handles.join(',')}`,
         );
       }
-      await showRebuilds(pool);
-    });
-    return;
-  }
-  if (action === 'rebuild' && name) {
-    await rebuild(projectionNamed(name), args);
-    return;
-  }
-  if (action === 'verify' && name) {
-    const projection = projectionNamed(name);
-    const upcast = await upcaster();
-    const report = await asOwner((pool) => checkConsistency(pool, projection, upcast));
-    for (const table of report.tables) {
-      console.log(`${table.table}: ${table.missing} missing, ${table.unexpected} unexpected`);
-      for (const sample of table.samples) console.log(`  ${JSON.stringify(sample)}`);
-    }
-    console.log(`${name}: ${report.eventsReplayed} events replayed`);
-    if (!report.consistent) throw new Error(`${name} differs from a replay of the event store`);
-    console.log(`${name}: consistent`);
-    return;
-  }
-  throw new Error(USAGE);
-}
+    },
+  },
+  {
+    path: ['projections', 'status'],
+    summary:
+      "Shows each projection's checkpoint per partition, the tenants it tracks and what it parked, and rebuilds.",
+    options: json,
+    environment: DATABASE,
+    async run({ options }) {
+      const { checkpoints, rebuilds } = await asOwner(async (pool) => ({
+        checkpoints: await partitionCheckpoints(pool),
+        rebuilds: await rebuildStates(pool),
+      }));
+      if (options.json) {
+        console.log(JSON.stringify({ checkpoints, rebuilds }));
+        return;
+      }
+      if (checkpoints.length === 0) console.log('no checkpoints yet: the projector has applied nothing');
+      for (const row of checkpoints) {
+        console.log(
+          `${row.projection}\t${row.topic}[${row.partition}]\tnext offset ${row.nextOffset}\t` +
+            `at ${row.updatedAt.toISOString()}\ttenants ${row.tenants}\tparked ${row.parked}`,
+        );
+      }
+      for (const row of rebuilds) {
+        const when =
+          row.swappedAt === null
+            ? `started ${row.startedAt.toISOString()}, last page ${row.updatedAt.toISOString()}`
+            : `swapped in ${row.swappedAt.toISOString()}`;
+        console.log(
+          `rebuild ${row.state === 'building' ? 'building (resumable)' : row.state}\t${describeProgress(row)}\t${when}`,
+        );
+      }
+    },
+  },
+  {
+    path: ['projections', 'verify'],
+    summary:
+      "Replays each tenant's events up to its watermark into scratch tables and compares them row for row with " +
+      'the live read model. A difference exits 1.',
+    args: [{ name: 'name', description: 'the projection (see projections list)' }],
+    environment: DATABASE,
+    async run({ args }) {
+      const projection = named(args.name);
+      const upcast = await upcaster();
+      const report = await asOwner((pool) => checkConsistency(pool, projection, upcast));
+      for (const table of report.tables) {
+        console.log(`${table.table}: ${table.missing} missing, ${table.unexpected} unexpected`);
+        for (const sample of table.samples) console.log(`  ${JSON.stringify(sample)}`);
+      }
+      console.log(`${projection.name}: ${report.eventsReplayed} events replayed`);
+      if (!report.consistent) throw new Error(`${projection.name} differs from a replay of the event store`);
+      console.log(`${projection.name}: consistent`);
+    },
+  },
+  {
+    path: ['projections', 'rebuild'],
+    summary:
+      "Builds the projection's tables anew from the event store beside the live ones, which keep serving, then swaps " +
+      'them in. Resumable: run it again after an interruption.',
+    args: [{ name: 'name', description: 'the projection (see projections list)' }],
+    options: {
+      'page-size': {
+        type: 'string',
+        value: '<events>',
+        description: `events read and applied per page (default ${DEFAULT_PAGE_SIZE})`,
+      },
+    },
+    environment: DATABASE,
+    async run({ args, options }) {
+      const projection = named(args.name);
+      const given = options['page-size'];
+      const size = typeof given === 'string' ? Number(given) : DEFAULT_PAGE_SIZE;
+      if (!Number.isInteger(size) || size < 1)
+        throw new UsageError(`--page-size must be a whole number ≥ 1, not "${String(given)}"`);
+      await rebuild(projection, size);
+    },
+  },
+];

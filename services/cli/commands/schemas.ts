@@ -1,46 +1,79 @@
 import { EventSchemas } from '../../avro/index.ts';
 import { checkSchemas, registerSchemas, schemaRegistry } from '../../messaging/index.ts';
 import { env, loadConfig } from '../../platform/config/index.ts';
+import type { CommandSpec } from '../command-line.ts';
 import { registryFromEnvironment } from '../connections.ts';
-import { option } from '../options.ts';
 
-const USAGE = 'usage: eventline schemas register|check [--dir <schemas directory>]';
+const dirOption = {
+  dir: {
+    type: 'string',
+    value: '<directory>',
+    description: 'the schemas to use instead of the shipped schemas/',
+  },
+} as const;
 
-/**
- * `eventline schemas register`: every .avsc of schemas/ under
- * `<topic>-<record full name>`. `eventline schemas check`: registers nothing,
- * fails naming the field when a schema breaks its subject's compatibility.
- */
-export async function schemasCommand(args: readonly string[]): Promise<void> {
-  const [action, ...rest] = args;
-  if (action !== 'register' && action !== 'check') throw new Error(USAGE);
-  const config = loadConfig({ KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX });
-  const registry = registryFromEnvironment();
-  const dir = option(rest, '--dir', USAGE);
-  const schemas = dir === undefined ? await EventSchemas.load() : await EventSchemas.load(dir);
+const ENVIRONMENT = [
+  'SCHEMA_REGISTRY_URL',
+  'SCHEMA_REGISTRY_USERNAME',
+  'SCHEMA_REGISTRY_PASSWORD',
+  'SCHEMA_REGISTRY_BEARER_TOKEN',
+  'SCHEMA_REGISTRY_CA_FILE',
+  'KAFKA_TOPIC_PREFIX',
+];
 
-  if (action === 'register') {
-    const registered = await registerSchemas(schemaRegistry(registry), schemas, config.KAFKA_TOPIC_PREFIX);
-    for (const { subject, version, id } of registered)
-      console.log(`registered ${subject} (v${version}) id ${id}`);
-    console.log(`schemas: ${registered.length} registered`);
-    return;
-  }
-
-  const verdicts = await checkSchemas(registry, schemas, config.KAFKA_TOPIC_PREFIX);
-  for (const verdict of verdicts) console.log(`${verdict.status} ${verdict.file} → ${verdict.subject}`);
-  const refused = verdicts.filter((verdict) => verdict.status === 'refused');
-  if (refused.length > 0) {
-    throw new Error(
-      `refused: ${refused.map((verdict) => `${verdict.file}: ${verdict.breaks.join('; ')}`).join(' | ')}`,
-    );
-  }
-  const incompatible = verdicts.filter((verdict) => verdict.status === 'incompatible');
-  if (incompatible.length > 0) {
-    const reasons = incompatible.map(
-      (verdict) => `${verdict.file} breaks ${verdict.subject}: ${verdict.breaks.join('; ')}`,
-    );
-    throw new Error(`incompatible: ${reasons.join(' | ')}`);
-  }
-  console.log(`schemas: ${verdicts.length} compatible`);
+async function schemasIn(dir: string | boolean | undefined): Promise<EventSchemas> {
+  return typeof dir === 'string' ? EventSchemas.load(dir) : EventSchemas.load();
 }
+
+export const schemasCommands: readonly CommandSpec[] = [
+  {
+    path: ['schemas', 'register'],
+    summary:
+      'Registers every schema of schemas/ under <topic>-<record full name>, older versions first. ' +
+      'Registering one the registry holds changes nothing.',
+    options: dirOption,
+    environment: ENVIRONMENT,
+    async run({ options }) {
+      const { KAFKA_TOPIC_PREFIX } = loadConfig({ KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX });
+      const registered = await registerSchemas(
+        schemaRegistry(registryFromEnvironment()),
+        await schemasIn(options.dir),
+        KAFKA_TOPIC_PREFIX,
+      );
+      for (const { subject, version, id } of registered)
+        console.log(`registered ${subject} (v${version}) id ${id}`);
+      console.log(`schemas: ${registered.length} registered`);
+    },
+  },
+  {
+    path: ['schemas', 'check'],
+    summary:
+      'Checks every schema of schemas/ against the registry without registering anything. ' +
+      "Fails naming the field when a schema breaks its subject's compatibility, or a rule (a record without fields).",
+    options: dirOption,
+    environment: ENVIRONMENT,
+    async run({ options }) {
+      const { KAFKA_TOPIC_PREFIX } = loadConfig({ KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX });
+      const verdicts = await checkSchemas(
+        registryFromEnvironment(),
+        await schemasIn(options.dir),
+        KAFKA_TOPIC_PREFIX,
+      );
+      for (const verdict of verdicts) console.log(`${verdict.status} ${verdict.file} → ${verdict.subject}`);
+      const refused = verdicts.filter((verdict) => verdict.status === 'refused');
+      if (refused.length > 0) {
+        throw new Error(
+          `refused: ${refused.map((verdict) => `${verdict.file}: ${verdict.breaks.join('; ')}`).join(' | ')}`,
+        );
+      }
+      const incompatible = verdicts.filter((verdict) => verdict.status === 'incompatible');
+      if (incompatible.length > 0) {
+        const reasons = incompatible.map(
+          (verdict) => `${verdict.file} breaks ${verdict.subject}: ${verdict.breaks.join('; ')}`,
+        );
+        throw new Error(`incompatible: ${reasons.join(' | ')}`);
+      }
+      console.log(`schemas: ${verdicts.length} compatible`);
+    },
+  },
+];

@@ -86,7 +86,7 @@ test('schemas register puts every schema under <topic>-<record full name>; check
     expect(await runCli(['schemas', 'check', '--dir', dir])).toBe(1);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(
-      /^eventline schemas: incompatible: orders\/OrderPlaced\.v1\.avsc breaks .*OrderPlaced: field salesChannel: added without a default/,
+      /^eventline schemas check: incompatible: orders\/OrderPlaced\.v1\.avsc breaks .*OrderPlaced: field salesChannel: added without a default/,
     );
 
     // A compatible change (a default) passes.
@@ -102,7 +102,7 @@ test('schemas register puts every schema under <topic>-<record full name>; check
     expect(await runCli(['schemas', 'check', '--dir', dir])).toBe(1);
     expect(errors).toEqual([
       expect.stringMatching(
-        /^eventline schemas: refused: orders\/OrderDelivered\.v1\.avsc: a record with no fields encodes to zero bytes/,
+        /^eventline schemas check: refused: orders\/OrderDelivered\.v1\.avsc: a record with no fields encodes to zero bytes/,
       ),
     ]);
     expect(await runCli(['schemas', 'register', '--dir', dir])).toBe(1);
@@ -112,6 +112,6 @@ test('schemas register puts every schema under <topic>-<record full name>; check
 });
 
 test('a bad action is one line on stderr and a non-zero exit', async () => {
-  expect(await runCli(['topology', 'destroy'])).toBe(1);
-  expect(errors).toEqual(['eventline topology: usage: eventline topology apply [--file <topology.json>]']);
+  expect(await runCli(['topology', 'destroy'])).toBe(2);
+  expect(errors).toEqual(['eventline: unknown topology command "destroy" (see eventline topology --help)']);
 });

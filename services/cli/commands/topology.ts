@@ -1,24 +1,17 @@
 import { boundedContexts } from '../../domain/contexts.ts';
 import { applyTopology, connectKafka, loadTopology, TOPOLOGY_FILE } from '../../messaging/index.ts';
 import { env, loadConfig } from '../../platform/config/index.ts';
+import type { CommandSpec } from '../command-line.ts';
 import { kafkaFromEnvironment } from '../connections.ts';
-import { option } from '../options.ts';
-
-const USAGE = 'usage: eventline topology apply [--file <topology.json>]';
 
 /**
  * `eventline topology apply`: creates the topics topology/topology.json lists
  * and the cluster lacks; reports, without changing them, existing topics whose
  * settings differ. Every bounded context must have its topic.
  */
-export async function topologyCommand(args: readonly string[]): Promise<void> {
-  const [action, ...rest] = args;
-  if (action !== 'apply') throw new Error(USAGE);
+async function applyTopologyCommand(file: string): Promise<void> {
   const config = loadConfig({ KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX });
-  const topology = await loadTopology(
-    config.KAFKA_TOPIC_PREFIX,
-    option(rest, '--file', USAGE) ?? TOPOLOGY_FILE,
-  );
+  const topology = await loadTopology(config.KAFKA_TOPIC_PREFIX, file);
   const missing = boundedContexts
     .map((decider) => decider.context)
     .filter((context) => !topology.eventTopics.has(context));
@@ -51,3 +44,29 @@ export async function topologyCommand(args: readonly string[]): Promise<void> {
     await admin.disconnect();
   }
 }
+
+export const topologyCommands: readonly CommandSpec[] = [
+  {
+    path: ['topology', 'apply'],
+    summary:
+      'Creates the topics the topology lists and the cluster lacks, idempotently. ' +
+      'Existing topics whose settings differ are reported, never changed.',
+    options: {
+      file: {
+        type: 'string',
+        value: '<topology.json>',
+        description: `the topology to apply (default ${TOPOLOGY_FILE})`,
+      },
+    },
+    environment: [
+      'KAFKA_BROKERS',
+      'KAFKA_TOPIC_PREFIX',
+      'KAFKA_SECURITY_PROTOCOL',
+      'KAFKA_SSL_*',
+      'KAFKA_SASL_*',
+      'KAFKA_OAUTH_*',
+    ],
+    run: ({ options }) =>
+      applyTopologyCommand(typeof options.file === 'string' ? options.file : TOPOLOGY_FILE),
+  },
+];

@@ -8,10 +8,8 @@ import { pemFile } from './pem-file.ts';
  */
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
 
-const url = (protocols: string[], fallback: string) =>
-  z
-    .string()
-    .default(fallback)
+const url = (protocols: string[], fallback?: string) =>
+  (fallback === undefined ? z.string() : z.string().default(fallback))
     .refine(
       (value) => {
         try {
@@ -118,7 +116,8 @@ export const env = {
   SCHEMA_REGISTRY_CA_FILE: pemFile('certificate').optional(),
   /** TLS as libpq's URL parameters say, e.g. ?sslmode=verify-full&sslrootcert=/etc/eventline/pg-ca.pem. */
   DATABASE_URL: postgresUrl('postgres://127.0.0.1:5432/eventline'),
-  ADMIN_DATABASE_URL: postgresUrl('postgres://127.0.0.1:5432/eventline'),
+  /** The schema owner, for migrations and the CLI's maintenance: no default, so it is never guessed. */
+  ADMIN_DATABASE_URL: url(['postgres:', 'postgresql:']).superRefine(postgresTls),
   /** Where the gateway reads the read models (a replica, say); DATABASE_URL when unset. */
   READ_DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']).superRefine(postgresTls),
   /** rediss:// connects over TLS. */
