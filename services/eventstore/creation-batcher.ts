@@ -1,4 +1,6 @@
-import { type CommonQueryMethods, type DatabasePool, sql } from 'slonik';
+import type { CommonQueryMethods, DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { sql } from '../platform/database/index.ts';
 
 /** One append as the SQL functions take it. */
 export interface AppendCall {
@@ -10,11 +12,17 @@ export interface AppendCall {
   readonly events: readonly object[];
 }
 
-export interface AppendAnswer {
-  readonly outcome: 'appended' | 'duplicate' | 'conflict';
-  readonly stream_version: number;
-  readonly global_positions: number[] | null;
-}
+/** What append_to_stream answers (migration 0007). */
+const appendAnswer = z.object({
+  outcome: z.enum(['appended', 'duplicate', 'conflict']),
+  stream_version: z.number(),
+  global_positions: z.array(z.number()).nullable(),
+});
+
+export type AppendAnswer = z.infer<typeof appendAnswer>;
+
+/** What append_to_streams answers (migration 0010): each append's answer, by its place in the batch. */
+const batchAnswer = appendAnswer.extend({ ordinal: z.number() });
 
 interface Pending {
   readonly call: AppendCall;
@@ -60,11 +68,9 @@ export class CreationBatcher {
   private async commit(batch: readonly Pending[]): Promise<void> {
     if (batch.length > 1) {
       try {
-        const rows = (await this.pool.any(sql.unsafe`
+        const rows = await this.pool.any(sql.type(batchAnswer)`
           SELECT ordinal, outcome, stream_version, global_positions
-            FROM append_to_streams(${JSON.stringify(batch.map((pending) => pending.call))}::jsonb)`)) as ReadonlyArray<
-          AppendAnswer & { ordinal: number }
-        >;
+            FROM append_to_streams(${JSON.stringify(batch.map((pending) => pending.call))}::jsonb)`);
         for (const row of rows) batch[row.ordinal]?.resolve(row);
         return;
       } catch {
@@ -79,8 +85,8 @@ export class CreationBatcher {
 
 /** One append on its own, on the pool or inside a transaction the caller holds. */
 export async function appendOne(db: CommonQueryMethods, call: AppendCall): Promise<AppendAnswer> {
-  return (await db.one(sql.unsafe`
+  return db.one(sql.type(appendAnswer)`
     SELECT outcome, stream_version, global_positions
       FROM append_to_stream(${call.tenant_id}, ${call.stream_id}, ${call.stream_type}, ${call.context},
-                            ${call.expected_version}::integer, ${JSON.stringify(call.events)}::jsonb)`)) as AppendAnswer;
+                            ${call.expected_version}::integer, ${JSON.stringify(call.events)}::jsonb)`);
 }

@@ -19,10 +19,12 @@ import {
   type StreamRef,
   Upcasters,
 } from './index.ts';
+import { readsContract } from './reads-contract.ts';
 
 let db: TestDatabase;
 let app: DatabasePool;
 let admin: DatabasePool;
+let projector: DatabasePool;
 let schemas: EventSchemas;
 let store: EventStore;
 
@@ -41,12 +43,13 @@ beforeAll(async () => {
   db = await createTestDatabase('eventstore');
   app = await openDatabase(db.appUrl, { maximumPoolSize: 20 });
   admin = await openDatabase(db.adminUrl, { maximumPoolSize: 2 });
+  projector = await openDatabase(db.projectorUrl, { maximumPoolSize: 2 });
   schemas = await EventSchemas.load();
   store = new PostgresEventStore(app, schemas, new Upcasters());
 });
 
 afterAll(async () => {
-  await Promise.all([app.end(), admin.end()]);
+  await Promise.all([app.end(), admin.end(), projector.end()]);
   await db.drop();
 });
 
@@ -408,6 +411,11 @@ describe('readAll', () => {
       ['999', '1000'],
     );
   });
+});
+
+describe('position and replay reads', () => {
+  // The reads of every tenant need a role that sees them all: the projector's here.
+  readsContract(() => ({ store, everyTenant: new PostgresEventStore(projector, schemas, new Upcasters()) }));
 });
 
 describe('time travel and correlation', () => {

@@ -35,6 +35,30 @@ export interface ReadAllResult {
   readonly checkpoint: Checkpoint;
 }
 
+/** A part of one tenant's commit order: after one point, up to and including another. */
+export interface CommitRange {
+  readonly after: Checkpoint;
+  readonly upTo: Checkpoint;
+}
+
+/**
+ * What a replay (a rebuild, a consistency check) reads of every tenant's
+ * events: for each tenant named, the events of its range, of the given types,
+ * but for those left out (the events a projection parked).
+ */
+export interface ReplayScope {
+  readonly ranges: ReadonlyMap<TenantId, CommitRange>;
+  readonly types: readonly string[];
+  readonly except: ReadonlySet<string>;
+}
+
+/** One window of a replay: the scope's events in it, and where the next one starts. */
+export interface ReplayWindow {
+  readonly events: readonly RecordedEvent[];
+  /** Where the next window starts: this one's end when it was full, undefined when it reached the replay's end. */
+  readonly next: Checkpoint | undefined;
+}
+
 export interface AppendOptions {
   /**
    * More of the same decision, written in the append's transaction once its
@@ -47,9 +71,12 @@ export interface AppendOptions {
 
 /**
  * The event store: the source of truth, and the one owner of the events,
- * streams, snapshots and outbox tables. Every operation acts for one tenant.
- * PostgresEventStore is the real one; InMemoryEventStore stands in for it in
- * unit tests of what is built on top (command handling).
+ * streams and snapshots tables. An operation naming a tenant acts for that
+ * tenant; the others read every tenant's events, for the readers that see
+ * them all (the projector, the relay, the schema owner's rebuilds and checks:
+ * under the services' role they find nothing). PostgresEventStore is the real
+ * one; InMemoryEventStore stands in for it in unit tests of what is built on
+ * top (command handling).
  */
 export interface EventStore {
   /**
@@ -86,6 +113,32 @@ export interface EventStore {
 
   /** Every event of one correlation, in commit order, each carrying its causation id. */
   readByCorrelationId(tenant: TenantId, correlationId: string): Promise<RecordedEvent[]>;
+
+  /**
+   * The tenant's event at a global position as a point of its commit order
+   * (the transaction id beside the position); undefined when the position is
+   * none of the tenant's events.
+   */
+  checkpointOf(tenant: TenantId, position: number): Promise<Checkpoint | undefined>;
+
+  /** Whether the tenant has events of these types in the range: what a reader between two points has yet to see. */
+  hasEventsBetween(tenant: TenantId, range: CommitRange, types: readonly string[]): Promise<boolean>;
+
+  /** Every tenant's events at these global positions as points of the commit order, by position. */
+  checkpointsOf(positions: readonly number[]): Promise<ReadonlyMap<number, Checkpoint>>;
+
+  /**
+   * A replay's window: the next `size` events of the commit order of every
+   * tenant after `after`, not beyond `upTo` (every type counts, so a window is
+   * a bounded walk of the commit order), and of them the scope's, in order.
+   */
+  readReplay(scope: ReplayScope, after: Checkpoint, upTo: Checkpoint, size: number): Promise<ReplayWindow>;
+
+  /** How many events the scope holds: a replay's denominator. */
+  countReplay(scope: ReplayScope): Promise<number>;
+
+  /** Every tenant's events with these ids, in commit order (an id stored nowhere is left out). */
+  readEventsById(ids: readonly string[]): Promise<RecordedEvent[]>;
 
   /** Keeps the newest snapshot only: an older one arriving late does not replace it. */
   writeSnapshot(

@@ -2,21 +2,25 @@ import { ConcurrencyError, NotFoundError, ValidationError } from '../platform/er
 import type { TenantId } from '../platform/tenancy/index.ts';
 import type {
   AppendOptions,
+  CommitRange,
   EventStore,
   LoadedStream,
   ReadAllResult,
   ReadStreamOptions,
+  ReplayScope,
+  ReplayWindow,
   StreamPoint,
 } from './event-store.ts';
 import { newEventId, type StreamId } from './ids.ts';
-import type {
-  AppendResult,
-  Checkpoint,
-  EventMetadata,
-  ExpectedVersion,
-  NewEvent,
-  RecordedEvent,
-  StreamRef,
+import {
+  type AppendResult,
+  type Checkpoint,
+  compareCheckpoints,
+  type EventMetadata,
+  type ExpectedVersion,
+  type NewEvent,
+  type RecordedEvent,
+  type StreamRef,
 } from './records.ts';
 
 interface StoredStream {
@@ -31,6 +35,24 @@ interface Snapshot {
 }
 
 const key = (tenant: TenantId, id: StreamId) => `${tenant}/${id}`;
+
+const pointOf = (event: RecordedEvent): Checkpoint => ({
+  transactionId: event.transactionId,
+  position: event.globalPosition,
+});
+
+const within = (event: RecordedEvent, range: CommitRange) =>
+  compareCheckpoints(pointOf(event), range.after) > 0 && compareCheckpoints(pointOf(event), range.upTo) <= 0;
+
+function inScope(scope: ReplayScope, event: RecordedEvent): boolean {
+  const range = scope.ranges.get(event.tenantId);
+  return (
+    range !== undefined &&
+    within(event, range) &&
+    scope.types.includes(event.type) &&
+    !scope.except.has(event.eventId)
+  );
+}
 
 /**
  * The event store's contract kept in memory, for unit tests of what is built
@@ -150,11 +172,7 @@ export class InMemoryEventStore implements EventStore {
 
   async readAll(tenant: TenantId, after: Checkpoint, maxCount = 1000): Promise<ReadAllResult> {
     const events = this.tenantEvents(tenant)
-      .filter(
-        (event) =>
-          BigInt(event.transactionId) > BigInt(after.transactionId) ||
-          (event.transactionId === after.transactionId && event.globalPosition > after.position),
-      )
+      .filter((event) => compareCheckpoints(pointOf(event), after) > 0)
       .slice(0, maxCount);
     const last = events.at(-1);
     return {
@@ -166,6 +184,50 @@ export class InMemoryEventStore implements EventStore {
   async readByCorrelationId(tenant: TenantId, correlationId: string): Promise<RecordedEvent[]> {
     return this.tenantEvents(tenant)
       .filter((event) => event.metadata.correlationId === correlationId)
+      .map(copy);
+  }
+
+  async checkpointOf(tenant: TenantId, position: number): Promise<Checkpoint | undefined> {
+    const event = this.tenantEvents(tenant).find((each) => each.globalPosition === position);
+    return event && pointOf(event);
+  }
+
+  async hasEventsBetween(tenant: TenantId, range: CommitRange, types: readonly string[]): Promise<boolean> {
+    return this.tenantEvents(tenant).some((event) => types.includes(event.type) && within(event, range));
+  }
+
+  async checkpointsOf(positions: readonly number[]): Promise<ReadonlyMap<number, Checkpoint>> {
+    const wanted = new Set(positions);
+    return new Map(
+      this.everyEvent()
+        .filter((event) => wanted.has(event.globalPosition))
+        .map((event) => [event.globalPosition, pointOf(event)]),
+    );
+  }
+
+  async readReplay(
+    scope: ReplayScope,
+    after: Checkpoint,
+    upTo: Checkpoint,
+    size: number,
+  ): Promise<ReplayWindow> {
+    const left = this.everyEvent().filter((event) => within(event, { after, upTo }));
+    const end = left[size - 1];
+    const window = end ? left.slice(0, size) : left;
+    return {
+      events: window.filter((event) => inScope(scope, event)).map(copy),
+      next: end && pointOf(end),
+    };
+  }
+
+  async countReplay(scope: ReplayScope): Promise<number> {
+    return this.everyEvent().filter((event) => inScope(scope, event)).length;
+  }
+
+  async readEventsById(ids: readonly string[]): Promise<RecordedEvent[]> {
+    const wanted = new Set(ids);
+    return this.everyEvent()
+      .filter((event) => wanted.has(event.eventId))
       .map(copy);
   }
 
@@ -189,12 +251,16 @@ export class InMemoryEventStore implements EventStore {
 
   async close(): Promise<void> {}
 
-  /** The tenant's events in commit order: each append was one transaction, in order. */
+  /** The tenant's events in commit order. */
   private tenantEvents(tenant: TenantId): RecordedEvent[] {
-    return [...this.streams.entries()]
-      .filter(([name]) => name.startsWith(`${tenant}/`))
-      .flatMap(([, stream]) => stream.events)
-      .sort((a, b) => a.globalPosition - b.globalPosition);
+    return this.everyEvent().filter((event) => event.tenantId === tenant);
+  }
+
+  /** Every tenant's events in commit order: each append was one transaction, in order. */
+  private everyEvent(): RecordedEvent[] {
+    return [...this.streams.values()]
+      .flatMap((stream) => stream.events)
+      .sort((a, b) => compareCheckpoints(pointOf(a), pointOf(b)));
   }
 }
 

@@ -1,9 +1,12 @@
 export {
   type AppendOptions,
+  type CommitRange,
   type EventStore,
   type LoadedStream,
   type ReadAllResult,
   type ReadStreamOptions,
+  type ReplayScope,
+  type ReplayWindow,
   type StreamPoint,
 } from './event-store.ts';
 export { InMemoryEventStore } from './in-memory-event-store.ts';
@@ -15,6 +18,7 @@ export { OUTBOX_CHANNEL } from './outbox-doorbell.ts';
 export {
   type AppendResult,
   type Checkpoint,
+  compareCheckpoints,
   type EventMetadata,
   type ExpectedVersion,
   type NewEvent,

@@ -1,7 +1,8 @@
-import { type DatabasePool, sql } from 'slonik';
+import type { DatabasePool } from 'slonik';
+import { z } from 'zod';
 import type { EventSchemas } from '../avro/index.ts';
 import { ConcurrencyError, NotFoundError, ValidationError } from '../platform/errors/index.ts';
-import { inTenantTransaction } from '../platform/database/index.ts';
+import { inTenantTransaction, sql } from '../platform/database/index.ts';
 import { inSpan, traceparentOf, tracerFor } from '../platform/telemetry/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
 import { type EventId, newEventId, type StreamId } from './ids.ts';
@@ -16,19 +17,36 @@ import type {
 } from './records.ts';
 import { appendOne, CreationBatcher } from './creation-batcher.ts';
 import { OutboxDoorbell } from './outbox-doorbell.ts';
-import { EVENT_COLUMNS, EventReader, type EventRow } from './rows.ts';
+import { checkpointRow, EVENT_COLUMNS, EventReader, eventRow } from './rows.ts';
 import type { Upcasters } from './upcasters.ts';
 import type {
   AppendOptions,
+  CommitRange,
   EventStore,
   LoadedStream,
   ReadAllResult,
   ReadStreamOptions,
+  ReplayScope,
+  ReplayWindow,
   StreamPoint,
 } from './event-store.ts';
+import { checkpointsOf, countReplay, readEventsById, readReplay } from './every-tenant-reads.ts';
 import type { InlineProjection } from './inline-projection.ts';
 
 const MAX_READ = 10_000;
+
+/** A row of load_stream (migration 0007): the snapshot first, when there is one, then the events after it. */
+const loadedRow = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('snapshot'),
+    stream_type: z.string(),
+    stream_version: z.number(),
+    data: z.unknown(),
+  }),
+  eventRow.omit({ tenant_id: true, stream_id: true }).extend({ kind: z.literal('event') }),
+]);
+
+const streamRow = z.object({ stream_type: z.string(), version: z.number() });
 
 const tracer = tracerFor('eventstore');
 
@@ -179,12 +197,12 @@ export class PostgresEventStore implements EventStore {
     id: StreamId,
     options: { readonly stateVersion?: number; readonly untilVersion?: number } = {},
   ): Promise<LoadedStream> {
-    const rows = (await this.pool.any(sql.unsafe`
+    const rows = await this.pool.any(sql.type(loadedRow)`
       SELECT kind, stream_type, stream_version, event_id, event_type, schema_version, data, metadata,
              global_position, transaction_id, occurred_at, recorded_at
         FROM load_stream(${tenant}, ${id}, ${options.stateVersion ?? null}::integer,
                          ${options.untilVersion ?? null}::integer)
-    `)) as ReadonlyArray<Omit<EventRow, 'tenant_id' | 'stream_id'> & { kind: 'snapshot' | 'event' }>;
+    `);
     let snapshot: LoadedStream['snapshot'];
     const events: RecordedEvent[] = [];
     for (const row of rows) {
@@ -206,15 +224,15 @@ export class PostgresEventStore implements EventStore {
     const backward = options.direction === 'backward';
     const limit = Math.min(options.maxCount ?? MAX_READ, MAX_READ);
     const from = options.fromVersion ?? (backward ? 2 ** 31 - 1 : 1);
-    const rows = (await inTenantTransaction(this.pool, tenant, (tx) =>
-      tx.any(sql.unsafe`
-        SELECT ${EVENT_COLUMNS} FROM events
-         WHERE tenant_id = ${tenant} AND stream_id = ${id}
-           AND ${backward ? sql.fragment`stream_version <= ${from}` : sql.fragment`stream_version >= ${from}`}
-         ORDER BY stream_version ${backward ? sql.fragment`DESC` : sql.fragment`ASC`}
+    const rows = await inTenantTransaction(this.pool, tenant, (tx) =>
+      tx.any(sql.type(eventRow)`
+        SELECT ${EVENT_COLUMNS} FROM events e
+         WHERE e.tenant_id = ${tenant} AND e.stream_id = ${id}
+           AND ${backward ? sql.fragment`e.stream_version <= ${from}` : sql.fragment`e.stream_version >= ${from}`}
+         ORDER BY e.stream_version ${backward ? sql.fragment`DESC` : sql.fragment`ASC`}
          LIMIT ${limit}
       `),
-    )) as readonly EventRow[];
+    );
     return rows.map((row) => this.reader.toRecorded(row));
   }
 
@@ -222,16 +240,16 @@ export class PostgresEventStore implements EventStore {
   async readStreamUntil(tenant: TenantId, id: StreamId, until: StreamPoint): Promise<RecordedEvent[]> {
     const bound =
       'version' in until
-        ? sql.fragment`stream_version <= ${until.version}`
+        ? sql.fragment`e.stream_version <= ${until.version}`
         : // Instants reach us in milliseconds; the store records microseconds.
-          sql.fragment`date_trunc('milliseconds', recorded_at) <= ${until.at.toISOString()}::timestamptz`;
-    const rows = (await inTenantTransaction(this.pool, tenant, (tx) =>
-      tx.any(sql.unsafe`
-        SELECT ${EVENT_COLUMNS} FROM events
-         WHERE tenant_id = ${tenant} AND stream_id = ${id} AND ${bound}
-         ORDER BY stream_version
+          sql.fragment`date_trunc('milliseconds', e.recorded_at) <= ${until.at.toISOString()}::timestamptz`;
+    const rows = await inTenantTransaction(this.pool, tenant, (tx) =>
+      tx.any(sql.type(eventRow)`
+        SELECT ${EVENT_COLUMNS} FROM events e
+         WHERE e.tenant_id = ${tenant} AND e.stream_id = ${id} AND ${bound}
+         ORDER BY e.stream_version
       `),
-    )) as readonly EventRow[];
+    );
     return rows.map((row) => this.reader.toRecorded(row));
   }
 
@@ -242,20 +260,20 @@ export class PostgresEventStore implements EventStore {
    * from transactions older than the oldest still running (the snapshot's xmin).
    * Every such transaction has finished, and every later one has a larger id, so
    * a reader never skips an event that commits late.
-   * ORDER BY names events.transaction_id: unqualified, it would mean the select
+   * ORDER BY names e.transaction_id: unqualified, it would mean the select
    * list's text form, which sorts '1000' before '999'.
    */
   async readAll(tenant: TenantId, after: Checkpoint, maxCount = 1000): Promise<ReadAllResult> {
-    const rows = (await inTenantTransaction(this.pool, tenant, (tx) =>
-      tx.any(sql.unsafe`
-        SELECT ${EVENT_COLUMNS} FROM events
-         WHERE tenant_id = ${tenant}
-           AND (transaction_id, global_position) > (${after.transactionId}::xid8, ${after.position}::bigint)
-           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-         ORDER BY events.transaction_id, global_position
+    const rows = await inTenantTransaction(this.pool, tenant, (tx) =>
+      tx.any(sql.type(eventRow)`
+        SELECT ${EVENT_COLUMNS} FROM events e
+         WHERE e.tenant_id = ${tenant}
+           AND (e.transaction_id, e.global_position) > (${after.transactionId}::xid8, ${after.position}::bigint)
+           AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         ORDER BY e.transaction_id, e.global_position
          LIMIT ${Math.min(maxCount, MAX_READ)}
       `),
-    )) as readonly EventRow[];
+    );
     const events = rows.map((row) => this.reader.toRecorded(row));
     const last = events.at(-1);
     return {
@@ -266,15 +284,53 @@ export class PostgresEventStore implements EventStore {
 
   /** Every event of one correlation, in commit order, each carrying its causation id. */
   async readByCorrelationId(tenant: TenantId, correlationId: string): Promise<RecordedEvent[]> {
-    const rows = (await inTenantTransaction(this.pool, tenant, (tx) =>
-      tx.any(sql.unsafe`
-        SELECT ${EVENT_COLUMNS} FROM events
-         WHERE tenant_id = ${tenant} AND correlation_id = ${correlationId}
-         ORDER BY events.transaction_id, global_position
+    const rows = await inTenantTransaction(this.pool, tenant, (tx) =>
+      tx.any(sql.type(eventRow)`
+        SELECT ${EVENT_COLUMNS} FROM events e
+         WHERE e.tenant_id = ${tenant} AND e.correlation_id = ${correlationId}
+         ORDER BY e.transaction_id, e.global_position
          LIMIT ${MAX_READ}
       `),
-    )) as readonly EventRow[];
+    );
     return rows.map((row) => this.reader.toRecorded(row));
+  }
+
+  async checkpointOf(tenant: TenantId, position: number): Promise<Checkpoint | undefined> {
+    const row = await inTenantTransaction(this.pool, tenant, (tx) =>
+      tx.maybeOne(sql.type(checkpointRow)`
+        SELECT global_position, transaction_id::text AS transaction_id FROM events
+         WHERE tenant_id = ${tenant} AND global_position = ${position}`),
+    );
+    return row ? { transactionId: row.transaction_id, position } : undefined;
+  }
+
+  /** A short range scan of the tenant's commit-order index. */
+  async hasEventsBetween(tenant: TenantId, range: CommitRange, types: readonly string[]): Promise<boolean> {
+    return inTenantTransaction(this.pool, tenant, (tx) =>
+      tx.oneFirst(sql.type(z.object({ found: z.boolean() }))`
+        SELECT EXISTS (
+          SELECT FROM events
+           WHERE tenant_id = ${tenant}
+             AND (transaction_id, global_position) > (${range.after.transactionId}::xid8, ${range.after.position}::bigint)
+             AND (transaction_id, global_position) <= (${range.upTo.transactionId}::xid8, ${range.upTo.position}::bigint)
+             AND event_type = ANY(${sql.array([...types], 'text')})) AS found`),
+    );
+  }
+
+  checkpointsOf(positions: readonly number[]): Promise<ReadonlyMap<number, Checkpoint>> {
+    return checkpointsOf(this.pool, positions);
+  }
+
+  readReplay(scope: ReplayScope, after: Checkpoint, upTo: Checkpoint, size: number): Promise<ReplayWindow> {
+    return readReplay(this.pool, this.reader, scope, after, upTo, size);
+  }
+
+  countReplay(scope: ReplayScope): Promise<number> {
+    return countReplay(this.pool, scope);
+  }
+
+  readEventsById(ids: readonly string[]): Promise<RecordedEvent[]> {
+    return readEventsById(this.pool, this.reader, ids);
   }
 
   /** Keeps the newest snapshot only: an older one arriving late does not replace it. */
@@ -286,7 +342,7 @@ export class PostgresEventStore implements EventStore {
     state: unknown,
   ): Promise<void> {
     await inTenantTransaction(this.pool, tenant, (tx) =>
-      tx.query(sql.unsafe`
+      tx.query(sql.typeAlias('void')`
         INSERT INTO snapshots (tenant_id, stream_id, stream_type, stream_version, schema_version, state)
         VALUES (${tenant}, ${stream.id}, ${stream.type}, ${version}, ${stateVersion}, ${JSON.stringify(state)}::jsonb)
         ON CONFLICT (tenant_id, stream_id) DO UPDATE
@@ -300,11 +356,13 @@ export class PostgresEventStore implements EventStore {
 
   /** The stream's type and version, or NotFoundError: for callers that must tell "missing" from "empty". */
   async streamVersion(tenant: TenantId, id: StreamId): Promise<{ type: string; version: number }> {
-    const row = (await inTenantTransaction(this.pool, tenant, (tx) =>
+    const row = await inTenantTransaction(this.pool, tenant, (tx) =>
       tx.maybeOne(
-        sql.unsafe`SELECT stream_type, version FROM streams WHERE tenant_id = ${tenant} AND stream_id = ${id}`,
+        sql.type(
+          streamRow,
+        )`SELECT stream_type, version FROM streams WHERE tenant_id = ${tenant} AND stream_id = ${id}`,
       ),
-    )) as { stream_type: string; version: number } | null;
+    );
     if (!row) throw new NotFoundError(`no stream ${id}`);
     return { type: row.stream_type, version: row.version };
   }

@@ -64,3 +64,10 @@ export interface Checkpoint {
 }
 
 export const START: Checkpoint = { transactionId: '0', position: 0 };
+
+/** Commit order: by transaction id, then position within it (negative: a comes first). */
+export function compareCheckpoints(a: Checkpoint, b: Checkpoint): number {
+  const byTransaction = BigInt(a.transactionId) - BigInt(b.transactionId);
+  if (byTransaction !== 0n) return byTransaction < 0n ? -1 : 1;
+  return Math.sign(a.position - b.position);
+}

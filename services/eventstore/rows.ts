@@ -1,31 +1,44 @@
-import { sql } from 'slonik';
+import { z } from 'zod';
 import type { EventSchemas } from '../avro/index.ts';
+import { sql } from '../platform/database/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
 import type { EventId, StreamId } from './ids.ts';
 import type { EventMetadata, RecordedEvent } from './records.ts';
 import type { Upcasters } from './upcasters.ts';
 
-/** An events row as the queries select it (slonik parses timestamptz to epoch milliseconds). */
-export interface EventRow {
-  readonly tenant_id: string;
-  readonly stream_id: string;
-  readonly stream_type: string;
-  readonly stream_version: number;
-  readonly event_id: string;
-  readonly event_type: string;
-  readonly schema_version: number;
-  readonly data: Record<string, unknown>;
-  readonly metadata: Record<string, unknown>;
-  readonly global_position: number;
-  readonly transaction_id: string;
-  readonly occurred_at: number;
-  readonly recorded_at: number;
-}
+// A jsonb object as it arrives: checked to be an object without copying its
+// keys (z.record walks every one, which costs more than the rest of a row).
+const jsonObject = z.custom<Record<string, unknown>>(
+  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+  'a JSON object',
+);
 
-/** The select list matching EventRow, kept beside it so the two cannot drift. */
-export const EVENT_COLUMNS = sql.fragment`tenant_id, stream_id, stream_type, stream_version, event_id, event_type,
-  schema_version, data, metadata, global_position, transaction_id::text AS transaction_id,
-  occurred_at, recorded_at`;
+/** An events row as the queries select it (slonik parses timestamptz to epoch milliseconds). */
+export const eventRow = z.object({
+  tenant_id: z.string(),
+  stream_id: z.string(),
+  stream_type: z.string(),
+  stream_version: z.number(),
+  event_id: z.string(),
+  event_type: z.string(),
+  schema_version: z.number(),
+  data: jsonObject,
+  metadata: jsonObject,
+  global_position: z.number(),
+  transaction_id: z.string(),
+  occurred_at: z.number(),
+  recorded_at: z.number(),
+});
+
+export type EventRow = z.infer<typeof eventRow>;
+
+/** The select list matching eventRow over `events e`, kept beside it so the two cannot drift. */
+export const EVENT_COLUMNS = sql.fragment`e.tenant_id, e.stream_id, e.stream_type, e.stream_version,
+  e.event_id, e.event_type, e.schema_version, e.data, e.metadata, e.global_position,
+  e.transaction_id::text AS transaction_id, e.occurred_at, e.recorded_at`;
+
+/** A point of the commit order as selected: the transaction id as text (xid8 has no JSON form). */
+export const checkpointRow = z.object({ transaction_id: z.string(), global_position: z.number() });
 
 /** Reads stored events as the newest schema versions describe them. */
 export class EventReader {
