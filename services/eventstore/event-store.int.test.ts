@@ -19,7 +19,7 @@ import {
   type StreamRef,
   Upcasters,
 } from './index.ts';
-import { readsContract } from './reads-contract.ts';
+import { readsContract } from './reads.contract.test.ts';
 
 let db: TestDatabase;
 let app: DatabasePool;

@@ -3,7 +3,7 @@
  * (the same contract runs in event-store.int.test.ts).
  */
 import { InMemoryEventStore } from './in-memory-event-store.ts';
-import { readsContract } from './reads-contract.ts';
+import { readsContract } from './reads.contract.test.ts';
 
 let store: InMemoryEventStore;
 

@@ -1,9 +1,10 @@
 /**
  * What every EventStore answers about positions and replays, written once and
  * run on each implementation (in-memory-event-store.unit.test.ts,
- * event-store.int.test.ts), so the in-memory store stays a faithful model.
- * The store may hold other tests' events: every assertion looks only at
- * tenants and points of its own.
+ * event-store.int.test.ts, which import it: jest runs no *.contract.test.ts
+ * on its own), so the in-memory store stays a faithful model. The store may
+ * hold other tests' events: every assertion looks only at tenants and points
+ * of its own.
  */
 import { randomUUID } from 'node:crypto';
 import { type TenantId, tenantId } from '../platform/tenancy/index.ts';
