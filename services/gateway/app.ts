@@ -15,6 +15,7 @@ import { problemFor, sendProblem } from './http/problem.ts';
 import { contextOf } from './http/request-context.ts';
 import { requestMetrics } from './http/request-metrics.ts';
 import { traceRequests } from './http/trace-requests.ts';
+import { methodNotAllowed } from './http/method-not-allowed.ts';
 import { openApiDocument } from './openapi/openapi-document.ts';
 import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
 import { asyncApiRoutes } from './routes/asyncapi.ts';
@@ -50,8 +51,11 @@ export function createGatewayApp(deps: GatewayDependencies): express.Express {
   app.use(traceRequests());
   app.use(requestMetrics(deps.registry));
   app.use(correlation(deps.log));
+  const document = openApiDocument();
+  // Before authentication: which methods a path takes is in the public document anyway.
+  app.use(methodNotAllowed(document.paths));
   app.use(probeRoutes(deps.readiness));
-  const openApi = JSON.stringify(openApiDocument());
+  const openApi = JSON.stringify(document);
   app.get('/openapi.json', (_req: Request, res: Response) => {
     res.type('application/json').send(openApi);
   });

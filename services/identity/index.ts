@@ -2,4 +2,4 @@ export { AdminToken } from './admin-token.ts';
 export { ApiKeys, type IssuedApiKey } from './api-keys.ts';
 export { type JwtOptions, JwtVerifier } from './jwt.ts';
 export { hasRole, type Principal, type TenantRole, tenantRoles } from './principal.ts';
-export { type TenantRecord, TenantDirectory } from './tenant-directory.ts';
+export { type TenantPage, type TenantRecord, TenantDirectory } from './tenant-directory.ts';

@@ -36,6 +36,28 @@ type TenantRow = z.infer<typeof tenantRow>;
 const TENANT_COLUMNS = sql.fragment`tenant_id, name, plan, status, commands_per_minute, max_burst,
   events_per_day, suspension_reason, version`;
 
+/** A page of the directory, in name order, and where the next one starts (null: this was the last). */
+export interface TenantPage {
+  readonly items: readonly TenantRecord[];
+  readonly nextCursor: string | null;
+}
+
+const pageCursor = z.tuple([z.string(), z.guid()]);
+
+/** Where a page continues: the last row's sort key, opaque to clients. */
+function encodeCursor(row: TenantRow): string {
+  return Buffer.from(JSON.stringify([row.name.toLowerCase(), row.tenant_id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): z.infer<typeof pageCursor> | undefined {
+  try {
+    const parsed = pageCursor.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Tenants remembered at most; past it the least recently read is forgotten first. */
 const CACHED_TENANTS_AT_MOST = 10_000;
 
@@ -71,6 +93,26 @@ export class TenantDirectory {
 
   find(tenant: TenantId): Promise<TenantRecord | undefined> {
     return this.tenants.get(tenant);
+  }
+
+  /**
+   * Every tenant, for the platform administrator: in name order, optionally
+   * those whose name contains `search` (any case), `limit` a page (at most 500).
+   * A cursor that is not one of ours answers undefined.
+   */
+  async list(options: { search?: string; cursor?: string; limit: number }): Promise<TenantPage | undefined> {
+    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+    if (options.cursor !== undefined && !after) return undefined;
+    const rows = await this.pool.any(sql.type(tenantRow)`
+      SELECT ${TENANT_COLUMNS}
+        FROM tenant_directory_page(${options.search ?? null}, ${after?.[0] ?? null}, ${after?.[1] ?? null}::uuid,
+                                   ${options.limit + 1})`);
+    const page = rows.slice(0, options.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(toRecord),
+      nextCursor: rows.length > options.limit && last ? encodeCursor(last) : null,
+    };
   }
 
   private async lookUp(tenant: TenantId): Promise<TenantRecord | undefined> {

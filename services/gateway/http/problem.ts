@@ -2,6 +2,7 @@ import type { Response } from 'express';
 import {
   CommandRejectedError,
   ConcurrencyError,
+  MethodNotAllowedError,
   type ErrorKind,
   EventlineError,
   type FieldIssue,
@@ -21,6 +22,8 @@ export interface Problem {
   readonly code?: string;
   /** Sent as the Retry-After header, not in the body. */
   readonly retryAfterSeconds?: number;
+  /** With 405: sent as the Allow header, not in the body. */
+  readonly allow?: readonly string[];
 }
 
 const byKind: Readonly<Record<ErrorKind, { status: number; title: string; slug: string }>> = {
@@ -28,6 +31,7 @@ const byKind: Readonly<Record<ErrorKind, { status: number; title: string; slug: 
   unauthenticated: { status: 401, title: 'Not authenticated', slug: 'unauthenticated' },
   forbidden: { status: 403, title: 'Forbidden', slug: 'forbidden' },
   'not-found': { status: 404, title: 'Not found', slug: 'not-found' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed', slug: 'method-not-allowed' },
   conflict: { status: 409, title: 'Version conflict', slug: 'version-conflict' },
   'too-large': { status: 413, title: 'Request too large', slug: 'request-too-large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type', slug: 'unsupported-media-type' },
@@ -57,6 +61,7 @@ export function problemFor(error: unknown): Problem {
         ? { retryAfterSeconds: Math.max(1, Math.ceil(error.retryAfterMs / 1000)) }
         : {}),
       ...(error.kind === 'unavailable' ? { retryAfterSeconds: 1 } : {}),
+      ...(error instanceof MethodNotAllowedError ? { allow: error.allowed } : {}),
     };
   }
   // A connection lost, refused or timed out, or PostgreSQL's circuit open: the client may retry.
@@ -80,8 +85,9 @@ class DatabaseUnavailable extends EventlineError {
 }
 
 export function sendProblem(res: Response, problem: Problem): void {
-  const { retryAfterSeconds, ...body } = problem;
+  const { retryAfterSeconds, allow, ...body } = problem;
   if (retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(retryAfterSeconds));
+  if (allow !== undefined) res.setHeader('Allow', allow.join(', '));
   if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer, ApiKey');
   res.status(problem.status).type('application/problem+json').send(JSON.stringify(body));
 }

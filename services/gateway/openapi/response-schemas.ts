@@ -32,12 +32,23 @@ export const tenantView = z.object({
   name: z.string(),
   plan: z.enum(['free', 'pro', 'enterprise']),
   status: z.enum(['active', 'suspended']),
+  suspensionReason: z.string().nullable().describe('why it is suspended, while it is and a reason was given'),
   quota: z.object({
     commandsPerMinute: z.number().int(),
     maxBurst: z.number().int(),
     eventsPerDay: z.number().int().describe('events the tenant may store per UTC day'),
   }),
   version: z.number().int(),
+});
+
+export const tenantPage = z.object({
+  items: z.array(tenantView),
+  nextCursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last'),
+});
+
+export const queryAnswer = z.object({
+  data: z.unknown().describe('the answer; its shape is the query type’s'),
+  position: z.number().int().describe('the position of the tenant’s last event the read model reflects'),
 });
 
 export const issuedKey = z.object({ keyId: z.string(), apiKey: z.string(), roles: z.array(z.string()) });

@@ -9,6 +9,7 @@ export type ErrorKind =
   | 'unauthenticated'
   | 'forbidden'
   | 'not-found'
+  | 'method-not-allowed' // the resource exists, the method does not
   | 'conflict' // a concurrency check failed
   | 'rejected' // a business rule refused the command
   | 'quota-exceeded'
@@ -46,6 +47,17 @@ export class UnauthenticatedError extends EventlineError {
 
 export class ForbiddenError extends EventlineError {
   readonly kind = 'forbidden';
+}
+
+/** The path names a resource the method does not apply to; `allowed` are those that do. */
+export class MethodNotAllowedError extends EventlineError {
+  readonly kind = 'method-not-allowed';
+  constructor(
+    message: string,
+    readonly allowed: readonly string[],
+  ) {
+    super(message);
+  }
 }
 
 export class PayloadTooLargeError extends EventlineError {

@@ -7,6 +7,7 @@ export {
   type FieldIssue,
   ForbiddenError,
   IdempotencyMismatchError,
+  MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
   QuotaExceededError,

@@ -1,0 +1,28 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { MethodNotAllowedError } from '../../platform/errors/index.ts';
+
+/**
+ * A request for a path the API has, with a method it does not take, answers
+ * 405 with `Allow` (RFC 9110 §15.5.6) instead of the 404 a fall-through would
+ * give; OPTIONS answers 204 with `Allow`. The paths and their methods are the
+ * OpenAPI document's, so the two cannot disagree.
+ */
+export function methodNotAllowed(paths: Readonly<Record<string, object>>): RequestHandler {
+  const routes = Object.entries(paths).map(([template, operations]) => {
+    const methods = Object.keys(operations).map((method) => method.toUpperCase());
+    return {
+      pattern: new RegExp(`^${template.replace(/[.]/g, '\\.').replace(/\{[^}]+\}/g, '[^/]+')}$`),
+      allowed: methods.includes('GET') ? [...methods, 'HEAD'] : methods,
+    };
+  });
+  return (req: Request, res: Response, next: NextFunction) => {
+    const route = routes.find((candidate) => candidate.pattern.test(req.path));
+    if (!route || route.allowed.includes(req.method)) return next();
+    if (req.method === 'OPTIONS') {
+      res.setHeader('Allow', [...route.allowed, 'OPTIONS'].join(', '));
+      res.status(204).end();
+      return;
+    }
+    throw new MethodNotAllowedError(`${req.method} is not a method of ${req.path}`, route.allowed);
+  };
+}
