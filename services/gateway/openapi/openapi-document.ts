@@ -190,57 +190,57 @@ const recordedExample = {
   recordedAt: '2026-12-01T14:30:00.012Z',
 };
 
-/** One named schema per command type a tenant or the platform admin sends, and the union of them. */
-function commandSchemas(components: Components): { body: JsonSchema; examples: JsonSchema } {
-  const types = boundedContexts.flatMap((decider) =>
-    Object.entries(decider.commands)
-      .filter(([type]) => type !== 'CreateTenant')
-      .map(([type, definition]) => {
-        const example = { type, payload: commandExamples[type] };
-        const body = commandRequest.extend({
-          type: z.literal(type),
-          payload: (definition as { payload: z.ZodType }).payload,
-        });
-        return {
-          type,
-          example,
-          ref: components.ref(`${type}Command`, { ...schema(body, 'input'), examples: [example] }),
-        };
-      }),
+/**
+ * A named schema per variant (a command type, a query type), each with its
+ * example, and the union of them discriminated by `type`; with the examples a
+ * request body lists, one per variant.
+ */
+function discriminatedUnion(
+  components: Components,
+  union: string,
+  variants: readonly { readonly type: string; readonly body: z.ZodType; readonly example: object }[],
+): { body: JsonSchema; examples: JsonSchema } {
+  const refs = variants.map(({ type, body, example }) =>
+    components.ref(`${type}${union}`, { ...schema(body, 'input'), examples: [example] }),
   );
   return {
-    body: components.ref('Command', {
-      oneOf: types.map(({ ref }) => ref),
+    body: components.ref(union, {
+      oneOf: refs,
       discriminator: {
         propertyName: 'type',
-        mapping: Object.fromEntries(types.map(({ type }) => [type, `#/components/schemas/${type}Command`])),
+        mapping: Object.fromEntries(
+          variants.map(({ type }) => [type, `#/components/schemas/${type}${union}`]),
+        ),
       },
     }),
-    examples: Object.fromEntries(types.map(({ type, example }) => [type, { summary: type, value: example }])),
+    examples: Object.fromEntries(
+      variants.map(({ type, example }) => [type, { summary: type, value: example }]),
+    ),
   };
 }
 
-/** One named schema per query type, and the union of them. */
-function querySchemas(components: Components): { body: JsonSchema; examples: JsonSchema } {
-  const types = queryTypes.map((type) => {
-    const example = { type, params: queryExamples[type] };
-    const body = z.strictObject({ type: z.literal(type), params: queryParams[type] });
-    return {
-      type,
-      example,
-      ref: components.ref(`${type}Query`, { ...schema(body, 'input'), examples: [example] }),
-    };
-  });
-  return {
-    body: components.ref('Query', {
-      oneOf: types.map(({ ref }) => ref),
-      discriminator: {
-        propertyName: 'type',
-        mapping: Object.fromEntries(types.map(({ type }) => [type, `#/components/schemas/${type}Query`])),
-      },
-    }),
-    examples: Object.fromEntries(types.map(({ type, example }) => [type, { summary: type, value: example }])),
-  };
+/** What tenants and the platform admin send to the command endpoints: every command type but CreateTenant. */
+function commandVariants() {
+  return boundedContexts.flatMap((decider) =>
+    Object.entries(decider.commands)
+      .filter(([type]) => type !== 'CreateTenant')
+      .map(([type, definition]) => ({
+        type,
+        body: commandRequest.extend({
+          type: z.literal(type),
+          payload: (definition as { payload: z.ZodType }).payload,
+        }),
+        example: { type, payload: commandExamples[type] },
+      })),
+  );
+}
+
+function queryVariants() {
+  return queryTypes.map((type) => ({
+    type,
+    body: z.strictObject({ type: z.literal(type), params: queryParams[type] }),
+    example: { type, params: queryExamples[type] },
+  }));
 }
 
 /** The OpenAPI 3.1 document of the HTTP API, built from the schemas that validate requests. */
@@ -249,8 +249,8 @@ export function openApiDocument(): {
 } & JsonSchema {
   const components = new Components();
   components.ref('Problem', schema(problem));
-  const commands = commandSchemas(components);
-  const queries = querySchemas(components);
+  const commands = discriminatedUnion(components, 'Command', commandVariants());
+  const queries = discriminatedUnion(components, 'Query', queryVariants());
   const CommandResponse = components.ref('CommandResponse', schema(commandResponse));
   const Tenant = components.ref('Tenant', schema(tenantView));
   const TenantPage = components.ref('TenantPage', schema(tenantPage));
