@@ -98,7 +98,15 @@ export async function startGateway(
   const quotaRedis = { onFallback, redisTimeoutMs: config.REDIS_TIMEOUT_MS };
   const quota = new CommandQuota(redis, quotaRedis);
   const dailyEvents = new DailyEventQuota(redis, quotaRedis);
-  const querySide = await composeQuerySide(config, { pool, redis, registry, log, databaseGuard, database });
+  const querySide = await composeQuerySide(config, {
+    pool,
+    events: store,
+    redis,
+    registry,
+    log,
+    databaseGuard,
+    database,
+  });
   const readiness = new Readiness([
     { name: 'postgres', essential: true, check: async () => void (await pool.query(sql.unsafe`SELECT 1`)) },
     quota.readinessCheck(),

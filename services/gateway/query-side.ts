@@ -5,6 +5,7 @@ import { type DatabasePool, sql } from 'slonik';
 import { type DatabasePoolOptions, openDatabase } from '../platform/database/index.ts';
 import type { ReadinessCheck } from '../platform/health/index.ts';
 import { exportBreakerState, guardDependency, isConnectionOutage } from '../platform/resilience/index.ts';
+import type { EventStore } from '../eventstore/index.ts';
 import type { Logger } from '../platform/telemetry/index.ts';
 import { CachedQueries, QueryCache, QueryCacheMetrics } from '../querycache/index.ts';
 import { RedisCircuit } from '../quotas/index.ts';
@@ -32,6 +33,8 @@ export async function composeQuerySide(
   config: QuerySideConfig,
   deps: {
     readonly pool: DatabasePool;
+    /** Where a caller's X-Min-Position is looked up, on DATABASE_URL's primary. */
+    readonly events: EventStore;
     readonly redis: Redis;
     readonly registry: Registry;
     readonly log: Logger;
@@ -67,7 +70,7 @@ export async function composeQuerySide(
       : undefined;
   return {
     queries: new CachedQueries({
-      queries: new ReadModelQueries(readPool, pool),
+      queries: new ReadModelQueries(readPool, deps.events),
       readModelGuard,
       ...(cache ? { cache, metrics: new QueryCacheMetrics(registry) } : {}),
     }),

@@ -1,7 +1,7 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { DatabasePool } from 'slonik';
 import { EventSchemas } from '../../services/avro/index.ts';
-import { Upcasters } from '../../services/eventstore/index.ts';
+import { type EventStore, PostgresEventStore, Upcasters } from '../../services/eventstore/index.ts';
 import { openDatabase } from '../../services/platform/database/index.ts';
 import { createLogger } from '../../services/platform/telemetry/index.ts';
 import type { TenantId } from '../../services/platform/tenancy/index.ts';
@@ -20,6 +20,11 @@ import {
 import { type RelayOptions, type RunningRelay, startRelay } from '../../services/relay/index.ts';
 import type { TestDatabase } from '../support/database.ts';
 import { endpoints } from '../support/endpoints.ts';
+
+/** The event store on a pool, as the gateway and the CLI open it. */
+export async function eventStoreOn(pool: DatabasePool): Promise<EventStore> {
+  return new PostgresEventStore(pool, await EventSchemas.load(), new Upcasters());
+}
 
 const quiet = () => createLogger('test', (process.env.PROJECTOR_TEST_LOG_LEVEL ?? 'silent') as 'silent');
 
@@ -97,9 +102,11 @@ export async function awaitCaughtUp(
   timeoutMs = 60_000,
 ): Promise<void> {
   const pool: DatabasePool = await openDatabase(appUrl, { maximumPoolSize: 4 });
+  const events = await eventStoreOn(pool);
   try {
     for (const [tenant, position] of lastPositions) {
-      for (const projection of which) await awaitPosition(pool, projection.name, tenant, position, timeoutMs);
+      for (const projection of which)
+        await awaitPosition(pool, events, projection.name, tenant, position, timeoutMs);
     }
   } finally {
     await pool.end();

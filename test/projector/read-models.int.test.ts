@@ -6,7 +6,7 @@ import { applyTestTopology, asOwner, deleteSubjects } from '../relay/harness.ts'
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { endpoints } from '../support/endpoints.ts';
 import { uniqueName } from '../support/names.ts';
-import { awaitCaughtUp, startTestProjector, startTestRelay, verifyAll } from './pipeline.ts';
+import { awaitCaughtUp, eventStoreOn, startTestProjector, startTestRelay, verifyAll } from './pipeline.ts';
 import { Workload } from './workload.ts';
 
 let db: TestDatabase;
@@ -61,7 +61,7 @@ test('commands become read models that equal a replay of the event store, checkp
   });
 
   const pool = await openDatabase(db.appUrl, { maximumPoolSize: 2 });
-  const queries = new ReadModelQueries(pool);
+  const queries = new ReadModelQueries(pool, await eventStoreOn(pool));
   const tenant = workload.tenants[0]!;
   try {
     const pages: unknown[] = [];

@@ -23,7 +23,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { endpoints } from '../support/endpoints.ts';
 import { uniqueName } from '../support/names.ts';
 import { waitFor } from '../support/wait.ts';
-import { awaitCaughtUp, startTestProjector, startTestRelay, verifyAll } from './pipeline.ts';
+import { awaitCaughtUp, eventStoreOn, startTestProjector, startTestRelay, verifyAll } from './pipeline.ts';
 import { metricSeries, sigkill } from './projector-process.ts';
 import { Workload } from './workload.ts';
 
@@ -87,7 +87,7 @@ function keepQuerying(tenants: readonly TenantId[]) {
   const versions = new Map<string, number>();
   const done = (async () => {
     const pool = await openDatabase(db.appUrl, { maximumPoolSize: 2 });
-    const queries = new ReadModelQueries(pool);
+    const queries = new ReadModelQueries(pool, await eventStoreOn(pool));
     try {
       while (running) {
         for (const tenant of tenants) {

@@ -1,5 +1,6 @@
 import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
 import type { z } from 'zod';
+import type { EventStore } from '../../eventstore/index.ts';
 import { inTenantTransaction } from '../../platform/database/index.ts';
 import { ValidationError } from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
@@ -97,12 +98,13 @@ function prepare(type: QueryType, params: unknown, tenant: TenantId): PreparedQu
 export class ReadModelQueries {
   /**
    * @param pool where the read models are read (a replica will do)
-   * @param events where a caller's X-Min-Position is looked up: the event store's
-   *   primary, so the position resolves even while the read models are unreachable
+   * @param events where a caller's X-Min-Position is looked up, and what the read
+   *   model has yet to apply up to it: the event store, on its primary, so the
+   *   position resolves even while the read models are unreachable
    */
   constructor(
     private readonly pool: DatabasePool,
-    private readonly events: DatabasePool = pool,
+    private readonly events: EventStore,
   ) {}
 
   /** Validates the request; nothing is read yet. */
@@ -123,7 +125,8 @@ export class ReadModelQueries {
     consistency?: ResolvedConsistency,
   ): Promise<WatermarkedAnswer> {
     if (consistency) {
-      await awaitWatermark(this.pool, query.projection, tenant, consistency.target, consistency.timeoutMs);
+      const { target, timeoutMs } = consistency;
+      await awaitWatermark(this.pool, this.events, query.projection, tenant, target, timeoutMs);
     }
     return inTenantTransaction(this.pool, tenant, async (tx) => {
       // Read in the same transaction as the data, so the position never claims more than the answer shows.

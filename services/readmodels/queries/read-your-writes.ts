@@ -1,5 +1,6 @@
 import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
+import { compareCheckpoints, type EventStore } from '../../eventstore/index.ts';
 import { inTenantTransaction, sql } from '../../platform/database/index.ts';
 import { ValidationError, WaitTimedOutError } from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
@@ -15,11 +16,7 @@ export interface Watermark {
 export const NO_WATERMARK: Watermark = { transactionId: '0', position: 0 };
 
 /** The tenant's commit order: by transaction id, then position within it (negative: a is older). */
-export function compareWatermarks(a: Watermark, b: Watermark): number {
-  const byTransaction = BigInt(a.transactionId) - BigInt(b.transactionId);
-  if (byTransaction !== 0n) return byTransaction < 0n ? -1 : 1;
-  return Math.sign(a.position - b.position);
-}
+export const compareWatermarks: (a: Watermark, b: Watermark) => number = compareCheckpoints;
 
 /** The projection did not reach the caller's position within its wait. */
 export class ReadModelBehindError extends WaitTimedOutError {}
@@ -42,23 +39,20 @@ export async function readWatermark(
  * order, not position order, so "watermark position ≥ P" would be wrong both
  * ways; and a projection of another context (GetTenant after PlaceOrder) never
  * sees the target itself, so the test is "no event it handles lies between its
- * watermark and the target", a short range scan of the tenant's index.
+ * watermark and the target", which the event store answers.
  */
 async function caughtUp(
-  tx: DatabaseTransactionConnection,
+  pool: DatabasePool,
+  events: EventStore,
   projection: string,
   tenant: TenantId,
   target: Watermark,
 ): Promise<boolean> {
-  const mark = (await readWatermark(tx, projection, tenant)) ?? NO_WATERMARK;
+  const mark =
+    (await inTenantTransaction(pool, tenant, (tx) => readWatermark(tx, projection, tenant))) ?? NO_WATERMARK;
+  if (compareWatermarks(mark, target) >= 0) return true;
   const types = Object.keys(projectionNamed(projection).handlers);
-  return (await tx.oneFirst(sql.unsafe`
-    SELECT NOT EXISTS (
-      SELECT FROM events
-       WHERE tenant_id = ${tenant}
-         AND (transaction_id, global_position) > (${mark.transactionId}::xid8, ${mark.position}::bigint)
-         AND (transaction_id, global_position) <= (${target.transactionId}::xid8, ${target.position}::bigint)
-         AND event_type = ANY(${sql.array(types, 'text')}))`)) as boolean;
+  return !(await events.hasEventsBetween(tenant, { after: mark, upTo: target }, types));
 }
 
 /**
@@ -67,25 +61,23 @@ async function caughtUp(
  * wait for it could end.
  */
 export async function resolvePosition(
-  pool: DatabasePool,
+  events: EventStore,
   tenant: TenantId,
   position: number,
 ): Promise<Watermark> {
-  const transactionId = (await inTenantTransaction(pool, tenant, (tx) =>
-    tx.maybeOneFirst(sql.unsafe`
-      SELECT transaction_id::text FROM events WHERE tenant_id = ${tenant} AND global_position = ${position}`),
-  )) as string | null;
-  if (transactionId === null) {
+  const target = await events.checkpointOf(tenant, position);
+  if (!target) {
     throw new ValidationError('invalid X-Min-Position', [
       { path: '/headers/x-min-position', message: 'names no event of this tenant' },
     ]);
   }
-  return { transactionId, position };
+  return target;
 }
 
 /** Waits until the projection has applied the tenant's events up to the target, polling briefly, for at most `timeoutMs`. */
 export async function awaitWatermark(
   pool: DatabasePool,
+  events: EventStore,
   projection: string,
   tenant: TenantId,
   target: Watermark,
@@ -93,7 +85,7 @@ export async function awaitWatermark(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let interval = 5; ; interval = Math.min(interval * 2, 50)) {
-    if (await inTenantTransaction(pool, tenant, (tx) => caughtUp(tx, projection, tenant, target))) return;
+    if (await caughtUp(pool, events, projection, tenant, target)) return;
     const left = deadline - Date.now();
     if (left <= 0) {
       throw new ReadModelBehindError(
@@ -107,10 +99,12 @@ export async function awaitWatermark(
 /** Waits until the projection has applied the tenant's events up to the event at `position`. */
 export async function awaitPosition(
   pool: DatabasePool,
+  events: EventStore,
   projection: string,
   tenant: TenantId,
   position: number,
   timeoutMs: number,
 ): Promise<void> {
-  await awaitWatermark(pool, projection, tenant, await resolvePosition(pool, tenant, position), timeoutMs);
+  const target = await resolvePosition(events, tenant, position);
+  await awaitWatermark(pool, events, projection, tenant, target, timeoutMs);
 }
