@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import { type DatabasePool, type DatabaseTransactionConnection, sql } from 'slonik';
+import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
+import { z } from 'zod';
+import { sql } from '../platform/database/index.ts';
 import { LIVE, type ProjectedEvent, type Projection } from '../readmodels/index.ts';
 import type { EventDecoder } from './incoming-event.ts';
 import { headersOf } from './incoming-event.ts';
@@ -72,6 +74,10 @@ export interface ReplayOutcome {
   readonly detail?: string;
 }
 
+const parkedSource = z.object({ topic: z.string(), partition: z.number() });
+const parkedState = z.object({ replayed_at: z.number().nullable() });
+const tenantWatermark = z.object({ transaction_id: z.string(), global_position: z.number() });
+
 /**
  * Applies one parked event now, through the projection's handler, in one
  * transaction with its dead_letters row. Locking that row makes a second replay
@@ -85,20 +91,15 @@ async function applyParked(
   event: ProjectedEvent,
 ): Promise<ReplayOutcome> {
   const key = sql.fragment`projection = ${projection.name} AND event_id = ${event.eventId}`;
-  const source = (await tx.maybeOne(sql.unsafe`
-    SELECT topic, partition FROM readmodels.dead_letters WHERE ${key}`)) as {
-    topic: string;
-    partition: number;
-  } | null;
+  const source = await tx.maybeOne(sql.type(parkedSource)`
+    SELECT topic, partition FROM readmodels.dead_letters WHERE ${key}`);
   if (!source) return { eventId: event.eventId, outcome: 'not recorded' };
   // The lock a partition batch takes first: the projector's next batch there waits for this one, and no deadlock.
-  await tx.query(sql.unsafe`
+  await tx.query(sql.typeAlias('void')`
     SELECT FROM readmodels.checkpoints
      WHERE (projection, topic, partition) = (${projection.name}, ${source.topic}, ${source.partition}) FOR UPDATE`);
-  const parked = (await tx.one(sql.unsafe`
-    SELECT replayed_at FROM readmodels.dead_letters WHERE ${key} FOR UPDATE`)) as {
-    replayed_at: number | null;
-  };
+  const parked = await tx.one(sql.type(parkedState)`
+    SELECT replayed_at FROM readmodels.dead_letters WHERE ${key} FOR UPDATE`);
   if (parked.replayed_at !== null) return { eventId: event.eventId, outcome: 'already replayed' };
   const handler = projection.handlers[event.type];
   if (!handler) {
@@ -108,14 +109,11 @@ async function applyParked(
       detail: `${projection.name} no longer handles ${event.type}`,
     };
   }
-  const watermark = (await tx.maybeOne(sql.unsafe`
+  const watermark = await tx.maybeOne(sql.type(tenantWatermark)`
     SELECT transaction_id::text AS transaction_id, global_position FROM readmodels.watermarks
-     WHERE projection = ${projection.name} AND tenant_id = ${event.tenantId}`)) as {
-    transaction_id: string;
-    global_position: number;
-  } | null;
+     WHERE projection = ${projection.name} AND tenant_id = ${event.tenantId}`);
   await handler(tx, event, LIVE);
-  await tx.query(sql.unsafe`
+  await tx.query(sql.typeAlias('void')`
     UPDATE readmodels.dead_letters
        SET replayed_at = now(),
            replayed_after_transaction_id = ${watermark?.transaction_id ?? null}::xid8,

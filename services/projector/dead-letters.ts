@@ -1,7 +1,8 @@
 import type { IPolicy } from 'cockatiel';
 import type { IHeaders, KafkaMessage, Producer } from 'kafkajs';
-import { type DatabaseTransactionConnection, sql } from 'slonik';
+import type { DatabaseTransactionConnection } from 'slonik';
 import { deadLetterTopic } from '../messaging/index.ts';
+import { sql } from '../platform/database/index.ts';
 import { EventDecoder } from './incoming-event.ts';
 
 export interface ParkedRecord {
@@ -48,7 +49,7 @@ export class DeadLetters {
     const eventId = message.headers?.['event-id']?.toString();
     // Only an event the store knows is recorded: the consistency check skips it in its replay.
     if (!origin || !eventId) return;
-    await tx.query(sql.unsafe`
+    await tx.query(sql.typeAlias('void')`
       INSERT INTO readmodels.dead_letters (projection, event_id, tenant_id, event_type, global_position, topic,
                                            partition, kafka_offset, error, attempts)
       VALUES (${parked.projection}, ${eventId}, ${origin.tenantId},

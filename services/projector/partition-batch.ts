@@ -1,5 +1,8 @@
 import type { KafkaMessage } from 'kafkajs';
-import { type DatabaseTransactionConnection, sql } from 'slonik';
+import type { DatabaseTransactionConnection } from 'slonik';
+import { z } from 'zod';
+import type { Checkpoint } from '../eventstore/index.ts';
+import { sql } from '../platform/database/index.ts';
 import { LIVE, type ProjectedEvent, type Projection, shareProjectionTables } from '../readmodels/index.ts';
 import type { DeadLetters } from './dead-letters.ts';
 import { EventDecoder } from './incoming-event.ts';
@@ -20,6 +23,8 @@ export interface PartitionBatch {
   readonly messages: readonly KafkaMessage[];
   /** Per offset, the decoded event or why the record cannot be read; records of unhandled types are absent. */
   readonly decoded: ReadonlyMap<string, ProjectedEvent | Error>;
+  /** Where the records' events stand in the commit order, by global position (the event store's checkpointsOf). */
+  readonly commitOrder: ReadonlyMap<number, Checkpoint>;
   /** The checkpoint this partition was last sought to, so a gap the log itself has (retention) is accepted. */
   readonly soughtTo: number | undefined;
   readonly heartbeat: () => Promise<void>;
@@ -55,27 +60,19 @@ async function lockCheckpoint(tx: DatabaseTransactionConnection, batch: Partitio
   const key = sql.fragment`${batch.projection.name}, ${batch.topic}, ${batch.partition}`;
   // Insert first, then lock: two replicas overlapping in a rebalance serialise on
   // this row, and the second sees the first's checkpoint, so it skips, never repeats.
-  await tx.query(sql.unsafe`
+  await tx.query(sql.typeAlias('void')`
     INSERT INTO readmodels.checkpoints (projection, topic, partition, next_offset) VALUES (${key}, ${NONE})
     ON CONFLICT DO NOTHING`);
-  return (await tx.oneFirst(sql.unsafe`
+  return tx.oneFirst(sql.type(z.object({ next_offset: z.number() }))`
     SELECT next_offset FROM readmodels.checkpoints
-     WHERE (projection, topic, partition) = (${key}) FOR UPDATE`)) as number;
+     WHERE (projection, topic, partition) = (${key}) FOR UPDATE`);
 }
 
-async function transactionIds(
-  tx: DatabaseTransactionConnection,
-  positions: number[],
-): Promise<Map<number, string>> {
-  if (positions.length === 0) return new Map();
-  const rows = (await tx.any(sql.unsafe`
-    SELECT global_position, transaction_id::text AS transaction_id FROM events
-     WHERE global_position = ANY(${sql.array(positions, 'int8')})`)) as readonly {
-    global_position: number;
-    transaction_id: string;
-  }[];
-  return new Map(rows.map((row) => [row.global_position, row.transaction_id]));
-}
+const watermarkRow = z.object({
+  tenant_id: z.string(),
+  transaction_id: z.string(),
+  global_position: z.number(),
+});
 
 /** Each tenant's watermark in this projection: the last (transaction id, position) it applied or parked. */
 async function watermarksOf(
@@ -84,14 +81,10 @@ async function watermarksOf(
   tenants: readonly string[],
 ): Promise<Map<string, { transactionId: bigint; position: number }>> {
   if (tenants.length === 0) return new Map();
-  const rows = (await tx.any(sql.unsafe`
+  const rows = await tx.any(sql.type(watermarkRow)`
     SELECT tenant_id::text AS tenant_id, transaction_id::text AS transaction_id, global_position
       FROM readmodels.watermarks
-     WHERE projection = ${projection} AND tenant_id = ANY(${sql.array([...tenants], 'uuid')})`)) as readonly {
-    tenant_id: string;
-    transaction_id: string;
-    global_position: number;
-  }[];
+     WHERE projection = ${projection} AND tenant_id = ANY(${sql.array([...tenants], 'uuid')})`);
   return new Map(
     rows.map((row) => [
       row.tenant_id,
@@ -196,10 +189,6 @@ export async function applyPartitionBatch(
     return { kind: 'seek', offset: next };
 
   const origins = fresh.map((message) => EventDecoder.origin(message));
-  const xids = await transactionIds(
-    tx,
-    origins.flatMap((origin) => (origin ? [origin.position] : [])),
-  );
   // A record at or below its tenant's watermark was applied (or parked) already: the same event
   // published again at a later offset (a relay that died between Kafka's acknowledgement and its
   // delete, or a send retried under a new producer; docs/relay.md). Skipped, as docs/contracts.md §8
@@ -210,7 +199,7 @@ export async function applyPartitionBatch(
   ]);
   const republished = new Set<number>();
   for (const [index, origin] of origins.entries()) {
-    const transactionId = origin ? xids.get(origin.position) : undefined;
+    const transactionId = origin && batch.commitOrder.get(origin.position)?.transactionId;
     if (!origin || transactionId === undefined) continue;
     const cursor = { transactionId: BigInt(transactionId), position: origin.position };
     const mark = seen.get(origin.tenantId);
@@ -256,7 +245,7 @@ export async function applyPartitionBatch(
     }
     // Parked or applied, the projection is past it: the watermark moves on either way.
     const origin = origins[index];
-    const transactionId = origin ? xids.get(origin.position) : undefined;
+    const transactionId = origin && batch.commitOrder.get(origin.position)?.transactionId;
     if (origin && transactionId)
       watermarks.set(origin.tenantId, { transactionId, position: origin.position });
   }
@@ -264,7 +253,7 @@ export async function applyPartitionBatch(
   if (watermarks.size > 0) {
     const tenants = [...watermarks.keys()];
     const marks = [...watermarks.values()];
-    await tx.query(sql.unsafe`
+    await tx.query(sql.typeAlias('void')`
       INSERT INTO readmodels.watermarks AS w (projection, tenant_id, transaction_id, global_position)
       SELECT ${batch.projection.name}, tenant, xid::xid8, position
         FROM unnest(${sql.array(tenants, 'uuid')}, ${sql.array(
@@ -279,7 +268,7 @@ export async function applyPartitionBatch(
         WHERE (w.transaction_id, w.global_position) < (EXCLUDED.transaction_id, EXCLUDED.global_position)`);
   }
   const nextOffset = Number(fresh.at(-1)?.offset ?? first.offset) + 1;
-  await tx.query(sql.unsafe`
+  await tx.query(sql.typeAlias('void')`
     UPDATE readmodels.checkpoints SET next_offset = ${nextOffset}, updated_at = now()
      WHERE (projection, topic, partition) = (${batch.projection.name}, ${batch.topic}, ${batch.partition})`);
   return { kind: 'applied', nextOffset, applied, parked, watermarks };

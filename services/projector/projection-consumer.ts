@@ -1,11 +1,14 @@
 import type { IPolicy } from 'cockatiel';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { type DatabasePool, sql } from 'slonik';
+import type { DatabasePool } from 'slonik';
+import { z } from 'zod';
+import type { EventStore } from '../eventstore/index.ts';
+import { sql } from '../platform/database/index.ts';
 import { batchFields, type BatchItem, type Logger } from '../platform/telemetry/index.ts';
 import type { Projection, Watermark } from '../readmodels/index.ts';
 import type { DeadLetters } from './dead-letters.ts';
 import type { DecodedRecord, DecodedRecords } from './decoded-records.ts';
-import { headersOf } from './incoming-event.ts';
+import { EventDecoder, headersOf } from './incoming-event.ts';
 import { isGroupChange, isInfrastructureError } from './infrastructure-errors.ts';
 import { applyPartitionBatch, BatchNeedsSavepoints, type HandlerRetries } from './partition-batch.ts';
 import { PartitionProgress, type StalledPartition } from './partition-progress.ts';
@@ -14,6 +17,8 @@ import type { ProjectorMetrics } from './projector-metrics.ts';
 export interface ProjectionConsumerOptions {
   readonly kafka: Kafka;
   readonly pool: DatabasePool;
+  /** Where each record's place in the commit order (its watermark) is looked up. */
+  readonly events: EventStore;
   /** PostgreSQL's circuit breaker, in front of each batch's transaction. */
   readonly databaseGuard: IPolicy;
   /** Kafka's circuit breaker, in front of the offset commits. */
@@ -37,6 +42,8 @@ export interface ProjectionConsumerOptions {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const checkpointRow = z.object({ topic: z.string(), partition: z.number(), next_offset: z.number() });
 
 function itemOf(message: KafkaMessage): BatchItem {
   const headers = headersOf(message);
@@ -121,13 +128,9 @@ export class ProjectionConsumer {
   }
 
   private async seekToCheckpoints(assignment: Record<string, number[]>): Promise<void> {
-    const rows = (await this.options.pool.any(sql.unsafe`
+    const rows = await this.options.pool.any(sql.type(checkpointRow)`
       SELECT topic, partition, next_offset FROM readmodels.checkpoints
-       WHERE projection = ${this.name} AND next_offset >= 0`)) as readonly {
-      topic: string;
-      partition: number;
-      next_offset: number;
-    }[];
+       WHERE projection = ${this.name} AND next_offset >= 0`);
     for (const row of rows) {
       if (!assignment[row.topic]?.includes(row.partition)) continue;
       this.soughtTo.set(`${row.topic}:${row.partition}`, row.next_offset);
@@ -150,15 +153,18 @@ export class ProjectionConsumer {
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
     if (batch.isEmpty()) return;
-    const { metrics, log, pool, projection } = this.options;
+    const { databaseGuard, events, metrics, log, pool, projection } = this.options;
     const key = `${batch.topic}:${batch.partition}`;
     this.progress.batchStarted(batch.topic, batch.partition);
     for (let attempt = 0; isRunning() && !isStale(); attempt++) {
       const timer = metrics.batchSeconds.startTimer({ projection: projection.name });
       try {
         const decoded = await this.decode(payload);
+        // Before the transaction: it holds a connection of the pool, which the lookup would need another of.
+        const positions = batch.messages.flatMap((message) => EventDecoder.origin(message)?.position ?? []);
+        const commitOrder = await databaseGuard.execute(() => events.checkpointsOf(positions));
         const apply = (optimistic: boolean) =>
-          this.options.databaseGuard.execute(() =>
+          databaseGuard.execute(() =>
             pool.transaction((tx) =>
               applyPartitionBatch(
                 tx,
@@ -168,6 +174,7 @@ export class ProjectionConsumer {
                   partition: batch.partition,
                   messages: batch.messages,
                   decoded,
+                  commitOrder,
                   soughtTo: this.soughtTo.get(key),
                   heartbeat,
                   optimistic,

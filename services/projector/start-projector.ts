@@ -1,7 +1,7 @@
 import { Partitioners } from 'kafkajs';
 import { sql } from 'slonik';
 import { EventSchemas } from '../avro/index.ts';
-import { Upcasters } from '../eventstore/index.ts';
+import { PostgresEventStore, Upcasters } from '../eventstore/index.ts';
 import {
   connectKafka,
   type KafkaConnection,
@@ -131,6 +131,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
   await awaitDependency('kafka', () => producer.connect(), options.startup);
   const schemas = await EventSchemas.load();
   const upcasters = options.upcasters ?? new Upcasters();
+  const events = new PostgresEventStore(pool, schemas, upcasters);
   const decoder = new EventDecoder(
     schemaRegistry(options.schemaRegistry, timeouts.registryMs),
     schemas,
@@ -169,6 +170,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
       new ProjectionConsumer({
         kafka,
         pool,
+        events,
         databaseGuard,
         kafkaGuard,
         records,
