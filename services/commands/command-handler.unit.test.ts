@@ -4,6 +4,7 @@
  * handler on PostgreSQL: command-handler.int.test.ts.)
  */
 import { randomUUID } from 'node:crypto';
+import { orderDecider } from '../domain/orders/index.ts';
 import { InMemoryEventStore, type StreamId, streamId } from '../eventstore/index.ts';
 import {
   CommandRejectedError,
@@ -206,7 +207,7 @@ describe('given an order crossing the snapshot interval', () => {
   test('when its third event is appended, then a snapshot is taken and the next load starts from it', async () => {
     const id = await givenAnOrder(['AddOrderItem', line], ['AddOrderItem', line]);
     await handler.flushSnapshots();
-    const loaded = await store.loadStream(tenant, id, { stateVersion: 1 });
+    const loaded = await store.loadStream(tenant, id, { stateVersion: orderDecider.stateVersion });
     expect(loaded.snapshot?.version).toBe(3);
     expect(loaded.events).toEqual([]);
     const shipped = await handler.handle(command('ShipOrder', { trackingNumber: 't' }, { aggregateId: id }));

@@ -15,6 +15,8 @@ export const orderDecider: Decider<OrderCommand, OrderEvent, OrderState> = {
   context: 'orders',
   aggregateType: 'Order',
   initialState: initialOrderState,
+  // 2: the total became Money (decimal text); snapshots holding a float total are ignored.
+  stateVersion: 2,
   exists: (state) => state.status !== 'none',
   decide: decideOrder,
   evolve: evolveOrder,

@@ -14,6 +14,17 @@ export {
 } from './commands.ts';
 export { isActiveCurrency } from './currencies.ts';
 export { orderDecider } from './decider.ts';
+export {
+  lineAmount,
+  linesTotal,
+  type Money,
+  money,
+  moneyAsNumber,
+  negated,
+  plus,
+  times,
+  ZERO_MONEY,
+} from './money.ts';
 export type {
   OrderCancelled,
   OrderDelivered,

@@ -1,4 +1,5 @@
 import type { OrderEvent, OrderLine } from './events.ts';
+import { lineAmount, linesTotal, type Money, plus } from './money.ts';
 
 export type OrderStatus = 'none' | 'placed' | 'shipped' | 'delivered' | 'cancelled';
 
@@ -8,7 +9,7 @@ export interface ExistingOrder {
   readonly currency: string;
   readonly items: readonly OrderLine[];
   /** Sum of quantity × unitPrice over the items, in `currency`. */
-  readonly total: number;
+  readonly total: Money;
   readonly trackingNumber: string | null;
 }
 
@@ -16,23 +17,21 @@ export type OrderState = { readonly status: 'none' } | ExistingOrder;
 
 export const initialOrderState: OrderState = { status: 'none' };
 
-function totalOf(items: readonly OrderLine[]): number {
-  return items.reduce((sum, line) => sum + line.quantity * line.unitPrice, 0);
-}
-
 export function evolveOrder(state: OrderState, event: OrderEvent): OrderState {
   if (event.type === 'OrderPlaced') {
     const { customerId, currency, items } = event.data;
-    return { status: 'placed', customerId, currency, items, total: totalOf(items), trackingNumber: null };
+    return { status: 'placed', customerId, currency, items, total: linesTotal(items), trackingNumber: null };
   }
   // A stream always opens with OrderPlaced; ignoring anything before it keeps
   // loading total rather than failing on a history that cannot occur.
   if (state.status === 'none') return state;
   switch (event.type) {
-    case 'OrderItemAdded': {
-      const items = [...state.items, event.data];
-      return { ...state, items, total: totalOf(items) };
-    }
+    case 'OrderItemAdded':
+      return {
+        ...state,
+        items: [...state.items, event.data],
+        total: plus(state.total, lineAmount(event.data)),
+      };
     case 'OrderShipped':
       return { ...state, status: 'shipped', trackingNumber: event.data.trackingNumber };
     case 'OrderDelivered':
