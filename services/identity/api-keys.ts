@@ -1,9 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { type DatabasePool, type DatabaseTransactionConnection, sql } from 'slonik';
-import { inTenantTransaction } from '../platform/database/index.ts';
+import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
+import { z } from 'zod';
+import { inTenantTransaction, sql } from '../platform/database/index.ts';
 import { NotFoundError } from '../platform/errors/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
-import type { Principal, TenantRole } from './principal.ts';
+import { type Principal, type TenantRole, tenantRoles } from './principal.ts';
 import { RecentLookups } from './recent-lookups.ts';
 
 /** el_<key id>_<secret>: the id finds the row, the secret proves possession. */
@@ -20,12 +21,14 @@ export interface IssuedApiKey {
   readonly roles: readonly TenantRole[];
 }
 
-interface KeyRow {
-  tenant_id: string;
-  secret_hash: Buffer;
-  roles: TenantRole[];
-  revoked: boolean;
-}
+const keyRow = z.object({
+  tenant_id: z.string(),
+  secret_hash: z.instanceof(Buffer),
+  roles: z.array(z.enum(tenantRoles)),
+  revoked: z.boolean(),
+});
+
+type KeyRow = z.infer<typeof keyRow>;
 
 /** Keys remembered at most; past it the oldest is forgotten first. */
 const CACHED_KEYS_AT_MOST = 10_000;
@@ -58,7 +61,7 @@ export class ApiKeys {
   ): Promise<IssuedApiKey> {
     const keyId = randomBytes(8).toString('hex');
     const secret = randomBytes(32).toString('base64url');
-    await tx.query(sql.unsafe`
+    await tx.query(sql.typeAlias('void')`
       INSERT INTO api_keys (key_id, tenant_id, secret_hash, roles)
       VALUES (${keyId}, ${tenant}, ${sql.binary(hash(secret))}, ${sql.array([...roles], 'text')})`);
     return { keyId, apiKey: `el_${keyId}_${secret}`, roles };
@@ -70,7 +73,7 @@ export class ApiKeys {
 
   async revoke(tenant: TenantId, keyId: string): Promise<void> {
     const result = await inTenantTransaction(this.pool, tenant, (tx) =>
-      tx.query(sql.unsafe`
+      tx.query(sql.typeAlias('void')`
         UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
          WHERE tenant_id = ${tenant} AND key_id = ${keyId}`),
     );
@@ -95,7 +98,7 @@ export class ApiKeys {
   }
 
   private async lookUp(keyId: string): Promise<KeyRow | null> {
-    return (await this.pool.maybeOne(sql.unsafe`
-      SELECT tenant_id, secret_hash, roles, revoked FROM api_key_for_authentication(${keyId})`)) as KeyRow | null;
+    return this.pool.maybeOne(sql.type(keyRow)`
+      SELECT tenant_id, secret_hash, roles, revoked FROM api_key_for_authentication(${keyId})`);
   }
 }

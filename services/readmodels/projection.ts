@@ -1,4 +1,5 @@
-import { type DatabaseTransactionConnection, type IdentifierSqlToken, sql } from 'slonik';
+import type { DatabaseTransactionConnection, IdentifierSqlToken } from 'slonik';
+import { sql } from '../platform/database/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
 
 /** One event as a projection sees it, whether it came from Kafka or from the event store. */

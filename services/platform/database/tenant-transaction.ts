@@ -1,4 +1,5 @@
-import { type DatabasePool, type DatabaseTransactionConnection, sql } from 'slonik';
+import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
+import { sql } from './sql.ts';
 import type { TenantId } from '../tenancy/index.ts';
 
 /**
@@ -11,7 +12,7 @@ export async function inTenantTransaction<T>(
   fn: (tx: DatabaseTransactionConnection) => Promise<T>,
 ): Promise<T> {
   return pool.transaction(async (tx) => {
-    await tx.query(sql.unsafe`SELECT set_config('eventline.tenant_id', ${tenant}, true)`);
+    await tx.query(sql.typeAlias('void')`SELECT set_config('eventline.tenant_id', ${tenant}, true)`);
     return fn(tx);
   });
 }

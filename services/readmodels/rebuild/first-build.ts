@@ -1,4 +1,6 @@
-import { type DatabasePool, sql } from 'slonik';
+import type { DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { sql } from '../../platform/database/index.ts';
 import { LIVE, type Projection } from '../projection.ts';
 import type { Upcast } from '../stored-events.ts';
 import { applyPage, PASS_START, type PassCursor } from './replay-pass.ts';
@@ -39,23 +41,23 @@ export async function buildNewProjection(
 ): Promise<FirstBuild | undefined> {
   return pool.transaction(async (tx) => {
     await seizeProjectionTables(tx, projection.name);
-    const started = await tx.exists(sql.unsafe`
+    const started = await tx.exists(sql.typeAlias('void')`
       SELECT FROM readmodels.checkpoints WHERE projection = ${projection.name}`);
     if (started) return undefined;
     const siblings = known.filter(
       (other) => other.name !== projection.name && sameSources(other, projection),
     );
     if (siblings.length === 0) return undefined;
-    const from = (await tx.maybeOneFirst(sql.unsafe`
+    const from = await tx.maybeOneFirst(sql.type(z.object({ projection: z.string() }))`
       SELECT projection FROM readmodels.checkpoints
        WHERE projection = ANY(${sql.array(
          siblings.map((sibling) => sibling.name),
          'text',
        )}) AND next_offset >= 0
-       ORDER BY projection LIMIT 1`)) as string | null;
+       ORDER BY projection LIMIT 1`);
     if (from === null) return undefined;
 
-    await tx.query(sql.unsafe`
+    await tx.query(sql.typeAlias('void')`
       CREATE TEMP TABLE first_build_tenants (
         projection text NOT NULL,
         tenant_id uuid NOT NULL,
@@ -66,7 +68,7 @@ export async function buildNewProjection(
         PRIMARY KEY (projection, tenant_id)
       ) ON COMMIT DROP`);
     // One statement (a WITH runs its parts on one snapshot): the sibling commits its checkpoints and watermarks together.
-    await tx.query(sql.unsafe`
+    await tx.query(sql.typeAlias('void')`
       WITH marks AS (
         INSERT INTO ${TENANTS} (projection, tenant_id, target_transaction_id, target_position)
         SELECT ${projection.name}, tenant_id, transaction_id, global_position
@@ -75,7 +77,7 @@ export async function buildNewProjection(
       INSERT INTO readmodels.checkpoints (projection, topic, partition, next_offset)
       SELECT ${projection.name}, topic, partition, next_offset FROM readmodels.checkpoints
        WHERE projection = ${from}`);
-    await tx.query(sql.unsafe`
+    await tx.query(sql.typeAlias('void')`
       INSERT INTO readmodels.watermarks (projection, tenant_id, transaction_id, global_position)
       SELECT projection, tenant_id, target_transaction_id, target_position FROM ${TENANTS}`);
 

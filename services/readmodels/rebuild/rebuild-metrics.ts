@@ -1,12 +1,16 @@
 import { Gauge, type Registry } from 'prom-client';
-import { type DatabasePool, sql } from 'slonik';
+import type { DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { sql } from '../../platform/database/index.ts';
 
-interface RebuildRow {
-  readonly projection: string;
-  readonly events_applied: number;
-  readonly events_total: number;
-  readonly state: string;
-}
+const rebuildRow = z.object({
+  projection: z.string(),
+  events_applied: z.number().int(),
+  events_total: z.number().int(),
+  state: z.string(),
+});
+
+type RebuildRow = z.infer<typeof rebuildRow>;
 
 /**
  * A rebuild runs in the CLI, a process of its own, and persists its progress
@@ -19,9 +23,11 @@ export function registerRebuildMetrics(registry: Registry, pool: DatabasePool): 
   // Both gauges are collected in one scrape: they share one read.
   const read = (): Promise<readonly RebuildRow[]> => {
     reading ??= pool
-      .any(sql.unsafe`SELECT projection, events_applied, events_total, state FROM readmodels.rebuilds`)
+      .any(
+        sql.type(rebuildRow)`SELECT projection, events_applied, events_total, state FROM readmodels.rebuilds`,
+      )
       .then(
-        (rows) => (last = rows as readonly RebuildRow[]),
+        (rows) => (last = rows),
         // PostgreSQL away: /ready says so; the last figures stand meanwhile.
         () => last,
       )

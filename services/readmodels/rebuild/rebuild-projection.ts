@@ -1,9 +1,6 @@
-import {
-  type DatabasePool,
-  type DatabasePoolConnection,
-  type DatabaseTransactionConnection,
-  sql,
-} from 'slonik';
+import type { DatabasePool, DatabasePoolConnection, DatabaseTransactionConnection } from 'slonik';
+import { z } from 'zod';
+import { sql } from '../../platform/database/index.ts';
 import type { Projection } from '../projection.ts';
 import type { Upcast } from '../stored-events.ts';
 import { applyPage, closePass, countPass, openPass, type PassCursor } from './replay-pass.ts';
@@ -55,24 +52,26 @@ function rebuildLock(projection: Projection) {
   return sql.fragment`hashtextextended(${`eventline.projection-rebuild:${projection.name}`}, 0)`;
 }
 
+const unfinished = z.object({
+  pass: z.number().int(),
+  cursor_transaction_id: z.string(),
+  cursor_position: z.number().int(),
+  events_applied: z.number().int(),
+  events_total: z.number().int(),
+  shadow_exists: z.boolean(),
+});
+
 /** Goes on with the rebuild an earlier run left, or starts one: empty shadow tables, the first pass opened. */
 async function startOrResume(
   tx: DatabaseTransactionConnection,
   projection: Projection,
 ): Promise<{ under: Under; resumed: boolean }> {
-  const row = (await tx.maybeOne(sql.unsafe`
+  const row = await tx.maybeOne(sql.type(unfinished)`
     SELECT r.pass, r.cursor_transaction_id::text AS cursor_transaction_id, r.cursor_position,
            r.events_applied, r.events_total,
            EXISTS (SELECT FROM pg_namespace WHERE nspname = r.shadow_schema) AS shadow_exists
       FROM readmodels.rebuilds r
-     WHERE r.projection = ${projection.name} AND r.state = 'building'`)) as {
-    pass: number;
-    cursor_transaction_id: string;
-    cursor_position: number;
-    events_applied: number;
-    events_total: number;
-    shadow_exists: boolean;
-  } | null;
+     WHERE r.projection = ${projection.name} AND r.state = 'building'`);
   if (row?.shadow_exists) {
     const cursor = { transactionId: row.cursor_transaction_id, position: row.cursor_position };
     return {
@@ -81,8 +80,10 @@ async function startOrResume(
     };
   }
   await createShadow(tx, projection);
-  await tx.query(sql.unsafe`DELETE FROM readmodels.rebuilds WHERE projection = ${projection.name}`);
-  await tx.query(sql.unsafe`
+  await tx.query(
+    sql.typeAlias('void')`DELETE FROM readmodels.rebuilds WHERE projection = ${projection.name}`,
+  );
+  await tx.query(sql.typeAlias('void')`
     INSERT INTO readmodels.rebuilds (projection, shadow_schema, state)
     VALUES (${projection.name}, ${shadowOf(projection).schema}, 'building')`);
   const cursor = await openPass(tx, projection, TENANTS);
@@ -96,7 +97,7 @@ async function persist(
   projection: Projection,
   under: Under,
 ): Promise<void> {
-  await tx.query(sql.unsafe`
+  await tx.query(sql.typeAlias('void')`
     UPDATE readmodels.rebuilds
        SET pass = ${under.pass}, cursor_transaction_id = ${under.cursor.transactionId}::xid8,
            cursor_position = ${under.cursor.position}, events_applied = ${under.eventsApplied},
@@ -190,23 +191,27 @@ async function handOver(
     await swapIn(tx, projection);
     // After the DROP, which waited for any `dlq replay` writing the old tables: a parked
     // event replayed since the rebuild began may sit where a pass had already gone by.
-    const replayed = await tx.oneFirst(sql.unsafe`
-      SELECT count(*) FROM readmodels.dead_letters d, readmodels.rebuilds r
+    const replayed = await tx.exists(sql.typeAlias('void')`
+      SELECT FROM readmodels.dead_letters d, readmodels.rebuilds r
        WHERE d.projection = ${projection.name} AND r.projection = d.projection AND d.replayed_at >= r.started_at`);
-    if (Number(replayed) > 0) throw new ReplayedDuringRebuild();
-    await tx.query(sql.unsafe`
+    if (replayed) throw new ReplayedDuringRebuild();
+    await tx.query(sql.typeAlias('void')`
       UPDATE readmodels.rebuilds
          SET state = 'swapped', pass = ${under.pass}, events_applied = ${under.eventsApplied},
              events_total = ${under.eventsApplied}, updated_at = now(), swapped_at = now()
        WHERE projection = ${projection.name}`);
-    await tx.query(sql.unsafe`DELETE FROM readmodels.rebuild_tenants WHERE projection = ${projection.name}`);
+    await tx.query(
+      sql.typeAlias('void')`DELETE FROM readmodels.rebuild_tenants WHERE projection = ${projection.name}`,
+    );
   });
 }
 
 async function abandon(connection: DatabasePoolConnection, projection: Projection): Promise<void> {
   await connection.transaction(async (tx) => {
     await dropShadow(tx, projection);
-    await tx.query(sql.unsafe`DELETE FROM readmodels.rebuilds WHERE projection = ${projection.name}`);
+    await tx.query(
+      sql.typeAlias('void')`DELETE FROM readmodels.rebuilds WHERE projection = ${projection.name}`,
+    );
   });
 }
 
@@ -225,7 +230,9 @@ export async function rebuildProjection(
   const handOverBelow = options.handOverBelow ?? options.pageSize ?? DEFAULT_PAGE_SIZE;
   return owner.connect(async (connection) => {
     const mine = await connection.oneFirst(
-      sql.unsafe`SELECT pg_try_advisory_lock(${rebuildLock(projection)})`,
+      sql.type(
+        z.object({ locked: z.boolean() }),
+      )`SELECT pg_try_advisory_lock(${rebuildLock(projection)}) AS locked`,
     );
     if (!mine) throw new Error(`a rebuild of ${projection.name} is running already`);
     try {
@@ -255,7 +262,7 @@ export async function rebuildProjection(
       options.onProgress?.(report);
       return report;
     } finally {
-      await connection.query(sql.unsafe`SELECT pg_advisory_unlock(${rebuildLock(projection)})`);
+      await connection.query(sql.typeAlias('void')`SELECT pg_advisory_unlock(${rebuildLock(projection)})`);
     }
   });
 }

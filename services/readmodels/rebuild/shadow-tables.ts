@@ -1,4 +1,5 @@
-import { type DatabaseTransactionConnection, sql } from 'slonik';
+import type { DatabaseTransactionConnection } from 'slonik';
+import { sql } from '../../platform/database/index.ts';
 import { LIVE, type Projection, type ReadModelTarget, tableIn } from '../projection.ts';
 
 /** Where a projection's tables are rebuilt: a schema of its own beside `readmodels`. */
@@ -15,13 +16,13 @@ export function shadowOf(projection: Projection): ReadModelTarget {
  */
 export async function createShadow(tx: DatabaseTransactionConnection, projection: Projection): Promise<void> {
   const shadow = shadowOf(projection);
-  await tx.query(sql.unsafe`DROP SCHEMA IF EXISTS ${sql.identifier([shadow.schema])} CASCADE`);
-  await tx.query(sql.unsafe`CREATE SCHEMA ${sql.identifier([shadow.schema])}`);
+  await tx.query(sql.typeAlias('void')`DROP SCHEMA IF EXISTS ${sql.identifier([shadow.schema])} CASCADE`);
+  await tx.query(sql.typeAlias('void')`CREATE SCHEMA ${sql.identifier([shadow.schema])}`);
   for (const table of projection.tables) {
-    await tx.query(sql.unsafe`
+    await tx.query(sql.typeAlias('void')`
       CREATE TABLE ${tableIn(shadow, table)} (LIKE ${tableIn(LIVE, table)} INCLUDING ALL)`);
     // The DO block below is static text: it reads the two names from these settings.
-    await tx.query(sql.unsafe`
+    await tx.query(sql.typeAlias('void')`
       SELECT set_config('eventline.shadow_schema', ${shadow.schema}, true),
              set_config('eventline.shadow_table', ${table}, true)`);
     await tx.query(COPY_LIVE_DEFINITIONS);
@@ -34,7 +35,7 @@ export async function createShadow(tx: DatabaseTransactionConnection, projection
  * level security with its policies (PostgreSQL's own deparse of the live ones),
  * and the grants other roles hold on the live table.
  */
-const COPY_LIVE_DEFINITIONS = sql.unsafe`
+const COPY_LIVE_DEFINITIONS = sql.typeAlias('void')`
   DO $copy$
   DECLARE
     shadow text := current_setting('eventline.shadow_schema');
@@ -95,14 +96,18 @@ const COPY_LIVE_DEFINITIONS = sql.unsafe`
 export async function swapIn(tx: DatabaseTransactionConnection, projection: Projection): Promise<void> {
   const shadow = shadowOf(projection);
   for (const table of projection.tables) {
-    await tx.query(sql.unsafe`DROP TABLE ${tableIn(LIVE, table)}`);
+    await tx.query(sql.typeAlias('void')`DROP TABLE ${tableIn(LIVE, table)}`);
     await tx.query(
-      sql.unsafe`ALTER TABLE ${tableIn(shadow, table)} SET SCHEMA ${sql.identifier([LIVE.schema])}`,
+      sql.typeAlias(
+        'void',
+      )`ALTER TABLE ${tableIn(shadow, table)} SET SCHEMA ${sql.identifier([LIVE.schema])}`,
     );
   }
-  await tx.query(sql.unsafe`DROP SCHEMA ${sql.identifier([shadow.schema])}`);
+  await tx.query(sql.typeAlias('void')`DROP SCHEMA ${sql.identifier([shadow.schema])}`);
 }
 
 export async function dropShadow(tx: DatabaseTransactionConnection, projection: Projection): Promise<void> {
-  await tx.query(sql.unsafe`DROP SCHEMA IF EXISTS ${sql.identifier([shadowOf(projection).schema])} CASCADE`);
+  await tx.query(
+    sql.typeAlias('void')`DROP SCHEMA IF EXISTS ${sql.identifier([shadowOf(projection).schema])} CASCADE`,
+  );
 }

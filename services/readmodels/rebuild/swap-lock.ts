@@ -1,4 +1,5 @@
-import { type DatabaseTransactionConnection, sql } from 'slonik';
+import type { DatabaseTransactionConnection } from 'slonik';
+import { sql } from '../../platform/database/index.ts';
 
 /**
  * The hand-over of a rebuilt projection: every live batch of a projection holds
@@ -15,7 +16,7 @@ export async function shareProjectionTables(
   tx: DatabaseTransactionConnection,
   projection: string,
 ): Promise<void> {
-  await tx.query(sql.unsafe`SELECT pg_advisory_xact_lock_shared(${lockKey(projection)})`);
+  await tx.query(sql.typeAlias('void')`SELECT pg_advisory_xact_lock_shared(${lockKey(projection)})`);
 }
 
 /** Taken by the swap (and a first-start build): waits for live batches in flight, holds off new ones. */
@@ -23,5 +24,5 @@ export async function seizeProjectionTables(
   tx: DatabaseTransactionConnection,
   projection: string,
 ): Promise<void> {
-  await tx.query(sql.unsafe`SELECT pg_advisory_xact_lock(${lockKey(projection)})`);
+  await tx.query(sql.typeAlias('void')`SELECT pg_advisory_xact_lock(${lockKey(projection)})`);
 }
