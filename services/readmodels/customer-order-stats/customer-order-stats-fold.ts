@@ -1,12 +1,20 @@
-import type { OrderItemAdded, OrderPlaced } from '../../domain/orders/index.ts';
-import { type Decimal, decimal, negated, plus, times, ZERO } from '../decimal.ts';
+import {
+  lineAmount,
+  linesTotal,
+  type Money,
+  negated,
+  type OrderItemAdded,
+  type OrderPlaced,
+  plus,
+  ZERO_MONEY,
+} from '../../domain/orders/index.ts';
 import { dataOf, type ProjectedEvent } from '../projection.ts';
 
 /** The few facts of an order this projection keeps (later events do not name the customer). */
 export interface CustomerOrder {
   readonly customerId: string;
   readonly currency: string;
-  readonly total: Decimal;
+  readonly total: Money;
   readonly status: string;
 }
 
@@ -15,7 +23,7 @@ export interface CustomerStatsChange {
   readonly placed: number;
   readonly cancelled: number;
   readonly delivered: number;
-  readonly spent: Decimal;
+  readonly spent: Money;
 }
 
 export interface CustomerOrderStep {
@@ -24,17 +32,7 @@ export interface CustomerOrderStep {
   readonly change?: CustomerStatsChange;
 }
 
-const NOTHING = { placed: 0, cancelled: 0, delivered: 0, spent: ZERO };
-
-/** Sum of the lines, as `sum(quantity::numeric * unitPrice::numeric)` gives it (0 without lines). */
-export function linesTotal(lines: readonly { quantity: number; unitPrice: number }[]): Decimal {
-  return (
-    lines.reduce<Decimal | undefined>((sum, line) => {
-      const amount = times(decimal(line.quantity), decimal(line.unitPrice));
-      return sum ? plus(sum, amount) : amount;
-    }, undefined) ?? ZERO
-  );
-}
+const NOTHING = { placed: 0, cancelled: 0, delivered: 0, spent: ZERO_MONEY };
 
 /**
  * One event applied to an order's facts: the handlers and the bulk apply both
@@ -57,8 +55,7 @@ export function evolveCustomerOrder(
   if (!order) return { order };
   switch (event.type) {
     case 'OrderItemAdded': {
-      const { quantity, unitPrice } = dataOf<OrderItemAdded['data']>(event);
-      const line = times(decimal(quantity), decimal(unitPrice));
+      const line = lineAmount(dataOf<OrderItemAdded['data']>(event));
       const next = { ...order, total: plus(order.total, line) };
       return order.status === 'cancelled'
         ? { order: next }
@@ -76,14 +73,4 @@ export function evolveCustomerOrder(
     default:
       return { order };
   }
-}
-
-/** Two changes of one customer row, added. */
-export function combined(left: CustomerStatsChange, right: CustomerStatsChange): CustomerStatsChange {
-  return {
-    placed: left.placed + right.placed,
-    cancelled: left.cancelled + right.cancelled,
-    delivered: left.delivered + right.delivered,
-    spent: plus(left.spent, right.spent),
-  };
 }

@@ -1,5 +1,4 @@
 import type { TenantId } from '../../platform/tenancy/index.ts';
-import { decimalText } from '../decimal.ts';
 import type { ProjectedEvent } from '../projection.ts';
 import { type CustomerOrder, evolveCustomerOrder } from './customer-order-stats-fold.ts';
 
@@ -31,23 +30,23 @@ const placed = () =>
 test('given no order, when it is placed, then its customer counts one order and spends its lines', () => {
   const step = evolveCustomerOrder(undefined, placed());
   expect(step.order).toMatchObject({ customerId: 'c1', currency: 'EUR', status: 'placed' });
-  expect(step.order && decimalText(step.order.total)).toBe('3.25');
+  expect(step.order?.total).toBe('3.25');
   expect(step.change?.placed).toBe(1);
-  expect(step.change && decimalText(step.change.spent)).toBe('3.25');
+  expect(step.change?.spent).toBe('3.25');
 });
 
 test('given a placed order, when an item is added, then total and spending grow by the line', () => {
   const order = evolveCustomerOrder(undefined, placed()).order;
   const step = evolveCustomerOrder(order, event('OrderItemAdded', { sku: 'c', quantity: 3, unitPrice: 0.1 }));
-  expect(step.order && decimalText(step.order.total)).toBe('3.55');
-  expect(step.change && decimalText(step.change.spent)).toBe('0.3');
+  expect(step.order?.total).toBe('3.55');
+  expect(step.change?.spent).toBe('0.3');
 });
 
 test('given a placed order, when cancelled, then the spending is taken back, and a second cancel does nothing', () => {
   const order = evolveCustomerOrder(undefined, placed()).order;
   const cancelled = evolveCustomerOrder(order, event('OrderCancelled', { reason: 'x' }));
   expect(cancelled.change?.cancelled).toBe(1);
-  expect(cancelled.change && decimalText(cancelled.change.spent)).toBe('-3.25');
+  expect(cancelled.change?.spent).toBe('-3.25');
   const again = evolveCustomerOrder(cancelled.order, event('OrderCancelled', { reason: 'x' }));
   expect(again).toEqual({ order: cancelled.order });
 });
@@ -59,7 +58,7 @@ test('given a cancelled order, when an item is added, then the total grows but t
   ).order;
   const step = evolveCustomerOrder(order, event('OrderItemAdded', { sku: 'c', quantity: 1, unitPrice: 1 }));
   expect(step.change).toBeUndefined();
-  expect(step.order && decimalText(step.order.total)).toBe('4.25');
+  expect(step.order?.total).toBe('4.25');
 });
 
 test('given an unknown order, when a later event comes, then nothing changes', () => {

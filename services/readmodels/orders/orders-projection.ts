@@ -1,24 +1,65 @@
-import { sql } from 'slonik';
-import type { OrderCancelled, OrderItemAdded, OrderPlaced, OrderShipped } from '../../domain/orders/index.ts';
-import {
-  dataOf,
-  type Projection,
-  type ProjectedEvent,
-  type ReadModelTarget,
-  tableIn,
-} from '../projection.ts';
-import { applyOrders } from './orders-bulk.ts';
+import { z } from 'zod';
+import { money } from '../../domain/orders/index.ts';
+import { foldAndUpsert, runOfOne } from '../fold-and-upsert.ts';
+import type { Projection } from '../projection.ts';
+import { evolveOrderRow, type OrderRow } from './orders-fold.ts';
 
-const orders = (target: ReadModelTarget) => tableIn(target, 'orders');
+const storedOrder = z.object({
+  customer_id: z.string(),
+  status: z.string(),
+  currency: z.string(),
+  items: z.array(z.object({ sku: z.string(), quantity: z.number(), unitPrice: z.number() })),
+  total: z.string(),
+  tracking_number: z.string().nullable(),
+  cancellation_reason: z.string().nullable(),
+  placed_position: z.number().int(),
+  placed_at: z.string(),
+  updated_at: z.string(),
+  version: z.number().int(),
+});
 
-/** Every later event names only the order: it changes the row's status and stamps version and time. */
-function touch(event: ProjectedEvent) {
-  return sql.fragment`version = ${event.aggregateVersion}, updated_at = ${event.occurredAt.toISOString()}::timestamptz`;
-}
+/** The orders a run names are read once (locked), folded in memory, and the changed rows written once. */
+export const applyOrders = foldAndUpsert<OrderRow, z.infer<typeof storedOrder>, Record<never, never>>({
+  rows: {
+    table: 'orders',
+    key: [
+      { name: 'tenant_id', type: 'uuid' },
+      { name: 'order_id', type: 'uuid' },
+    ],
+    columns: [
+      { name: 'customer_id', type: 'text', value: (order) => order.customerId },
+      { name: 'status', type: 'text', value: (order) => order.status },
+      { name: 'currency', type: 'text', value: (order) => order.currency },
+      { name: 'items', type: 'jsonb', value: (order) => JSON.stringify(order.items) },
+      { name: 'total', type: 'numeric', value: (order) => order.total },
+      { name: 'tracking_number', type: 'text', value: (order) => order.trackingNumber },
+      { name: 'cancellation_reason', type: 'text', value: (order) => order.cancellationReason },
+      { name: 'placed_position', type: 'int8', value: (order) => order.placedPosition },
+      { name: 'placed_at', type: 'timestamptz', value: (order) => order.placedAt },
+      { name: 'updated_at', type: 'timestamptz', value: (order) => order.updatedAt },
+      { name: 'version', type: 'int4', value: (order) => order.version },
+    ],
+    stored: storedOrder,
+    toRow: (stored) => ({
+      customerId: stored.customer_id,
+      status: stored.status,
+      currency: stored.currency,
+      items: stored.items,
+      total: money(stored.total),
+      trackingNumber: stored.tracking_number,
+      cancellationReason: stored.cancellation_reason,
+      placedPosition: stored.placed_position,
+      placedAt: stored.placed_at,
+      updatedAt: stored.updated_at,
+      version: stored.version,
+    }),
+  },
+  totals: {},
+  keyOf: (event) => [event.tenantId, event.aggregateId],
+  fold: (order, event) => ({ row: evolveOrderRow(order, event) }),
+});
 
-function thisOrder(event: ProjectedEvent) {
-  return sql.fragment`tenant_id = ${event.tenantId} AND order_id = ${event.aggregateId}`;
-}
+const one = runOfOne(applyOrders);
 
 /** `orders`: one row per order, as ListOrders and GetOrder answer it. */
 export const ordersProjection: Projection = {
@@ -27,47 +68,10 @@ export const ordersProjection: Projection = {
   tables: ['orders'],
   applyMany: applyOrders,
   handlers: {
-    async OrderPlaced(tx, event, target) {
-      const { customerId, currency, items } = dataOf<OrderPlaced['data']>(event);
-      const lines = JSON.stringify(
-        items.map(({ sku, quantity, unitPrice }) => ({ sku, quantity, unitPrice })),
-      );
-      // The total is summed in numeric, so it reads the same however the lines were added.
-      await tx.query(sql.unsafe`
-        INSERT INTO ${orders(target)} (tenant_id, order_id, customer_id, status, currency, items, total,
-                                       placed_position, placed_at, updated_at, version)
-        SELECT ${event.tenantId}, ${event.aggregateId}, ${customerId}, 'placed', ${currency}, lines,
-               (SELECT coalesce(sum((line->>'quantity')::numeric * (line->>'unitPrice')::numeric), 0)
-                  FROM jsonb_array_elements(lines) AS line),
-               ${event.globalPosition}, ${event.occurredAt.toISOString()}::timestamptz,
-               ${event.occurredAt.toISOString()}::timestamptz, ${event.aggregateVersion}
-          FROM (SELECT ${lines}::jsonb AS lines) AS placed
-        ON CONFLICT (tenant_id, order_id) DO NOTHING`);
-    },
-    async OrderItemAdded(tx, event, target) {
-      const { sku, quantity, unitPrice } = dataOf<OrderItemAdded['data']>(event);
-      await tx.query(sql.unsafe`
-        UPDATE ${orders(target)}
-           SET items = items || jsonb_build_array(jsonb_build_object('sku', ${sku}::text,
-                 'quantity', ${quantity}::numeric, 'unitPrice', ${unitPrice}::numeric)),
-               total = total + ${quantity}::numeric * ${unitPrice}::numeric, ${touch(event)}
-         WHERE ${thisOrder(event)}`);
-    },
-    async OrderShipped(tx, event, target) {
-      const { trackingNumber } = dataOf<OrderShipped['data']>(event);
-      await tx.query(sql.unsafe`
-        UPDATE ${orders(target)} SET status = 'shipped', tracking_number = ${trackingNumber}, ${touch(event)}
-         WHERE ${thisOrder(event)}`);
-    },
-    async OrderDelivered(tx, event, target) {
-      await tx.query(sql.unsafe`
-        UPDATE ${orders(target)} SET status = 'delivered', ${touch(event)} WHERE ${thisOrder(event)}`);
-    },
-    async OrderCancelled(tx, event, target) {
-      const { reason } = dataOf<OrderCancelled['data']>(event);
-      await tx.query(sql.unsafe`
-        UPDATE ${orders(target)} SET status = 'cancelled', cancellation_reason = ${reason}, ${touch(event)}
-         WHERE ${thisOrder(event)}`);
-    },
+    OrderPlaced: one,
+    OrderItemAdded: one,
+    OrderShipped: one,
+    OrderDelivered: one,
+    OrderCancelled: one,
   },
 };

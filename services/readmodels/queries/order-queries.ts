@@ -1,36 +1,38 @@
-import { type DatabaseTransactionConnection, sql } from 'slonik';
-import type { z } from 'zod';
+import type { DatabaseTransactionConnection } from 'slonik';
+import { z } from 'zod';
+import { money, moneyAsNumber } from '../../domain/orders/index.ts';
+import { sql } from '../../platform/database/index.ts';
 import { NotFoundError } from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { queryParams } from './query-types.ts';
 
-interface OrderRow {
-  readonly order_id: string;
-  readonly customer_id: string;
-  readonly status: string;
-  readonly currency: string;
-  readonly items: unknown;
-  readonly total: number;
-  readonly tracking_number: string | null;
-  readonly cancellation_reason: string | null;
-  readonly placed_position: number;
-  readonly placed_at: number;
-  readonly updated_at: number;
-  readonly version: number;
-}
+const orderRow = z.object({
+  order_id: z.string(),
+  customer_id: z.string(),
+  status: z.string(),
+  currency: z.string(),
+  items: z.unknown(),
+  total: z.string().transform(money),
+  tracking_number: z.string().nullable(),
+  cancellation_reason: z.string().nullable(),
+  placed_position: z.number().int(),
+  placed_at: z.number(),
+  updated_at: z.number(),
+  version: z.number().int(),
+});
 
-const COLUMNS = sql.fragment`order_id, customer_id, status, currency, items, total, tracking_number,
+const COLUMNS = sql.fragment`order_id, customer_id, status, currency, items, total::text AS total, tracking_number,
   cancellation_reason, placed_position, placed_at, updated_at, version`;
 
-function view(row: OrderRow) {
+function view(row: z.infer<typeof orderRow>) {
   return {
     orderId: row.order_id,
     customerId: row.customer_id,
     status: row.status,
     currency: row.currency,
     items: row.items,
-    total: row.total,
+    total: moneyAsNumber(row.total),
     trackingNumber: row.tracking_number,
     cancellationReason: row.cancellation_reason,
     placedAt: new Date(row.placed_at).toISOString(),
@@ -47,8 +49,8 @@ export async function getOrder(
   tenant: TenantId,
   params: z.infer<(typeof queryParams)['GetOrder']>,
 ): Promise<OrderView> {
-  const row = (await tx.maybeOne(sql.unsafe`
-    SELECT ${COLUMNS} FROM readmodels.orders WHERE tenant_id = ${tenant} AND order_id = ${params.orderId}`)) as OrderRow | null;
+  const row = await tx.maybeOne(sql.type(orderRow)`
+    SELECT ${COLUMNS} FROM readmodels.orders WHERE tenant_id = ${tenant} AND order_id = ${params.orderId}`);
   if (!row) throw new NotFoundError(`no order ${params.orderId}`);
   return view(row);
 }
@@ -63,11 +65,11 @@ export async function listOrders(
   if (params.status) conditions.push(sql.fragment`status = ${params.status}`);
   if (params.customerId) conditions.push(sql.fragment`customer_id = ${params.customerId}`);
   if (params.cursor) conditions.push(sql.fragment`placed_position < ${decodeCursor(params.cursor)}`);
-  const rows = (await tx.any(sql.unsafe`
+  const rows = await tx.any(sql.type(orderRow)`
     SELECT ${COLUMNS} FROM readmodels.orders
      WHERE ${sql.join(conditions, sql.fragment` AND `)}
      ORDER BY placed_position DESC
-     LIMIT ${params.limit + 1}`)) as readonly OrderRow[];
+     LIMIT ${params.limit + 1}`);
   const page = rows.slice(0, params.limit);
   const last = page.at(-1);
   return {

@@ -1,23 +1,26 @@
-import { type DatabaseTransactionConnection, sql } from 'slonik';
+import type { DatabaseTransactionConnection } from 'slonik';
+import { z } from 'zod';
+import { money, moneyAsNumber } from '../../domain/orders/index.ts';
+import { sql } from '../../platform/database/index.ts';
 import { NotFoundError } from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
 
-interface TenantRow {
-  readonly name: string;
-  readonly status: string;
-  readonly plan: string;
-  readonly commands_per_minute: number;
-  readonly max_burst: number;
-  readonly suspension_reason: string | null;
-  readonly created_at: number;
-  readonly updated_at: number;
-  readonly version: number;
-}
+const tenantRow = z.object({
+  name: z.string(),
+  status: z.string(),
+  plan: z.string(),
+  commands_per_minute: z.number().int(),
+  max_burst: z.number().int(),
+  suspension_reason: z.string().nullable(),
+  created_at: z.number(),
+  updated_at: z.number(),
+  version: z.number().int(),
+});
 
 export async function getTenant(tx: DatabaseTransactionConnection, tenant: TenantId) {
-  const row = (await tx.maybeOne(sql.unsafe`
+  const row = await tx.maybeOne(sql.type(tenantRow)`
     SELECT name, status, plan, commands_per_minute, max_burst, suspension_reason, created_at, updated_at, version
-      FROM readmodels.tenants WHERE tenant_id = ${tenant}`)) as TenantRow | null;
+      FROM readmodels.tenants WHERE tenant_id = ${tenant}`);
   if (!row) throw new NotFoundError('no tenant in the read model yet');
   return {
     tenantId: tenant,
@@ -32,20 +35,18 @@ export async function getTenant(tx: DatabaseTransactionConnection, tenant: Tenan
   };
 }
 
+const countRow = z.object({ status: z.string(), orders: z.number().int() });
+const revenueRow = z.object({ currency: z.string(), revenue: z.string().transform(money) });
+
 /** Orders per status and revenue per currency; a tenant without orders has empty ones. */
 export async function getTenantStats(tx: DatabaseTransactionConnection, tenant: TenantId) {
-  const counts = (await tx.any(sql.unsafe`
-    SELECT status, orders FROM readmodels.tenant_order_counts WHERE tenant_id = ${tenant} ORDER BY status`)) as readonly {
-    status: string;
-    orders: number;
-  }[];
-  const revenue = (await tx.any(sql.unsafe`
-    SELECT currency, revenue FROM readmodels.tenant_revenue WHERE tenant_id = ${tenant} ORDER BY currency`)) as readonly {
-    currency: string;
-    revenue: number;
-  }[];
+  const counts = await tx.any(sql.type(countRow)`
+    SELECT status, orders FROM readmodels.tenant_order_counts WHERE tenant_id = ${tenant} ORDER BY status`);
+  const revenue = await tx.any(sql.type(revenueRow)`
+    SELECT currency, revenue::text AS revenue FROM readmodels.tenant_revenue
+     WHERE tenant_id = ${tenant} ORDER BY currency`);
   return {
     ordersByStatus: Object.fromEntries(counts.map((row) => [row.status, row.orders])),
-    revenueByCurrency: Object.fromEntries(revenue.map((row) => [row.currency, row.revenue])),
+    revenueByCurrency: Object.fromEntries(revenue.map((row) => [row.currency, moneyAsNumber(row.revenue)])),
   };
 }

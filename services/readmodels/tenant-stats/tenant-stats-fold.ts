@@ -1,12 +1,18 @@
-import type { OrderItemAdded, OrderPlaced } from '../../domain/orders/index.ts';
-import { linesTotal } from '../customer-order-stats/customer-order-stats-fold.ts';
-import { type Decimal, decimal, negated, plus, times } from '../decimal.ts';
+import {
+  lineAmount,
+  linesTotal,
+  type Money,
+  negated,
+  type OrderItemAdded,
+  type OrderPlaced,
+  plus,
+} from '../../domain/orders/index.ts';
 import { dataOf, type ProjectedEvent } from '../projection.ts';
 
 /** The facts of an order this projection keeps. */
 export interface TenantOrder {
   readonly currency: string;
-  readonly total: Decimal;
+  readonly total: Money;
   readonly status: string;
 }
 
@@ -15,7 +21,7 @@ export interface TenantOrderStep {
   /** Orders counted per status: +1 or -1 each (a row is written for each status named, even if it nets to 0). */
   readonly counts: readonly (readonly [status: string, delta: number])[];
   /** Added to the revenue of the order's currency; absent: that row is not touched. */
-  readonly revenue?: Decimal;
+  readonly revenue?: Money;
 }
 
 const MOVES: Readonly<Record<string, string>> = {
@@ -38,8 +44,7 @@ export function evolveTenantOrder(order: TenantOrder | undefined, event: Project
   }
   if (!order) return { order, counts: [] };
   if (event.type === 'OrderItemAdded') {
-    const { quantity, unitPrice } = dataOf<OrderItemAdded['data']>(event);
-    const line = times(decimal(quantity), decimal(unitPrice));
+    const line = lineAmount(dataOf<OrderItemAdded['data']>(event));
     const next = { ...order, total: plus(order.total, line) };
     return order.status === 'cancelled'
       ? { order: next, counts: [] }

@@ -1,0 +1,206 @@
+import type { DatabaseTransactionConnection } from 'slonik';
+import { z } from 'zod';
+import { sql } from '../platform/database/index.ts';
+import type { BulkApply, EventHandler, ProjectedEvent, ReadModelTarget } from './projection.ts';
+import { tableIn } from './projection.ts';
+
+/** How the multi-row statements pass a column's values: as an array of this PostgreSQL type. */
+type ColumnType = 'uuid' | 'text' | 'int4' | 'int8' | 'bool' | 'numeric' | 'jsonb' | 'timestamptz';
+
+export interface Column<Row> {
+  readonly name: string;
+  readonly type: ColumnType;
+  /** Its value in a row; jsonb as JSON text, numeric and timestamptz as text PostgreSQL reads exactly. */
+  readonly value: (row: Row) => string | number | boolean | null;
+}
+
+/** The rows a projection folds its events over: read once per run (locked), written back once. */
+export interface FoldedRows<Row, Stored> {
+  readonly table: string;
+  /** The primary key's columns; an event's values for them come from keyOf, in this order. */
+  readonly key: readonly { readonly name: string; readonly type: 'uuid' | 'text' }[];
+  /** The other columns, as written. */
+  readonly columns: readonly Column<Row>[];
+  /** Those columns as read, by name (numeric and timestamptz as text, so nothing is rounded), checked. */
+  readonly stored: z.ZodType<Stored>;
+  readonly toRow: (stored: Stored) => Row;
+}
+
+/** A table of running totals: each addition is added to the row of its key (made at 0 when missing). */
+export interface RunningTotals<Addition> {
+  readonly table: string;
+  readonly key: readonly Column<Addition>[];
+  readonly totals: readonly Column<Addition>[];
+}
+
+/** One event folded into its row: the row after it, and what it adds to each table of totals. */
+export interface FoldStep<Row, Totals> {
+  readonly row: Row | undefined;
+  readonly adds?: { readonly [Name in keyof Totals]?: readonly Totals[Name][] };
+}
+
+/** A projection's bulk path, configured: its rows, its totals, and its own fold. */
+export interface FoldAndUpsert<Row, Stored, Totals extends object> {
+  readonly rows: FoldedRows<Row, Stored>;
+  readonly totals: { readonly [Name in keyof Totals]: RunningTotals<Totals[Name]> };
+  /** The key of the row an event folds into, in the order of rows.key. */
+  readonly keyOf: (event: ProjectedEvent) => readonly string[];
+  /** The projection's pure fold: the handlers and the bulk path both apply events with it. */
+  readonly fold: (row: Row | undefined, event: ProjectedEvent) => FoldStep<Row, Totals>;
+}
+
+/** A column's name and value in the JSON object a stored row is read as. */
+function selected<Row>(column: Column<Row>) {
+  const name = sql.identifier([column.name]);
+  const value =
+    column.type === 'numeric'
+      ? sql.fragment`${name}::text`
+      : column.type === 'timestamptz'
+        ? sql.fragment`to_json(${name}) #>> '{}'`
+        : name;
+  return sql.fragment`${column.name}::text, ${value}`;
+}
+
+function names(columns: readonly { readonly name: string }[]) {
+  return sql.join(
+    columns.map((column) => sql.identifier([column.name])),
+    sql.fragment`, `,
+  );
+}
+
+function arrays<Row>(columns: readonly Column<Row>[], rows: readonly Row[]) {
+  return sql.join(
+    columns.map((column) => sql.array(rows.map(column.value), column.type)),
+    sql.fragment`, `,
+  );
+}
+
+async function load<Row, Stored>(
+  tx: DatabaseTransactionConnection,
+  target: ReadModelTarget,
+  rows: FoldedRows<Row, Stored>,
+  keys: readonly (readonly string[])[],
+): Promise<Map<string, Row>> {
+  const keyNames = rows.key.map((column) => sql.identifier([column.name]));
+  const stored = await tx.any(sql.type(z.object({ key: z.array(z.string()), stored: rows.stored }))`
+    SELECT ARRAY[${sql.join(
+      keyNames.map((name) => sql.fragment`${name}::text`),
+      sql.fragment`, `,
+    )}] AS key, json_build_object(${sql.join(rows.columns.map(selected), sql.fragment`, `)}) AS stored
+      FROM ${tableIn(target, rows.table)}
+     WHERE (${sql.join(keyNames, sql.fragment`, `)}) IN (SELECT * FROM unnest(${sql.join(
+       rows.key.map((column, i) =>
+         sql.array(
+           keys.map((key) => key[i] ?? null),
+           column.type,
+         ),
+       ),
+       sql.fragment`, `,
+     )}))
+       FOR UPDATE`);
+  return new Map(stored.map((row) => [row.key.join('/'), rows.toRow(row.stored)]));
+}
+
+async function writeBack<Row, Stored>(
+  tx: DatabaseTransactionConnection,
+  target: ReadModelTarget,
+  rows: FoldedRows<Row, Stored>,
+  written: readonly { readonly key: readonly string[]; readonly row: Row }[],
+): Promise<void> {
+  if (written.length === 0) return;
+  const keyArrays = rows.key.map((column, i) =>
+    sql.array(
+      written.map(({ key }) => key[i] ?? null),
+      column.type,
+    ),
+  );
+  await tx.query(sql.typeAlias('void')`
+    INSERT INTO ${tableIn(target, rows.table)} (${names(rows.key)}, ${names(rows.columns)})
+    SELECT * FROM unnest(${sql.join(keyArrays, sql.fragment`, `)}, ${arrays(
+      rows.columns,
+      written.map(({ row }) => row),
+    )})
+    ON CONFLICT (${names(rows.key)}) DO UPDATE SET ${sql.join(
+      rows.columns.map((column) => {
+        const name = sql.identifier([column.name]);
+        return sql.fragment`${name} = EXCLUDED.${name}`;
+      }),
+      sql.fragment`, `,
+    )}`);
+}
+
+async function addUp<Addition>(
+  tx: DatabaseTransactionConnection,
+  target: ReadModelTarget,
+  totals: RunningTotals<Addition>,
+  additions: readonly Addition[],
+): Promise<void> {
+  if (additions.length === 0) return;
+  const columns = [...totals.key, ...totals.totals];
+  // Summed per key in the statement (numeric sums exactly): ON CONFLICT may touch a row once only.
+  await tx.query(sql.typeAlias('void')`
+    INSERT INTO ${tableIn(target, totals.table)} AS kept (${names(columns)})
+    SELECT ${names(totals.key)}, ${sql.join(
+      totals.totals.map((column) => sql.fragment`sum(${sql.identifier([column.name])})`),
+      sql.fragment`, `,
+    )}
+      FROM unnest(${arrays(columns, additions)}) AS added (${names(columns)})
+     GROUP BY ${names(totals.key)}
+    ON CONFLICT (${names(totals.key)}) DO UPDATE SET ${sql.join(
+      totals.totals.map((column) => {
+        const name = sql.identifier([column.name]);
+        return sql.fragment`${name} = kept.${name} + EXCLUDED.${name}`;
+      }),
+      sql.fragment`, `,
+    )}`);
+}
+
+/**
+ * A projection's bulk apply, in one statement per table: the rows a run of
+ * events names are read once (and locked), the events are folded over them in
+ * memory with the projection's own fold, in order, then the rows that changed
+ * are written back with one multi-row upsert, and each table of totals gets
+ * its additions with another. A handler is this with a run of one (runOfOne).
+ */
+export function foldAndUpsert<Row, Stored, Totals extends object>(
+  spec: FoldAndUpsert<Row, Stored, Totals>,
+): BulkApply {
+  return async (tx, events, target) => {
+    const keyed = events.map((event) => ({ event, key: spec.keyOf(event) }));
+    const named = new Map(keyed.map(({ key }) => [key.join('/'), key]));
+    const rows = await load(tx, target, spec.rows, [...named.values()]);
+    const changed = new Map<string, readonly string[]>();
+    const added: { [Name in keyof Totals]?: Totals[Name][] } = {};
+    for (const { event, key } of keyed) {
+      const id = key.join('/');
+      const before = rows.get(id);
+      const step = spec.fold(before, event);
+      if (step.row === undefined) rows.delete(id);
+      else rows.set(id, step.row);
+      if (step.row !== before) changed.set(id, key);
+      for (const name of Object.keys(step.adds ?? {}) as (keyof Totals)[]) {
+        (added[name] ??= []).push(...(step.adds?.[name] ?? []));
+      }
+    }
+    await writeBack(
+      tx,
+      target,
+      spec.rows,
+      [...changed].flatMap(([id, key]) => {
+        const row = rows.get(id);
+        return row === undefined ? [] : [{ key, row }];
+      }),
+    );
+    for (const name of Object.keys(spec.totals) as (keyof Totals)[]) {
+      await addUp(tx, target, spec.totals[name], added[name] ?? []);
+    }
+    return true;
+  };
+}
+
+/** A projection's handler: its bulk apply with a run of one event. */
+export function runOfOne(apply: BulkApply): EventHandler {
+  return async (tx, event, target) => {
+    await apply(tx, [event], target);
+  };
+}
