@@ -1,6 +1,7 @@
 import { type SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { IPolicy } from 'cockatiel';
 import type { EventSchemas } from '../avro/index.ts';
+import { DependencyUnavailableError } from '../platform/errors/index.ts';
 import { subjectName } from './topic-names.ts';
 
 /**
@@ -11,9 +12,11 @@ export class UnencodableEventError extends Error {
   override readonly name = 'UnencodableEventError';
 }
 
-/** The registry did not answer, or answered with a server error: retry later. */
-export class RegistryUnavailableError extends Error {
-  override readonly name = 'RegistryUnavailableError';
+/** The registry did not answer, or answered with a server error: retry later (an outage, platform/resilience). */
+export class RegistryUnavailableError extends DependencyUnavailableError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('schema-registry', message, options);
+  }
 }
 
 // The client's error classes are not exported from its entry point: they are told apart by name.

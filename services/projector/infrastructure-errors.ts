@@ -1,17 +1,14 @@
-import { RegistryUnavailableError } from '../messaging/index.ts';
-import { isConnectionOutage } from '../platform/resilience/index.ts';
+import { isOutage } from '../platform/resilience/index.ts';
 
 /**
  * An error that says a dependency is away (PostgreSQL, Kafka, the registry, or
  * a circuit breaker holding calls back from one), not that the event is bad:
  * the projector waits and retries the batch, and never parks the event on its
- * dead-letter topic for it.
+ * dead-letter topic for it. The classification is platform/resilience's, as
+ * every service's.
  */
 export function isInfrastructureError(error: unknown): boolean {
-  if (isConnectionOutage(error)) return true;
-  if (!(error instanceof Error)) return false;
-  if (error instanceof RegistryUnavailableError || error.name.startsWith('KafkaJS')) return true;
-  return isInfrastructureError(error.cause);
+  return isOutage(error);
 }
 
 // What kafkajs' runner answers by rejoining the group, when it sees it come out of eachBatch.

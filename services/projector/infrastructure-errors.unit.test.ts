@@ -1,3 +1,4 @@
+import { RegistryUnavailableError } from '../messaging/index.ts';
 import { isGroupChange, isInfrastructureError } from './infrastructure-errors.ts';
 
 function kafkaError(type: string): Error {
@@ -24,4 +25,11 @@ test('a rebalance or a lost membership ends the batch; other Kafka errors are wa
 test('a PostgreSQL connection error is infrastructure, a handler error is not', () => {
   expect(isInfrastructureError(Object.assign(new Error('gone'), { code: '57P01' }))).toBe(true);
   expect(isInfrastructureError(Object.assign(new Error('unique'), { code: '23505' }))).toBe(false);
+});
+
+test('the registry unreachable is infrastructure, wrapped or not; a schema it lacks is a bad record', () => {
+  const away = new RegistryUnavailableError('fetching schema 7 for OrderPlaced: 503');
+  expect(isInfrastructureError(away)).toBe(true);
+  expect(isInfrastructureError(new Error('decoding failed', { cause: away }))).toBe(true);
+  expect(isInfrastructureError(new Error('no schema 7 in the registry (404)'))).toBe(false);
 });
