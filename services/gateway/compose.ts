@@ -1,15 +1,14 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { sql } from 'slonik';
 import type { z } from 'zod';
 import { EventSchemas } from '../avro/index.ts';
 import { CommandHandler } from '../commands/index.ts';
 import { PostgresEventStore, Upcasters } from '../eventstore/index.ts';
 import { AdminToken, ApiKeys, JwtVerifier, TenantDirectory } from '../identity/index.ts';
 import { DEFAULT_NETWORK_TIMEOUTS, env, type NetworkTimeouts } from '../platform/config/index.ts';
-import { openServiceDatabase, postgresTarget } from '../platform/database/index.ts';
-import { Readiness, serveOps } from '../platform/health/index.ts';
+import { databaseReadiness, openServiceDatabase, postgresTarget } from '../platform/database/index.ts';
+import { OpsEndpoint } from '../platform/health/index.ts';
 import type { ShutdownStep, StartupWait } from '../platform/lifecycle/index.ts';
 import { createLogger, createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
 import { openRedis, redisConnection, redisEnv } from '../platform/redis/index.ts';
@@ -46,8 +45,8 @@ export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;
 
 export interface RunningGateway {
   readonly server: Server;
-  /** /health, /ready and /metrics, on GATEWAY_OPS_PORT. */
-  readonly opsServer: Server;
+  /** Where /health, /ready and /metrics are served: GATEWAY_OPS_PORT, or the free port 0 picked. */
+  readonly opsPort: number;
   readonly log: Logger;
   /** In shutdown order: stop taking requests, finish snapshots, close connections. */
   readonly shutdownSteps: readonly ShutdownStep[];
@@ -107,16 +106,15 @@ export async function startGateway(
     databaseGuard,
     database,
   });
-  const readiness = new Readiness([
-    { name: 'postgres', essential: true, check: async () => void (await pool.query(sql.unsafe`SELECT 1`)) },
-    quota.readinessCheck(),
-    ...querySide.readinessChecks,
-  ]);
+  const ops = new OpsEndpoint(
+    [databaseReadiness(pool), quota.readinessCheck(), ...querySide.readinessChecks],
+    registry,
+  );
 
   const app = createGatewayApp({
     log,
     registry,
-    readiness,
+    readiness: ops.readiness,
     store,
     handler,
     gate: new CommandGate(handler, directory, quota, dailyEvents, databaseGuard, registry),
@@ -138,14 +136,11 @@ export async function startGateway(
     const listening = app.listen(config.PORT, config.HOST, () => resolve(listening));
   });
   server.keepAliveTimeout = 65_000;
-  const ops = await serveOps(readiness, registry, config.HOST, config.GATEWAY_OPS_PORT);
-  log.info(
-    { host: config.HOST, port: (server.address() as AddressInfo).port, opsPort: ops.port },
-    'gateway listening',
-  );
+  const opsPort = await ops.listen(config.HOST, config.GATEWAY_OPS_PORT);
+  log.info({ host: config.HOST, port: (server.address() as AddressInfo).port, opsPort }, 'gateway listening');
   return {
     server,
-    opsServer: ops.server,
+    opsPort,
     log,
     shutdownSteps: [
       {
@@ -159,7 +154,7 @@ export async function startGateway(
       { name: 'read models', close: () => querySide.close() },
       { name: 'redis', close: async () => void redis.disconnect() },
       // Last, so /ready and /metrics answer while the rest drains.
-      { name: 'ops', close: () => new Promise<void>((resolve) => ops.server.close(() => resolve())) },
+      { name: 'ops', close: () => ops.close() },
     ],
   };
 }

@@ -1,14 +1,14 @@
 import type { Redis } from 'ioredis';
 import type { IPolicy } from 'cockatiel';
 import type { Registry } from 'prom-client';
-import { type DatabasePool, sql } from 'slonik';
-import { type DatabasePoolOptions, openDatabase } from '../platform/database/index.ts';
+import type { DatabasePool } from 'slonik';
+import { type DatabasePoolOptions, databaseReadiness, openDatabase } from '../platform/database/index.ts';
 import type { ReadinessCheck } from '../platform/health/index.ts';
 import { exportBreakerState, guardDependency, isConnectionOutage } from '../platform/resilience/index.ts';
 import type { EventStore } from '../eventstore/index.ts';
+import { RedisCircuit } from '../platform/redis/index.ts';
 import type { Logger } from '../platform/telemetry/index.ts';
 import { CachedQueries, QueryCache, QueryCacheMetrics } from '../querycache/index.ts';
-import { RedisCircuit } from '../quotas/index.ts';
 import { ReadModelQueries } from '../readmodels/index.ts';
 
 export interface QuerySideConfig {
@@ -77,14 +77,8 @@ export async function composeQuerySide(
     readinessChecks:
       readPool === pool
         ? []
-        : [
-            {
-              name: 'read-models',
-              // Queries still answer from the cache, marked stale; commands do not need it.
-              essential: false,
-              check: async () => void (await readPool.query(sql.unsafe`SELECT 1`)),
-            },
-          ],
+        : // Not essential: queries still answer from the cache, marked stale; commands do not need it.
+          [databaseReadiness(readPool, { name: 'read-models', essential: false })],
     close: async () => {
       if (readPool !== pool) await readPool.end();
     },

@@ -1,6 +1,8 @@
 import { type CircuitBreakerPolicy, CircuitState } from 'cockatiel';
-import type { Admin } from 'kafkajs';
+import type { NetworkTimeouts } from '../platform/config/index.ts';
 import type { ReadinessCheck } from '../platform/health/index.ts';
+import { connectKafka } from './kafka-client.ts';
+import type { KafkaConnection } from './kafka-connection.ts';
 import { type RegistryConnection, registryRequest } from './registry-connection.ts';
 
 function unlessOpen(breaker: CircuitBreakerPolicy | undefined): void {
@@ -9,16 +11,35 @@ function unlessOpen(breaker: CircuitBreakerPolicy | undefined): void {
     throw new Error('circuit breaker not closed: recent calls failed');
 }
 
-/** Kafka answers a metadata request. Non-essential: without it work waits, nothing is lost. */
-export function kafkaReadiness(admin: Admin, breaker?: CircuitBreakerPolicy): ReadinessCheck {
+/**
+ * Kafka answers a metadata request, asked by an admin client of the check's
+ * own (no retries: a probe reports, it does not wait). Non-essential: without
+ * Kafka work waits, nothing is lost.
+ */
+export function kafkaReadiness(options: {
+  readonly connection: KafkaConnection;
+  /** The probe's client id, e.g. eventline-relay-probe. */
+  readonly clientId: string;
+  readonly timeouts: NetworkTimeouts;
+  readonly breaker?: CircuitBreakerPolicy;
+}): ReadinessCheck {
+  const admin = connectKafka({
+    connection: options.connection,
+    clientId: options.clientId,
+    connectionTimeout: options.timeouts.kafkaConnectMs,
+    requestTimeout: options.timeouts.kafkaRequestMs,
+    retry: { retries: 0 },
+  }).admin();
   return {
     name: 'kafka',
     essential: false,
     async check() {
-      unlessOpen(breaker);
+      unlessOpen(options.breaker);
+      await admin.connect();
       const { brokers } = await admin.describeCluster();
       if (brokers.length === 0) throw new Error('no broker in the cluster metadata');
     },
+    close: () => admin.disconnect(),
   };
 }
 

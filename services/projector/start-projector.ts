@@ -1,5 +1,4 @@
 import { Partitioners } from 'kafkajs';
-import { sql } from 'slonik';
 import { EventSchemas } from '../avro/index.ts';
 import { PostgresEventStore, Upcasters } from '../eventstore/index.ts';
 import {
@@ -13,8 +12,8 @@ import {
   schemaRegistry,
 } from '../messaging/index.ts';
 import { DEFAULT_NETWORK_TIMEOUTS, type NetworkTimeouts } from '../platform/config/index.ts';
-import { openServiceDatabase } from '../platform/database/index.ts';
-import { Readiness, serveOps } from '../platform/health/index.ts';
+import { databaseReadiness, openServiceDatabase } from '../platform/database/index.ts';
+import { OpsEndpoint, type Readiness } from '../platform/health/index.ts';
 import { awaitDependency, type StartupWait } from '../platform/lifecycle/index.ts';
 import { exportBreakerState, guardDependency } from '../platform/resilience/index.ts';
 import { createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
@@ -187,41 +186,31 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
       }),
   );
 
-  const admin = connectKafka({
-    connection: options.kafka,
-    clientId: 'eventline-projector-probe',
-    connectionTimeout: timeouts.kafkaConnectMs,
-    requestTimeout: timeouts.kafkaRequestMs,
-    retry: { retries: 0 },
-  }).admin();
-  const readiness = new Readiness([
-    {
-      name: 'postgres',
-      essential: true,
-      check: async () => void (await pool.oneFirst(sql.unsafe`SELECT 1`)),
-    },
-    {
-      ...kafkaReadiness(admin, kafkaGuard),
-      check: async (signal) => {
-        await admin.connect();
-        await kafkaReadiness(admin, kafkaGuard).check(signal);
-      },
-    },
-    registryReadiness(options.schemaRegistry, registryGuard),
-    // Not essential: without Redis cached query answers age until their TTL; projecting goes on.
-    ...(redis ? [{ name: 'redis', essential: false, check: () => pingRedis(redis) }] : []),
-    ...consumers.map((consumer) => ({
-      name: `projection:${consumer.name}`,
-      essential: false,
-      async check() {
-        if (consumer.failure) throw new Error(`the consumer stopped: ${consumer.failure}`);
-        const stalled = consumer.stalled();
-        if (stalled.length > 0) throw new Error(describeStall(consumer.name, stalled));
-      },
-    })),
-  ]);
-
-  const { server, port } = await serveOps(readiness, registry, options.host, options.port);
+  const ops = new OpsEndpoint(
+    [
+      databaseReadiness(pool),
+      kafkaReadiness({
+        connection: options.kafka,
+        clientId: 'eventline-projector-probe',
+        timeouts,
+        breaker: kafkaGuard,
+      }),
+      registryReadiness(options.schemaRegistry, registryGuard),
+      // Not essential: without Redis cached query answers age until their TTL; projecting goes on.
+      ...(redis ? [{ name: 'redis', essential: false, check: () => pingRedis(redis) }] : []),
+      ...consumers.map((consumer) => ({
+        name: `projection:${consumer.name}`,
+        essential: false,
+        async check() {
+          if (consumer.failure) throw new Error(`the consumer stopped: ${consumer.failure}`);
+          const stalled = consumer.stalled();
+          if (stalled.length > 0) throw new Error(describeStall(consumer.name, stalled));
+        },
+      })),
+    ],
+    registry,
+  );
+  const port = await ops.listen(options.host, options.port);
 
   // A projection new to this database starts from the event store, not from the topics' beginning.
   for (const consumer of consumers) {
@@ -241,13 +230,12 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
 
   return {
     port,
-    readiness,
+    readiness: ops.readiness,
     consumers,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await ops.close();
       await Promise.all(consumers.map((consumer) => consumer.stop()));
       await producer.disconnect();
-      await admin.disconnect().catch(() => undefined);
       await pool.end();
       redis?.disconnect();
     },

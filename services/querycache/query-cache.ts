@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { TenantId } from '../platform/tenancy/index.ts';
-import type { RedisCircuit } from '../quotas/index.ts';
+import type { RedisCircuit } from '../platform/redis/index.ts';
 import type { PreparedQuery, QueryAnswer, Watermark } from '../readmodels/index.ts';
 import { answerKey, DEFAULT_CACHE_KEY_PREFIX, generationKey } from './cache-keys.ts';
 import {

@@ -1,7 +1,7 @@
 import type { CircuitState } from 'cockatiel';
 import type { Redis } from 'ioredis';
 import type { TenantId } from '../platform/tenancy/index.ts';
-import { RedisCircuit } from '../quotas/index.ts';
+import { RedisCircuit } from '../platform/redis/index.ts';
 import { compareWatermarks, type Watermark } from '../readmodels/index.ts';
 import { DEFAULT_CACHE_KEY_PREFIX, generationKey } from './cache-keys.ts';
 import { type CacheCommands, RAISE_GENERATION_COMMAND } from './cache-scripts.ts';

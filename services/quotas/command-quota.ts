@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ReadinessCheck } from '../platform/health/index.ts';
-import { pingRedis } from '../platform/redis/index.ts';
+import { pingRedis, RedisCircuit } from '../platform/redis/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
 import {
   COMMAND_BUCKET_COMMAND,
@@ -9,7 +9,6 @@ import {
 } from './command-bucket-script.ts';
 import { LocalTokenBuckets } from './local-token-buckets.ts';
 import { DEFAULT_KEY_PREFIX, type QuotaDecision, type QuotaOptions } from './quota-decision.ts';
-import { RedisCircuit } from './redis-circuit.ts';
 import { type CommandRate, checkTake, fullRefillMs, refillPerMs } from './token-bucket.ts';
 
 /** A bucket outlives a full refill by this much, so one expiring early cannot hand out a fresh burst. */

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ValidationError } from '../platform/errors/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
+import { RedisCircuit } from '../platform/redis/index.ts';
 import {
   DAILY_EVENT_COMMAND,
   DAILY_EVENT_SCRIPT,
@@ -10,7 +11,6 @@ import {
 } from './daily-event-script.ts';
 import { LocalDailyCounts } from './local-daily-counts.ts';
 import { DEFAULT_KEY_PREFIX, type QuotaDecision, type QuotaOptions } from './quota-decision.ts';
-import { RedisCircuit } from './redis-circuit.ts';
 import { DAY_MS, endOfUtcDay, utcDay } from './utc-day.ts';
 
 export interface DailyEventQuotaOptions extends QuotaOptions {

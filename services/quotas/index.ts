@@ -1,4 +1,3 @@
 export { CommandQuota, type CommandQuotaOptions } from './command-quota.ts';
 export { DailyEventQuota, type DailyEventQuotaOptions } from './daily-event-quota.ts';
 export type { QuotaDecision, QuotaOptions } from './quota-decision.ts';
-export { RedisCircuit, type RedisCircuitOptions } from './redis-circuit.ts';

@@ -1,4 +1,3 @@
-import { sql } from 'slonik';
 import { EventSchemas } from '../avro/index.ts';
 import {
   connectKafka,
@@ -11,8 +10,8 @@ import {
   UnencodableEventError,
 } from '../messaging/index.ts';
 import { DEFAULT_NETWORK_TIMEOUTS, type NetworkTimeouts } from '../platform/config/index.ts';
-import { openServiceDatabase } from '../platform/database/index.ts';
-import { Readiness, serveOps } from '../platform/health/index.ts';
+import { databaseReadiness, openServiceDatabase } from '../platform/database/index.ts';
+import { OpsEndpoint, type Readiness } from '../platform/health/index.ts';
 import type { StartupWait } from '../platform/lifecycle/index.ts';
 import { exportBreakerState, guardDependency } from '../platform/resilience/index.ts';
 import { createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
@@ -104,31 +103,20 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     notificationsUrl: options.databaseUrl,
   });
 
-  const probe = connectKafka({
-    connection: options.kafka,
-    clientId: 'eventline-relay-probe',
-    connectionTimeout: timeouts.kafkaConnectMs,
-    requestTimeout: timeouts.kafkaRequestMs,
-    retry: { retries: 0 },
-  });
-  const admin = probe.admin();
-  const readiness = new Readiness([
-    {
-      name: 'postgres',
-      essential: true,
-      check: async () => void (await pool.oneFirst(sql.unsafe`SELECT 1`)),
-    },
-    {
-      ...kafkaReadiness(admin, kafkaBreaker),
-      check: async (signal) => {
-        await admin.connect();
-        await kafkaReadiness(admin, kafkaBreaker).check(signal);
-      },
-    },
-    registryReadiness(options.schemaRegistry, registryBreaker),
-  ]);
-
-  const { server, port } = await serveOps(readiness, registry, options.host, options.port);
+  const ops = new OpsEndpoint(
+    [
+      databaseReadiness(pool),
+      kafkaReadiness({
+        connection: options.kafka,
+        clientId: 'eventline-relay-probe',
+        timeouts,
+        breaker: kafkaBreaker,
+      }),
+      registryReadiness(options.schemaRegistry, registryBreaker),
+    ],
+    registry,
+  );
+  const port = await ops.listen(options.host, options.port);
 
   await relay.start();
   log.info({ port, replica: relay.replica, topicPrefix: options.topicPrefix }, 'relay started');
@@ -136,12 +124,11 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   return {
     relay,
     port,
-    readiness,
+    readiness: ops.readiness,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await ops.close();
       await relay.stop();
       await publisher.close();
-      await admin.disconnect().catch(() => undefined);
       await pool.end();
     },
   };

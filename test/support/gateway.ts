@@ -39,7 +39,7 @@ function urlOf(gateway: RunningGateway): string {
 }
 
 export function opsUrlOf(gateway: RunningGateway): string {
-  return `http://127.0.0.1:${(gateway.opsServer.address() as AddressInfo).port}`;
+  return `http://127.0.0.1:${gateway.opsPort}`;
 }
 
 async function stopGateway(gateway: RunningGateway): Promise<void> {

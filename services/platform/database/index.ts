@@ -1,3 +1,4 @@
+export { databaseReadiness } from './database-readiness.ts';
 export { type DatabasePoolOptions, openDatabase } from './pool.ts';
 export { registerPoolMetrics } from './pool-metrics.ts';
 export { openServiceDatabase, type ServiceDatabase } from './service-database.ts';

@@ -1,3 +1,3 @@
 export { opsRoutes, probeRoutes } from './ops-routes.ts';
-export { serveOps } from './serve-ops.ts';
+export { OpsEndpoint } from './ops-endpoint.ts';
 export { type CheckResult, Readiness, type ReadinessCheck, type ReadinessReport } from './readiness.ts';

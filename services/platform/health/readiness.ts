@@ -6,6 +6,8 @@ export interface ReadinessCheck {
   /** Without an essential dependency the service cannot do its job: /ready answers 503. */
   readonly essential: boolean;
   check(signal: AbortSignal): Promise<void>;
+  /** Closes what the check holds open, if anything (a probe's own client): at shutdown. */
+  close?(): Promise<void>;
 }
 
 export type CheckResult =

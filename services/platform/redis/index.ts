@@ -1,2 +1,3 @@
 export { openRedis, pingRedis } from './open-redis.ts';
+export { RedisCircuit, type RedisCircuitOptions } from './redis-circuit.ts';
 export { type RedisConnection, redisConnection, redisEnv, type RedisSettings } from './redis-connection.ts';

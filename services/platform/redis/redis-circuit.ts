@@ -6,7 +6,7 @@ import {
   circuitBreaker,
   handleAll,
 } from 'cockatiel';
-import { DependencyUnavailableError } from '../platform/errors/index.ts';
+import { DependencyUnavailableError } from '../errors/index.ts';
 import { DeadlineMissed, withinDeadline } from './deadline.ts';
 
 export const DEFAULT_REDIS_TIMEOUT_MS = 50;
@@ -21,7 +21,8 @@ export interface RedisCircuitOptions {
 }
 
 /**
- * Every Redis call a quota makes goes through here: it gets a deadline, and one
+ * Every Redis call (the quotas', the query cache's, the projector's cache
+ * generations) goes through one of these: it gets a deadline, and one
  * failure or missed deadline opens the circuit, so Redis is skipped for the
  * backoff and tried again by the first call after it. A dead or slow Redis then
  * costs one deadline per backoff instead of one per command.
