@@ -8,7 +8,7 @@
  * applied them all, so the rebuild replays every one and then swaps in.
  */
 import { EventSchemas } from '../../services/avro/index.ts';
-import { Upcasters } from '../../services/eventstore/index.ts';
+import { PostgresEventStore, Upcasters } from '../../services/eventstore/index.ts';
 import { openDatabase } from '../../services/platform/database/index.ts';
 import { projectionNamed, rebuildProjection } from '../../services/readmodels/index.ts';
 import { asAdmin, createDatabase, type Endpoints } from '../lib/databases.ts';
@@ -66,8 +66,6 @@ export async function projectorRebuildScenarios(options: {
         ORDER BY tenant_id, transaction_id DESC, global_position DESC`,
     );
     await asAdmin(database.adminUrl, 'VACUUM ANALYZE events');
-    const schemas = await EventSchemas.load();
-    const upcasters = new Upcasters();
     const owner = await openDatabase(database.adminUrl, {
       maximumPoolSize: 2,
       statementTimeoutMs: 3_600_000,
@@ -76,7 +74,7 @@ export async function projectorRebuildScenarios(options: {
       log('projector rebuild: rebuilding orders');
       const started = process.hrtime.bigint();
       const report = await rebuildProjection(owner, projectionNamed('orders'), {
-        upcast: (type, version, data) => upcasters.upcast(type, version, data, schemas.current(type).version),
+        events: new PostgresEventStore(owner, await EventSchemas.load(), new Upcasters()),
       });
       const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
       if (report.eventsApplied !== events) {

@@ -52,6 +52,16 @@ export interface ReplayScope {
   readonly except: ReadonlySet<string>;
 }
 
+/** Where a read of every tenant's events runs. */
+export interface ReplayReadOptions {
+  /**
+   * In the caller's transaction (its snapshot and its connection), for a
+   * replay that holds one: it may not take another connection meanwhile.
+   * Without one, on a connection of the store's pool.
+   */
+  readonly transaction?: DatabaseTransactionConnection;
+}
+
 /** One window of a replay: the scope's events in it, and where the next one starts. */
 export interface ReplayWindow {
   readonly events: readonly RecordedEvent[];
@@ -132,13 +142,19 @@ export interface EventStore {
    * tenant after `after`, not beyond `upTo` (every type counts, so a window is
    * a bounded walk of the commit order), and of them the scope's, in order.
    */
-  readReplay(scope: ReplayScope, after: Checkpoint, upTo: Checkpoint, size: number): Promise<ReplayWindow>;
+  readReplay(
+    scope: ReplayScope,
+    after: Checkpoint,
+    upTo: Checkpoint,
+    size: number,
+    options?: ReplayReadOptions,
+  ): Promise<ReplayWindow>;
 
   /** How many events the scope holds: a replay's denominator. */
-  countReplay(scope: ReplayScope): Promise<number>;
+  countReplay(scope: ReplayScope, options?: ReplayReadOptions): Promise<number>;
 
   /** Every tenant's events with these ids, in commit order (an id stored nowhere is left out). */
-  readEventsById(ids: readonly string[]): Promise<RecordedEvent[]>;
+  readEventsById(ids: readonly string[], options?: ReplayReadOptions): Promise<RecordedEvent[]>;
 
   /** Keeps the newest snapshot only: an older one arriving late does not replace it. */
   writeSnapshot(

@@ -5,6 +5,7 @@ export {
   type LoadedStream,
   type ReadAllResult,
   type ReadStreamOptions,
+  type ReplayReadOptions,
   type ReplayScope,
   type ReplayWindow,
   type StreamPoint,

@@ -26,6 +26,7 @@ import type {
   LoadedStream,
   ReadAllResult,
   ReadStreamOptions,
+  ReplayReadOptions,
   ReplayScope,
   ReplayWindow,
   StreamPoint,
@@ -321,16 +322,22 @@ export class PostgresEventStore implements EventStore {
     return checkpointsOf(this.pool, positions);
   }
 
-  readReplay(scope: ReplayScope, after: Checkpoint, upTo: Checkpoint, size: number): Promise<ReplayWindow> {
-    return readReplay(this.pool, this.reader, scope, after, upTo, size);
+  readReplay(
+    scope: ReplayScope,
+    after: Checkpoint,
+    upTo: Checkpoint,
+    size: number,
+    options: ReplayReadOptions = {},
+  ): Promise<ReplayWindow> {
+    return readReplay(options.transaction ?? this.pool, this.reader, scope, after, upTo, size);
   }
 
-  countReplay(scope: ReplayScope): Promise<number> {
-    return countReplay(this.pool, scope);
+  countReplay(scope: ReplayScope, options: ReplayReadOptions = {}): Promise<number> {
+    return countReplay(options.transaction ?? this.pool, scope);
   }
 
-  readEventsById(ids: readonly string[]): Promise<RecordedEvent[]> {
-    return readEventsById(this.pool, this.reader, ids);
+  readEventsById(ids: readonly string[], options: ReplayReadOptions = {}): Promise<RecordedEvent[]> {
+    return readEventsById(options.transaction ?? this.pool, this.reader, ids);
   }
 
   /** Keeps the newest snapshot only: an older one arriving late does not replace it. */

@@ -214,12 +214,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
 
   // A projection new to this database starts from the event store, not from the topics' beginning.
   for (const consumer of consumers) {
-    const built = await buildNewProjection(
-      pool,
-      projectionNamed(consumer.name, code),
-      code,
-      (type, version, data) => upcasters.upcast(type, version, data, schemas.current(type).version),
-    );
+    const built = await buildNewProjection(pool, projectionNamed(consumer.name, code), code, events);
     if (built) log.info({ projection: consumer.name, ...built }, 'new projection built from the event store');
   }
   await Promise.all(consumers.map((consumer) => consumer.start()));

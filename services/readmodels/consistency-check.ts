@@ -1,10 +1,10 @@
 import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
+import { type Checkpoint, compareCheckpoints, type EventStore, START } from '../eventstore/index.ts';
 import { sql } from '../platform/database/index.ts';
+import type { TenantId } from '../platform/tenancy/index.ts';
+import { type ReplayRanges, replayWindow } from './event-replay.ts';
 import { LIVE, type Projection, type ReadModelTarget, tableIn } from './projection.ts';
-import { projectedEvent, STORED_EVENT_COLUMNS, type StoredEventRow, type Upcast } from './stored-events.ts';
-
-export type { Upcast } from './stored-events.ts';
 
 export interface TableComparison {
   readonly table: string;
@@ -27,57 +27,51 @@ export interface ConsistencyReport {
 const PAGE = 5_000;
 const SCRATCH: ReadModelTarget = { schema: 'pg_temp' };
 
+const watermarkRow = z.object({
+  tenant_id: z.string(),
+  transaction_id: z.string(),
+  global_position: z.number(),
+});
+
+/** Each tenant from its start up to its watermark: what the live model has applied. */
+async function appliedRanges(
+  tx: DatabaseTransactionConnection,
+  projection: Projection,
+): Promise<ReplayRanges> {
+  const rows = await tx.any(sql.type(watermarkRow)`
+    SELECT tenant_id, transaction_id::text AS transaction_id, global_position FROM readmodels.watermarks
+     WHERE projection = ${projection.name}`);
+  return new Map(
+    rows.map((row) => [
+      row.tenant_id as TenantId,
+      { after: START, upTo: { transactionId: row.transaction_id, position: row.global_position } },
+    ]),
+  );
+}
+
+/**
+ * Replays into the scratch tables exactly the events the live rows reflect:
+ * each tenant's up to its watermark, in the order the live projection applied
+ * them (event-replay.ts), one window of the commit order at a time.
+ */
 async function replay(
   tx: DatabaseTransactionConnection,
   projection: Projection,
-  upcast: Upcast,
+  events: EventStore,
 ): Promise<number> {
-  const types = Object.keys(projection.handlers);
-  let after = { transactionId: '0', position: 0, replayed: 0, event: 0 };
+  const ranges = await appliedRanges(tx, projection);
+  const end = [...ranges.values()].reduce<Checkpoint>(
+    (last, range) => (compareCheckpoints(range.upTo, last) > 0 ? range.upTo : last),
+    START,
+  );
   let replayed = 0;
-  for (;;) {
-    // Each tenant up to its watermark (what the live model has applied), skipping
-    // what the projection parked: exactly the events the live rows reflect. A parked
-    // event `eventline dlq replay` applied later comes right after the watermark
-    // its tenant had then, where it took effect in the live model.
-    const rows = (await tx.any(sql.unsafe`
-      SELECT * FROM (
-        SELECT ${STORED_EVENT_COLUMNS}, e.transaction_id AS anchor_transaction_id, e.global_position AS anchor_position, 0 AS replayed
-          FROM events e
-          JOIN readmodels.watermarks w ON w.projection = ${projection.name} AND w.tenant_id = e.tenant_id
-         WHERE (e.transaction_id, e.global_position) <= (w.transaction_id, w.global_position)
-           AND e.event_type = ANY(${sql.array(types, 'text')})
-           AND NOT EXISTS (SELECT FROM readmodels.dead_letters d
-                            WHERE d.projection = ${projection.name} AND d.event_id = e.event_id)
-        UNION ALL
-        SELECT ${STORED_EVENT_COLUMNS},
-               coalesce(d.replayed_after_transaction_id, '0'::xid8), coalesce(d.replayed_after_position, 0), 1
-          FROM readmodels.dead_letters d
-          JOIN events e ON e.tenant_id = d.tenant_id AND e.event_id = d.event_id
-         WHERE d.projection = ${projection.name} AND d.replayed_at IS NOT NULL
-           AND e.event_type = ANY(${sql.array(types, 'text')})
-      ) stream
-       WHERE (anchor_transaction_id, anchor_position, replayed, global_position)
-           > (${after.transactionId}::xid8, ${after.position}::bigint, ${after.replayed}, ${after.event}::bigint)
-       ORDER BY anchor_transaction_id, anchor_position, replayed, global_position
-       LIMIT ${PAGE}`)) as readonly (StoredEventRow & {
-      anchor_transaction_id: string;
-      anchor_position: number;
-      replayed: number;
-    })[];
-    for (const row of rows) {
-      await projection.handlers[row.event_type]?.(tx, projectedEvent(row, upcast), SCRATCH);
-    }
-    replayed += rows.length;
-    const last = rows.at(-1);
-    if (!last || rows.length < PAGE) return replayed;
-    after = {
-      transactionId: last.anchor_transaction_id,
-      position: last.anchor_position,
-      replayed: last.replayed,
-      event: last.global_position,
-    };
+  for (let after: Checkpoint | undefined = START; after;) {
+    const window = await replayWindow(tx, events, projection, ranges, { after, upTo: end, size: PAGE });
+    for (const event of window.events) await projection.handlers[event.type]?.(tx, event, SCRATCH);
+    replayed += window.events.length;
+    after = window.next;
   }
+  return replayed;
 }
 
 /** A differing row, whatever table it is of: as JSON, for the operator to read. */
@@ -106,12 +100,13 @@ async function compare(tx: DatabaseTransactionConnection, table: string): Promis
  * projection's tables and compares them with the live ones, row for row. Runs
  * in one repeatable-read transaction as the schema owner (it reads every
  * tenant), so a projector committing meanwhile changes neither side: the
- * watermarks and the rows it compares were committed together.
+ * watermarks and the rows it compares were committed together. `events` is a
+ * store that reads every tenant (the owner's), read in that same transaction.
  */
 export async function checkConsistency(
   ownerPool: DatabasePool,
   projection: Projection,
-  upcast: Upcast,
+  events: EventStore,
 ): Promise<ConsistencyReport> {
   return ownerPool.transaction(async (tx) => {
     await tx.query(sql.typeAlias('void')`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`);
@@ -119,7 +114,7 @@ export async function checkConsistency(
       await tx.query(sql.typeAlias('void')`
         CREATE TEMP TABLE ${sql.identifier([table])} (LIKE ${tableIn(LIVE, table)} INCLUDING ALL) ON COMMIT DROP`);
     }
-    const eventsReplayed = await replay(tx, projection, upcast);
+    const eventsReplayed = await replay(tx, projection, events);
     const tables: TableComparison[] = [];
     for (const table of projection.tables) tables.push(await compare(tx, table));
     return {

@@ -7,12 +7,7 @@ export {
   type RebuildState,
   rebuildStates,
 } from './projection-status.ts';
-export {
-  checkConsistency,
-  type ConsistencyReport,
-  type TableComparison,
-  type Upcast,
-} from './consistency-check.ts';
+export { checkConsistency, type ConsistencyReport, type TableComparison } from './consistency-check.ts';
 export {
   type BulkApply,
   type EventHandler,

@@ -74,17 +74,10 @@ export async function verifyAll(
   which: readonly Projection[] = projections,
 ): Promise<ConsistencyReport[]> {
   const owner = await openDatabase(db.adminUrl, { maximumPoolSize: 2 });
-  const schemas = await EventSchemas.load();
-  const upcasters = new Upcasters();
+  const events = await eventStoreOn(owner);
   try {
     const reports: ConsistencyReport[] = [];
-    for (const projection of which) {
-      reports.push(
-        await checkConsistency(owner, projection, (type, version, data) =>
-          upcasters.upcast(type, version, data, schemas.current(type).version),
-        ),
-      );
-    }
+    for (const projection of which) reports.push(await checkConsistency(owner, projection, events));
     return reports;
   } finally {
     await owner.end();

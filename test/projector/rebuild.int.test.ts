@@ -4,9 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
 import type { DatabasePool } from 'slonik';
-import { EventSchemas } from '../../services/avro/index.ts';
 import { runCli } from '../../services/cli/run-cli.ts';
-import { Upcasters } from '../../services/eventstore/index.ts';
+import type { EventStore } from '../../services/eventstore/index.ts';
 import { openDatabase } from '../../services/platform/database/index.ts';
 import type { TenantId } from '../../services/platform/tenancy/index.ts';
 import type { RunningProjector } from '../../services/projector/index.ts';
@@ -15,7 +14,6 @@ import {
   type RebuildOptions,
   ReadModelQueries,
   rebuildProjection,
-  type Upcast,
 } from '../../services/readmodels/index.ts';
 import type { RunningRelay } from '../../services/relay/index.ts';
 import { applyTestTopology, asOwner, deleteSubjects } from '../relay/harness.ts';
@@ -32,7 +30,7 @@ let relay: RunningRelay | undefined;
 let projector: RunningProjector | undefined;
 let workload: Workload;
 let owner: DatabasePool;
-let upcast: Upcast;
+let events: EventStore;
 const prefix = `${uniqueName('rebuild')}.`;
 
 beforeAll(async () => {
@@ -41,9 +39,7 @@ beforeAll(async () => {
   relay = await startTestRelay(db, prefix);
   workload = await Workload.open(db.appUrl, 3);
   owner = await openDatabase(db.adminUrl, { maximumPoolSize: 2, statementTimeoutMs: 3_600_000 });
-  const schemas = await EventSchemas.load();
-  const upcasters = new Upcasters();
-  upcast = (type, version, data) => upcasters.upcast(type, version, data, schemas.current(type).version);
+  events = await eventStoreOn(owner);
 });
 
 afterAll(async () => {
@@ -140,7 +136,7 @@ test('rebuilt while commands flow: queries never fail nor go back, an interrupte
   const reads = keepQuerying(workload.tenants);
   const orders = projectionNamed('orders');
   // Small pages, so the rebuild takes many transactions while commands keep landing.
-  const small: RebuildOptions = { upcast, pageSize: 20, handOverBelow: 20 };
+  const small: RebuildOptions = { events, pageSize: 20, handOverBelow: 20 };
 
   const stop = new AbortController();
   let pages = 0;
@@ -168,7 +164,7 @@ test('rebuilt while commands flow: queries never fail nor go back, an interrupte
   expect(await rebuildState('orders')).toMatchObject({ state: 'swapped' });
 
   // A projection without a bulk apply, over three tables, through its handlers.
-  const stats = await rebuildProjection(owner, projectionNamed('tenant_stats'), { upcast, pageSize: 40 });
+  const stats = await rebuildProjection(owner, projectionNamed('tenant_stats'), { events, pageSize: 40 });
   expect(stats.resumed).toBe(false);
 
   const last = await commands.stop();

@@ -1,5 +1,6 @@
+import type { DatabasePool } from 'slonik';
 import { EventSchemas } from '../../avro/index.ts';
-import { Upcasters } from '../../eventstore/index.ts';
+import { type EventStore, PostgresEventStore, Upcasters } from '../../eventstore/index.ts';
 import { loadTopology } from '../../messaging/index.ts';
 import { env, loadConfig } from '../../platform/config/index.ts';
 import {
@@ -12,15 +13,13 @@ import {
   type RebuildProgress,
   rebuildProjection,
   rebuildStates,
-  type Upcast,
 } from '../../readmodels/index.ts';
 import { type CommandSpec, UsageError } from '../command-line.ts';
 import { asOwner } from '../owner-database.ts';
 
-async function upcaster(): Promise<Upcast> {
-  const schemas = await EventSchemas.load();
-  const upcasters = new Upcasters();
-  return (type, version, data) => upcasters.upcast(type, version, data, schemas.current(type).version);
+/** The event store on the owner's pool, which sees every tenant's events: what a replay reads. */
+async function eventStoreOn(pool: DatabasePool): Promise<EventStore> {
+  return new PostgresEventStore(pool, await EventSchemas.load(), new Upcasters());
 }
 
 function describeProgress(progress: RebuildProgress): string {
@@ -30,7 +29,6 @@ function describeProgress(progress: RebuildProgress): string {
 
 /** Rebuilds one projection, printing progress at most once a second; Ctrl-C stops it between two pages. */
 async function rebuild(projection: Projection, size: number): Promise<void> {
-  const upcast = await upcaster();
   const stop = new AbortController();
   const interrupt = () =>
     stop.abort(new Error(`${projection.name}: rebuild interrupted; run it again to resume`));
@@ -38,9 +36,9 @@ async function rebuild(projection: Projection, size: number): Promise<void> {
   process.once('SIGTERM', interrupt);
   let printedAt = 0;
   try {
-    const report = await asOwner((pool) =>
+    const report = await asOwner(async (pool) =>
       rebuildProjection(pool, projection, {
-        upcast,
+        events: await eventStoreOn(pool),
         pageSize: size,
         signal: stop.signal,
         onProgress(progress) {
@@ -139,8 +137,9 @@ export const projectionsCommands: readonly CommandSpec[] = [
     environment: DATABASE,
     async run({ args }) {
       const projection = named(args.name);
-      const upcast = await upcaster();
-      const report = await asOwner((pool) => checkConsistency(pool, projection, upcast));
+      const report = await asOwner(async (pool) =>
+        checkConsistency(pool, projection, await eventStoreOn(pool)),
+      );
       for (const table of report.tables) {
         console.log(`${table.table}: ${table.missing} missing, ${table.unexpected} unexpected`);
         for (const sample of table.samples) console.log(`  ${JSON.stringify(sample)}`);

@@ -1,8 +1,8 @@
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../../platform/database/index.ts';
+import type { EventStore } from '../../eventstore/index.ts';
 import { LIVE, type Projection } from '../projection.ts';
-import type { Upcast } from '../stored-events.ts';
 import { applyPage, PASS_START, type PassCursor } from './replay-pass.ts';
 import { DEFAULT_PAGE_SIZE } from './rebuild-projection.ts';
 import { seizeProjectionTables } from './swap-lock.ts';
@@ -36,7 +36,7 @@ export async function buildNewProjection(
   pool: DatabasePool,
   projection: Projection,
   known: readonly Projection[],
-  upcast: Upcast,
+  eventStore: EventStore,
   pageSize = DEFAULT_PAGE_SIZE,
 ): Promise<FirstBuild | undefined> {
   return pool.transaction(async (tx) => {
@@ -84,7 +84,7 @@ export async function buildNewProjection(
     let events = 0;
     let cursor: PassCursor | undefined = PASS_START;
     while (cursor) {
-      const page = await applyPage(tx, projection, TENANTS, LIVE, cursor, pageSize, upcast);
+      const page = await applyPage(tx, projection, TENANTS, LIVE, cursor, pageSize, eventStore);
       events += page.applied;
       cursor = page.next;
     }

@@ -1,8 +1,8 @@
 import type { DatabasePool, DatabasePoolConnection, DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../../platform/database/index.ts';
+import type { EventStore } from '../../eventstore/index.ts';
 import type { Projection } from '../projection.ts';
-import type { Upcast } from '../stored-events.ts';
 import { applyPage, closePass, countPass, openPass, type PassCursor } from './replay-pass.ts';
 import { createShadow, dropShadow, shadowOf, swapIn } from './shadow-tables.ts';
 import { seizeProjectionTables } from './swap-lock.ts';
@@ -21,7 +21,8 @@ export interface RebuildReport extends RebuildProgress {
 }
 
 export interface RebuildOptions {
-  readonly upcast: Upcast;
+  /** Where the events come from: a store that reads every tenant (the schema owner's). */
+  readonly events: EventStore;
   /** Events read (and applied) per transaction. */
   readonly pageSize?: number;
   /** A pass that applied at most this many events is followed by the hand-over (default: one page). */
@@ -65,6 +66,7 @@ const unfinished = z.object({
 async function startOrResume(
   tx: DatabaseTransactionConnection,
   projection: Projection,
+  events: EventStore,
 ): Promise<{ under: Under; resumed: boolean }> {
   const row = await tx.maybeOne(sql.type(unfinished)`
     SELECT r.pass, r.cursor_transaction_id::text AS cursor_transaction_id, r.cursor_position,
@@ -87,7 +89,8 @@ async function startOrResume(
     INSERT INTO readmodels.rebuilds (projection, shadow_schema, state)
     VALUES (${projection.name}, ${shadowOf(projection).schema}, 'building')`);
   const cursor = await openPass(tx, projection, TENANTS);
-  const under = { pass: 1, cursor, eventsApplied: 0, eventsTotal: await countPass(tx, projection, TENANTS) };
+  const eventsTotal = await countPass(tx, projection, TENANTS, events);
+  const under = { pass: 1, cursor, eventsApplied: 0, eventsTotal };
   await persist(tx, projection, under);
   return { under, resumed: false };
 }
@@ -125,7 +128,7 @@ async function runPass(
         target,
         under.cursor,
         pageSize,
-        options.upcast,
+        options.events,
       );
       const next = {
         ...under,
@@ -174,7 +177,7 @@ async function handOver(
     await seizeProjectionTables(tx, projection.name);
     under.pass += 1;
     let cursor: PassCursor | undefined = await openPass(tx, projection, TENANTS);
-    under.eventsTotal = under.eventsApplied + (await countPass(tx, projection, TENANTS));
+    under.eventsTotal = under.eventsApplied + (await countPass(tx, projection, TENANTS, options.events));
     while (cursor) {
       const page = await applyPage(
         tx,
@@ -183,7 +186,7 @@ async function handOver(
         shadowOf(projection),
         cursor,
         pageSize,
-        options.upcast,
+        options.events,
       );
       under.eventsApplied += page.applied;
       cursor = page.next;
@@ -236,7 +239,9 @@ export async function rebuildProjection(
     );
     if (!mine) throw new Error(`a rebuild of ${projection.name} is running already`);
     try {
-      const { under, resumed } = await connection.transaction((tx) => startOrResume(tx, projection));
+      const { under, resumed } = await connection.transaction((tx) =>
+        startOrResume(tx, projection, options.events),
+      );
       options.onProgress?.(progressOf(projection, under));
       for (;;) {
         const applied = await runPass(connection, projection, under, options);
@@ -244,7 +249,8 @@ export async function rebuildProjection(
         await connection.transaction(async (tx) => {
           under.pass += 1;
           under.cursor = await openPass(tx, projection, TENANTS);
-          under.eventsTotal = under.eventsApplied + (await countPass(tx, projection, TENANTS));
+          under.eventsTotal =
+            under.eventsApplied + (await countPass(tx, projection, TENANTS, options.events));
           await persist(tx, projection, under);
         });
       }

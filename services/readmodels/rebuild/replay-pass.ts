@@ -1,15 +1,15 @@
 import type { DatabaseTransactionConnection, IdentifierSqlToken } from 'slonik';
 import { z } from 'zod';
+import type { EventStore } from '../../eventstore/index.ts';
 import { sql } from '../../platform/database/index.ts';
+import type { TenantId } from '../../platform/tenancy/index.ts';
+import { countReplay, type ReplayRanges, replayWindow } from '../event-replay.ts';
 import type { Projection, ReadModelTarget } from '../projection.ts';
-import { projectedEvent, STORED_EVENT_COLUMNS, type StoredEventRow, type Upcast } from '../stored-events.ts';
 
 /**
  * A replay pass: each tenant's events after what the target tables hold
- * (`applied`) up to `target`, in the order the live projection applied them.
- * That order is commit order, (transaction id, position), except that a parked
- * event `eventline dlq replay` applied later sits right after the watermark its
- * tenant had then (its anchor), as the consistency check replays it.
+ * (`applied`) up to `target`, in the order the live projection applied them
+ * (event-replay.ts), as the consistency check replays them.
  *
  * Bounding each tenant by a watermark the live projection reached also keeps
  * the pass below the snapshot xmin: the relay publishes an event only once every
@@ -27,10 +27,37 @@ export const PASS_START: PassCursor = { transactionId: '0', position: 0 };
 
 const passCursor = z.object({ transactionId: z.string(), position: z.number().int() });
 
-interface PassRow extends StoredEventRow {
-  readonly anchor_transaction_id: string;
-  readonly anchor_position: number;
-  readonly replayed: number;
+const tenantRange = z.object({
+  tenant_id: z.string(),
+  applied_transaction_id: z.string(),
+  applied_position: z.number(),
+  target_transaction_id: z.string(),
+  target_position: z.number(),
+});
+
+/** The tenants with events left in the pass (past `after`, when given), each from its `applied` to its target. */
+async function passRanges(
+  tx: DatabaseTransactionConnection,
+  projection: Projection,
+  tenants: IdentifierSqlToken,
+  after?: PassCursor,
+): Promise<ReplayRanges> {
+  const rows = await tx.any(sql.type(tenantRange)`
+    SELECT tenant_id, applied_transaction_id::text AS applied_transaction_id, applied_position,
+           target_transaction_id::text AS target_transaction_id, target_position
+      FROM ${tenants}
+     WHERE projection = ${projection.name}
+       AND (applied_transaction_id, applied_position) < (target_transaction_id, target_position)
+       ${after ? sql.fragment`AND (target_transaction_id, target_position) > (${after.transactionId}::xid8, ${after.position}::bigint)` : sql.fragment``}`);
+  return new Map(
+    rows.map((row) => [
+      row.tenant_id as TenantId,
+      {
+        after: { transactionId: row.applied_transaction_id, position: row.applied_position },
+        upTo: { transactionId: row.target_transaction_id, position: row.target_position },
+      },
+    ]),
+  );
 }
 
 /**
@@ -75,11 +102,9 @@ export async function countPass(
   tx: DatabaseTransactionConnection,
   projection: Projection,
   tenants: IdentifierSqlToken,
+  events: EventStore,
 ): Promise<number> {
-  const end = await passEnd(tx, projection, tenants);
-  if (!end) return 0;
-  return (await tx.oneFirst(sql.unsafe`
-    SELECT count(*) FROM (${passRows(projection, tenants, PASS_START, end)}) pass`)) as number;
+  return countReplay(tx, events, projection, await passRanges(tx, projection, tenants));
 }
 
 /** The last point of the pass: its greatest target. */
@@ -94,54 +119,6 @@ async function passEnd(
      ORDER BY target_transaction_id DESC, target_position DESC LIMIT 1`);
 }
 
-/**
- * The point `limit` events after `after` in commit order (every tenant, every
- * type: a walk of the commit-order index), or null when fewer remain before `end`.
- */
-async function windowEnd(
-  tx: DatabaseTransactionConnection,
-  after: PassCursor,
-  end: PassCursor,
-  limit: number,
-): Promise<PassCursor | null> {
-  return (await tx.maybeOne(sql.unsafe`
-    SELECT transaction_id::text AS "transactionId", global_position AS position FROM events
-     WHERE (transaction_id, global_position) > (${after.transactionId}::xid8, ${after.position}::bigint)
-       AND (transaction_id, global_position) <= (${end.transactionId}::xid8, ${end.position}::bigint)
-     ORDER BY transaction_id, global_position
-    OFFSET ${limit - 1} LIMIT 1`)) as PassCursor | null;
-}
-
-/** The pass's events anchored in (after, until]: a bounded range of the commit-order index. */
-function passRows(projection: Projection, tenants: IdentifierSqlToken, after: PassCursor, until: PassCursor) {
-  const types = sql.array(Object.keys(projection.handlers), 'text');
-  const window = (anchor: ReturnType<typeof sql.fragment>) => sql.fragment`
-    ${anchor} > (${after.transactionId}::xid8, ${after.position}::bigint)
-    AND ${anchor} <= (${until.transactionId}::xid8, ${until.position}::bigint)
-    AND ${anchor} > (t.applied_transaction_id, t.applied_position)
-    AND ${anchor} <= (t.target_transaction_id, t.target_position)`;
-  const replayedAfter = sql.fragment`(coalesce(d.replayed_after_transaction_id, '0'::xid8),
-                                      coalesce(d.replayed_after_position, 0))`;
-  return sql.fragment`
-    SELECT ${STORED_EVENT_COLUMNS},
-           e.transaction_id AS anchor_transaction_id, e.global_position AS anchor_position, 0 AS replayed
-      FROM events e
-      JOIN ${tenants} t ON t.projection = ${projection.name} AND t.tenant_id = e.tenant_id
-     WHERE ${window(sql.fragment`(e.transaction_id, e.global_position)`)}
-       AND e.event_type = ANY(${types})
-       AND NOT EXISTS (SELECT FROM readmodels.dead_letters d
-                        WHERE d.projection = ${projection.name} AND d.event_id = e.event_id)
-    UNION ALL
-    SELECT ${STORED_EVENT_COLUMNS},
-           coalesce(d.replayed_after_transaction_id, '0'::xid8), coalesce(d.replayed_after_position, 0), 1
-      FROM readmodels.dead_letters d
-      JOIN events e ON e.tenant_id = d.tenant_id AND e.event_id = d.event_id
-      JOIN ${tenants} t ON t.projection = ${projection.name} AND t.tenant_id = e.tenant_id
-     WHERE d.projection = ${projection.name} AND d.replayed_at IS NOT NULL
-       AND ${window(replayedAfter)}
-       AND e.event_type = ANY(${types})`;
-}
-
 export interface PageOutcome {
   readonly applied: number;
   /** Where the next page starts; undefined when this page ended the pass. */
@@ -152,8 +129,7 @@ export interface PageOutcome {
  * Reads and applies the pass's events in the next window of `pageSize` events
  * of the commit order (fewer when other tenants' events, or types the
  * projection ignores, fall in it), through the projection's bulk apply when it
- * has one. A window, not a LIMIT over the filtered rows: that would make
- * PostgreSQL read and sort everything left of the pass for every page.
+ * has one.
  */
 export async function applyPage(
   tx: DatabaseTransactionConnection,
@@ -162,18 +138,15 @@ export async function applyPage(
   target: ReadModelTarget,
   after: PassCursor,
   pageSize: number,
-  upcast: Upcast,
+  events: EventStore,
 ): Promise<PageOutcome> {
   const end = await passEnd(tx, projection, tenants);
   if (!end) return { applied: 0, next: undefined };
-  const until = (await windowEnd(tx, after, end, pageSize)) ?? end;
-  const rows = (await tx.any(sql.unsafe`
-    SELECT * FROM (${passRows(projection, tenants, after, until)}) pass
-     ORDER BY anchor_transaction_id, anchor_position, replayed, global_position`)) as readonly PassRow[];
-  const events = rows.map((row) => projectedEvent(row, upcast));
-  const bulk = projection.applyMany ? await projection.applyMany(tx, events, target) : false;
+  const ranges = await passRanges(tx, projection, tenants, after);
+  const page = await replayWindow(tx, events, projection, ranges, { after, upTo: end, size: pageSize });
+  const bulk = projection.applyMany ? await projection.applyMany(tx, page.events, target) : false;
   if (!bulk) {
-    for (const event of events) {
+    for (const event of page.events) {
       try {
         await projection.handlers[event.type]?.(tx, event, target);
       } catch (error) {
@@ -182,5 +155,5 @@ export async function applyPage(
       }
     }
   }
-  return { applied: rows.length, next: until === end ? undefined : until };
+  return { applied: page.events.length, next: page.next };
 }
