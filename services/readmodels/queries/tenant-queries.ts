@@ -4,33 +4,24 @@ import { money, moneyAsNumber } from '../../domain/orders/index.ts';
 import { sql } from '../../platform/database/index.ts';
 import { NotFoundError } from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
-
-const tenantRow = z.object({
-  name: z.string(),
-  status: z.string(),
-  plan: z.string(),
-  commands_per_minute: z.number().int(),
-  max_burst: z.number().int(),
-  suspension_reason: z.string().nullable(),
-  created_at: z.number(),
-  updated_at: z.number(),
-  version: z.number().int(),
-});
+import { storedTenant, tenantRowOf } from '../tenants/tenants-projection.ts';
 
 export async function getTenant(tx: DatabaseTransactionConnection, tenant: TenantId) {
-  const row = await tx.maybeOne(sql.type(tenantRow)`
-    SELECT name, status, plan, commands_per_minute, max_burst, suspension_reason, created_at, updated_at, version
+  const stored = await tx.maybeOne(sql.type(storedTenant)`
+    SELECT name, status, plan, commands_per_minute, max_burst, suspension_reason,
+           to_json(created_at) #>> '{}' AS created_at, to_json(updated_at) #>> '{}' AS updated_at, version
       FROM readmodels.tenants WHERE tenant_id = ${tenant}`);
-  if (!row) throw new NotFoundError('no tenant in the read model yet');
+  if (!stored) throw new NotFoundError('no tenant in the read model yet');
+  const row = tenantRowOf(stored);
   return {
     tenantId: tenant,
     name: row.name,
     status: row.status,
     plan: row.plan,
-    quota: { commandsPerMinute: row.commands_per_minute, maxBurst: row.max_burst },
-    suspensionReason: row.suspension_reason,
-    createdAt: new Date(row.created_at).toISOString(),
-    updatedAt: new Date(row.updated_at).toISOString(),
+    quota: { commandsPerMinute: row.commandsPerMinute, maxBurst: row.maxBurst },
+    suspensionReason: row.suspensionReason,
+    createdAt: new Date(row.createdAt).toISOString(),
+    updatedAt: new Date(row.updatedAt).toISOString(),
     version: row.version,
   };
 }

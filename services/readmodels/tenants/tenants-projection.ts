@@ -3,7 +3,8 @@ import { foldAndUpsert, runOfOne } from '../fold-and-upsert.ts';
 import type { Projection } from '../projection.ts';
 import { evolveTenant, type TenantRow } from './tenants-fold.ts';
 
-const storedTenant = z.object({
+/** A tenants row as read, times as text (exact to the microsecond): by the bulk apply and by GetTenant. */
+export const storedTenant = z.object({
   name: z.string(),
   status: z.string(),
   plan: z.string(),
@@ -14,6 +15,20 @@ const storedTenant = z.object({
   updated_at: z.string(),
   version: z.number().int(),
 });
+
+export function tenantRowOf(stored: z.infer<typeof storedTenant>): TenantRow {
+  return {
+    name: stored.name,
+    status: stored.status,
+    plan: stored.plan,
+    commandsPerMinute: stored.commands_per_minute,
+    maxBurst: stored.max_burst,
+    suspensionReason: stored.suspension_reason,
+    createdAt: stored.created_at,
+    updatedAt: stored.updated_at,
+    version: stored.version,
+  };
+}
 
 /** The tenants a run names are read once (locked), folded in memory, and the changed rows written once. */
 export const applyTenants = foldAndUpsert<TenantRow, z.infer<typeof storedTenant>, Record<never, never>>({
@@ -32,17 +47,7 @@ export const applyTenants = foldAndUpsert<TenantRow, z.infer<typeof storedTenant
       { name: 'version', type: 'int4', value: (row) => row.version },
     ],
     stored: storedTenant,
-    toRow: (stored) => ({
-      name: stored.name,
-      status: stored.status,
-      plan: stored.plan,
-      commandsPerMinute: stored.commands_per_minute,
-      maxBurst: stored.max_burst,
-      suspensionReason: stored.suspension_reason,
-      createdAt: stored.created_at,
-      updatedAt: stored.updated_at,
-      version: stored.version,
-    }),
+    toRow: tenantRowOf,
   },
   totals: {},
   keyOf: (event) => [event.tenantId],
