@@ -1,3 +1,5 @@
+import { personalDataBreaks } from '../privacy/index.ts';
+
 /**
  * What no event schema of ours may do, whatever compatibility the registry
  * applies: each rule keeps every event readable by every common client.
@@ -12,5 +14,5 @@ export function schemaRuleBreaks(definition: string): string[] {
         "alone, which Confluent's Python client and others refuse: give it at least one field",
     );
   }
-  return breaks;
+  return [...breaks, ...personalDataBreaks(definition)];
 }

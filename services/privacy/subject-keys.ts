@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
+import { z } from 'zod';
+import { inTenantTransaction, sql } from '../platform/database/index.ts';
+import type { TenantId } from '../platform/tenancy/index.ts';
+import type { KeyEncryption } from './key-encryption.ts';
+
+/** A subject's data key, unwrapped. */
+export interface DataKey {
+  readonly keyId: string;
+  readonly key: Buffer;
+}
+
+/** Where sealing gets a subject's active key and opening the keys a value names. */
+export interface SubjectKeyring {
+  activeKey(tenant: TenantId, subject: string): Promise<DataKey>;
+  /** The keys of these ids, by id; a destroyed (or unknown) one is absent: its data reads as erased. */
+  keysById(
+    db: DatabasePool | DatabaseTransactionConnection,
+    tenant: TenantId,
+    keyIds: readonly string[],
+  ): Promise<Map<string, Buffer>>;
+}
+
+const keyRow = z.object({ key_id: z.string(), wrapped_key: z.string().nullable() });
+
+/** How long an unwrapped key stays in memory: a forget reaches the other processes within it. */
+const CACHE_MS = 30_000;
+const CACHED_KEYS_AT_MOST = 10_000;
+
+/**
+ * The subjects' data keys (table personal_data_keys, which this module owns),
+ * wrapped by the key-encryption key. Unwrapped keys are kept in memory for
+ * CACHE_MS at most, bounded in number, and never logged: a forgotten subject's
+ * key is gone from this process at once and from the others within CACHE_MS.
+ */
+export class SubjectKeys implements SubjectKeyring {
+  private readonly cache = new Map<string, { readonly key: Buffer | undefined; readonly until: number }>();
+
+  constructor(
+    private readonly pool: DatabasePool,
+    private readonly encryption: KeyEncryption,
+  ) {}
+
+  /** The subject's active key, made (and stored wrapped) on first use. */
+  async activeKey(tenant: TenantId, subject: string): Promise<DataKey> {
+    return inTenantTransaction(this.pool, tenant, async (tx) => {
+      const active = await this.active(tx, tenant, subject);
+      if (active) return active;
+      const key = randomBytes(32);
+      const keyId = randomBytes(9).toString('base64url');
+      // Two appends making the subject's first key at once: the unique index keeps one.
+      await tx.query(sql.typeAlias('void')`
+        INSERT INTO personal_data_keys (tenant_id, subject, key_id, wrapped_key)
+        VALUES (${tenant}, ${subject}, ${keyId}, ${await this.encryption.wrap(key)})
+        ON CONFLICT (tenant_id, subject) WHERE destroyed_at IS NULL DO NOTHING`);
+      const stored = await this.active(tx, tenant, subject);
+      if (!stored) throw new Error(`no active key for a subject of tenant ${tenant} after making one`);
+      return stored;
+    });
+  }
+
+  async keysById(
+    db: DatabasePool | DatabaseTransactionConnection,
+    tenant: TenantId,
+    keyIds: readonly string[],
+  ): Promise<Map<string, Buffer>> {
+    const found = new Map<string, Buffer>();
+    const missing: string[] = [];
+    for (const keyId of new Set(keyIds)) {
+      const cached = this.cache.get(`${tenant}/${keyId}`);
+      if (cached && cached.until > Date.now()) {
+        if (cached.key) found.set(keyId, cached.key);
+      } else missing.push(keyId);
+    }
+    if (missing.length === 0) return found;
+    const rows = await db.any(sql.type(keyRow)`
+      SELECT key_id, wrapped_key FROM personal_data_keys
+       WHERE tenant_id = ${tenant} AND key_id = ANY(${sql.array(missing, 'text')})`);
+    for (const keyId of missing) {
+      const wrapped = rows.find((row) => row.key_id === keyId)?.wrapped_key ?? null;
+      const key = wrapped === null ? undefined : await this.encryption.unwrap(wrapped);
+      this.remember(`${tenant}/${keyId}`, key);
+      if (key) found.set(keyId, key);
+    }
+    return found;
+  }
+
+  /**
+   * Destroys the subject's keys, inside the caller's transaction: everything
+   * sealed with them, wherever it was copied, can no longer be read. Returns
+   * how many were destroyed now (0 when already forgotten: forgetting again
+   * is harmless).
+   */
+  async destroy(tx: DatabaseTransactionConnection, tenant: TenantId, subject?: string): Promise<number> {
+    const destroyed = await tx.any(sql.type(z.object({ key_id: z.string() }))`
+      UPDATE personal_data_keys SET wrapped_key = NULL, destroyed_at = now()
+       WHERE tenant_id = ${tenant} AND destroyed_at IS NULL
+         AND ${subject === undefined ? sql.fragment`true` : sql.fragment`subject = ${subject}`}
+      RETURNING key_id`);
+    for (const { key_id } of destroyed) this.cache.delete(`${tenant}/${key_id}`);
+    return destroyed.length;
+  }
+
+  private async active(
+    tx: DatabaseTransactionConnection,
+    tenant: TenantId,
+    subject: string,
+  ): Promise<DataKey | undefined> {
+    const row = await tx.maybeOne(sql.type(keyRow)`
+      SELECT key_id, wrapped_key FROM personal_data_keys
+       WHERE tenant_id = ${tenant} AND subject = ${subject} AND destroyed_at IS NULL`);
+    if (!row?.wrapped_key) return undefined;
+    const key = await this.encryption.unwrap(row.wrapped_key);
+    this.remember(`${tenant}/${row.key_id}`, key);
+    return { keyId: row.key_id, key };
+  }
+
+  private remember(name: string, key: Buffer | undefined): void {
+    if (this.cache.size >= CACHED_KEYS_AT_MOST) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(name, { key, until: Date.now() + CACHE_MS });
+  }
+}
