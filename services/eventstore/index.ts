@@ -15,7 +15,6 @@ export type { AppendedEvent, InlineProjection } from './inline-projection.ts';
 export { PostgresEventStore } from './postgres-event-store.ts';
 export { type EventId, newEventId, newStreamId, type StreamId, streamId } from './ids.ts';
 export { MIGRATIONS_DIR, migrate } from './migrate.ts';
-export { OUTBOX_CHANNEL } from './outbox-doorbell.ts';
 export {
   type AppendResult,
   type Checkpoint,

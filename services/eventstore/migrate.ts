@@ -4,6 +4,9 @@ import { projectRoot } from '../platform/paths/index.ts';
 
 // Resolved from the project root: the .sql files are not compiled into dist/.
 export const MIGRATIONS_DIR = join(projectRoot(), 'services', 'eventstore', 'migrations');
+// The outbox and its lanes: numbered in the event store's sequence (0005, 0008, …), which
+// their files kept when they moved here from migrations/ (pgmigrations records names only).
+const OUTBOX_MIGRATIONS_DIR = join(projectRoot(), 'services', 'outbox', 'migrations');
 // The read models' tables (numbered 1001 onward, so they run after the event store's).
 const READ_MODEL_MIGRATIONS_DIR = join(projectRoot(), 'services', 'readmodels', 'migrations');
 
@@ -12,9 +15,9 @@ export interface MigrationLog {
 }
 
 /**
- * Applies the numbered .sql files of migrations/ that the database lacks, each in
- * its own transaction, under node-pg-migrate's advisory lock (a second runner
- * waits). Safe to re-run: applied ones are recorded in pgmigrations.
+ * Applies the numbered .sql files of the migration folders that the database
+ * lacks, each in its own transaction, under node-pg-migrate's advisory lock (a
+ * second runner waits). Safe to re-run: applied ones are recorded in pgmigrations.
  * Runs as the schema owner (ADMIN_DATABASE_URL), never as a service role.
  */
 export async function migrate(
@@ -23,13 +26,13 @@ export async function migrate(
 ): Promise<string[]> {
   const applied = await runner({
     databaseUrl,
-    // Two folders need glob patterns; the files are still applied in name order across both.
-    dir: [join(MIGRATIONS_DIR, '*.sql'), join(READ_MODEL_MIGRATIONS_DIR, '*.sql')],
+    // Several folders need glob patterns; the files are still applied in name order across them.
+    dir: [MIGRATIONS_DIR, OUTBOX_MIGRATIONS_DIR, READ_MODEL_MIGRATIONS_DIR].map((dir) => join(dir, '*.sql')),
     useGlob: true,
     migrationsTable: 'pgmigrations',
     direction: 'up',
-    // Two numbered sequences (event store 0001…, read models 1001…) grow side by side:
-    // a new event-store migration must still apply where read-model ones ran already.
+    // Two numbered sequences (event store and outbox 0001…, read models 1001…) grow side by
+    // side: a new event-store migration must still apply where read-model ones ran already.
     checkOrder: false,
     advisoryLockMode: 'wait',
     log: () => {},

@@ -5,6 +5,7 @@ import { ConcurrencyError, NotFoundError, ValidationError } from '../platform/er
 import { inTenantTransaction, sql } from '../platform/database/index.ts';
 import { inSpan, traceparentOf, tracerFor } from '../platform/telemetry/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
+import { OutboxDoorbell } from '../outbox/index.ts';
 import { type EventId, newEventId, type StreamId } from './ids.ts';
 import type {
   AppendResult,
@@ -16,7 +17,6 @@ import type {
   StreamRef,
 } from './records.ts';
 import { appendOne, CreationBatcher } from './creation-batcher.ts';
-import { OutboxDoorbell } from './outbox-doorbell.ts';
 import { checkpointRow, EVENT_COLUMNS, EventReader, eventRow } from './rows.ts';
 import type { Upcasters } from './upcasters.ts';
 import type {

@@ -1,6 +1,4 @@
 export { eventCursor, kafkaRecord } from './kafka-record.ts';
-export { LANE_COUNT } from './lane-leases.ts';
-export { Outbox, type OutboxEntry } from './outbox.ts';
 export { DEFAULT_SETTINGS, OutboxRelay, type RelaySettings } from './outbox-relay.ts';
 export { Publisher } from './publisher.ts';
 export { RelayMetrics } from './relay-metrics.ts';

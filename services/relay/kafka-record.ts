@@ -1,5 +1,5 @@
 import type { IHeaders, Message } from 'kafkajs';
-import type { OutboxEntry } from './outbox.ts';
+import type { OutboxEntry } from '../outbox/index.ts';
 
 /**
  * A record's place in the event store's commit order: its transaction id, then

@@ -7,8 +7,8 @@ import {
   UnencodableEventError,
 } from '../messaging/index.ts';
 import { batchFields, type Logger } from '../platform/telemetry/index.ts';
+import type { LaneCursor, LaneRead, Outbox, OutboxEntry } from '../outbox/index.ts';
 import { kafkaRecord, recordBytes } from './kafka-record.ts';
-import type { LaneCursor, LaneRead, Outbox, OutboxEntry } from './outbox.ts';
 import type { Publisher } from './publisher.ts';
 import type { ErrorKind, RelayMetrics } from './relay-metrics.ts';
 import { publishTraced } from './traced-publish.ts';

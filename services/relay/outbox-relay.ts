@@ -3,11 +3,9 @@ import { hostname } from 'node:os';
 import type { IPolicy } from 'cockatiel';
 import type { DatabasePool } from 'slonik';
 import type { EventCodec } from '../messaging/index.ts';
+import { LaneLeases, Outbox, OutboxNotifications } from '../outbox/index.ts';
 import type { Logger } from '../platform/telemetry/index.ts';
-import { LANE_COUNT, LaneLeases } from './lane-leases.ts';
 import { LaneSweep, type SweepSettings } from './lane-sweep.ts';
-import { Outbox } from './outbox.ts';
-import { OutboxNotifications } from './outbox-notifications.ts';
 import type { Publisher } from './publisher.ts';
 import type { RelayMetrics } from './relay-metrics.ts';
 
@@ -114,13 +112,12 @@ export class OutboxRelay {
     // Trust a lease for less than its length: the renewal's own round trip, and clock drift.
     const validUntil = sentAt + this.settings.leaseTtlMs * 0.8;
     try {
-      const replicas = Math.max(1, await this.leases.heartbeat());
+      const { replicas, fairShare: share } = await this.leases.heartbeat();
       const kept = new Set(await this.leases.renew(this.heldLanes()));
       for (const number of this.heldLanes()) {
         if (kept.has(number)) this.lanes.set(number, validUntil);
         else void this.drop(number, 'lease lost');
       }
-      const share = Math.ceil(LANE_COUNT / replicas);
       const excess = this.heldLanes().slice(share);
       // Given back once its batch in flight is acknowledged and deleted, so the next holder
       // starts where this one ended. Not awaited: the other leases must keep being renewed.

@@ -25,7 +25,7 @@ import {
 import { projectRoot } from '../../services/platform/paths/index.ts';
 import { DeadLetters } from '../../services/projector/dead-letters.ts';
 import { kafkaRecord } from '../../services/relay/kafka-record.ts';
-import type { OutboxEntry } from '../../services/relay/outbox.ts';
+import type { OutboxEntry } from '../../services/outbox/index.ts';
 
 // The AsyncAPI document downstream teams read instead of docs/contracts.md §8:
 // valid for the official parser, true to what the relay and projector write,

@@ -1,7 +1,16 @@
-import { type DatabasePool, sql } from 'slonik';
+import type { DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { sql } from '../platform/database/index.ts';
 
-/** How many lanes tenants are hashed into (the outbox's generated `lane` column: migration 0008). */
-export const LANE_COUNT = 64;
+/** The replicas alive now, and the share of the lanes each may hold. */
+export interface LaneShare {
+  readonly replicas: number;
+  /** The lane count over the live replicas, rounded up. */
+  readonly fairShare: number;
+}
+
+const shareRow = z.object({ replicas: z.number(), lanes: z.number() });
+const laneRow = z.object({ lane: z.number() });
 
 /**
  * Leases on lanes in the relay_lanes table, taken and renewed with plain
@@ -9,7 +18,9 @@ export const LANE_COUNT = 64;
  * they work behind a transaction-pooling PgBouncer or RDS Proxy. A lane belongs
  * to its holder until the lease lapses unrenewed; only then may another replica
  * claim it. Replicas announce themselves in relay_replicas, so each takes its
- * fair share (lanes ÷ live replicas) and gives back what exceeds it.
+ * fair share (lanes ÷ live replicas) and gives back what exceeds it. The lane
+ * count is the database's (outbox_lane_count(), migration 0017), read with each
+ * heartbeat, so it is written in one place.
  */
 export class LaneLeases {
   constructor(
@@ -19,19 +30,22 @@ export class LaneLeases {
   ) {}
 
   /** Says this replica is alive; forgets replicas silent for three lease lengths; counts the live ones. */
-  async heartbeat(): Promise<number> {
-    return (await this.pool.transaction(async (tx) => {
-      await tx.query(sql.unsafe`
+  async heartbeat(): Promise<LaneShare> {
+    const { replicas, lanes } = await this.pool.transaction(async (tx) => {
+      await tx.query(sql.typeAlias('void')`
         INSERT INTO relay_replicas (replica) VALUES (${this.replica})
         ON CONFLICT (replica) DO UPDATE SET seen_at = now()
       `);
-      await tx.query(sql.unsafe`
+      await tx.query(sql.typeAlias('void')`
         DELETE FROM relay_replicas WHERE seen_at < now() - make_interval(secs => ${(3 * this.ttlMs) / 1000})
       `);
-      return tx.oneFirst(sql.unsafe`
-        SELECT count(*) FROM relay_replicas WHERE seen_at > now() - make_interval(secs => ${(2 * this.ttlMs) / 1000})
+      return tx.one(sql.type(shareRow)`
+        SELECT count(*) AS replicas, outbox_lane_count() AS lanes FROM relay_replicas
+         WHERE seen_at > now() - make_interval(secs => ${(2 * this.ttlMs) / 1000})
       `);
-    })) as number;
+    });
+    // Never fewer than this replica, which has just announced itself.
+    return { replicas, fairShare: Math.ceil(lanes / Math.max(1, replicas)) };
   }
 
   /**
@@ -41,11 +55,11 @@ export class LaneLeases {
   async renew(lanes: readonly number[]): Promise<number[]> {
     if (lanes.length === 0) return [];
     return [
-      ...((await this.pool.anyFirst(sql.unsafe`
+      ...(await this.pool.anyFirst(sql.type(laneRow)`
         UPDATE relay_lanes SET expires_at = now() + make_interval(secs => ${this.ttlMs / 1000})
          WHERE holder = ${this.replica} AND lane = ANY(${sql.array(lanes, 'int2')})
         RETURNING lane
-      `)) as readonly number[]),
+      `)),
     ];
   }
 
@@ -53,27 +67,27 @@ export class LaneLeases {
   async claim(count: number): Promise<number[]> {
     if (count <= 0) return [];
     return [
-      ...((await this.pool.anyFirst(sql.unsafe`
+      ...(await this.pool.anyFirst(sql.type(laneRow)`
         UPDATE relay_lanes
            SET holder = ${this.replica}, epoch = epoch + 1,
                expires_at = now() + make_interval(secs => ${this.ttlMs / 1000})
          WHERE lane IN (SELECT lane FROM relay_lanes WHERE expires_at < now()
                          ORDER BY random() LIMIT ${count} FOR UPDATE SKIP LOCKED)
         RETURNING lane
-      `)) as readonly number[]),
+      `)),
     ];
   }
 
   /** Gives lanes back at once (shutdown, or more than a fair share), so another replica need not wait out the lease. */
   async release(lanes: readonly number[]): Promise<void> {
     if (lanes.length === 0) return;
-    await this.pool.query(sql.unsafe`
+    await this.pool.query(sql.typeAlias('void')`
       UPDATE relay_lanes SET holder = NULL, expires_at = '-infinity'
        WHERE holder = ${this.replica} AND lane = ANY(${sql.array(lanes, 'int2')})
     `);
   }
 
   async leave(): Promise<void> {
-    await this.pool.query(sql.unsafe`DELETE FROM relay_replicas WHERE replica = ${this.replica}`);
+    await this.pool.query(sql.typeAlias('void')`DELETE FROM relay_replicas WHERE replica = ${this.replica}`);
   }
 }

@@ -1,4 +1,5 @@
-import { type DatabasePool, sql } from 'slonik';
+import type { DatabasePool } from 'slonik';
+import { sql } from '../platform/database/index.ts';
 
 /** The channel the outbox relay LISTENs on; the payload names the lanes to wake. */
 export const OUTBOX_CHANNEL = 'eventline_outbox';
@@ -38,7 +39,7 @@ export class OutboxDoorbell {
     const tenants = [...this.pending];
     this.pending.clear();
     this.inFlight = this.pool
-      .query(sql.unsafe`SELECT ring_outbox_doorbell(${sql.array(tenants, 'uuid')})`)
+      .query(sql.typeAlias('void')`SELECT ring_outbox_doorbell(${sql.array(tenants, 'uuid')})`)
       .then(
         () => undefined,
         () => undefined, // the relay's polling covers a ring that did not go out

@@ -1,5 +1,7 @@
 import { BrokenCircuitError, type IPolicy } from 'cockatiel';
-import { type DatabasePool, sql } from 'slonik';
+import type { DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { sql } from '../platform/database/index.ts';
 import { DependencyUnavailableError } from '../platform/errors/index.ts';
 
 /** One outbox row joined with its event: everything a Kafka record needs. */
@@ -41,33 +43,42 @@ export interface LaneRead {
   readonly blockedBy: string | undefined;
 }
 
-/** A row of relay_outbox_page (migration 0013). */
-interface EntryRow {
-  global_position: number;
-  transaction_id: string;
-  tenant_id: string;
-  context: string;
-  lane: number;
-  enqueued_at: number;
-  event_id: string;
-  event_type: string;
-  schema_version: number;
-  stream_type: string;
-  stream_id: string;
-  stream_version: number;
-  data: unknown;
-  metadata: Record<string, unknown>;
-  correlation_id: string | null;
-  causation_id: string | null;
-  occurred_at: number;
-  horizon: string | null;
-}
+/** A row of relay_outbox_page (migrations 0013, 0018). */
+const entryRow = z.object({
+  global_position: z.number(),
+  transaction_id: z.string(),
+  tenant_id: z.string(),
+  context: z.string(),
+  lane: z.number(),
+  enqueued_at: z.number(),
+  event_id: z.string(),
+  event_type: z.string(),
+  schema_version: z.number(),
+  stream_type: z.string(),
+  stream_id: z.string(),
+  stream_version: z.number(),
+  // The event's data goes to the Avro encoder, which checks it against the schema.
+  data: z.unknown(),
+  // Checked to be an object without copying its keys: z.record walks each one.
+  metadata: z.custom<Readonly<Record<string, unknown>>>(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    'a JSON object',
+  ),
+  correlation_id: z.string().nullable(),
+  causation_id: z.string().nullable(),
+  occurred_at: z.number(),
+  horizon: z.string().nullable(),
+});
+
+const backlogRow = z.object({ rows: z.number(), oldest_age_seconds: z.number() });
+const countRow = z.object({ count: z.number() });
 
 /**
- * The outbox as the relay sees it, through its own role (every tenant's rows).
- * Reading, pruning published rows, and parking tenants whose events cannot be
- * encoded. The sweep's statements go through PostgreSQL's circuit breaker, so a
- * database that is away costs one failed call per trial, not one per sweep.
+ * The outbox as the relay reads it, through its own role (every tenant's rows):
+ * reading pages with their events, pruning published rows, and parking tenants
+ * whose events cannot be encoded. The sweep's statements go through
+ * PostgreSQL's circuit breaker, so a database that is away costs one failed
+ * call per trial, not one per sweep.
  */
 export class Outbox {
   constructor(
@@ -92,9 +103,10 @@ export class Outbox {
 
   /**
    * The next rows of the given lanes after the cursor, in (transaction id,
-   * position) order: one round trip for every lane a replica holds. A row is
-   * handed out only when no transaction that could still add a row sorting
-   * before it is running (relay_outbox_horizon, migration 0013: the server-wide
+   * position) order, with their events (the event store's events_at): one round
+   * trip for every lane a replica holds. A row is handed out only when no
+   * transaction that could still add a row sorting before it is running
+   * (relay_outbox_horizon, migration 0013: the server-wide
    * xmin, leaving out transactions of other databases and of the relay itself);
    * rows are selected without that bound and cut at it here, so the caller
    * learns that more are waiting.
@@ -102,12 +114,12 @@ export class Outbox {
   async readLanes(lanes: readonly number[], after: LaneCursor | null, limit: number): Promise<LaneRead> {
     if (lanes.length === 0) return { entries: [], blockedBy: undefined };
     const from = after ?? { transactionId: '0', position: 0 };
-    const rows = (await this.guarded(() =>
-      this.pool.any(sql.unsafe`
+    const rows = await this.guarded(() =>
+      this.pool.any(sql.type(entryRow)`
         SELECT * FROM relay_outbox_page(${sql.array(lanes, 'int2')}, ${from.transactionId}::xid8,
                                         ${from.position}::bigint, ${limit}::integer)
       `),
-    )) as readonly EntryRow[];
+    );
     const entries: OutboxEntry[] = [];
     for (const row of rows) {
       if (row.horizon !== null && BigInt(row.transaction_id) >= BigInt(row.horizon)) break;
@@ -139,7 +151,9 @@ export class Outbox {
     if (positions.length === 0) return;
     await this.guarded(() =>
       this.pool.query(
-        sql.unsafe`DELETE FROM outbox WHERE global_position = ANY(${sql.array(positions, 'int8')})`,
+        sql.typeAlias(
+          'void',
+        )`DELETE FROM outbox WHERE global_position = ANY(${sql.array(positions, 'int8')})`,
       ),
     );
   }
@@ -147,7 +161,7 @@ export class Outbox {
   /** Parks a tenant: its lane's other tenants go on, its own events wait for an operator. */
   async haltTenant(entry: OutboxEntry, reason: string): Promise<void> {
     await this.guarded(() =>
-      this.pool.query(sql.unsafe`
+      this.pool.query(sql.typeAlias('void')`
         INSERT INTO relay_halted_tenants (tenant_id, event_id, event_type, reason)
         VALUES (${entry.tenantId}, ${entry.eventId}, ${entry.eventType}, ${reason})
         ON CONFLICT (tenant_id) DO NOTHING
@@ -157,21 +171,21 @@ export class Outbox {
 
   /** Gives every halted tenant one more try: a restarted relay may carry the fixed schema. */
   async resumeHaltedTenants(): Promise<number> {
-    const result = await this.pool.query(sql.unsafe`DELETE FROM relay_halted_tenants`);
+    const result = await this.pool.query(sql.typeAlias('void')`DELETE FROM relay_halted_tenants`);
     return result.rowCount;
   }
 
   async haltedTenants(): Promise<number> {
-    return (await this.pool.oneFirst(sql.unsafe`SELECT count(*) FROM relay_halted_tenants`)) as number;
+    return this.pool.oneFirst(sql.type(countRow)`SELECT count(*) FROM relay_halted_tenants`);
   }
 
   /** Rows waiting and the age of the oldest, for the backlog gauges. */
   async backlog(): Promise<{ rows: number; oldestAgeSeconds: number }> {
-    const row = (await this.pool.one(sql.unsafe`
+    const row = await this.pool.one(sql.type(backlogRow)`
       SELECT count(*) AS rows,
              coalesce(extract(epoch FROM now() - min(enqueued_at)), 0)::float8 AS oldest_age_seconds
         FROM outbox
-    `)) as { rows: number; oldest_age_seconds: number };
+    `);
     return { rows: row.rows, oldestAgeSeconds: row.oldest_age_seconds };
   }
 }

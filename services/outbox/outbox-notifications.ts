@@ -1,7 +1,7 @@
 import pg from 'pg';
-import { OUTBOX_CHANNEL as CHANNEL } from '../eventstore/index.ts';
 import { postgresTarget } from '../platform/database/index.ts';
 import type { Logger } from '../platform/telemetry/index.ts';
+import { OUTBOX_CHANNEL as CHANNEL } from './outbox-doorbell.ts';
 
 /**
  * LISTENs for the event store's doorbell (payload: the lanes written, rung after
