@@ -4,6 +4,7 @@ import type { StreamId } from './ids.ts';
 import type {
   AppendResult,
   Checkpoint,
+  CommitRange,
   EventMetadata,
   ExpectedVersion,
   NewEvent,
@@ -33,12 +34,6 @@ export interface ReadAllResult {
   readonly events: readonly RecordedEvent[];
   /** Where to continue from; unchanged when nothing new was committed. */
   readonly checkpoint: Checkpoint;
-}
-
-/** A part of one tenant's commit order: after one point, up to and including another. */
-export interface CommitRange {
-  readonly after: Checkpoint;
-  readonly upTo: Checkpoint;
 }
 
 /**

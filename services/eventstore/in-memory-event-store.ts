@@ -2,7 +2,6 @@ import { ConcurrencyError, NotFoundError, ValidationError } from '../platform/er
 import type { TenantId } from '../platform/tenancy/index.ts';
 import type {
   AppendOptions,
-  CommitRange,
   EventStore,
   LoadedStream,
   ReadAllResult,
@@ -15,9 +14,11 @@ import { newEventId, type StreamId } from './ids.ts';
 import {
   type AppendResult,
   type Checkpoint,
+  type CommitRange,
   compareCheckpoints,
   type EventMetadata,
   type ExpectedVersion,
+  isWithin,
   type NewEvent,
   type RecordedEvent,
   type StreamRef,
@@ -41,8 +42,7 @@ const pointOf = (event: RecordedEvent): Checkpoint => ({
   position: event.globalPosition,
 });
 
-const within = (event: RecordedEvent, range: CommitRange) =>
-  compareCheckpoints(pointOf(event), range.after) > 0 && compareCheckpoints(pointOf(event), range.upTo) <= 0;
+const within = (event: RecordedEvent, range: CommitRange) => isWithin(pointOf(event), range);
 
 function inScope(scope: ReplayScope, event: RecordedEvent): boolean {
   const range = scope.ranges.get(event.tenantId);

@@ -1,6 +1,5 @@
 export {
   type AppendOptions,
-  type CommitRange,
   type EventStore,
   type LoadedStream,
   type ReadAllResult,
@@ -18,7 +17,9 @@ export { MIGRATIONS_DIR, migrate } from './migrate.ts';
 export {
   type AppendResult,
   type Checkpoint,
+  type CommitRange,
   compareCheckpoints,
+  isWithin,
   type EventMetadata,
   type ExpectedVersion,
   type NewEvent,

@@ -10,6 +10,7 @@ import { type EventId, newEventId, type StreamId } from './ids.ts';
 import type {
   AppendResult,
   Checkpoint,
+  CommitRange,
   EventMetadata,
   ExpectedVersion,
   NewEvent,
@@ -21,7 +22,6 @@ import { checkpointRow, EVENT_COLUMNS, EventReader, eventRow } from './rows.ts';
 import type { Upcasters } from './upcasters.ts';
 import type {
   AppendOptions,
-  CommitRange,
   EventStore,
   LoadedStream,
   ReadAllResult,

@@ -65,9 +65,19 @@ export interface Checkpoint {
 
 export const START: Checkpoint = { transactionId: '0', position: 0 };
 
+/** A part of one tenant's commit order: after one point, up to and including another. */
+export interface CommitRange {
+  readonly after: Checkpoint;
+  readonly upTo: Checkpoint;
+}
+
 /** Commit order: by transaction id, then position within it (negative: a comes first). */
 export function compareCheckpoints(a: Checkpoint, b: Checkpoint): number {
   const byTransaction = BigInt(a.transactionId) - BigInt(b.transactionId);
   if (byTransaction !== 0n) return byTransaction < 0n ? -1 : 1;
   return Math.sign(a.position - b.position);
+}
+
+export function isWithin(point: Checkpoint, range: CommitRange): boolean {
+  return compareCheckpoints(point, range.after) > 0 && compareCheckpoints(point, range.upTo) <= 0;
 }

@@ -5,6 +5,7 @@ import {
   type CommitRange,
   compareCheckpoints,
   type EventStore,
+  isWithin,
   type RecordedEvent,
   type ReplayScope,
 } from '../eventstore/index.ts';
@@ -74,9 +75,6 @@ async function deadLettersOf(
   };
 }
 
-const within = (point: Checkpoint, range: CommitRange) =>
-  compareCheckpoints(point, range.after) > 0 && compareCheckpoints(point, range.upTo) <= 0;
-
 /**
  * The replayed events anchored in their tenant's range (and in the window, when
  * one is given), each with its anchor, in anchor order.
@@ -89,7 +87,7 @@ async function replayedIn(
   deadLetters: DeadLetters,
   window?: CommitRange,
 ): Promise<{ readonly anchor: Checkpoint; readonly event: RecordedEvent }[]> {
-  const anchored = [...deadLetters.replayed].filter(([, anchor]) => !window || within(anchor, window));
+  const anchored = [...deadLetters.replayed].filter(([, anchor]) => !window || isWithin(anchor, window));
   if (anchored.length === 0) return [];
   const stored = await events.readEventsById(
     anchored.map(([eventId]) => eventId),
@@ -99,7 +97,7 @@ async function replayedIn(
     .flatMap((event) => {
       const anchor = deadLetters.replayed.get(event.eventId);
       const range = ranges.get(event.tenantId);
-      return anchor && range && within(anchor, range) && projection.handlers[event.type]
+      return anchor && range && isWithin(anchor, range) && projection.handlers[event.type]
         ? [{ anchor, event }]
         : [];
     })
@@ -148,7 +146,8 @@ export async function replayWindow(
     }
   };
   for (const event of read.events) {
-    replayedBefore({ transactionId: event.transactionId, position: event.globalPosition });
+    if (pending < replayed.length)
+      replayedBefore({ transactionId: event.transactionId, position: event.globalPosition });
     ordered.push(projected(event));
   }
   replayedBefore();
