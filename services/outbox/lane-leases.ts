@@ -29,7 +29,7 @@ export class LaneLeases {
     readonly ttlMs: number,
   ) {}
 
-  /** Says this replica is alive; forgets replicas silent for three lease lengths; counts the live ones. */
+  /** Says this replica is alive; forgets replicas silent for three lease lengths; its share among the live ones. */
   async heartbeat(): Promise<LaneShare> {
     const { replicas, lanes } = await this.pool.transaction(async (tx) => {
       await tx.query(sql.typeAlias('void')`
