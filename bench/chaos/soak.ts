@@ -51,8 +51,9 @@ export interface SoakResult {
 const MiB = 1024 * 1024;
 
 /**
- * Flat within noise: the growth the fitted slope predicts over the window is within two
- * standard deviations of the samples around the line, or the slope's 95 % interval holds 0.
+ * Flat within noise: the slope is not significantly above 0 (its 95 % interval reaches 0 or
+ * below: memory given back is no leak), or the growth it predicts over the window is within two
+ * standard deviations of the samples around the line.
  */
 export function trend(service: string, points: readonly [number, number][]): RssTrend {
   const n = points.length;
@@ -74,7 +75,7 @@ export function trend(service: string, points: readonly [number, number][]): Rss
   const standardError = sxx > 0 ? Math.sqrt(variance / sxx) : 0;
   const ci = 1.96 * standardError;
   const spanHours = n > 1 ? (xs[n - 1] ?? 0) - (xs[0] ?? 0) : 0;
-  const flat = Math.abs(slope) - ci <= 0 || Math.abs(slope * spanHours) <= 2 * noise;
+  const flat = slope - ci <= 0 || slope * spanHours <= 2 * noise;
   return {
     service,
     samples: n,
