@@ -9,6 +9,7 @@ import type {
   ExpectedVersion,
   NewEvent,
   RecordedEvent,
+  ReplayedEvent,
   StreamRef,
 } from './records.ts';
 
@@ -59,7 +60,7 @@ export interface ReplayReadOptions {
 
 /** One window of a replay: the scope's events in it, and where the next one starts. */
 export interface ReplayWindow {
-  readonly events: readonly RecordedEvent[];
+  readonly events: readonly ReplayedEvent[];
   /** Where the next window starts: this one's end when it was full, undefined when it reached the replay's end. */
   readonly next: Checkpoint | undefined;
 }

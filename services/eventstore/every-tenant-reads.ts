@@ -3,7 +3,14 @@ import { z } from 'zod';
 import { sql } from '../platform/database/index.ts';
 import type { ReplayScope, ReplayWindow } from './event-store.ts';
 import type { Checkpoint, RecordedEvent } from './records.ts';
-import { checkpointRow, EVENT_COLUMNS, type EventReader, eventRow } from './rows.ts';
+import {
+  checkpointRow,
+  EVENT_COLUMNS,
+  type EventReader,
+  eventRow,
+  REPLAYED_COLUMNS,
+  replayedRow,
+} from './rows.ts';
 
 /**
  * The reads of every tenant's events (EventStore's methods that name no
@@ -79,20 +86,20 @@ export async function readReplay(
   size: number,
 ): Promise<ReplayWindow> {
   const end = await db.maybeOne(sql.type(checkpointRow)`
-    SELECT transaction_id::text AS transaction_id, global_position FROM events
-     WHERE (transaction_id, global_position) > ${point(after)}
-       AND (transaction_id, global_position) <= ${point(upTo)}
-     ORDER BY transaction_id, global_position
+    SELECT e.transaction_id::text AS transaction_id, e.global_position FROM events e
+     WHERE (e.transaction_id, e.global_position) > ${point(after)}
+       AND (e.transaction_id, e.global_position) <= ${point(upTo)}
+     ORDER BY e.transaction_id, e.global_position
     OFFSET ${size - 1} LIMIT 1`);
   const next = end ? { transactionId: end.transaction_id, position: end.global_position } : undefined;
   if (scope.ranges.size === 0) return { events: [], next };
-  const rows = await db.any(sql.type(eventRow)`
-    SELECT ${EVENT_COLUMNS} FROM events e, ${scopeRows(scope)}
+  const rows = await db.any(sql.type(replayedRow)`
+    SELECT ${REPLAYED_COLUMNS} FROM events e, ${scopeRows(scope)}
      WHERE (e.transaction_id, e.global_position) > ${point(after)}
        AND (e.transaction_id, e.global_position) <= ${point(next ?? upTo)}
        AND ${inScope(scope)}
      ORDER BY e.transaction_id, e.global_position`);
-  return { events: rows.map((row) => reader.toRecorded(row)), next };
+  return { events: rows.map((row) => reader.toReplayed(row)), next };
 }
 
 export async function countReplay(db: CommonQueryMethods, scope: ReplayScope): Promise<number> {

@@ -24,6 +24,7 @@ export {
   type ExpectedVersion,
   type NewEvent,
   type RecordedEvent,
+  type ReplayedEvent,
   START,
   type StreamRef,
 } from './records.ts';

@@ -48,6 +48,9 @@ export interface RecordedEvent {
   readonly recordedAt: Date;
 }
 
+/** A stored event as a replay reads it: all but its metadata and when it was recorded, which no projection reads. */
+export type ReplayedEvent = Omit<RecordedEvent, 'metadata' | 'recordedAt'>;
+
 export interface AppendResult {
   /** The stream's version after the append: the expectedVersion of the next one. */
   readonly nextExpectedVersion: number;

@@ -7,6 +7,7 @@ import {
   type EventStore,
   isWithin,
   type RecordedEvent,
+  type ReplayedEvent,
   type ReplayScope,
 } from '../eventstore/index.ts';
 import { sql } from '../platform/database/index.ts';
@@ -26,7 +27,7 @@ import type { ProjectedEvent, Projection } from './projection.ts';
 export type ReplayRanges = ReadonlyMap<TenantId, CommitRange>;
 
 /** A stored event as a projection sees it (the event store has brought its data to the newest schema version). */
-function projected(event: RecordedEvent): ProjectedEvent {
+function projected(event: ReplayedEvent): ProjectedEvent {
   return {
     eventId: event.eventId,
     type: event.type,
