@@ -38,6 +38,10 @@ dev_secrets() {
     (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$RUN_DIR/admin-token")
   fi
   stack_secret JWT_SECRET >/dev/null
+  # The key-encryption key of personal data (docs/privacy.md): <id>:<32 random bytes, base64>.
+  if [ -z "$(stack_env_get PERSONAL_DATA_KEK)" ]; then
+    stack_env_set PERSONAL_DATA_KEK "dev:$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
+  fi
 }
 
 start_service() {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import avro from 'avsc';
 import { type FieldIssue, UnknownEventError, ValidationError } from '../platform/errors/index.ts';
 import { projectRoot } from '../platform/paths/index.ts';
+import { type PersonalField, personalFields } from './personal-fields.ts';
 
 /** One .avsc file: schemas/<context>/<EventType>.v<version>.avsc. */
 export interface EventSchema {
@@ -13,6 +14,8 @@ export interface EventSchema {
   readonly fullName: string;
   readonly definition: string;
   readonly type: avro.Type;
+  /** Its fields marked as personal data (docs/privacy.md): stored and published only sealed. */
+  readonly personalFields: readonly PersonalField[];
 }
 
 const FILE_NAME = /^([A-Z][A-Za-z0-9]*)\.v([1-9][0-9]*)\.avsc$/;
@@ -71,6 +74,7 @@ export class EventSchemas {
           fullName,
           definition,
           type,
+          personalFields: personalFields(definition),
         });
       }
     }

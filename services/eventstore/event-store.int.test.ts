@@ -477,6 +477,7 @@ describe('upcasting', () => {
       fullName: 'eventline.test.Widget',
       definition,
       type: avro.Type.forSchema(JSON.parse(definition)),
+      personalFields: [],
     };
   }
 

@@ -65,6 +65,20 @@ export interface ReplayWindow {
   readonly next: Checkpoint | undefined;
 }
 
+/**
+ * Seals the personal fields of an event's data before it is stored (the
+ * privacy building block: docs/privacy.md), so the log, the outbox and
+ * everything copied from them hold only ciphertext.
+ */
+export interface PersonalDataSealer {
+  seal(
+    tenant: TenantId,
+    eventType: string,
+    version: number,
+    data: Readonly<Record<string, unknown>>,
+  ): Promise<Record<string, unknown>>;
+}
+
 export interface AppendOptions {
   /**
    * More of the same decision, written in the append's transaction once its

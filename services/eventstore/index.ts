@@ -1,6 +1,7 @@
 export {
   type AppendOptions,
   type EventStore,
+  type PersonalDataSealer,
   type LoadedStream,
   type ReadAllResult,
   type ReadStreamOptions,

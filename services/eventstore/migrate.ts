@@ -9,6 +9,8 @@ export const MIGRATIONS_DIR = join(projectRoot(), 'services', 'eventstore', 'mig
 const OUTBOX_MIGRATIONS_DIR = join(projectRoot(), 'services', 'outbox', 'migrations');
 // The read models' tables (numbered 1001 onward, so they run after the event store's).
 const READ_MODEL_MIGRATIONS_DIR = join(projectRoot(), 'services', 'readmodels', 'migrations');
+// The data subjects' keys (numbered 2001 onward).
+const PRIVACY_MIGRATIONS_DIR = join(projectRoot(), 'services', 'privacy', 'migrations');
 
 export interface MigrationLog {
   info(message: string): void;
@@ -27,12 +29,14 @@ export async function migrate(
   const applied = await runner({
     databaseUrl,
     // Several folders need glob patterns; the files are still applied in name order across them.
-    dir: [MIGRATIONS_DIR, OUTBOX_MIGRATIONS_DIR, READ_MODEL_MIGRATIONS_DIR].map((dir) => join(dir, '*.sql')),
+    dir: [MIGRATIONS_DIR, OUTBOX_MIGRATIONS_DIR, READ_MODEL_MIGRATIONS_DIR, PRIVACY_MIGRATIONS_DIR].map(
+      (dir) => join(dir, '*.sql'),
+    ),
     useGlob: true,
     migrationsTable: 'pgmigrations',
     direction: 'up',
-    // Two numbered sequences (event store and outbox 0001…, read models 1001…) grow side by
-    // side: a new event-store migration must still apply where read-model ones ran already.
+    // Numbered sequences (event store and outbox 0001…, read models 1001…, privacy 2001…) grow
+    // side by side: a new event-store migration must still apply where later-numbered ones ran.
     checkOrder: false,
     advisoryLockMode: 'wait',
     log: () => {},

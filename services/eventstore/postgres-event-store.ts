@@ -23,6 +23,7 @@ import type { Upcasters } from './upcasters.ts';
 import type {
   AppendOptions,
   EventStore,
+  PersonalDataSealer,
   LoadedStream,
   ReadAllResult,
   ReadStreamOptions,
@@ -35,6 +36,18 @@ import { checkpointsOf, countReplay, readEventsById, readReplay } from './every-
 import type { InlineProjection } from './inline-projection.ts';
 
 const MAX_READ = 10_000;
+
+/** One event as append_to_stream takes it. */
+interface StoredEventRow {
+  readonly event_id: EventId;
+  readonly event_type: string;
+  readonly schema_version: number;
+  readonly data: Record<string, unknown>;
+  readonly metadata: Record<string, unknown>;
+  readonly correlation_id: string;
+  readonly causation_id: string | null;
+  readonly occurred_at: string;
+}
 
 /** A row of load_stream (migration 0007): the snapshot first, when there is one, then the events after it. */
 const loadedRow = z.discriminatedUnion('kind', [
@@ -72,14 +85,20 @@ export class PostgresEventStore implements EventStore {
   private readonly doorbell: OutboxDoorbell;
 
   private readonly inline: readonly InlineProjection[];
+  private readonly personalData: PersonalDataSealer | undefined;
 
   constructor(
     private readonly pool: DatabasePool,
     private readonly schemas: EventSchemas,
     upcasters: Upcasters,
-    options: { readonly inline?: readonly InlineProjection[] } = {},
+    options: {
+      readonly inline?: readonly InlineProjection[];
+      /** Without one, an event holding personal data is refused rather than stored in the clear. */
+      readonly personalData?: PersonalDataSealer;
+    } = {},
   ) {
     this.inline = options.inline ?? [];
+    this.personalData = options.personalData;
     this.reader = new EventReader(schemas, upcasters);
     this.creations = new CreationBatcher(pool);
     this.doorbell = new OutboxDoorbell(pool);
@@ -130,22 +149,23 @@ export class PostgresEventStore implements EventStore {
     if (events.length === 0) throw new ValidationError('an append needs at least one event');
     const expectedVersion = expectedAsInteger(expected);
     const eventIds: EventId[] = [];
-    const rows = events.map((event) => {
+    const rows: StoredEventRow[] = [];
+    for (const event of events) {
       const schemaVersion = event.schemaVersion ?? this.schemas.current(event.type).version;
       this.schemas.validate(event.type, schemaVersion, event.data);
       const eventId = event.eventId ?? newEventId();
       eventIds.push(eventId);
-      return {
+      rows.push({
         event_id: eventId,
         event_type: event.type,
         schema_version: schemaVersion,
-        data: event.data,
+        data: await this.sealed(tenant, event.type, schemaVersion, event.data as Record<string, unknown>),
         metadata: { ...metadata, tenantId: tenant },
         correlation_id: metadata.correlationId,
         causation_id: metadata.causationId,
         occurred_at: (event.occurredAt ?? new Date()).toISOString(),
-      };
-    });
+      });
+    }
     const call = {
       tenant_id: tenant,
       stream_id: stream.id,
@@ -187,6 +207,24 @@ export class PostgresEventStore implements EventStore {
       eventIds,
       duplicate: result.outcome === 'duplicate',
     };
+  }
+
+  /** The event's data with its personal fields sealed; refused when they hold data and nothing can seal it. */
+  private async sealed(
+    tenant: TenantId,
+    eventType: string,
+    version: number,
+    data: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    const personal = this.schemas.get(eventType, version).personalFields;
+    if (personal.length === 0) return data;
+    if (this.personalData) return this.personalData.seal(tenant, eventType, version, data);
+    const held = personal.filter((field) => data[field.name] !== null && data[field.name] !== undefined);
+    if (held.length === 0) return data;
+    throw new ValidationError(
+      `${eventType} holds personal data, which this installation does not accept: it has no key to seal it with (PERSONAL_DATA_KEK, docs/privacy.md)`,
+      held.map((field) => ({ path: `/${field.name}`, message: 'personal data is not accepted here' })),
+    );
   }
 
   /**

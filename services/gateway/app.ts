@@ -6,6 +6,7 @@ import type { AdminToken, ApiKeys, JwtVerifier, TenantDirectory } from '../ident
 import { NotFoundError } from '../platform/errors/index.ts';
 import { probeRoutes, type Readiness } from '../platform/health/index.ts';
 import type { Logger } from '../platform/telemetry/index.ts';
+import type { PersonalData } from '../privacy/index.ts';
 import type { CachedQueries } from '../querycache/index.ts';
 import { authenticate } from './auth/authenticate.ts';
 import type { CommandGate } from './commands/command-gate.ts';
@@ -38,6 +39,8 @@ export interface GatewayDependencies {
   readonly jwt: JwtVerifier;
   readonly bodyLimitBytes: number;
   readonly queries: CachedQueries;
+  /** Opens sealed personal data in answers; undefined without PERSONAL_DATA_KEK (nothing is sealed then). */
+  readonly personalData: PersonalData | undefined;
 }
 
 /**

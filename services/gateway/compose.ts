@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { EventSchemas } from '../avro/index.ts';
 import { CommandHandler } from '../commands/index.ts';
 import { PostgresEventStore, Upcasters } from '../eventstore/index.ts';
+import { keyEncryptionFrom, PersonalData, personalDataEnv, SubjectKeys } from '../privacy/index.ts';
 import { AdminToken, ApiKeys, JwtVerifier, TenantDirectory } from '../identity/index.ts';
 import { DEFAULT_NETWORK_TIMEOUTS, env, type NetworkTimeouts } from '../platform/config/index.ts';
 import { databaseReadiness, openServiceDatabase, postgresTarget } from '../platform/database/index.ts';
@@ -39,6 +40,7 @@ export const gatewayEnv = {
   QUERY_CACHE_TTL_SECONDS: env.QUERY_CACHE_TTL_SECONDS,
   REDIS_TIMEOUT_MS: env.REDIS_TIMEOUT_MS,
   SHUTDOWN_GRACE_MS: env.SHUTDOWN_GRACE_MS,
+  ...personalDataEnv,
 };
 
 export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;
@@ -85,8 +87,14 @@ export async function startGateway(
   });
   const redis = openRedis(redisConnection(config));
   const directory = new TenantDirectory(pool);
-  const store = new PostgresEventStore(pool, await EventSchemas.load(), new Upcasters(), {
+  const schemas = await EventSchemas.load();
+  const encryption = keyEncryptionFrom(config);
+  const personalData = encryption ? new PersonalData(new SubjectKeys(pool, encryption), schemas) : undefined;
+  if (!personalData)
+    log.warn('PERSONAL_DATA_KEK is unset: commands holding personal data are refused (docs/privacy.md)');
+  const store = new PostgresEventStore(pool, schemas, new Upcasters(), {
     inline: [directory.inline],
+    ...(personalData ? { personalData } : {}),
   });
   const handler = new CommandHandler(store, {
     onSnapshotError: (error) =>
@@ -130,6 +138,7 @@ export async function startGateway(
     }),
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     queries: querySide.queries,
+    personalData,
   });
 
   const server = await new Promise<Server>((resolve) => {

@@ -1,4 +1,4 @@
-import { personalDataBreaks } from '../privacy/index.ts';
+import { personalDataBreaks } from '../avro/index.ts';
 
 /**
  * What no event schema of ours may do, whatever compatibility the registry

@@ -30,8 +30,11 @@ function parseKek(variable: string, text: string): [string, Buffer] {
 }
 
 export const personalDataEnv = {
-  /** The current key-encryption key, `<id>:<base64 of 32 bytes>`; from a file with PERSONAL_DATA_KEK_FILE. */
-  PERSONAL_DATA_KEK: z.string().min(1),
+  /**
+   * The current key-encryption key, `<id>:<base64 of 32 bytes>`; from a file with
+   * PERSONAL_DATA_KEK_FILE. Unset, personal data is refused rather than stored.
+   */
+  PERSONAL_DATA_KEK: z.string().min(1).optional(),
   /** Earlier key-encryption keys, comma-separated, kept until `eventline personal-data rewrap` has run. */
   PERSONAL_DATA_PREVIOUS_KEKS: z.string().optional(),
 };
@@ -50,14 +53,11 @@ export class LocalKeyEncryption implements KeyEncryption {
     this.keys = new Map([...previous, current]);
   }
 
-  /** From the environment; a malformed key is a ConfigError naming its variable. */
+  /** From the environment; unset, a ConfigError: use keyEncryptionFrom where the key is optional. */
   static fromEnvironment(source: NodeJS.ProcessEnv = process.env): LocalKeyEncryption {
-    const config = loadConfig(personalDataEnv, source);
-    const previous = (config.PERSONAL_DATA_PREVIOUS_KEKS ?? '')
-      .split(',')
-      .filter((each) => each.trim() !== '')
-      .map((each) => parseKek('PERSONAL_DATA_PREVIOUS_KEKS', each));
-    return new LocalKeyEncryption(parseKek('PERSONAL_DATA_KEK', config.PERSONAL_DATA_KEK), previous);
+    const encryption = keyEncryptionFrom(loadConfig(personalDataEnv, source));
+    if (!encryption) throw new ConfigError('PERSONAL_DATA_KEK', 'is required');
+    return encryption;
   }
 
   async wrap(dataKey: Buffer): Promise<string> {
@@ -87,4 +87,17 @@ export class LocalKeyEncryption implements KeyEncryption {
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(wrapped, 'base64url')), decipher.final()]);
   }
+}
+
+/** The key-encryption keys the settings name, or undefined when PERSONAL_DATA_KEK is unset; a malformed one is a ConfigError. */
+export function keyEncryptionFrom(settings: {
+  readonly PERSONAL_DATA_KEK?: string | undefined;
+  readonly PERSONAL_DATA_PREVIOUS_KEKS?: string | undefined;
+}): LocalKeyEncryption | undefined {
+  if (settings.PERSONAL_DATA_KEK === undefined) return undefined;
+  const previous = (settings.PERSONAL_DATA_PREVIOUS_KEKS ?? '')
+    .split(',')
+    .filter((each) => each.trim() !== '')
+    .map((each) => parseKek('PERSONAL_DATA_PREVIOUS_KEKS', each));
+  return new LocalKeyEncryption(parseKek('PERSONAL_DATA_KEK', settings.PERSONAL_DATA_KEK), previous);
 }

@@ -1,18 +1,17 @@
-import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
 import type { TenantId } from '../platform/tenancy/index.ts';
-import { type PersonalField, personalFields } from './personal-fields.ts';
-import { open, parseSealed, seal } from './sealed-value.ts';
+import { type EventSchemas, type PersonalField } from '../avro/index.ts';
+import { open, parseSealed, type SealedValue, seal } from './sealed-value.ts';
 import type { SubjectKeyring } from './subject-keys.ts';
 
-/** An event's data with its personal data opened: erased fields read null and are listed. */
+/** Data with its personal data opened: erased values read null and are listed. */
 export interface OpenedData {
-  readonly data: Record<string, unknown>;
-  /** The personal fields whose subject was forgotten (their key destroyed): null in `data`. */
+  readonly data: unknown;
+  /** JSON pointers of the values whose subject was forgotten (their key destroyed): null in `data`. */
   readonly erased: readonly string[];
 }
 
 /** The subject a personal field belongs to, in one event's data. */
-export function subjectIn(field: PersonalField, data: Readonly<Record<string, unknown>>): string | undefined {
+function subjectIn(field: PersonalField, data: Readonly<Record<string, unknown>>): string | undefined {
   if ('value' in field.subject) return field.subject.value;
   const subject = data[field.subject.field];
   return typeof subject === 'string' && subject !== '' ? subject : undefined;
@@ -20,28 +19,19 @@ export function subjectIn(field: PersonalField, data: Readonly<Record<string, un
 
 /**
  * Crypto-shredding of event data, by what the schemas mark: seal each
- * personal field with its subject's key before an event is stored, open it
- * when an event is read. A value that is not sealed (null, or stored before
- * its field was marked) passes as it is.
+ * personal field with its subject's key before an event is stored; open sealed
+ * values wherever they were copied (an event, a read-model answer) only at the
+ * edge, for the caller. A value that is not sealed passes as it is.
  */
 export class PersonalData {
-  private readonly fields = new Map<string, readonly PersonalField[]>();
-
   constructor(
     private readonly keys: SubjectKeyring,
-    /** Each event type and version's schema definition, as schemas/ holds it. */
-    private readonly definitionOf: (eventType: string, version: number) => string,
+    private readonly schemas: EventSchemas,
   ) {}
 
   /** The personal fields of an event type's version: none for most, so sealing costs nothing there. */
-  personalFieldsOf(eventType: string, version: number): readonly PersonalField[] {
-    const name = `${eventType}@${version}`;
-    let found = this.fields.get(name);
-    if (!found) {
-      found = personalFields(this.definitionOf(eventType, version));
-      this.fields.set(name, found);
-    }
-    return found;
+  private personalFieldsOf(eventType: string, version: number): readonly PersonalField[] {
+    return this.schemas.get(eventType, version).personalFields;
   }
 
   async seal(
@@ -64,37 +54,54 @@ export class PersonalData {
     return sealed;
   }
 
-  async open(
-    db: DatabasePool | DatabaseTransactionConnection,
-    tenant: TenantId,
-    eventType: string,
-    version: number,
-    data: Readonly<Record<string, unknown>>,
-  ): Promise<OpenedData> {
-    const fields = this.personalFieldsOf(eventType, version);
-    if (fields.length === 0) return { data: { ...data }, erased: [] };
-    const sealedFields = fields.flatMap((field) => {
-      const sealed = parseSealed(data[field.name]);
-      return sealed ? [{ field, sealed }] : [];
-    });
-    if (sealedFields.length === 0) return { data: { ...data }, erased: [] };
+  /**
+   * Opens every sealed value in any JSON (an event's data, a query's answer):
+   * each opens with its key, which names its subject; a value whose key was
+   * destroyed becomes null and its path (a JSON pointer) is listed as erased.
+   */
+  async open(tenant: TenantId, value: unknown): Promise<OpenedData> {
+    const found: { path: string; sealed: SealedValue }[] = [];
+    collectSealed(value, '', found);
+    if (found.length === 0) return { data: value, erased: [] };
     const keys = await this.keys.keysById(
-      db,
       tenant,
-      sealedFields.map(({ sealed }) => sealed.keyId),
+      found.map(({ sealed }) => sealed.keyId),
     );
-    const opened: Record<string, unknown> = { ...data };
     const erased: string[] = [];
-    for (const { field, sealed } of sealedFields) {
+    const opened = replaceSealed(value, (sealed, path) => {
       const key = keys.get(sealed.keyId);
-      const subject = subjectIn(field, data);
-      if (!key || subject === undefined) {
-        opened[field.name] = null;
-        erased.push(field.name);
-        continue;
+      if (!key) {
+        erased.push(path);
+        return null;
       }
-      opened[field.name] = open(key, sealed, tenant, subject);
-    }
+      return open(key.key, sealed, tenant, key.subject);
+    });
     return { data: opened, erased };
   }
+}
+
+function collectSealed(value: unknown, path: string, found: { path: string; sealed: SealedValue }[]): void {
+  const sealed = parseSealed(value);
+  if (sealed) {
+    found.push({ path, sealed });
+    return;
+  }
+  if (Array.isArray(value)) value.forEach((each, i) => collectSealed(each, `${path}/${i}`, found));
+  else if (typeof value === 'object' && value !== null)
+    for (const [name, each] of Object.entries(value)) collectSealed(each, `${path}/${name}`, found);
+}
+
+function replaceSealed(
+  value: unknown,
+  openOne: (sealed: SealedValue, path: string) => unknown,
+  path = '',
+): unknown {
+  const sealed = parseSealed(value);
+  if (sealed) return openOne(sealed, path);
+  if (Array.isArray(value)) return value.map((each, i) => replaceSealed(each, openOne, `${path}/${i}`));
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(
+      Object.entries(value).map(([name, each]) => [name, replaceSealed(each, openOne, `${path}/${name}`)]),
+    );
+  return value;
 }

@@ -11,21 +11,25 @@ export interface DataKey {
   readonly key: Buffer;
 }
 
+/** A key found by its id, with the subject it belongs to (which sealed values are bound to). */
+export interface SubjectKey {
+  readonly key: Buffer;
+  readonly subject: string;
+}
+
 /** Where sealing gets a subject's active key and opening the keys a value names. */
 export interface SubjectKeyring {
   activeKey(tenant: TenantId, subject: string): Promise<DataKey>;
   /** The keys of these ids, by id; a destroyed (or unknown) one is absent: its data reads as erased. */
-  keysById(
-    db: DatabasePool | DatabaseTransactionConnection,
-    tenant: TenantId,
-    keyIds: readonly string[],
-  ): Promise<Map<string, Buffer>>;
+  keysById(tenant: TenantId, keyIds: readonly string[]): Promise<Map<string, SubjectKey>>;
 }
 
-const keyRow = z.object({ key_id: z.string(), wrapped_key: z.string().nullable() });
+const keyRow = z.object({ key_id: z.string(), subject: z.string(), wrapped_key: z.string().nullable() });
 
 /** How long an unwrapped key stays in memory: a forget reaches the other processes within it. */
 const CACHE_MS = 30_000;
+/** How long a subject's active key is reused for sealing without asking the database. */
+const ACTIVE_MS = 5_000;
 const CACHED_KEYS_AT_MOST = 10_000;
 
 /**
@@ -35,17 +39,27 @@ const CACHED_KEYS_AT_MOST = 10_000;
  * key is gone from this process at once and from the others within CACHE_MS.
  */
 export class SubjectKeys implements SubjectKeyring {
-  private readonly cache = new Map<string, { readonly key: Buffer | undefined; readonly until: number }>();
+  private readonly cache = new Map<
+    string,
+    { readonly key: SubjectKey | undefined; readonly until: number }
+  >();
+  private readonly active = new Map<string, { readonly key: DataKey; readonly until: number }>();
 
   constructor(
     private readonly pool: DatabasePool,
     private readonly encryption: KeyEncryption,
   ) {}
 
-  /** The subject's active key, made (and stored wrapped) on first use. */
+  /**
+   * The subject's active key, made (and stored wrapped) on first use. Remembered
+   * for ACTIVE_MS: appends for a subject whose key another process destroyed
+   * meanwhile are sealed with it and so stored erased at once, never readable.
+   */
   async activeKey(tenant: TenantId, subject: string): Promise<DataKey> {
-    return inTenantTransaction(this.pool, tenant, async (tx) => {
-      const active = await this.active(tx, tenant, subject);
+    const remembered = this.active.get(`${tenant}/${subject}`);
+    if (remembered && remembered.until > Date.now()) return remembered.key;
+    const key = await inTenantTransaction(this.pool, tenant, async (tx) => {
+      const active = await this.activeIn(tx, tenant, subject);
       if (active) return active;
       const key = randomBytes(32);
       const keyId = randomBytes(9).toString('base64url');
@@ -54,18 +68,18 @@ export class SubjectKeys implements SubjectKeyring {
         INSERT INTO personal_data_keys (tenant_id, subject, key_id, wrapped_key)
         VALUES (${tenant}, ${subject}, ${keyId}, ${await this.encryption.wrap(key)})
         ON CONFLICT (tenant_id, subject) WHERE destroyed_at IS NULL DO NOTHING`);
-      const stored = await this.active(tx, tenant, subject);
+      const stored = await this.activeIn(tx, tenant, subject);
       if (!stored) throw new Error(`no active key for a subject of tenant ${tenant} after making one`);
       return stored;
     });
+    if (this.active.size >= CACHED_KEYS_AT_MOST)
+      this.active.delete(this.active.keys().next().value as string);
+    this.active.set(`${tenant}/${subject}`, { key, until: Date.now() + ACTIVE_MS });
+    return key;
   }
 
-  async keysById(
-    db: DatabasePool | DatabaseTransactionConnection,
-    tenant: TenantId,
-    keyIds: readonly string[],
-  ): Promise<Map<string, Buffer>> {
-    const found = new Map<string, Buffer>();
+  async keysById(tenant: TenantId, keyIds: readonly string[]): Promise<Map<string, SubjectKey>> {
+    const found = new Map<string, SubjectKey>();
     const missing: string[] = [];
     for (const keyId of new Set(keyIds)) {
       const cached = this.cache.get(`${tenant}/${keyId}`);
@@ -74,12 +88,16 @@ export class SubjectKeys implements SubjectKeyring {
       } else missing.push(keyId);
     }
     if (missing.length === 0) return found;
-    const rows = await db.any(sql.type(keyRow)`
-      SELECT key_id, wrapped_key FROM personal_data_keys
-       WHERE tenant_id = ${tenant} AND key_id = ANY(${sql.array(missing, 'text')})`);
+    const rows = await inTenantTransaction(this.pool, tenant, (tx) =>
+      tx.any(sql.type(keyRow)`
+        SELECT key_id, subject, wrapped_key FROM personal_data_keys
+         WHERE tenant_id = ${tenant} AND key_id = ANY(${sql.array(missing, 'text')})`),
+    );
     for (const keyId of missing) {
-      const wrapped = rows.find((row) => row.key_id === keyId)?.wrapped_key ?? null;
-      const key = wrapped === null ? undefined : await this.encryption.unwrap(wrapped);
+      const row = rows.find((candidate) => candidate.key_id === keyId);
+      const key = row?.wrapped_key
+        ? { key: await this.encryption.unwrap(row.wrapped_key), subject: row.subject }
+        : undefined;
       this.remember(`${tenant}/${keyId}`, key);
       if (key) found.set(keyId, key);
     }
@@ -99,24 +117,28 @@ export class SubjectKeys implements SubjectKeyring {
          AND ${subject === undefined ? sql.fragment`true` : sql.fragment`subject = ${subject}`}
       RETURNING key_id`);
     for (const { key_id } of destroyed) this.cache.delete(`${tenant}/${key_id}`);
+    for (const name of this.active.keys()) {
+      if (subject === undefined ? name.startsWith(`${tenant}/`) : name === `${tenant}/${subject}`)
+        this.active.delete(name);
+    }
     return destroyed.length;
   }
 
-  private async active(
+  private async activeIn(
     tx: DatabaseTransactionConnection,
     tenant: TenantId,
     subject: string,
   ): Promise<DataKey | undefined> {
     const row = await tx.maybeOne(sql.type(keyRow)`
-      SELECT key_id, wrapped_key FROM personal_data_keys
+      SELECT key_id, subject, wrapped_key FROM personal_data_keys
        WHERE tenant_id = ${tenant} AND subject = ${subject} AND destroyed_at IS NULL`);
     if (!row?.wrapped_key) return undefined;
     const key = await this.encryption.unwrap(row.wrapped_key);
-    this.remember(`${tenant}/${row.key_id}`, key);
+    this.remember(`${tenant}/${row.key_id}`, { key, subject });
     return { keyId: row.key_id, key };
   }
 
-  private remember(name: string, key: Buffer | undefined): void {
+  private remember(name: string, key: SubjectKey | undefined): void {
     if (this.cache.size >= CACHED_KEYS_AT_MOST) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(name, { key, until: Date.now() + CACHE_MS });
   }

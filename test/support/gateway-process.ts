@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -43,6 +43,7 @@ export async function startGatewayProcess(env: {
       REDIS_URL: env.redisUrl ?? endpoints().redisUrl,
       ADMIN_TOKEN: adminToken,
       JWT_SECRET: `gateway-process-jwt-${randomUUID()}`,
+      PERSONAL_DATA_KEK: `test:${randomBytes(32).toString('base64')}`,
       PORT: String(port),
       GATEWAY_OPS_PORT: String(opsPort),
       HOST: '127.0.0.1',

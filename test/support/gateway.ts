@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { gatewayEnv, type RunningGateway, startGateway } from '../../services/gateway/compose.ts';
@@ -7,6 +8,8 @@ import { endpoints } from './endpoints.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdefghijklmnop';
 export const JWT_SECRET = 'test-jwt-secret-0123456789abcdefghijklmnopqr';
+/** The key-encryption key of personal data in tests: made per test process, never reused. */
+export const PERSONAL_DATA_KEK = `test:${randomBytes(32).toString('base64')}`;
 
 export interface TestGateway {
   readonly url: string;
@@ -24,6 +27,7 @@ async function start(databaseUrl: string, overrides: Record<string, string> = {}
     REDIS_URL: endpoints().redisUrl,
     ADMIN_TOKEN,
     JWT_SECRET,
+    PERSONAL_DATA_KEK,
     DB_POOL_SIZE: '10',
     ...overrides,
   });

@@ -38,8 +38,13 @@ function payload<Shape extends z.ZodRawShape>(shape: Shape) {
 
 const orderLine = payload({ sku, quantity, unitPrice });
 
+/** Personal data (docs/privacy.md): accepted as any other field, sealed by the event store before it is stored. */
+const email = z.email({ error: 'must be an email address' }).max(320, 'must be at most 320 characters');
+
 export const placeOrderPayload = payload({
   customerId: text(200),
+  customerEmail: email.optional(),
+  shippingAddress: text(500).optional(),
   currency,
   items: z
     .array(orderLine, expecting('an array'))

@@ -12,8 +12,19 @@ function line({ sku, quantity, unitPrice }: OrderLine): OrderLine {
 export function decideOrder(command: OrderCommand, state: OrderState): readonly OrderEvent[] | Rejection {
   if (command.type === 'PlaceOrder') {
     if (state.status !== 'none') return reject('order-already-exists', 'the order has already been placed');
-    const { customerId, currency, items } = command.payload;
-    return [{ type: 'OrderPlaced', data: { customerId, currency, items: items.map(line) } }];
+    const { customerId, customerEmail, shippingAddress, currency, items } = command.payload;
+    return [
+      {
+        type: 'OrderPlaced',
+        data: {
+          customerId,
+          customerEmail: customerEmail ?? null,
+          shippingAddress: shippingAddress ?? null,
+          currency,
+          items: items.map(line),
+        },
+      },
+    ];
   }
   if (state.status === 'none') return reject('order-not-found', 'no order has been placed under this id');
 

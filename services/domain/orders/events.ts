@@ -8,7 +8,14 @@ export interface OrderLine {
 
 export type OrderPlaced = DomainEvent<
   'OrderPlaced',
-  { readonly customerId: string; readonly currency: string; readonly items: readonly OrderLine[] }
+  {
+    readonly customerId: string;
+    /** Personal data of the customer: null when not given, and once the customer is forgotten. */
+    readonly customerEmail: string | null;
+    readonly shippingAddress: string | null;
+    readonly currency: string;
+    readonly items: readonly OrderLine[];
+  }
 >;
 export type OrderItemAdded = DomainEvent<'OrderItemAdded', OrderLine>;
 export type OrderShipped = DomainEvent<'OrderShipped', { readonly trackingNumber: string }>;

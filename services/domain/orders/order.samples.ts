@@ -15,6 +15,8 @@ export const placeOrder: PlaceOrder = {
   type: 'PlaceOrder',
   payload: {
     customerId: 'customer-7',
+    customerEmail: 'ada.lovelace@example.com',
+    shippingAddress: '12 St James Square, London SW1Y 4JH',
     currency: 'EUR',
     items: [
       { sku: 'book-ddd', quantity: 2, unitPrice: 35.5 },
@@ -22,7 +24,14 @@ export const placeOrder: PlaceOrder = {
     ],
   },
 };
-export const orderPlaced: OrderPlaced = { type: 'OrderPlaced', data: placeOrder.payload };
+export const orderPlaced: OrderPlaced = {
+  type: 'OrderPlaced',
+  data: {
+    ...placeOrder.payload,
+    customerEmail: 'ada.lovelace@example.com',
+    shippingAddress: '12 St James Square, London SW1Y 4JH',
+  },
+};
 
 export const addOrderItem: AddOrderItem = {
   type: 'AddOrderItem',

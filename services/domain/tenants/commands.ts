@@ -20,7 +20,21 @@ function payload<Shape extends z.ZodRawShape>(shape: Shape) {
   return z.strictObject(shape, expecting('an object'));
 }
 
-export const createTenantPayload = payload({ name, plan });
+/** The tenant's contact person: personal data (docs/privacy.md), sealed by the event store before it is stored. */
+export const createTenantPayload = payload({
+  name,
+  plan,
+  contactName: z
+    .string(required)
+    .trim()
+    .min(1, 'must not be empty')
+    .max(200, 'must be at most 200 characters')
+    .optional(),
+  contactEmail: z
+    .email({ error: 'must be an email address' })
+    .max(320, 'must be at most 320 characters')
+    .optional(),
+});
 export const renameTenantPayload = payload({ name });
 export const suspendTenantPayload = payload({
   reason: z.string(required).trim().max(500, 'must be at most 500 characters').optional(),

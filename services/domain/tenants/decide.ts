@@ -7,9 +7,15 @@ import type { TenantState } from './state.ts';
 export function decideTenant(command: TenantCommand, state: TenantState): readonly TenantEvent[] | Rejection {
   if (command.type === 'CreateTenant') {
     if (state.status !== 'none') return reject('tenant-already-exists', 'the tenant already exists');
-    const { name, plan } = command.payload;
+    const { name, plan, contactName, contactEmail } = command.payload;
     // Copied, so that the event never shares an object with the exported plan table.
-    return [{ type: 'TenantCreated', data: { name, plan, quota: { ...planQuotas[plan] } } }];
+    const quota = { ...planQuotas[plan] };
+    return [
+      {
+        type: 'TenantCreated',
+        data: { name, plan, quota, contactName: contactName ?? null, contactEmail: contactEmail ?? null },
+      },
+    ];
   }
   if (state.status === 'none') return reject('tenant-not-found', 'no tenant has been created under this id');
 

@@ -9,7 +9,14 @@ type RecordedQuota = Omit<TenantQuota, 'eventsPerDay'> & { readonly eventsPerDay
 
 export type TenantCreated = DomainEvent<
   'TenantCreated',
-  { readonly name: string; readonly plan: TenantPlan; readonly quota: RecordedQuota }
+  {
+    readonly name: string;
+    readonly plan: TenantPlan;
+    readonly quota: RecordedQuota;
+    /** Personal data of the tenant's subject "contact": null when not given, and once forgotten. */
+    readonly contactName: string | null;
+    readonly contactEmail: string | null;
+  }
 >;
 export type TenantRenamed = DomainEvent<'TenantRenamed', { readonly name: string }>;
 export type TenantSuspended = DomainEvent<'TenantSuspended', { readonly reason: string | null }>;

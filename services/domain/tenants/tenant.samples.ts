@@ -17,13 +17,18 @@ import type {
 // Test data shared by the specs and the schema test, so that the events checked
 // against the Avro schemas are the ones the rules are specified with.
 
-export const createTenant: CreateTenant = { type: 'CreateTenant', payload: { name: 'Acme', plan: 'pro' } };
+export const createTenant: CreateTenant = {
+  type: 'CreateTenant',
+  payload: { name: 'Acme', plan: 'pro', contactName: 'Grace Hopper', contactEmail: 'grace@acme.example' },
+};
 export const tenantCreated: TenantCreated = {
   type: 'TenantCreated',
   data: {
     name: 'Acme',
     plan: 'pro',
     quota: { commandsPerMinute: 600, maxBurst: 100, eventsPerDay: 1_000_000 },
+    contactName: 'Grace Hopper',
+    contactEmail: 'grace@acme.example',
   },
 };
 

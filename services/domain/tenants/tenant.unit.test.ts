@@ -76,7 +76,12 @@ describe('CreateTenant', () => {
   test.each(['free', 'pro', 'enterprise'] as const)('a %s tenant starts with the %s quota', (plan) => {
     given(tenantDecider)
       .when({ type: 'CreateTenant', payload: { name: 'Acme', plan } })
-      .then([{ type: 'TenantCreated', data: { name: 'Acme', plan, quota: planQuotas[plan] } }]);
+      .then([
+        {
+          type: 'TenantCreated',
+          data: { name: 'Acme', plan, quota: planQuotas[plan], contactName: null, contactEmail: null },
+        },
+      ]);
   });
 
   test.each([

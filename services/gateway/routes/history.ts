@@ -4,7 +4,9 @@ import { aggregateStateAt, loadAggregate } from '../../commands/index.ts';
 import { deciderForAggregateType } from '../../domain/contexts.ts';
 import { type EventStore, type RecordedEvent, type StreamId, streamId } from '../../eventstore/index.ts';
 import { NotFoundError } from '../../platform/errors/index.ts';
+import type { PersonalData } from '../../privacy/index.ts';
 import { tenantWithRole } from '../auth/authorize.ts';
+import { withPersonalData } from '../http/personal-data.ts';
 import { principalOf } from '../http/request-context.ts';
 import { parseWith } from './parse.ts';
 
@@ -62,7 +64,7 @@ function target(req: Request) {
 }
 
 /** docs/contracts.md §6: state as of a point in time, the event stream, and events by correlation. */
-export function historyRoutes(deps: { store: EventStore }): Router {
+export function historyRoutes(deps: { store: EventStore; personalData: PersonalData | undefined }): Router {
   const router = Router();
 
   router.get('/api/v1/aggregates/:aggregateType/:aggregateId', async (req: Request, res: Response) => {
@@ -87,14 +89,14 @@ export function historyRoutes(deps: { store: EventStore }): Router {
     if (events.some((event) => event.streamType !== decider.aggregateType))
       throw new NotFoundError('no such aggregate');
     if (events.length === 0 && fromVersion === 1) throw new NotFoundError('no such aggregate');
-    res.json({ events: events.map(eventView) });
+    res.json(await withPersonalData(deps.personalData, tenant, { events: events.map(eventView) }));
   });
 
   router.get('/api/v1/events', async (req: Request, res: Response) => {
     const tenant = tenantWithRole(principalOf(res), 'reader');
     const { correlationId } = parseWith(correlationQuery, req.query, 'query', '/query');
     const events = await deps.store.readByCorrelationId(tenant, correlationId);
-    res.json({ events: events.map(eventView) });
+    res.json(await withPersonalData(deps.personalData, tenant, { events: events.map(eventView) }));
   });
 
   return router;

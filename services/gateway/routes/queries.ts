@@ -2,7 +2,9 @@ import { type Request, type Response, Router } from 'express';
 import { ValidationError } from '../../platform/errors/index.ts';
 import type { CachedQueries } from '../../querycache/index.ts';
 import type { ReadYourWrites } from '../../readmodels/index.ts';
+import type { PersonalData } from '../../privacy/index.ts';
 import { tenantWithRole } from '../auth/authorize.ts';
+import { withPersonalData } from '../http/personal-data.ts';
 import { principalOf } from '../http/request-context.ts';
 
 const DEFAULT_WAIT_MS = 5_000;
@@ -37,14 +39,18 @@ function consistencyOf(req: Request): ReadYourWrites | undefined {
  * says how the cache took part; a stale answer (the read models unreachable)
  * also carries the standard Warning, so caches and clients that know it see it.
  */
-export function queryRoutes(deps: { queries: CachedQueries }): Router {
+export function queryRoutes(deps: {
+  queries: CachedQueries;
+  personalData: PersonalData | undefined;
+}): Router {
   const router = Router();
   router.post('/api/v1/queries/execute', async (req: Request, res: Response) => {
     const tenant = tenantWithRole(principalOf(res), 'reader');
     const { answer, cache } = await deps.queries.execute(tenant, req.body, consistencyOf(req));
     if (cache) res.setHeader('X-Cache', cache);
     if (cache === 'stale') res.setHeader('Warning', '110 - "Response is Stale"');
-    res.json(answer);
+    // Opened after the cache: Redis holds the sealed answer, never the personal data.
+    res.json(await withPersonalData(deps.personalData, tenant, answer));
   });
   return router;
 }

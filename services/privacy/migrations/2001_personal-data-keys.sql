@@ -23,9 +23,8 @@ CREATE POLICY tenant_isolation ON personal_data_keys
   WITH CHECK (tenant_id = current_tenant_id());
 GRANT SELECT, INSERT, UPDATE ON personal_data_keys TO eventline_service;
 
--- The projector opens the personal data of every tenant's events it applies.
-GRANT SELECT ON personal_data_keys TO eventline_projector;
-CREATE POLICY projector_reads_every_tenant ON personal_data_keys FOR SELECT TO eventline_projector USING (true);
+-- No other role reads it: the projector copies sealed values as they are, and only
+-- the gateway and the CLI (as the tenant, or the owner) open them.
 
 -- Down Migration
 DROP TABLE personal_data_keys;

@@ -14,6 +14,9 @@ import { dataOf, type ProjectedEvent } from '../projection.ts';
 /** An order as ListOrders and GetOrder answer it; times as text PostgreSQL reads back as the same instant. */
 export interface OrderRow {
   readonly customerId: string;
+  /** Personal data of the customer, sealed as the event carries it (docs/privacy.md); null when not given. */
+  readonly customerEmail: string | null;
+  readonly shippingAddress: string | null;
   readonly status: string;
   readonly currency: string;
   readonly items: readonly OrderLine[];
@@ -45,10 +48,14 @@ function line({ sku, quantity, unitPrice }: OrderLine): OrderLine {
 export function evolveOrderRow(row: OrderRow | undefined, event: ProjectedEvent): OrderRow | undefined {
   if (event.type === 'OrderPlaced') {
     if (row) return row;
-    const { customerId, currency, items } = dataOf<OrderPlaced['data']>(event);
+    const { customerId, customerEmail, shippingAddress, currency, items } =
+      dataOf<OrderPlaced['data']>(event);
     const at = event.occurredAt.toISOString();
     return {
       customerId,
+      // Events stored before these fields existed carry none: undefined, read as null.
+      customerEmail: customerEmail ?? null,
+      shippingAddress: shippingAddress ?? null,
       status: 'placed',
       currency,
       items: items.map(line),

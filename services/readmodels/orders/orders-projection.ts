@@ -6,6 +6,8 @@ import { evolveOrderRow, type OrderRow } from './orders-fold.ts';
 
 const storedOrder = z.object({
   customer_id: z.string(),
+  customer_email: z.string().nullable(),
+  shipping_address: z.string().nullable(),
   status: z.string(),
   currency: z.string(),
   items: z.array(z.object({ sku: z.string(), quantity: z.number(), unitPrice: z.number() })),
@@ -28,6 +30,8 @@ export const applyOrders = foldAndUpsert<OrderRow, z.infer<typeof storedOrder>, 
     ],
     columns: [
       { name: 'customer_id', type: 'text', value: (order) => order.customerId },
+      { name: 'customer_email', type: 'text', value: (order) => order.customerEmail },
+      { name: 'shipping_address', type: 'text', value: (order) => order.shippingAddress },
       { name: 'status', type: 'text', value: (order) => order.status },
       { name: 'currency', type: 'text', value: (order) => order.currency },
       { name: 'items', type: 'jsonb', value: (order) => JSON.stringify(order.items) },
@@ -42,6 +46,8 @@ export const applyOrders = foldAndUpsert<OrderRow, z.infer<typeof storedOrder>, 
     stored: storedOrder,
     toRow: (stored) => ({
       customerId: stored.customer_id,
+      customerEmail: stored.customer_email,
+      shippingAddress: stored.shipping_address,
       status: stored.status,
       currency: stored.currency,
       items: stored.items,

@@ -10,6 +10,8 @@ import type { queryParams } from './query-types.ts';
 const orderRow = z.object({
   order_id: z.string(),
   customer_id: z.string(),
+  customer_email: z.string().nullable(),
+  shipping_address: z.string().nullable(),
   status: z.string(),
   currency: z.string(),
   items: z.unknown(),
@@ -22,13 +24,16 @@ const orderRow = z.object({
   version: z.number().int(),
 });
 
-const COLUMNS = sql.fragment`order_id, customer_id, status, currency, items, total::text AS total, tracking_number,
-  cancellation_reason, placed_position, placed_at, updated_at, version`;
+const COLUMNS = sql.fragment`order_id, customer_id, customer_email, shipping_address, status, currency, items,
+  total::text AS total, tracking_number, cancellation_reason, placed_position, placed_at, updated_at, version`;
 
 function view(row: z.infer<typeof orderRow>) {
   return {
     orderId: row.order_id,
     customerId: row.customer_id,
+    // Sealed, as stored: the gateway opens them for the caller (docs/privacy.md).
+    customerEmail: row.customer_email,
+    shippingAddress: row.shipping_address,
     status: row.status,
     currency: row.currency,
     items: row.items,
