@@ -6,6 +6,7 @@ import { projectRoot } from '../platform/paths/index.ts';
 import { type CommandSpec, parseCommandLine, UsageError } from './command-line.ts';
 import { asyncApiCommands } from './commands/asyncapi.ts';
 import { dlqCommands } from './commands/dlq.ts';
+import { personalDataCommands } from './commands/personal-data.ts';
 import { projectionsCommands } from './commands/projections.ts';
 import { schemasCommands } from './commands/schemas.ts';
 import { topologyCommands } from './commands/topology.ts';
@@ -29,6 +30,7 @@ export const commands: readonly CommandSpec[] = [
   ...projectionsCommands,
   ...dlqCommands,
   ...asyncApiCommands,
+  ...personalDataCommands,
 ];
 
 function version(): string {

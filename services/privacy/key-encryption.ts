@@ -14,6 +14,8 @@ export interface KeyEncryption {
   readonly currentId: string;
   wrap(dataKey: Buffer): Promise<string>;
   unwrap(wrapped: string): Promise<Buffer>;
+  /** Whether a wrapped key is already under the current key-encryption key: what a rewrap leaves alone. */
+  isCurrent(wrapped: string): boolean;
 }
 
 const KEK = /^([A-Za-z0-9_-]{1,32}):([A-Za-z0-9+/_-]{43}=?)$/;
@@ -86,6 +88,10 @@ export class LocalKeyEncryption implements KeyEncryption {
     decipher.setAAD(Buffer.from(kekId));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(wrapped, 'base64url')), decipher.final()]);
+  }
+
+  isCurrent(wrapped: string): boolean {
+    return wrapped.startsWith(`kek1.${this.currentId}.`);
   }
 }
 
