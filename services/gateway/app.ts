@@ -22,6 +22,7 @@ import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
 import { asyncApiRoutes } from './routes/asyncapi.ts';
 import { commandRoutes } from './routes/commands.ts';
 import { historyRoutes } from './routes/history.ts';
+import { personalDataRoutes } from './routes/personal-data.ts';
 import { queryRoutes } from './routes/queries.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 
@@ -69,6 +70,7 @@ export function createGatewayApp(deps: GatewayDependencies): express.Express {
   app.use(commandRoutes(deps));
   app.use(queryRoutes(deps));
   app.use(historyRoutes(deps));
+  app.use(personalDataRoutes(deps));
   app.use((req: Request) => {
     throw new NotFoundError(`no route ${req.method} ${req.path}`);
   });

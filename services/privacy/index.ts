@@ -5,6 +5,6 @@ export {
   personalDataEnv,
 } from './key-encryption.ts';
 export { DEFAULT_REWRAP_BATCH, rewrapDataKeys, type RewrapReport } from './key-rotation.ts';
-export { type OpenedData, PersonalData } from './personal-data.ts';
+export { type OpenedData, PersonalData, UnreadableSealedValueError } from './personal-data.ts';
 export { open, parseSealed, seal, type SealedValue } from './sealed-value.ts';
 export { type DataKey, type SubjectKeyring, SubjectKeys } from './subject-keys.ts';

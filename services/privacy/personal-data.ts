@@ -1,3 +1,4 @@
+import { EventlineError } from '../platform/errors/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
 import { type EventSchemas, type PersonalField } from '../avro/index.ts';
 import { open, parseSealed, type SealedValue, seal } from './sealed-value.ts';
@@ -8,6 +9,31 @@ export interface OpenedData {
   readonly data: unknown;
   /** JSON pointers of the values whose subject was forgotten (their key destroyed): null in `data`. */
   readonly erased: readonly string[];
+}
+
+/**
+ * A sealed value whose key is there but which does not open: altered, or
+ * copied from another tenant's or subject's record. Internal where the value
+ * was read from our own store; the open endpoint answers it as the caller's
+ * mistake, naming the value.
+ */
+export class UnreadableSealedValueError extends EventlineError {
+  readonly kind = 'internal';
+  constructor(
+    /** The value's JSON pointer in what was opened. */
+    readonly path: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `the sealed value at ${path || '/'} does not open: altered, or sealed for another tenant or subject`,
+      options,
+    );
+  }
+}
+
+/** A JSON pointer's reference token for a member name (RFC 6901): ~ and / escaped. */
+function token(name: string): string {
+  return name.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
 /** The subject a personal field belongs to, in one event's data. */
@@ -74,7 +100,11 @@ export class PersonalData {
         erased.push(path);
         return null;
       }
-      return open(key.key, sealed, tenant, key.subject);
+      try {
+        return open(key.key, sealed, tenant, key.subject);
+      } catch (error) {
+        throw new UnreadableSealedValueError(path, { cause: error });
+      }
     });
     return { data: opened, erased };
   }
@@ -88,7 +118,7 @@ function collectSealed(value: unknown, path: string, found: { path: string; seal
   }
   if (Array.isArray(value)) value.forEach((each, i) => collectSealed(each, `${path}/${i}`, found));
   else if (typeof value === 'object' && value !== null)
-    for (const [name, each] of Object.entries(value)) collectSealed(each, `${path}/${name}`, found);
+    for (const [name, each] of Object.entries(value)) collectSealed(each, `${path}/${token(name)}`, found);
 }
 
 function replaceSealed(
@@ -101,7 +131,10 @@ function replaceSealed(
   if (Array.isArray(value)) return value.map((each, i) => replaceSealed(each, openOne, `${path}/${i}`));
   if (typeof value === 'object' && value !== null)
     return Object.fromEntries(
-      Object.entries(value).map(([name, each]) => [name, replaceSealed(each, openOne, `${path}/${name}`)]),
+      Object.entries(value).map(([name, each]) => [
+        name,
+        replaceSealed(each, openOne, `${path}/${token(name)}`),
+      ]),
     );
   return value;
 }

@@ -11,6 +11,7 @@ import {
   parseSealed,
   seal,
   type SubjectKeyring,
+  UnreadableSealedValueError,
 } from './index.ts';
 
 const tenant: TenantId = tenantId('6f1c0a9e-2f4b-4c8e-9d51-0a3b7c2e8f10');
@@ -208,5 +209,25 @@ describe('sealing and opening event data', () => {
       data: { items: [{ email: null, contact: 'Ada' }] },
       erased: ['/items/0/email'],
     });
+  });
+
+  test('erased paths are JSON pointers, ~ and / escaped; a value that does not open is named by its path', async () => {
+    const sealed = await data.seal(tenant, 'OrderPlaced', 1, { ...placed, customerId: 'c-2' });
+    const copied = { 'a/b': { '~x': sealed.customerEmail } };
+    keyring.forget('c-2');
+    expect(await data.open(tenant, copied)).toEqual({
+      data: { 'a/b': { '~x': null } },
+      erased: ['/a~1b/~0x'],
+    });
+
+    const other = await data.seal(tenant, 'OrderPlaced', 1, { ...placed, customerId: 'c-3' });
+    // The ciphertext's first character changed: its first six bits differ.
+    const parts = String(other.customerEmail).split('.');
+    const ciphertext = parts[3] ?? '';
+    parts[3] = `${ciphertext.startsWith('A') ? 'B' : 'A'}${ciphertext.slice(1)}`;
+    const altered = parts.join('.');
+    const opening = data.open(tenant, { items: [altered] });
+    await expect(opening).rejects.toBeInstanceOf(UnreadableSealedValueError);
+    await expect(opening).rejects.toMatchObject({ path: '/items/0', kind: 'internal' });
   });
 });

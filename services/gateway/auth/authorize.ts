@@ -15,9 +15,10 @@ export function requirePlatformAdmin(principal: Principal): void {
 
 /**
  * The tenant named in a path, for the platform admin or that tenant's own
- * admin. Another tenant's id answers 404, exactly as a missing one.
+ * principals holding the role. Another tenant's id answers 404, exactly as a
+ * missing one, before the role is looked at: a foreign caller learns nothing.
  */
-export function administeredTenant(principal: Principal, pathTenant: string): TenantId {
+export function tenantInPath(principal: Principal, pathTenant: string, role: TenantRole): TenantId {
   let tenant: TenantId;
   try {
     tenant = tenantId(pathTenant);
@@ -26,6 +27,11 @@ export function administeredTenant(principal: Principal, pathTenant: string): Te
   }
   if (principal.kind === 'platform-admin') return tenant;
   if (principal.tenant !== tenant) throw new NotFoundError(`no tenant ${pathTenant}`);
-  if (!hasRole(principal, 'admin')) throw new ForbiddenError('the admin role is required');
+  if (!hasRole(principal, role)) throw new ForbiddenError(`the ${role} role is required`);
   return tenant;
+}
+
+/** The tenant named in a path, for the platform admin or that tenant's own admin. */
+export function administeredTenant(principal: Principal, pathTenant: string): TenantId {
+  return tenantInPath(principal, pathTenant, 'admin');
 }

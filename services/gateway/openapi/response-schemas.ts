@@ -86,3 +86,14 @@ export const readiness = z.object({
     }),
   ),
 });
+
+export const openedPersonalData = z.object({
+  data: z
+    .unknown()
+    .describe('what was sent, each sealed value replaced by its plaintext, or null when erased'),
+  erased: z
+    .array(z.string())
+    .describe(
+      'JSON pointers (into `data`) of the values whose subject was forgotten: their key is destroyed',
+    ),
+});
