@@ -2,6 +2,8 @@ import { boundedContexts } from './contexts.ts';
 import { addOrderItem, cancelOrder, deliverOrder, placeOrder, shipOrder } from './orders/order.samples.ts';
 import {
   createTenant,
+  forgetSubject,
+  offboardTenant,
   reactivateTenant,
   renameTenant,
   setTenantQuota,
@@ -24,6 +26,8 @@ export const commandExamples: Readonly<Record<string, object>> = Object.fromEntr
     suspendTenant,
     reactivateTenant,
     setTenantQuota,
+    forgetSubject,
+    offboardTenant,
   ].map((command) => [command.type, command.payload]),
 );
 

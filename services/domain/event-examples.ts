@@ -8,7 +8,9 @@ import {
   orderShipped,
 } from './orders/order.samples.ts';
 import {
+  subjectForgotten,
   tenantCreated,
+  tenantOffboarded,
   tenantQuotaChanged,
   tenantReactivated,
   tenantRenamed,
@@ -40,6 +42,8 @@ const samples: readonly DomainEvent[] = [
   tenantSuspended,
   tenantReactivated,
   tenantQuotaChanged,
+  subjectForgotten,
+  tenantOffboarded,
   orderPlaced,
   orderItemAdded,
   orderShipped,

@@ -8,7 +8,9 @@ import { probeRoutes, type Readiness } from '../platform/health/index.ts';
 import type { Logger } from '../platform/telemetry/index.ts';
 import type { PersonalData } from '../privacy/index.ts';
 import type { CachedQueries } from '../querycache/index.ts';
+import type { ErasureDeps } from '../erasure/index.ts';
 import { authenticate } from './auth/authenticate.ts';
+import { refuseOffboardedTenants } from './auth/offboarded-tenants.ts';
 import type { CommandGate } from './commands/command-gate.ts';
 import { correlation } from './http/correlation.ts';
 import { jsonBody } from './http/json-body.ts';
@@ -21,6 +23,7 @@ import { openApiDocument } from './openapi/openapi-document.ts';
 import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
 import { asyncApiRoutes } from './routes/asyncapi.ts';
 import { commandRoutes } from './routes/commands.ts';
+import { erasureRoutes } from './routes/erasure.ts';
 import { historyRoutes } from './routes/history.ts';
 import { personalDataRoutes } from './routes/personal-data.ts';
 import { queryRoutes } from './routes/queries.ts';
@@ -38,6 +41,8 @@ export interface GatewayDependencies {
   readonly apiKeys: ApiKeys;
   readonly adminToken: AdminToken;
   readonly jwt: JwtVerifier;
+  /** What forgetting a person and offboarding a tenant act through (docs/privacy.md). */
+  readonly erasure: ErasureDeps;
   readonly bodyLimitBytes: number;
   readonly queries: CachedQueries;
   /** Opens sealed personal data in answers; undefined without PERSONAL_DATA_KEK (nothing is sealed then). */
@@ -66,7 +71,9 @@ export function createGatewayApp(deps: GatewayDependencies): express.Express {
   app.use(asyncApiRoutes());
   app.use(jsonBody(deps.bodyLimitBytes));
   app.use(authenticate({ adminToken: deps.adminToken, apiKeys: deps.apiKeys, jwt: deps.jwt }));
+  app.use(refuseOffboardedTenants(deps.directory));
   app.use(tenantRoutes(deps));
+  app.use(erasureRoutes(deps));
   app.use(commandRoutes(deps));
   app.use(queryRoutes(deps));
   app.use(historyRoutes(deps));

@@ -5,7 +5,15 @@ import type { z } from 'zod';
 import { EventSchemas } from '../avro/index.ts';
 import { CommandHandler } from '../commands/index.ts';
 import { PostgresEventStore, Upcasters } from '../eventstore/index.ts';
-import { keyEncryptionFrom, PersonalData, personalDataEnv, SubjectKeys } from '../privacy/index.ts';
+import { type TopicRetention } from '../erasure/index.ts';
+import { loadTopology } from '../messaging/index.ts';
+import {
+  destroySubjectKeys,
+  keyEncryptionFrom,
+  PersonalData,
+  personalDataEnv,
+  SubjectKeys,
+} from '../privacy/index.ts';
 import { AdminToken, ApiKeys, JwtVerifier, TenantDirectory } from '../identity/index.ts';
 import { DEFAULT_NETWORK_TIMEOUTS, env, type NetworkTimeouts } from '../platform/config/index.ts';
 import { databaseReadiness, openServiceDatabase, postgresTarget } from '../platform/database/index.ts';
@@ -40,6 +48,8 @@ export const gatewayEnv = {
   QUERY_CACHE_TTL_SECONDS: env.QUERY_CACHE_TTL_SECONDS,
   REDIS_TIMEOUT_MS: env.REDIS_TIMEOUT_MS,
   SHUTDOWN_GRACE_MS: env.SHUTDOWN_GRACE_MS,
+  /** Only to name the topics in an offboarding's report: the gateway never talks to Kafka. */
+  KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX,
   ...personalDataEnv,
 };
 
@@ -52,6 +62,15 @@ export interface RunningGateway {
   readonly log: Logger;
   /** In shutdown order: stop taking requests, finish snapshots, close connections. */
   readonly shutdownSteps: readonly ShutdownStep[];
+}
+
+/** What an offboarding's report says Kafka keeps, and how long: as the topology declares. */
+async function topicRetention(prefix: string): Promise<readonly TopicRetention[]> {
+  const topology = await loadTopology(prefix);
+  return [...topology.eventTopics.values(), ...topology.deadLetterTopics].map(({ topic, retentionMs }) => ({
+    topic,
+    retentionMs,
+  }));
 }
 
 /** Wires the gateway from its configuration and starts listening. */
@@ -89,7 +108,8 @@ export async function startGateway(
   const directory = new TenantDirectory(pool);
   const schemas = await EventSchemas.load();
   const encryption = keyEncryptionFrom(config);
-  const personalData = encryption ? new PersonalData(new SubjectKeys(pool, encryption), schemas) : undefined;
+  const subjectKeys = encryption ? new SubjectKeys(pool, encryption) : undefined;
+  const personalData = subjectKeys ? new PersonalData(subjectKeys, schemas) : undefined;
   if (!personalData)
     log.warn('PERSONAL_DATA_KEK is unset: commands holding personal data are refused (docs/privacy.md)');
   const store = new PostgresEventStore(pool, schemas, new Upcasters(), {
@@ -100,6 +120,7 @@ export async function startGateway(
     onSnapshotError: (error) =>
       log.warn({ err: error }, 'snapshot write failed; loads replay more events until the next one'),
   });
+  const apiKeys = new ApiKeys(pool);
   const onFallback = (error: unknown) =>
     log.warn({ err: error }, 'Redis unreachable: quotas enforced per gateway process');
   const quotaRedis = { onFallback, redisTimeoutMs: config.REDIS_TIMEOUT_MS };
@@ -128,7 +149,18 @@ export async function startGateway(
     gate: new CommandGate(handler, directory, quota, dailyEvents, databaseGuard, registry),
     idempotency: new IdempotencyStore(idempotencyPool, config.IDEMPOTENCY_TTL_SECONDS),
     directory,
-    apiKeys: new ApiKeys(pool),
+    apiKeys,
+    erasure: {
+      handler,
+      // Keys stored while a KEK was set are destroyed all the same without one.
+      keys: subjectKeys ?? {
+        destroy: async (tx, tenant, subject) => (await destroySubjectKeys(tx, tenant, subject)).length,
+      },
+      apiKeys,
+      pool,
+      redis,
+      retention: await topicRetention(config.KAFKA_TOPIC_PREFIX),
+    },
     adminToken: new AdminToken(config.ADMIN_TOKEN),
     jwt: new JwtVerifier({
       ...(config.JWT_SECRET ? { secret: config.JWT_SECRET } : {}),

@@ -81,6 +81,19 @@ export class ApiKeys {
     if (result.rowCount === 0) throw new NotFoundError(`no API key ${keyId}`);
   }
 
+  /**
+   * Revokes every key of the tenant still valid, inside the caller's tenant
+   * transaction (an offboarding's), and forgets them here; how many.
+   */
+  async revokeAll(tx: DatabaseTransactionConnection, tenant: TenantId): Promise<number> {
+    const revoked = await tx.anyFirst(sql.type(z.object({ key_id: z.string() }))`
+      UPDATE api_keys SET revoked_at = now()
+       WHERE tenant_id = ${tenant} AND revoked_at IS NULL
+      RETURNING key_id`);
+    for (const keyId of revoked) this.keys.forget(keyId);
+    return revoked.length;
+  }
+
   /** The principal a key stands for, or undefined for a malformed, unknown, wrong or revoked key. */
   async authenticate(apiKey: string): Promise<Principal | undefined> {
     const match = KEY_FORMAT.exec(apiKey);

@@ -23,7 +23,7 @@ const tenantRow = z.object({
   tenant_id: z.string(),
   name: z.string(),
   plan: z.enum(tenantPlans),
-  status: z.enum(['active', 'suspended']),
+  status: z.enum(['active', 'suspended', 'offboarded']),
   commands_per_minute: z.number().int(),
   max_burst: z.number().int(),
   events_per_day: z.number().int().nullable(),

@@ -7,4 +7,4 @@ export {
 export { DEFAULT_REWRAP_BATCH, rewrapDataKeys, type RewrapReport } from './key-rotation.ts';
 export { type OpenedData, PersonalData, UnreadableSealedValueError } from './personal-data.ts';
 export { open, parseSealed, seal, type SealedValue } from './sealed-value.ts';
-export { type DataKey, type SubjectKeyring, SubjectKeys } from './subject-keys.ts';
+export { type DataKey, destroySubjectKeys, type SubjectKeyring, SubjectKeys } from './subject-keys.ts';

@@ -105,18 +105,12 @@ export class SubjectKeys implements SubjectKeyring {
   }
 
   /**
-   * Destroys the subject's keys, inside the caller's transaction: everything
-   * sealed with them, wherever it was copied, can no longer be read. Returns
-   * how many were destroyed now (0 when already forgotten: forgetting again
-   * is harmless).
+   * destroySubjectKeys, and the destroyed keys forgotten here at once (the
+   * other processes forget them within CACHE_MS).
    */
   async destroy(tx: DatabaseTransactionConnection, tenant: TenantId, subject?: string): Promise<number> {
-    const destroyed = await tx.any(sql.type(z.object({ key_id: z.string() }))`
-      UPDATE personal_data_keys SET wrapped_key = NULL, destroyed_at = now()
-       WHERE tenant_id = ${tenant} AND destroyed_at IS NULL
-         AND ${subject === undefined ? sql.fragment`true` : sql.fragment`subject = ${subject}`}
-      RETURNING key_id`);
-    for (const { key_id } of destroyed) this.cache.delete(`${tenant}/${key_id}`);
+    const destroyed = await destroySubjectKeys(tx, tenant, subject);
+    for (const keyId of destroyed) this.cache.delete(`${tenant}/${keyId}`);
     for (const name of this.active.keys()) {
       if (subject === undefined ? name.startsWith(`${tenant}/`) : name === `${tenant}/${subject}`)
         this.active.delete(name);
@@ -142,4 +136,23 @@ export class SubjectKeys implements SubjectKeyring {
     if (this.cache.size >= CACHED_KEYS_AT_MOST) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(name, { key, until: Date.now() + CACHE_MS });
   }
+}
+
+/**
+ * Destroys a subject's data keys (all of the tenant's without a subject),
+ * inside the caller's transaction: everything sealed with them, wherever it was
+ * copied, can no longer be read. Needs no key-encryption key, so keys can be
+ * destroyed whatever the process holds. The ids destroyed now: none when
+ * already forgotten, so forgetting again is harmless.
+ */
+export async function destroySubjectKeys(
+  tx: DatabaseTransactionConnection,
+  tenant: TenantId,
+  subject?: string,
+): Promise<readonly string[]> {
+  return tx.anyFirst(sql.type(z.object({ key_id: z.string() }))`
+    UPDATE personal_data_keys SET wrapped_key = NULL, destroyed_at = now()
+     WHERE tenant_id = ${tenant} AND destroyed_at IS NULL
+       AND ${subject === undefined ? sql.fragment`true` : sql.fragment`subject = ${subject}`}
+    RETURNING key_id`);
 }

@@ -1,6 +1,7 @@
 import type { DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../platform/database/index.ts';
+import { withoutErasedTenants } from './erased-tenants.ts';
 import type { BulkApply, EventHandler, ProjectedEvent, ReadModelTarget } from './projection.ts';
 import { tableIn } from './projection.ts';
 
@@ -161,11 +162,13 @@ async function addUp<Addition>(
  * memory with the projection's own fold, in order, then the rows that changed
  * are written back with one multi-row upsert, and each table of totals gets
  * its additions with another. A handler is this with a run of one (runOfOne).
+ * Events of offboarded tenants are skipped: their read models stay erased.
  */
 export function foldAndUpsert<Row, Stored, Totals extends object>(
   spec: FoldAndUpsert<Row, Stored, Totals>,
 ): BulkApply {
-  return async (tx, events, target) => {
+  return async (tx, run, target) => {
+    const events = await withoutErasedTenants(tx, run);
     const keyed = events.map((event) => ({ event, key: spec.keyOf(event) }));
     const named = new Map(keyed.map(({ key }) => [key.join('/'), key]));
     const rows = await load(tx, target, spec.rows, [...named.values()]);

@@ -4,32 +4,17 @@
  * and correlation id; and never a credential, however a caller sends it.
  */
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
-import { createLogger } from '../../services/platform/telemetry/index.ts';
 import type { RunningProjector } from '../../services/projector/index.ts';
 import type { RunningRelay } from '../../services/relay/index.ts';
 import { startTestProjector, startTestRelay } from '../projector/pipeline.ts';
 import { applyTestTopology, deleteSubjects } from '../relay/harness.ts';
+import { capturedLogger, type LogLine } from '../support/captured-logger.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { endpoints } from '../support/endpoints.ts';
 import { type GatewayProcess, startGatewayProcess } from '../support/gateway-process.ts';
 import { call } from '../support/http.ts';
 import { uniqueName } from '../support/names.ts';
 import { waitFor } from '../support/wait.ts';
-
-type LogLine = Record<string, unknown> & { msg?: string; service?: string };
-
-/** A service's real logger (redaction and all), its lines kept for the test. */
-function capturedLogger(service: string): { log: ReturnType<typeof createLogger>; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line) as LogLine);
-      done();
-    },
-  });
-  return { log: createLogger(service, 'info', sink), lines };
-}
 
 const prefix = `${uniqueName('logs')}.`;
 let db: TestDatabase;

@@ -16,8 +16,8 @@ export interface TestGateway {
   /** Its ops port: /health, /ready and /metrics. */
   readonly opsUrl: string;
   readonly db: TestDatabase;
-  /** Starts another gateway process-alike on the same database and Redis: a second replica. */
-  replica(): Promise<{ url: string; stop(): Promise<void> }>;
+  /** Starts another gateway process-alike on the same database and Redis (unless overridden): a second replica. */
+  replica(overrides?: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }>;
   stop(): Promise<void>;
 }
 
@@ -65,8 +65,8 @@ export async function startTestGateway(
     url: urlOf(gateway),
     opsUrl: opsUrlOf(gateway),
     db,
-    async replica() {
-      const another = await start(db.appUrl, overrides);
+    async replica(replicaOverrides: Record<string, string> = {}) {
+      const another = await start(db.appUrl, { ...overrides, ...replicaOverrides });
       replicas.push(another);
       return {
         url: urlOf(another),

@@ -42,6 +42,13 @@ export const suspendTenantPayload = payload({
 export const reactivateTenantPayload = payload({
   reason: z.string(required).trim().max(500, 'must be at most 500 characters').optional(),
 });
+/** The subject's id as the events name it: a customer id, or "contact" for the tenant's contact. */
+export const forgetSubjectPayload = payload({
+  subject: z.string(required).trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+});
+export const offboardTenantPayload = payload({
+  reason: z.string(required).trim().max(500, 'must be at most 500 characters').optional(),
+});
 export const setTenantQuotaPayload = payload({
   commandsPerMinute: count('command per minute'),
   maxBurst: count('command').optional(),
@@ -55,4 +62,14 @@ export type SuspendTenant = DomainCommand<'SuspendTenant', z.infer<typeof suspen
 export type ReactivateTenant = DomainCommand<'ReactivateTenant', z.infer<typeof reactivateTenantPayload>>;
 export type SetTenantQuota = DomainCommand<'SetTenantQuota', z.infer<typeof setTenantQuotaPayload>>;
 
-export type TenantCommand = CreateTenant | RenameTenant | SuspendTenant | ReactivateTenant | SetTenantQuota;
+export type ForgetSubject = DomainCommand<'ForgetSubject', z.infer<typeof forgetSubjectPayload>>;
+export type OffboardTenant = DomainCommand<'OffboardTenant', z.infer<typeof offboardTenantPayload>>;
+
+export type TenantCommand =
+  | CreateTenant
+  | RenameTenant
+  | SuspendTenant
+  | ReactivateTenant
+  | SetTenantQuota
+  | ForgetSubject
+  | OffboardTenant;

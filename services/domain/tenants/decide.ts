@@ -18,6 +18,11 @@ export function decideTenant(command: TenantCommand, state: TenantState): readon
     ];
   }
   if (state.status === 'none') return reject('tenant-not-found', 'no tenant has been created under this id');
+  // Offboarding again decides nothing, so that a rerun can finish what a crash interrupted.
+  if (state.status === 'offboarded') {
+    if (command.type === 'OffboardTenant') return [];
+    return reject('tenant-offboarded', 'the tenant was offboarded');
+  }
 
   switch (command.type) {
     case 'RenameTenant':
@@ -35,6 +40,11 @@ export function decideTenant(command: TenantCommand, state: TenantState): readon
         return reject('tenant-not-suspended', 'only a suspended tenant can be reactivated');
       }
       return [{ type: 'TenantReactivated', data: { reason: command.payload.reason || null } }];
+    case 'ForgetSubject':
+      // Each request is audited, a repeat too: forgetting again destroys nothing more.
+      return [{ type: 'SubjectForgotten', data: { subject: command.payload.subject } }];
+    case 'OffboardTenant':
+      return [{ type: 'TenantOffboarded', data: { reason: command.payload.reason || null } }];
     case 'SetTenantQuota': {
       const {
         commandsPerMinute,

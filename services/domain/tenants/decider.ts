@@ -1,6 +1,8 @@
 import type { Decider } from '../kernel/index.ts';
 import {
   createTenantPayload,
+  forgetSubjectPayload,
+  offboardTenantPayload,
   reactivateTenantPayload,
   renameTenantPayload,
   setTenantQuotaPayload,
@@ -26,6 +28,9 @@ export const tenantDecider: Decider<TenantCommand, TenantEvent, TenantState> = {
     SuspendTenant: { payload: suspendTenantPayload, target: 'existing', retryOnConflict: true },
     ReactivateTenant: { payload: reactivateTenantPayload, target: 'existing', retryOnConflict: true },
     SetTenantQuota: { payload: setTenantQuotaPayload, target: 'existing', retryOnConflict: true },
+    // Issued by the erasure routes, which destroy keys in the same transaction, not through /commands/execute.
+    ForgetSubject: { payload: forgetSubjectPayload, target: 'existing', retryOnConflict: true },
+    OffboardTenant: { payload: offboardTenantPayload, target: 'existing', retryOnConflict: true },
   },
   events: {
     TenantCreated: { currentVersion: 1 },
@@ -33,5 +38,7 @@ export const tenantDecider: Decider<TenantCommand, TenantEvent, TenantState> = {
     TenantSuspended: { currentVersion: 1 },
     TenantReactivated: { currentVersion: 1 },
     TenantQuotaChanged: { currentVersion: 1 },
+    SubjectForgotten: { currentVersion: 1 },
+    TenantOffboarded: { currentVersion: 1 },
   },
 };

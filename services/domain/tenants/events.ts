@@ -22,6 +22,15 @@ export type TenantRenamed = DomainEvent<'TenantRenamed', { readonly name: string
 export type TenantSuspended = DomainEvent<'TenantSuspended', { readonly reason: string | null }>;
 export type TenantReactivated = DomainEvent<'TenantReactivated', { readonly reason: string | null }>;
 export type TenantQuotaChanged = DomainEvent<'TenantQuotaChanged', RecordedQuota>;
+/** The audit of a forget request; the keys it destroyed went in the same transaction. */
+export type SubjectForgotten = DomainEvent<'SubjectForgotten', { readonly subject: string }>;
+export type TenantOffboarded = DomainEvent<'TenantOffboarded', { readonly reason: string | null }>;
 
 export type TenantEvent =
-  TenantCreated | TenantRenamed | TenantSuspended | TenantReactivated | TenantQuotaChanged;
+  | TenantCreated
+  | TenantRenamed
+  | TenantSuspended
+  | TenantReactivated
+  | TenantQuotaChanged
+  | SubjectForgotten
+  | TenantOffboarded;

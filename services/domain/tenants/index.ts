@@ -1,6 +1,10 @@
 export {
   type CreateTenant,
   createTenantPayload,
+  type ForgetSubject,
+  forgetSubjectPayload,
+  type OffboardTenant,
+  offboardTenantPayload,
   type ReactivateTenant,
   type RenameTenant,
   reactivateTenantPayload,
@@ -13,8 +17,10 @@ export {
 } from './commands.ts';
 export { tenantDecider } from './decider.ts';
 export type {
+  SubjectForgotten,
   TenantCreated,
   TenantEvent,
+  TenantOffboarded,
   TenantQuotaChanged,
   TenantReactivated,
   TenantRenamed,

@@ -1,7 +1,8 @@
 import type { TenantEvent } from './events.ts';
 import { planQuotas, type TenantPlan, type TenantQuota } from './plans.ts';
 
-export type TenantStatus = 'none' | 'active' | 'suspended';
+/** An offboarded tenant stays offboarded: nothing is decided for it any more. */
+export type TenantStatus = 'none' | 'active' | 'suspended' | 'offboarded';
 
 export interface ExistingTenant {
   readonly status: Exclude<TenantStatus, 'none'>;
@@ -38,6 +39,10 @@ export function evolveTenant(state: TenantState, event: TenantEvent): TenantStat
       return { ...state, status: 'suspended', suspensionReason: event.data.reason };
     case 'TenantReactivated':
       return { ...state, status: 'active', suspensionReason: null };
+    case 'TenantOffboarded':
+      return { ...state, status: 'offboarded', suspensionReason: null };
+    case 'SubjectForgotten':
+      return state;
     case 'TenantQuotaChanged': {
       const { commandsPerMinute, maxBurst, eventsPerDay } = event.data;
       return {

@@ -1,5 +1,7 @@
 import type {
   CreateTenant,
+  ForgetSubject,
+  OffboardTenant,
   ReactivateTenant,
   RenameTenant,
   SetTenantQuota,
@@ -7,7 +9,9 @@ import type {
   TenantCommand,
 } from './commands.ts';
 import type {
+  SubjectForgotten,
   TenantCreated,
+  TenantOffboarded,
   TenantQuotaChanged,
   TenantReactivated,
   TenantRenamed,
@@ -65,8 +69,23 @@ export const tenantQuotaChanged: TenantQuotaChanged = {
   data: { commandsPerMinute: 1200, maxBurst: 300, eventsPerDay: 5_000 },
 };
 
+export const forgetSubject: ForgetSubject = { type: 'ForgetSubject', payload: { subject: 'customer-42' } };
+export const subjectForgotten: SubjectForgotten = {
+  type: 'SubjectForgotten',
+  data: { subject: 'customer-42' },
+};
+
+export const offboardTenant: OffboardTenant = {
+  type: 'OffboardTenant',
+  payload: { reason: 'the contract ended' },
+};
+export const tenantOffboarded: TenantOffboarded = {
+  type: 'TenantOffboarded',
+  data: { reason: 'the contract ended' },
+};
+
 /** Whole lives of a tenant, every command accepted in turn: together they produce every event type. */
 export const tenantLives: readonly (readonly TenantCommand[])[] = [
   [createTenant, renameTenant, suspendTenant, reactivateTenant, setTenantQuota],
-  [createTenant, suspendTenantWithoutReason, setTenantQuota, reactivateTenant],
+  [createTenant, suspendTenantWithoutReason, setTenantQuota, reactivateTenant, forgetSubject, offboardTenant],
 ];

@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import { given } from '../../../test/support/given.ts';
 import {
   createTenantPayload,
+  forgetSubjectPayload,
+  offboardTenantPayload,
   planQuotas,
   reactivateTenantPayload,
   renameTenantPayload,
@@ -12,12 +14,16 @@ import {
 } from './index.ts';
 import {
   createTenant,
+  forgetSubject,
+  offboardTenant,
   reactivateTenant,
   renameTenant,
   setTenantQuota,
+  subjectForgotten,
   suspendTenant,
   suspendTenantWithoutReason,
   tenantCreated,
+  tenantOffboarded,
   tenantQuotaChanged,
   tenantReactivated,
   tenantRenamed,
@@ -28,6 +34,7 @@ import {
 const active: readonly TenantEvent[] = [tenantCreated];
 const suspended: readonly TenantEvent[] = [tenantCreated, tenantSuspended];
 const reactivated: readonly TenantEvent[] = [...suspended, tenantReactivated];
+const offboarded: readonly TenantEvent[] = [tenantCreated, tenantOffboarded];
 
 /** Each issue as "path: message", the way the gateway reports it. */
 function issues(schema: z.ZodTypeAny, input: unknown): string[] {
@@ -171,6 +178,72 @@ describe('ReactivateTenant', () => {
   });
 });
 
+describe('ForgetSubject', () => {
+  test.each([
+    ['an active', active],
+    ['a suspended', suspended],
+  ])('given %s tenant, it records the request', (_, history) => {
+    given(tenantDecider, history).when(forgetSubject).then([subjectForgotten]);
+  });
+
+  test('given a subject forgotten before, it records the repeat too', () => {
+    given(tenantDecider, [tenantCreated, subjectForgotten]).when(forgetSubject).then([subjectForgotten]);
+  });
+
+  test('changes nothing of the tenant', () => {
+    expect(given(tenantDecider, [tenantCreated, subjectForgotten]).state).toEqual(
+      given(tenantDecider, active).state,
+    );
+  });
+
+  test('given an offboarded tenant, it is refused', () => {
+    given(tenantDecider, offboarded).when(forgetSubject).thenRejects('tenant-offboarded');
+  });
+
+  test('given no tenant, it is refused as not found', () => {
+    given(tenantDecider).when(forgetSubject).thenRejects('tenant-not-found');
+  });
+});
+
+describe('OffboardTenant', () => {
+  test.each([
+    ['an active', active],
+    ['a suspended', suspended],
+  ])('given %s tenant, it offboards it', (_, history) => {
+    given(tenantDecider, history).when(offboardTenant).then([tenantOffboarded]);
+  });
+
+  test('without a reason, or with an empty one, the event says there was none', () => {
+    for (const payload of [{}, { reason: '' }]) {
+      given(tenantDecider, active)
+        .when({ type: 'OffboardTenant', payload })
+        .then([{ type: 'TenantOffboarded', data: { reason: null } }]);
+    }
+  });
+
+  test('given an offboarded tenant, it decides nothing: a rerun finishes the job', () => {
+    given(tenantDecider, offboarded).when(offboardTenant).then([]);
+  });
+
+  test('leaves the tenant offboarded, however it stood', () => {
+    expect(given(tenantDecider, [...suspended, tenantOffboarded]).state).toMatchObject({
+      status: 'offboarded',
+      suspensionReason: null,
+    });
+  });
+
+  test.each([renameTenant, suspendTenant, reactivateTenant, setTenantQuota])(
+    'given an offboarded tenant, $type is refused',
+    (command) => {
+      given(tenantDecider, offboarded).when(command).thenRejects('tenant-offboarded');
+    },
+  );
+
+  test('given no tenant, it is refused as not found', () => {
+    given(tenantDecider).when(offboardTenant).thenRejects('tenant-not-found');
+  });
+});
+
 describe('SetTenantQuota', () => {
   test.each([
     ['an active', active],
@@ -297,6 +370,10 @@ describe('payloads', () => {
     [suspendTenantPayload, { until: 'tomorrow' }, ": Unrecognized key(s) in object: 'until'"],
     [reactivateTenantPayload, { note: 'paid' }, ": Unrecognized key(s) in object: 'note'"],
     [reactivateTenantPayload, [], ': must be an object'],
+    [forgetSubjectPayload, {}, 'subject: is required'],
+    [forgetSubjectPayload, { subject: ' ' }, 'subject: must not be empty'],
+    [forgetSubjectPayload, { subject: 'x'.repeat(201) }, 'subject: must be at most 200 characters'],
+    [offboardTenantPayload, { reason: 'x'.repeat(501) }, 'reason: must be at most 500 characters'],
     [setTenantQuotaPayload, {}, 'commandsPerMinute: is required'],
     [
       setTenantQuotaPayload,

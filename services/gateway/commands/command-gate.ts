@@ -4,12 +4,13 @@ import { Counter, type Registry } from 'prom-client';
 import type { CommandHandler, CommandOutcome, EventAdmission } from '../../commands/index.ts';
 import { deciderForCommand } from '../../domain/contexts.ts';
 import { hasRole, type Principal, type TenantDirectory } from '../../identity/index.ts';
-import { EventlineError, ForbiddenError, QuotaExceededError } from '../../platform/errors/index.ts';
+import { EventlineError, ForbiddenError, GoneError, QuotaExceededError } from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
 import type { CommandQuota, DailyEventQuota } from '../../quotas/index.ts';
 import type { TenantRecord } from '../../identity/index.ts';
 import { parseWith } from '../routes/parse.ts';
 import { type CommandRequest, commandRequest } from './command-request.ts';
+import { routedCommands } from './routed-commands.ts';
 
 /** Commands only the platform administrator may send, through /api/v1/tenants/{id}/commands/execute. */
 const PLATFORM_COMMANDS = new Set(['SuspendTenant', 'ReactivateTenant', 'SetTenantQuota']);
@@ -96,9 +97,8 @@ export class CommandGate {
     const { principal, tenant } = context;
     const decider = deciderForCommand(request.type);
     const isTenantCommand = decider?.aggregateType === 'Tenant';
-    if (request.type === 'CreateTenant') {
-      throw new ForbiddenError('tenants are created with POST /api/v1/tenants by the platform administrator');
-    }
+    const route = routedCommands[request.type];
+    if (route) throw new ForbiddenError(`${request.type} is sent with ${route}`);
     if (PLATFORM_COMMANDS.has(request.type) && principal.kind !== 'platform-admin') {
       throw new ForbiddenError(`${request.type} is for the platform administrator`);
     }
@@ -109,6 +109,7 @@ export class CommandGate {
     }
     const record = await this.directory.find(tenant);
     if (!record) throw new ForbiddenError('this tenant does not exist');
+    if (record.status === 'offboarded') throw new GoneError('this tenant was offboarded');
     if (record.status === 'suspended' && principal.kind !== 'platform-admin') {
       throw new ForbiddenError('this tenant is suspended');
     }

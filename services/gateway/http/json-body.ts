@@ -41,7 +41,9 @@ export function jsonBody(limitBytes: number) {
   return [
     (req: Request, _res: Response, next: NextFunction): void => {
       if (req.method !== 'POST' && req.method !== 'PUT' && req.method !== 'PATCH') return next();
-      if (!req.is('application/json')) {
+      // No body at all (a POST that is an action, like a forget): no media type to refuse.
+      const empty = req.get('content-length') === '0' && req.get('content-type') === undefined;
+      if (!empty && !req.is('application/json')) {
         return next(new UnsupportedMediaTypeError('the body must be application/json'));
       }
       next();

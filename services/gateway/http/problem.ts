@@ -31,6 +31,7 @@ const byKind: Readonly<Record<ErrorKind, { status: number; title: string; slug: 
   unauthenticated: { status: 401, title: 'Not authenticated', slug: 'unauthenticated' },
   forbidden: { status: 403, title: 'Forbidden', slug: 'forbidden' },
   'not-found': { status: 404, title: 'Not found', slug: 'not-found' },
+  gone: { status: 410, title: 'Gone', slug: 'gone' },
   'method-not-allowed': { status: 405, title: 'Method not allowed', slug: 'method-not-allowed' },
   conflict: { status: 409, title: 'Version conflict', slug: 'version-conflict' },
   'too-large': { status: 413, title: 'Request too large', slug: 'request-too-large' },

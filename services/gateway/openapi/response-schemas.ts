@@ -31,7 +31,7 @@ export const tenantView = z.object({
   tenantId: z.string().uuid(),
   name: z.string(),
   plan: z.enum(['free', 'pro', 'enterprise']),
-  status: z.enum(['active', 'suspended']),
+  status: z.enum(['active', 'suspended', 'offboarded']),
   suspensionReason: z.string().nullable().describe('why it is suspended, while it is and a reason was given'),
   quota: z.object({
     commandsPerMinute: z.number().int(),

@@ -9,6 +9,7 @@ export type ErrorKind =
   | 'unauthenticated'
   | 'forbidden'
   | 'not-found'
+  | 'gone' // it existed and was deleted for good (an offboarded tenant)
   | 'method-not-allowed' // the resource exists, the method does not
   | 'conflict' // a concurrency check failed
   | 'rejected' // a business rule refused the command
@@ -86,6 +87,11 @@ export class IdempotencyMismatchError extends EventlineError {
 
 export class NotFoundError extends EventlineError {
   readonly kind = 'not-found';
+}
+
+/** It existed and never will again: an offboarded tenant's commands and queries. */
+export class GoneError extends EventlineError {
+  readonly kind = 'gone';
 }
 
 /** The stream was not at the expected version; nothing was appended. */

@@ -6,6 +6,7 @@ export {
   EventlineError,
   type FieldIssue,
   ForbiddenError,
+  GoneError,
   IdempotencyMismatchError,
   MethodNotAllowedError,
   NotFoundError,

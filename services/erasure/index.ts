@@ -1,0 +1,3 @@
+export type { ErasureDeps, ErasureRequest, TopicRetention } from './erasure-deps.ts';
+export { type ForgetReport, forgetSubject } from './forget-subject.ts';
+export { type OffboardReport, offboardTenant } from './offboard-tenant.ts';
