@@ -5,6 +5,7 @@ import { createTenantPayload } from '../../domain/tenants/index.ts';
 import { queryParams, queryTypes } from '../../readmodels/index.ts';
 import { commandRequest } from '../commands/command-request.ts';
 import { routedCommands } from '../commands/routed-commands.ts';
+import { openPersonalDataRequest } from '../routes/personal-data.ts';
 import { newApiKeyRequest } from '../routes/tenants.ts';
 import {
   aggregateState,
@@ -12,6 +13,7 @@ import {
   createdTenant,
   eventList,
   issuedKey,
+  openedPersonalData,
   problem,
   queryAnswer,
   readiness,
@@ -49,6 +51,10 @@ const TENANT_ID = '3f1c7a52-8d4e-4b6a-9c0d-2e5f7a8b9c01';
 const ORDER_ID = 'a7e2c4d1-5b3f-4e8a-8d6c-1f0b9e2a3c45';
 const EVENT_ID = '0c9d5e1a-7f2b-4a6c-8e3d-5b1f9a2c7e64';
 const CORRELATION_ID = 'req-7f3a9c';
+/** As a Kafka record of OrderPlaced carries them: sealed with the customer's key (docs/privacy.md). */
+const SEALED_EMAIL = 'elpd1.GEpj8sfNvYNx.67pdAnPxXWGEvWfu.xVRRDdfzkjoDhmsP7DWu._2G9Y2-pRwQ7ig_8f9hRzQ';
+const SEALED_ADDRESS =
+  'elpd1.GEpj8sfNvYNx.PVRgNI78mR6YhvE3.QHGwYcjyzm6M-KsFVn9yDR5hnPNuCs5j0PoheEfTgg.WgGcqUrhUJLpHxZFljSydw';
 
 const queryExamples: Readonly<Record<string, object>> = {
   GetOrder: { orderId: ORDER_ID },
@@ -263,6 +269,11 @@ export function openApiDocument(): {
   const AggregateState = components.ref('AggregateState', schema(aggregateState));
   const EventList = components.ref('EventList', schema(eventList));
   const Readiness = components.ref('Readiness', schema(readiness));
+  const OpenPersonalDataRequest = components.ref(
+    'OpenPersonalDataRequest',
+    schema(openPersonalDataRequest, 'input'),
+  );
+  const OpenedPersonalData = components.ref('OpenedPersonalData', schema(openedPersonalData));
 
   const aggregatePath = [
     {
@@ -348,6 +359,7 @@ export function openApiDocument(): {
       { name: 'Commands', description: 'decisions appended to the event store (§4)' },
       { name: 'Queries', description: 'answers from the read models (§5)' },
       { name: 'History', description: 'streams, time travel and correlations (§6)' },
+      { name: 'Personal data', description: 'sealed personal data, for downstream consumers (§11)' },
       { name: 'Operations', description: 'probes and machine-readable contracts (§7, §8)' },
     ],
     components: {
@@ -646,6 +658,62 @@ export function openApiDocument(): {
             },
           ],
           responses: { '200': json('the events', EventList, { events: [recordedExample] }), ...errors },
+        },
+      },
+      '/api/v1/tenants/{tenantId}/personal-data/open': {
+        post: {
+          operationId: 'openPersonalData',
+          tags: ['Personal data'],
+          summary:
+            'Open the sealed personal data in JSON read elsewhere, e.g. a decoded Kafka record (the tenant’s reader, or the platform admin)',
+          security: [{ apiKey: [] }, { bearer: [] }],
+          parameters: [tenantPath, correlationHeader],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: OpenPersonalDataRequest,
+                example: {
+                  data: {
+                    customerId: 'customer-7',
+                    customerEmail: SEALED_EMAIL,
+                    shippingAddress: SEALED_ADDRESS,
+                    currency: 'EUR',
+                    items: [{ sku: 'sku-1', quantity: 2, unitPrice: 35.5 }],
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': json('the data opened; values whose subject was forgotten read null', OpenedPersonalData, {
+              data: {
+                customerId: 'customer-7',
+                customerEmail: 'ada@example.com',
+                shippingAddress: null,
+                currency: 'EUR',
+                items: [{ sku: 'sku-1', quantity: 2, unitPrice: 35.5 }],
+              },
+              erased: ['/shippingAddress'],
+            }),
+            ...errors,
+            ...bodyErrors,
+            '400': problemResponse(
+              'no `data`, or a sealed value that does not open (altered, or sealed for another tenant or subject); `errors` names it',
+              problemExample(400, 'invalid-request', 'Invalid request', 'a sealed value does not open', {
+                errors: [
+                  {
+                    path: '/data/customerEmail',
+                    message: 'altered, or sealed for another tenant or subject',
+                  },
+                ],
+              }),
+            ),
+            '404': problemResponse(
+              'no such tenant (another tenant’s credentials answer the same)',
+              problemExample(404, 'not-found', 'Not found', `no tenant ${TENANT_ID}`),
+            ),
+          },
         },
       },
       '/health': {
