@@ -15,6 +15,11 @@ export default tseslint.config(
     },
   },
   {
+    // The admin console's script runs in the browser (services/gateway/console/assets/).
+    files: ['services/gateway/console/assets/**/*.js'],
+    languageOptions: { globals: globals.browser, sourceType: 'script' },
+  },
+  {
     files: ['**/*.test.ts', 'test/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },

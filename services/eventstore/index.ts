@@ -29,4 +29,5 @@ export {
   START,
   type StreamRef,
 } from './records.ts';
+export { type StreamPage, type StreamSummary, StreamListing } from './stream-listing.ts';
 export { type Upcaster, Upcasters } from './upcasters.ts';

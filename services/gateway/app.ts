@@ -2,14 +2,24 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Registry } from 'prom-client';
 import type { CommandHandler } from '../commands/index.ts';
 import type { EventStore } from '../eventstore/index.ts';
-import type { AdminToken, ApiKeys, JwtVerifier, TenantDirectory } from '../identity/index.ts';
+import type { StreamListing } from '../eventstore/index.ts';
+import type {
+  AdminToken,
+  ApiKeys,
+  ConsoleSessions,
+  JwtVerifier,
+  TenantDirectory,
+} from '../identity/index.ts';
 import { NotFoundError } from '../platform/errors/index.ts';
 import { probeRoutes, type Readiness } from '../platform/health/index.ts';
 import type { Logger } from '../platform/telemetry/index.ts';
 import type { PersonalData } from '../privacy/index.ts';
 import type { CachedQueries } from '../querycache/index.ts';
+import type { CommandQuota, DailyEventQuota } from '../quotas/index.ts';
 import type { ErasureDeps } from '../erasure/index.ts';
 import { authenticate } from './auth/authenticate.ts';
+import { consoleRoutes } from './console/console-routes.ts';
+import { auditChanges } from './http/audit.ts';
 import { refuseOffboardedTenants } from './auth/offboarded-tenants.ts';
 import type { CommandGate } from './commands/command-gate.ts';
 import { correlation } from './http/correlation.ts';
@@ -27,6 +37,7 @@ import { erasureRoutes } from './routes/erasure.ts';
 import { historyRoutes } from './routes/history.ts';
 import { personalDataRoutes } from './routes/personal-data.ts';
 import { queryRoutes } from './routes/queries.ts';
+import { tenantAdministrationRoutes } from './routes/tenant-administration.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 
 export interface GatewayDependencies {
@@ -41,6 +52,12 @@ export interface GatewayDependencies {
   readonly apiKeys: ApiKeys;
   readonly adminToken: AdminToken;
   readonly jwt: JwtVerifier;
+  /** The admin console's sessions (docs/console.md). */
+  readonly sessions: ConsoleSessions;
+  /** Read for the admin API's usage figures; the command gate takes from them. */
+  readonly quota: CommandQuota;
+  readonly dailyEvents: DailyEventQuota;
+  readonly streams: StreamListing;
   /** What forgetting a person and offboarding a tenant act through (docs/privacy.md). */
   readonly erasure: ErasureDeps;
   readonly bodyLimitBytes: number;
@@ -69,10 +86,21 @@ export function createGatewayApp(deps: GatewayDependencies): express.Express {
     res.type('application/json').send(openApi);
   });
   app.use(asyncApiRoutes());
+  // Before the API's JSON body and authentication: the console reads its forms and its session itself.
+  app.use(consoleRoutes(deps));
+  app.use(auditChanges);
   app.use(jsonBody(deps.bodyLimitBytes));
-  app.use(authenticate({ adminToken: deps.adminToken, apiKeys: deps.apiKeys, jwt: deps.jwt }));
+  app.use(
+    authenticate({
+      adminToken: deps.adminToken,
+      apiKeys: deps.apiKeys,
+      jwt: deps.jwt,
+      sessions: deps.sessions,
+    }),
+  );
   app.use(refuseOffboardedTenants(deps.directory));
   app.use(tenantRoutes(deps));
+  app.use(tenantAdministrationRoutes(deps));
   app.use(erasureRoutes(deps));
   app.use(commandRoutes(deps));
   app.use(queryRoutes(deps));

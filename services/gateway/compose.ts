@@ -4,7 +4,7 @@ import pg from 'pg';
 import type { z } from 'zod';
 import { EventSchemas } from '../avro/index.ts';
 import { CommandHandler } from '../commands/index.ts';
-import { PostgresEventStore, Upcasters } from '../eventstore/index.ts';
+import { PostgresEventStore, StreamListing, Upcasters } from '../eventstore/index.ts';
 import { type TopicRetention } from '../erasure/index.ts';
 import { loadTopology } from '../messaging/index.ts';
 import {
@@ -14,7 +14,7 @@ import {
   personalDataEnv,
   SubjectKeys,
 } from '../privacy/index.ts';
-import { AdminToken, ApiKeys, JwtVerifier, TenantDirectory } from '../identity/index.ts';
+import { AdminToken, ApiKeys, ConsoleSessions, JwtVerifier, TenantDirectory } from '../identity/index.ts';
 import { DEFAULT_NETWORK_TIMEOUTS, env, type NetworkTimeouts } from '../platform/config/index.ts';
 import { databaseReadiness, openServiceDatabase, postgresTarget } from '../platform/database/index.ts';
 import { OpsEndpoint } from '../platform/health/index.ts';
@@ -147,6 +147,10 @@ export async function startGateway(
     store,
     handler,
     gate: new CommandGate(handler, directory, quota, dailyEvents, databaseGuard, registry),
+    quota,
+    dailyEvents,
+    sessions: new ConsoleSessions(redis),
+    streams: new StreamListing(pool),
     idempotency: new IdempotencyStore(idempotencyPool, config.IDEMPOTENCY_TTL_SECONDS),
     directory,
     apiKeys,

@@ -30,6 +30,35 @@ const keyRow = z.object({
 
 type KeyRow = z.infer<typeof keyRow>;
 
+const KEY_ID = /^[a-f0-9]{16}$/;
+
+export interface ApiKeySummary {
+  readonly keyId: string;
+  readonly roles: readonly TenantRole[];
+  readonly createdAt: Date;
+  readonly revokedAt: Date | null;
+}
+
+const keySummaryRow = z.object({
+  key_id: z.string(),
+  roles: z.array(z.enum(tenantRoles)),
+  created_at: z.number(),
+  revoked_at: z.number().nullable(),
+});
+
+/** A tenant's keys listed at most; more than this is a tenant to talk to, not to page through. */
+const KEYS_LISTED_AT_MOST = 500;
+
+function principalOf(keyId: string, row: KeyRow): Principal {
+  return {
+    kind: 'tenant',
+    tenant: row.tenant_id as TenantId,
+    subject: `api-key:${keyId}`,
+    roles: row.roles,
+    via: 'api-key',
+  };
+}
+
 /** Keys remembered at most; past it the oldest is forgotten first. */
 const CACHED_KEYS_AT_MOST = 10_000;
 
@@ -101,13 +130,32 @@ export class ApiKeys {
     const [, keyId = '', secret = ''] = match;
     const row = await this.keys.get(keyId);
     if (!row || row.revoked || !timingSafeEqual(hash(secret), row.secret_hash)) return undefined;
-    return {
-      kind: 'tenant',
-      tenant: row.tenant_id as TenantId,
-      subject: `api-key:${keyId}`,
+    return principalOf(keyId, row);
+  }
+
+  /**
+   * The principal of a key proven once already (a console session keeps its id,
+   * never the key), or undefined once it is revoked.
+   */
+  async principalOfKeyId(keyId: string): Promise<Principal | undefined> {
+    if (!KEY_ID.test(keyId)) return undefined;
+    const row = await this.keys.get(keyId);
+    return row && !row.revoked ? principalOf(keyId, row) : undefined;
+  }
+
+  /** A tenant's keys, newest first: ids, roles and dates, never a secret or its hash. */
+  async list(tenant: TenantId): Promise<ApiKeySummary[]> {
+    const rows = await inTenantTransaction(this.pool, tenant, (tx) =>
+      tx.any(sql.type(keySummaryRow)`
+        SELECT key_id, roles, created_at, revoked_at FROM api_keys
+         WHERE tenant_id = ${tenant} ORDER BY created_at DESC, key_id LIMIT ${KEYS_LISTED_AT_MOST}`),
+    );
+    return rows.map((row) => ({
+      keyId: row.key_id,
       roles: row.roles,
-      via: 'api-key',
-    };
+      createdAt: new Date(row.created_at),
+      revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
+    }));
   }
 
   private async lookUp(keyId: string): Promise<KeyRow | null> {

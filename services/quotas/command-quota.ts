@@ -72,6 +72,20 @@ export class CommandQuota {
   }
 
   /**
+   * Commands the tenant could send at once now (whole tokens in its bucket), as
+   * every replica shares it in Redis; for the admin console and API. Refilled
+   * here with this process's clock, close enough to show, never used to decide.
+   */
+  async tokensLeft(tenant: TenantId, quota: CommandRate): Promise<number> {
+    const [tokens, ts] = await this.circuit.run(() =>
+      this.redis.hmget(`${this.keyPrefix}commands:{${tenant}}`, 'tokens', 'ts'),
+    );
+    if (tokens === null || tokens === undefined || ts === null || ts === undefined) return quota.maxBurst;
+    const refilled = Number(tokens) + Math.max(0, Date.now() - Number(ts)) * refillPerMs(quota);
+    return Math.floor(Math.min(quota.maxBurst, refilled));
+  }
+
+  /**
    * Down while takes would be decided locally: Redis failed, missed the deadline,
    * or is being skipped after a failure. Not essential: commands go on, /ready says degraded.
    */

@@ -101,6 +101,16 @@ export class DailyEventQuota {
     }
   }
 
+  /**
+   * Events the tenant stored so far today (UTC), as every replica counted them
+   * in Redis; for the admin console and API. Redis unreachable: a 503, not this
+   * replica's partial count, which would understate it.
+   */
+  async usedToday(tenant: TenantId): Promise<number> {
+    const used = await this.circuit.run(() => this.redis.get(this.keyOf(tenant, this.now())));
+    return used === null ? 0 : Number.parseInt(used, 10);
+  }
+
   private keyOf(tenant: TenantId, now: number): string {
     return `${this.keyPrefix}events:{${tenant}}:${utcDay(now)}`;
   }

@@ -3,11 +3,15 @@ import type { Principal } from '../../identity/index.ts';
 import { UnauthenticatedError } from '../../platform/errors/index.ts';
 import type { Logger } from '../../platform/telemetry/index.ts';
 
+/** How the caller proved who it is; the audit log says which. */
+export type Credential = 'api-key' | 'jwt' | 'admin-token' | 'console-session';
+
 /** What the gateway knows about a request as it moves through the middleware. */
 export interface RequestContext {
   readonly correlationId: string;
   readonly log: Logger;
   principal?: Principal;
+  credential?: Credential;
 }
 
 const KEY = 'eventline';

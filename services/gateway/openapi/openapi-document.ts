@@ -7,6 +7,7 @@ import { commandRequest } from '../commands/command-request.ts';
 import { routedCommands } from '../commands/routed-commands.ts';
 import { openPersonalDataRequest } from '../routes/personal-data.ts';
 import { newApiKeyRequest } from '../routes/tenants.ts';
+import { administrationPaths } from './admin-operations.ts';
 import {
   aggregateState,
   commandResponse,
@@ -346,6 +347,18 @@ export function openApiDocument(): {
     },
   });
   const tenantAuth = [{ apiKey: [] }, { bearer: [] }];
+  const administration = administrationPaths({
+    ref: (name, definition) => components.ref(name, definition),
+    schema: (type) => schema(type),
+    errors,
+    tenantPath,
+    aggregatePath,
+    problemResponse,
+    problemExample,
+    eventList: EventList,
+    aggregateState: AggregateState,
+    examples: { tenantId: TENANT_ID, orderId: ORDER_ID, recordedEvent: recordedExample },
+  });
   return {
     openapi: '3.1.0',
     info: {
@@ -360,6 +373,10 @@ export function openApiDocument(): {
       { name: 'Queries', description: 'answers from the read models (§5)' },
       { name: 'History', description: 'streams, time travel and correlations (§6)' },
       { name: 'Personal data', description: 'sealed personal data, for downstream consumers (§11)' },
+      {
+        name: 'Administration',
+        description: 'what the admin console shows of a tenant: keys, usage, streams and their history (§12)',
+      },
       { name: 'Operations', description: 'probes and machine-readable contracts (§7, §8)' },
     ],
     components: {
@@ -449,6 +466,7 @@ export function openApiDocument(): {
         },
       },
       '/api/v1/tenants/{tenantId}/api-keys': {
+        ...administration.apiKeys,
         post: {
           operationId: 'issueApiKey',
           tags: ['Tenants'],
@@ -500,6 +518,7 @@ export function openApiDocument(): {
           },
         },
       },
+      ...administration.paths,
       '/api/v1/tenants/{tenantId}/commands/execute': {
         post: {
           ...commandOperation(

@@ -4,6 +4,7 @@ import { aggregateStateAt, loadAggregate } from '../../commands/index.ts';
 import { deciderForAggregateType } from '../../domain/contexts.ts';
 import { type EventStore, type RecordedEvent, type StreamId, streamId } from '../../eventstore/index.ts';
 import { NotFoundError } from '../../platform/errors/index.ts';
+import type { TenantId } from '../../platform/tenancy/index.ts';
 import type { PersonalData } from '../../privacy/index.ts';
 import { tenantWithRole } from '../auth/authorize.ts';
 import { withPersonalData } from '../http/personal-data.ts';
@@ -50,12 +51,22 @@ function eventView(event: RecordedEvent) {
   };
 }
 
+/** Which aggregate a history call is about, as its path names it. */
+export interface AggregateRef {
+  readonly aggregateType: string;
+  readonly aggregateId: string;
+}
+
+function refOf(req: Request): AggregateRef {
+  return { aggregateType: String(req.params.aggregateType), aggregateId: String(req.params.aggregateId) };
+}
+
 /** A foreign, missing or malformed id, or an unknown type, all answer the same 404. */
-function target(req: Request) {
-  const decider = deciderForAggregateType(String(req.params.aggregateType));
+function target(ref: AggregateRef) {
+  const decider = deciderForAggregateType(ref.aggregateType);
   let id: StreamId;
   try {
-    id = streamId(String(req.params.aggregateId));
+    id = streamId(ref.aggregateId);
   } catch {
     throw new NotFoundError('no such aggregate');
   }
@@ -63,41 +74,96 @@ function target(req: Request) {
   return { decider, id };
 }
 
-/** docs/contracts.md §6: state as of a point in time, the event stream, and events by correlation. */
-export function historyRoutes(deps: { store: EventStore; personalData: PersonalData | undefined }): Router {
+/** Whose history a request reads, and whether its sealed personal data is opened in the answer. */
+export interface HistoryReader {
+  readonly tenant: TenantId;
+  readonly opensPersonalData: boolean;
+}
+
+export interface HistoryDependencies {
+  readonly store: EventStore;
+  readonly personalData: PersonalData | undefined;
+}
+
+/** The stream's events from a version, as the API shows them (with personal data opened when the reader may). */
+export async function streamEvents(
+  deps: HistoryDependencies,
+  reader: HistoryReader,
+  ref: AggregateRef,
+  query: unknown,
+): Promise<Record<string, unknown>> {
+  const { decider, id } = target(ref);
+  const { fromVersion, limit } = parseWith(eventsQuery, query, 'query', '/query');
+  const events = await deps.store.readStream(reader.tenant, id, { fromVersion, maxCount: limit });
+  if (events.some((event) => event.streamType !== decider.aggregateType))
+    throw new NotFoundError('no such aggregate');
+  if (events.length === 0 && fromVersion === 1) throw new NotFoundError('no such aggregate');
+  return opened(deps, reader, { events: events.map(eventView) });
+}
+
+/** The aggregate's state now, or as of the version or instant the query names. */
+export async function aggregateState(
+  deps: HistoryDependencies,
+  reader: HistoryReader,
+  ref: AggregateRef,
+  query: unknown,
+): Promise<{ state: unknown; version: number }> {
+  const { decider, id } = target(ref);
+  const point = parseWith(pointQuery, query, 'query', '/query');
+  if (point.version !== undefined || point.at !== undefined) {
+    const at = point.version !== undefined ? { version: point.version } : { at: point.at as Date };
+    return aggregateStateAt(deps.store, decider, reader.tenant, id, at);
+  }
+  const loaded = await loadAggregate(deps.store, decider, reader.tenant, id);
+  if (!loaded.found) throw new NotFoundError('no such aggregate');
+  return { state: loaded.state, version: loaded.version };
+}
+
+export async function correlatedEvents(
+  deps: HistoryDependencies,
+  reader: HistoryReader,
+  query: unknown,
+): Promise<Record<string, unknown>> {
+  const { correlationId } = parseWith(correlationQuery, query, 'query', '/query');
+  const events = await deps.store.readByCorrelationId(reader.tenant, correlationId);
+  return opened(deps, reader, { events: events.map(eventView) });
+}
+
+function opened(deps: HistoryDependencies, reader: HistoryReader, answer: object) {
+  return reader.opensPersonalData
+    ? withPersonalData(deps.personalData, reader.tenant, answer)
+    : Promise.resolve({ ...answer });
+}
+
+/**
+ * The history routes under `prefix`, for the readers `readerOf` admits: a
+ * tenant's own callers at /api/v1, its administrators at /api/v1/tenants/{id}.
+ */
+export function historyRoutesAt(
+  prefix: string,
+  deps: HistoryDependencies,
+  readerOf: (req: Request, res: Response) => HistoryReader,
+): Router {
   const router = Router();
-
-  router.get('/api/v1/aggregates/:aggregateType/:aggregateId', async (req: Request, res: Response) => {
-    const tenant = tenantWithRole(principalOf(res), 'reader');
-    const { decider, id } = target(req);
-    const point = parseWith(pointQuery, req.query, 'query', '/query');
-    if (point.version !== undefined || point.at !== undefined) {
-      const at = point.version !== undefined ? { version: point.version } : { at: point.at as Date };
-      res.json(await aggregateStateAt(deps.store, decider, tenant, id, at));
-      return;
-    }
-    const loaded = await loadAggregate(deps.store, decider, tenant, id);
-    if (!loaded.found) throw new NotFoundError('no such aggregate');
-    res.json({ state: loaded.state, version: loaded.version });
+  router.get(`${prefix}/aggregates/:aggregateType/:aggregateId`, async (req: Request, res: Response) => {
+    res.json(await aggregateState(deps, readerOf(req, res), refOf(req), req.query));
   });
-
-  router.get('/api/v1/aggregates/:aggregateType/:aggregateId/events', async (req: Request, res: Response) => {
-    const tenant = tenantWithRole(principalOf(res), 'reader');
-    const { decider, id } = target(req);
-    const { fromVersion, limit } = parseWith(eventsQuery, req.query, 'query', '/query');
-    const events = await deps.store.readStream(tenant, id, { fromVersion, maxCount: limit });
-    if (events.some((event) => event.streamType !== decider.aggregateType))
-      throw new NotFoundError('no such aggregate');
-    if (events.length === 0 && fromVersion === 1) throw new NotFoundError('no such aggregate');
-    res.json(await withPersonalData(deps.personalData, tenant, { events: events.map(eventView) }));
+  router.get(
+    `${prefix}/aggregates/:aggregateType/:aggregateId/events`,
+    async (req: Request, res: Response) => {
+      res.json(await streamEvents(deps, readerOf(req, res), refOf(req), req.query));
+    },
+  );
+  router.get(`${prefix}/events`, async (req: Request, res: Response) => {
+    res.json(await correlatedEvents(deps, readerOf(req, res), req.query));
   });
-
-  router.get('/api/v1/events', async (req: Request, res: Response) => {
-    const tenant = tenantWithRole(principalOf(res), 'reader');
-    const { correlationId } = parseWith(correlationQuery, req.query, 'query', '/query');
-    const events = await deps.store.readByCorrelationId(tenant, correlationId);
-    res.json(await withPersonalData(deps.personalData, tenant, { events: events.map(eventView) }));
-  });
-
   return router;
+}
+
+/** docs/contracts.md §6: state as of a point in time, the event stream, and events by correlation. */
+export function historyRoutes(deps: HistoryDependencies): Router {
+  return historyRoutesAt('/api/v1', deps, (_req, res) => ({
+    tenant: tenantWithRole(principalOf(res), 'reader'),
+    opensPersonalData: true,
+  }));
 }

@@ -1,0 +1,243 @@
+import { z } from 'zod';
+
+type JsonSchema = Record<string, unknown>;
+
+/** What the document shares with the administration operations: named schemas, problem answers, parameters. */
+export interface AdministrationParts {
+  readonly ref: (name: string, definition: JsonSchema) => JsonSchema;
+  readonly schema: (type: z.ZodType) => JsonSchema;
+  readonly errors: JsonSchema;
+  readonly tenantPath: JsonSchema;
+  readonly aggregatePath: readonly JsonSchema[];
+  readonly problemResponse: (description: string, example: JsonSchema) => JsonSchema;
+  readonly problemExample: (status: number, slug: string, title: string, detail: string) => JsonSchema;
+  /** The History operations' own answers, which the tenant-scoped ones share. */
+  readonly eventList: JsonSchema;
+  readonly aggregateState: JsonSchema;
+  readonly examples: { readonly tenantId: string; readonly orderId: string; readonly recordedEvent: object };
+}
+
+const apiKeyList = z.object({
+  items: z.array(
+    z.object({
+      keyId: z.string(),
+      roles: z.array(z.enum(['admin', 'writer', 'reader'])),
+      createdAt: z.string().datetime(),
+      revokedAt: z.string().datetime().nullable(),
+    }),
+  ),
+});
+
+const tenantUsage = z.object({
+  commands: z.object({
+    perMinute: z.number().int(),
+    maxBurst: z.number().int(),
+    availableNow: z
+      .number()
+      .int()
+      .describe('commands the tenant could send at once now (its bucket’s tokens)'),
+  }),
+  events: z.object({
+    perDay: z.number().int(),
+    storedToday: z.number().int().describe('events stored since midnight UTC, as every gateway counted them'),
+  }),
+});
+
+const streamPage = z.object({
+  types: z.array(z.object({ aggregateType: z.string(), streams: z.number().int() })),
+  items: z.array(
+    z.object({
+      aggregateType: z.string(),
+      aggregateId: z.string().uuid(),
+      version: z.number().int(),
+      createdAt: z.string().datetime(),
+      updatedAt: z.string().datetime(),
+    }),
+  ),
+  nextCursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last'),
+});
+
+const json = (description: string, body: JsonSchema, example: unknown) => ({
+  description,
+  content: { 'application/json': { schema: body, example } },
+});
+
+/**
+ * docs/contracts.md §12: the admin API behind the console — for the platform
+ * admin, or the tenant's own admin; another tenant's id answers 404.
+ */
+export function administrationPaths(parts: AdministrationParts): {
+  readonly apiKeys: Record<string, JsonSchema>;
+  readonly paths: Record<string, Record<string, JsonSchema>>;
+} {
+  const { tenantId, orderId, recordedEvent } = parts.examples;
+  const ApiKeyList = parts.ref('ApiKeyList', parts.schema(apiKeyList));
+  const TenantUsage = parts.ref('TenantUsage', parts.schema(tenantUsage));
+  const StreamPage = parts.ref('StreamPage', parts.schema(streamPage));
+  const security = [{ bearer: [] }, { apiKey: [] }];
+  const noTenant = {
+    '404': parts.problemResponse(
+      'no such tenant (another tenant’s, for a tenant admin, answers the same)',
+      parts.problemExample(404, 'not-found', 'Not found', `no tenant ${tenantId}`),
+    ),
+  };
+  const noAggregate = {
+    '404': parts.problemResponse(
+      'no such aggregate in this tenant',
+      parts.problemExample(404, 'not-found', 'Not found', 'no such aggregate'),
+    ),
+  };
+  const operation = (operationId: string, summary: string, extra: JsonSchema) => ({
+    operationId,
+    tags: ['Administration'],
+    summary,
+    security,
+    ...extra,
+  });
+  return {
+    apiKeys: {
+      get: operation('listApiKeys', 'A tenant’s API keys: ids, roles and dates, never a secret', {
+        parameters: [parts.tenantPath],
+        responses: {
+          '200': json('its keys, newest first', ApiKeyList, {
+            items: [
+              {
+                keyId: 'fedcba9876543210',
+                roles: ['reader'],
+                createdAt: '2026-12-01T14:30:00.000Z',
+                revokedAt: null,
+              },
+            ],
+          }),
+          ...parts.errors,
+          ...noTenant,
+        },
+      }),
+    },
+    paths: {
+      '/api/v1/tenants/{tenantId}/usage': {
+        get: operation('getTenantUsage', 'What a tenant uses of its quota now', {
+          parameters: [parts.tenantPath],
+          responses: {
+            '200': json('its quota and use', TenantUsage, {
+              commands: { perMinute: 600, maxBurst: 100, availableNow: 97 },
+              events: { perDay: 1_000_000, storedToday: 1_204 },
+            }),
+            ...parts.errors,
+            ...noTenant,
+          },
+        }),
+      },
+      '/api/v1/tenants/{tenantId}/streams': {
+        get: operation('listTenantStreams', 'A tenant’s streams by aggregate type, a page at a time', {
+          parameters: [
+            parts.tenantPath,
+            { name: 'type', in: 'query', required: false, schema: { type: 'string' }, example: 'Order' },
+            {
+              name: 'limit',
+              in: 'query',
+              required: false,
+              schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
+            },
+            {
+              name: 'cursor',
+              in: 'query',
+              required: false,
+              schema: { type: 'string' },
+              description: 'the nextCursor of the previous page',
+            },
+          ],
+          responses: {
+            '200': json('counts per type, and a page of streams in (type, id) order', StreamPage, {
+              types: [{ aggregateType: 'Order', streams: 1 }],
+              items: [
+                {
+                  aggregateType: 'Order',
+                  aggregateId: orderId,
+                  version: 2,
+                  createdAt: '2026-12-01T14:30:00.000Z',
+                  updatedAt: '2026-12-01T14:31:00.000Z',
+                },
+              ],
+              nextCursor: null,
+            }),
+            ...parts.errors,
+            ...noTenant,
+          },
+        }),
+      },
+      '/api/v1/tenants/{tenantId}/aggregates/{aggregateType}/{aggregateId}': {
+        get: operation(
+          'getTenantAggregateState',
+          'A tenant’s aggregate’s state, now or as of a version or an instant',
+          {
+            parameters: [
+              parts.tenantPath,
+              ...parts.aggregatePath,
+              {
+                name: 'version',
+                in: 'query',
+                required: false,
+                schema: { type: 'integer', minimum: 1 },
+                example: 1,
+              },
+              { name: 'at', in: 'query', required: false, schema: { type: 'string', format: 'date-time' } },
+            ],
+            responses: {
+              '200': json('the state', parts.aggregateState, { state: { status: 'placed' }, version: 1 }),
+              ...parts.errors,
+              ...noAggregate,
+            },
+          },
+        ),
+      },
+      '/api/v1/tenants/{tenantId}/aggregates/{aggregateType}/{aggregateId}/events': {
+        get: operation(
+          'listTenantAggregateEvents',
+          'A tenant’s aggregate’s events, upcast; personal data opened for the tenant’s admin only',
+          {
+            parameters: [
+              parts.tenantPath,
+              ...parts.aggregatePath,
+              { name: 'fromVersion', in: 'query', required: false, schema: { type: 'integer', minimum: 1 } },
+              {
+                name: 'limit',
+                in: 'query',
+                required: false,
+                schema: { type: 'integer', minimum: 1, maximum: 1000 },
+              },
+            ],
+            responses: {
+              '200': json('the events', parts.eventList, { events: [recordedEvent] }),
+              ...parts.errors,
+              ...noAggregate,
+            },
+          },
+        ),
+      },
+      '/api/v1/tenants/{tenantId}/events': {
+        get: operation(
+          'listTenantEventsByCorrelation',
+          'Every event of a correlation in a tenant, in order',
+          {
+            parameters: [
+              parts.tenantPath,
+              {
+                name: 'correlationId',
+                in: 'query',
+                required: true,
+                schema: { type: 'string' },
+                example: 'req-7f3a9c',
+              },
+            ],
+            responses: {
+              '200': json('the events', parts.eventList, { events: [recordedEvent] }),
+              ...parts.errors,
+              ...noTenant,
+            },
+          },
+        ),
+      },
+    },
+  };
+}
