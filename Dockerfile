@@ -26,15 +26,17 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY services ./services
 COPY schemas ./schemas
 COPY topology ./topology
-# The code finds schemas/, topology/ and the migrations' .sql files from the
-# project root (the directory holding package.json and schemas/), so /out keeps
-# that layout: package.json, node_modules/, dist/, schemas/, topology/ and
-# services/*/migrations/*.sql (the .sql files are not compiled into dist/).
+# The code finds schemas/, topology/, the migrations' .sql files and the admin
+# console's script and stylesheet from the project root (the directory holding
+# package.json and schemas/), so /out keeps that layout: package.json,
+# node_modules/, dist/, schemas/, topology/, services/*/migrations/*.sql and
+# services/gateway/console/assets/ (none of them is compiled into dist/).
 RUN npx tsc -p tsconfig.build.json \
   && npm prune --omit=dev --no-audit --no-fund \
   && mkdir -p /out \
   && cp -r package.json package-lock.json node_modules dist schemas topology /out/ \
-  && find services -path '*/migrations/*.sql' -exec cp --parents {} /out/ \;
+  && find services -path '*/migrations/*.sql' -exec cp --parents {} /out/ \; \
+  && cp -r --parents services/gateway/console/assets /out/
 
 # ---- runtime: node, tini, the compiled code; no compiler, no package managers ----
 FROM node:24.22.3-bookworm-slim

@@ -14,7 +14,7 @@ by reading the file (no image is built here):
   HEALTHCHECK, ENTRYPOINT ["tini", "--", "node"] and the gateway as default CMD,
   listens on 0.0.0.0, and exposes 3000, 9101 and 9102;
 - the runtime keeps what the code needs at run time (package.json, node_modules,
-  dist, schemas, topology, the migrations' .sql files);
+  dist, schemas, topology, the migrations' .sql files, the console's assets);
 - every path COPY takes from the build context exists and is not excluded by
   .dockerignore, and .dockerignore keeps node_modules, dist, .run and .git out;
 - no code under services/ (tests aside) imports, at run time, a package that is
@@ -143,7 +143,7 @@ def check(dockerfile: str, dockerignore: str) -> list[str]:
     if not copies_from_build:
         errors.append("the runtime stage copies nothing from the build stage")
     everything = " ".join(args for _, args in build)
-    for needed in ("package.json", "node_modules", "dist", "schemas", "topology", "migrations"):
+    for needed in ("package.json", "node_modules", "dist", "schemas", "topology", "migrations", "console/assets"):
         if needed not in everything:
             errors.append(f"the build stage never gathers {needed} for the runtime")
 
