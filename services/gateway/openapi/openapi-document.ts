@@ -5,6 +5,7 @@ import { createTenantPayload } from '../../domain/tenants/index.ts';
 import { queryParams, queryTypes } from '../../readmodels/index.ts';
 import { commandRequest } from '../commands/command-request.ts';
 import { routedCommands } from '../commands/routed-commands.ts';
+import { erasurePaths } from './erasure-operations.ts';
 import { openPersonalDataRequest } from '../routes/personal-data.ts';
 import { newApiKeyRequest } from '../routes/tenants.ts';
 import { administrationPaths } from './admin-operations.ts';
@@ -113,6 +114,10 @@ const errors = {
   '403': problemResponse(
     'the role or the tenant status does not allow it',
     problemExample(403, 'forbidden', 'Forbidden', 'this tenant is suspended'),
+  ),
+  '410': problemResponse(
+    'the tenant was offboarded: its own credentials, and commands for it, answer this from then on',
+    problemExample(410, 'gone', 'Gone', 'this tenant was offboarded'),
   ),
   '503': problemResponse(
     'a dependency is unavailable; retry after Retry-After seconds',
@@ -519,6 +524,15 @@ export function openApiDocument(): {
         },
       },
       ...administration.paths,
+      ...erasurePaths({
+        ref: (name, definition) => components.ref(name, definition),
+        schema: (type) => schema(type),
+        errors,
+        bodyErrors,
+        tenantPath,
+        problemResponse,
+        problemExample,
+      }),
       '/api/v1/tenants/{tenantId}/commands/execute': {
         post: {
           ...commandOperation(

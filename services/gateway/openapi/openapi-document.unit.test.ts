@@ -1,6 +1,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { boundedContexts } from '../../domain/contexts.ts';
 import { queryTypes } from '../../readmodels/index.ts';
+import { routedCommands } from '../commands/routed-commands.ts';
 import { openApiDocument } from './openapi-document.ts';
 
 interface Operation {
@@ -61,7 +62,7 @@ test('every operation shows an example of what it answers, and of what it takes'
 test('every command and query type is a named schema with an example, and the bodies are their unions', () => {
   const commandTypes = boundedContexts
     .flatMap((d) => Object.keys(d.commands))
-    .filter((type) => type !== 'CreateTenant');
+    .filter((type) => !(type in routedCommands));
   const { schemas } = document.components;
   for (const type of commandTypes)
     expect({ type, examples: schemas[`${type}Command`]?.examples?.length }).toEqual({ type, examples: 1 });
