@@ -20,6 +20,7 @@ import {
   writeReport,
 } from './lib/report.ts';
 import { eventStoreScenarios, PEER } from './scenarios/eventstore.ts';
+import { consoleScenarios, consoleTargets } from './scenarios/console.ts';
 import { endToEndScenarios, endToEndTargets } from './scenarios/end-to-end.ts';
 import { gatewayScenarios, gatewayTargets } from './scenarios/gateway.ts';
 import { projectorScenarios, projectorTargets } from './scenarios/projector-catchup.ts';
@@ -71,6 +72,7 @@ const groups: readonly {
   { name: 'rebuild', run: projectorRebuildScenarios, targets: projectorRebuildTargets },
   { name: 'gateway', run: gatewayScenarios, targets: gatewayTargets },
   { name: 'end-to-end', run: endToEndScenarios, targets: endToEndTargets },
+  { name: 'console', run: consoleScenarios, targets: consoleTargets },
 ];
 
 async function main(): Promise<void> {
