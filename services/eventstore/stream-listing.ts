@@ -60,6 +60,17 @@ export class StreamListing {
     return rows.map((row) => ({ aggregateType: row.stream_type, streams: row.streams }));
   }
 
+  /** One stream of the tenant, or undefined (a malformed id reads as a missing one). */
+  async find(tenant: TenantId, aggregateId: string): Promise<StreamSummary | undefined> {
+    if (!z.guid().safeParse(aggregateId).success) return undefined;
+    const row = await inTenantTransaction(this.pool, tenant, (tx) =>
+      tx.maybeOne(sql.type(streamRow)`
+        SELECT stream_type, stream_id, version, created_at, updated_at FROM streams
+         WHERE tenant_id = ${tenant} AND stream_id = ${aggregateId}`),
+    );
+    return row ? summaryOf(row) : undefined;
+  }
+
   /** A page of the tenant's streams, of one type or all; undefined for a cursor that is not one of ours. */
   async page(
     tenant: TenantId,
@@ -79,14 +90,18 @@ export class StreamListing {
     const page = rows.slice(0, options.limit);
     const last = page.at(-1);
     return {
-      items: page.map((row) => ({
-        aggregateType: row.stream_type,
-        aggregateId: row.stream_id,
-        version: row.version,
-        createdAt: new Date(row.created_at),
-        updatedAt: new Date(row.updated_at),
-      })),
+      items: page.map(summaryOf),
       nextCursor: rows.length > options.limit && last ? encodeCursor(last) : null,
     };
   }
+}
+
+function summaryOf(row: z.infer<typeof streamRow>): StreamSummary {
+  return {
+    aggregateType: row.stream_type,
+    aggregateId: row.stream_id,
+    version: row.version,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
 }

@@ -202,7 +202,7 @@ inBrowser('admin console in a real browser', () => {
     await expect(page.getByRole('heading', { name: /^v1 OrderPlaced$/ }).count()).resolves.toBe(1);
     await expect(page.getByRole('heading', { name: /^v2 / }).count()).resolves.toBe(1);
     await expect(page.getByLabel('Payload of v1').textContent()).resolves.toContain('sku-findable');
-    await expect(page.getByRole('heading', { name: 'State now (v2)' }).count()).resolves.toBe(1);
+    await expect(page.getByRole('heading', { name: 'State as of v2 (now)' }).count()).resolves.toBe(1);
     await expectAccessible(page);
     await screenshot(page, 'stream');
 

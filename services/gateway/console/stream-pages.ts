@@ -1,6 +1,7 @@
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { TenantRecord } from '../../identity/index.ts';
+import { NotFoundError } from '../../platform/errors/index.ts';
 import { parseWith } from '../routes/parse.ts';
 import {
   aggregateState,
@@ -104,7 +105,6 @@ function streamView(
   ref: AggregateRef,
   current: { version: number },
   shown: { state: unknown; version: number },
-  asOf: number | undefined,
   from: number,
   events: readonly ShownEvent[],
 ): Html {
@@ -137,7 +137,7 @@ function streamView(
     <p>Version ${current.version}. Showing events v${from}–v${from + events.length - 1}.</p>
     <section id="state" aria-labelledby="state-heading">
       <h2 id="state-heading">
-        State ${asOf === undefined ? html`now (v${shown.version})` : html`as of v${shown.version}`}
+        State as of v${shown.version}${shown.version === current.version ? ' (now)' : ''}
       </h2>
       <form method="get" action="${streamLink(tenant, ref.aggregateType, ref.aggregateId)}" class="inline">
         <label for="as-of">As of version</label>
@@ -254,13 +254,18 @@ export function streamPages(deps: TenantAdministration & HistoryDependencies): R
         aggregateId: String(req.params.aggregateId),
       };
       const { from, version } = parseWith(streamPageQuery, req.query, 'query', '/query');
-      const current = await aggregateState(deps, reader, ref, {});
+      const stream = await deps.streams.find(tenant.tenantId, ref.aggregateId);
+      if (!stream || stream.aggregateType !== ref.aggregateType) throw new NotFoundError('no such aggregate');
       const start = from ?? 1;
+      // The state as of the newest event on the page unless a version is asked for: a page of a long
+      // stream then replays at most its own events, not the whole stream.
+      const asOf = version ?? Math.min(stream.version, start + EVENTS_PER_PAGE - 1);
       const [shown, answer] = await Promise.all([
-        version === undefined ? current : aggregateState(deps, reader, ref, { version }),
+        // The state now is loaded from the latest snapshot; an earlier one is replayed from the stream's start.
+        aggregateState(deps, reader, ref, asOf >= stream.version ? {} : { version: asOf }),
         streamEvents(deps, reader, ref, { fromVersion: start, limit: EVENTS_PER_PAGE }),
       ]);
-      const body = streamView(tenant, ref, current, shown, version, start, eventsOf(answer));
+      const body = streamView(tenant, ref, stream, shown, start, eventsOf(answer));
       res.type('html').send(page(`${ref.aggregateType} ${ref.aggregateId}`, body, viewer).text);
     },
   );
