@@ -52,7 +52,8 @@ export interface GatewayDependencies {
   readonly apiKeys: ApiKeys;
   readonly adminToken: AdminToken;
   readonly jwt: JwtVerifier;
-  /** The admin console's sessions (docs/console.md). */
+  /** Whether /admin serves the console (ADMIN_CONSOLE); its sessions (docs/console.md). */
+  readonly consoleEnabled: boolean;
   readonly sessions: ConsoleSessions;
   /** Read for the admin API's usage figures; the command gate takes from them. */
   readonly quota: CommandQuota;
@@ -87,7 +88,7 @@ export function createGatewayApp(deps: GatewayDependencies): express.Express {
   });
   app.use(asyncApiRoutes());
   // Before the API's JSON body and authentication: the console reads its forms and its session itself.
-  app.use(consoleRoutes(deps));
+  if (deps.consoleEnabled) app.use(consoleRoutes(deps));
   app.use(auditChanges);
   app.use(jsonBody(deps.bodyLimitBytes));
   app.use(

@@ -48,6 +48,7 @@ export const gatewayEnv = {
   QUERY_CACHE_TTL_SECONDS: env.QUERY_CACHE_TTL_SECONDS,
   REDIS_TIMEOUT_MS: env.REDIS_TIMEOUT_MS,
   SHUTDOWN_GRACE_MS: env.SHUTDOWN_GRACE_MS,
+  ADMIN_CONSOLE: env.ADMIN_CONSOLE,
   /** Only to name the topics in an offboarding's report: the gateway never talks to Kafka. */
   KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX,
   ...personalDataEnv,
@@ -149,6 +150,7 @@ export async function startGateway(
     gate: new CommandGate(handler, directory, quota, dailyEvents, databaseGuard, registry),
     quota,
     dailyEvents,
+    consoleEnabled: config.ADMIN_CONSOLE === 'on',
     sessions: new ConsoleSessions(redis),
     streams: new StreamListing(pool),
     idempotency: new IdempotencyStore(idempotencyPool, config.IDEMPOTENCY_TTL_SECONDS),

@@ -9,17 +9,16 @@ import { pemFile } from './pem-file.ts';
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
 
 const url = (protocols: string[], fallback?: string) =>
-  (fallback === undefined ? z.string() : z.string().default(fallback))
-    .refine(
-      (value) => {
-        try {
-          return protocols.includes(new URL(value).protocol);
-        } catch {
-          return false;
-        }
-      },
-      { message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
-    );
+  (fallback === undefined ? z.string() : z.string().default(fallback)).refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
 
 const optionalUrl = (protocols: string[]) =>
   z
@@ -150,6 +149,8 @@ export const env = {
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(1_000).max(600_000).default(20_000),
   /** How long a starting process waits for PostgreSQL and Kafka, retrying, before it gives up with exit 1. */
   STARTUP_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(120_000),
+  /** Whether the gateway serves the admin console under /admin (docs/console.md); the admin API answers either way. */
+  ADMIN_CONSOLE: z.enum(['on', 'off'], { error: () => 'must be on or off' }).default('on'),
   /** How long the gateway waits for Redis before it decides a quota locally or reads a query from the read models. */
   REDIS_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(50),
 } as const;
