@@ -23,6 +23,7 @@ import { eventStoreScenarios, PEER } from './scenarios/eventstore.ts';
 import { consoleScenarios, consoleTargets } from './scenarios/console.ts';
 import { endToEndScenarios, endToEndTargets } from './scenarios/end-to-end.ts';
 import { gatewayScenarios, gatewayTargets } from './scenarios/gateway.ts';
+import { personalDataScenarios, personalDataTargets } from './scenarios/personal-data.ts';
 import { projectorScenarios, projectorTargets } from './scenarios/projector-catchup.ts';
 import { projectorRebuildScenarios, projectorRebuildTargets } from './scenarios/projector-rebuild.ts';
 import { relayScenarios, relayTargets } from './scenarios/relay.ts';
@@ -67,6 +68,7 @@ const groups: readonly {
   readonly targets: (scenarios: readonly ScenarioResult[]) => TargetCheck[];
 }[] = [
   { name: 'eventstore', run: eventStoreScenarios, targets: checkTargets },
+  { name: 'personal-data', run: personalDataScenarios, targets: personalDataTargets },
   { name: 'relay', run: relayScenarios, targets: relayTargets },
   { name: 'projector', run: projectorScenarios, targets: projectorTargets },
   { name: 'rebuild', run: projectorRebuildScenarios, targets: projectorRebuildTargets },
