@@ -30,7 +30,7 @@ import { type GatewayProcess, startGatewayProcess } from '../support/gateway-pro
 import { call } from '../support/http.ts';
 import { uniqueName } from '../support/names.ts';
 import { waitFor } from '../support/wait.ts';
-import { everyRecord, redisKeysHolding, tableCount, tablesHolding } from './plaintext-scan.ts';
+import { everyRecord, everyRedisValue, tableCount, tablesHolding } from './plaintext-scan.ts';
 
 const prefix = `${uniqueName('forget')}.`;
 const unique = uniqueName('p').replace(/[^a-z0-9]/gi, '');
@@ -90,6 +90,7 @@ async function getOrder(orderId: string) {
 /** Every place each plaintext could be, with what holds it: empty when it is nowhere. */
 async function whereAre(needles: readonly string[]): Promise<Record<string, string[]>> {
   const records = await everyRecord(endpoints().kafkaBrokers, prefix);
+  const cached = await everyRedisValue(redis);
   const logs = [
     ...gateway.logLines,
     ...[...relayLog.lines, ...projectorLog.lines].map((line) => JSON.stringify(line)),
@@ -99,7 +100,9 @@ async function whereAre(needles: readonly string[]): Promise<Record<string, stri
     found[needle] = [
       ...(await tablesHolding(db.adminUrl, needle)).map((table) => `table ${table}`),
       ...records.filter((record) => record.bytes.includes(needle)).map((record) => `topic ${record.topic}`),
-      ...(await redisKeysHolding(redis, needle)).map((key) => `redis ${key}`),
+      ...cached
+        .filter(({ key, text }) => key.includes(needle) || text.includes(needle))
+        .map(({ key }) => `redis ${key}`),
       ...logs.filter((line) => line.includes(needle)).map(() => 'a log line'),
     ];
   }
@@ -165,7 +168,19 @@ test('after a forget, the subject’s plaintext is in no table, record, Redis va
   });
 
   expect(await tableCount(db.adminUrl)).toBeGreaterThan(15);
-  expect(await whereAre([email, address])).toEqual({ [email]: [], [address]: [] });
+  const found = await whereAre([email, address, subject]);
+  expect(found[email]).toEqual([]);
+  expect(found[address]).toEqual([]);
+  // The scan does find what is stored in the clear: the subject's id (a pseudonym), everywhere.
+  expect(found[subject]).toEqual(
+    expect.arrayContaining([
+      'table public.events',
+      'table readmodels.orders',
+      `topic ${prefix}orders.events`,
+      `topic ${prefix}orders.events.orders.dlq`,
+    ]),
+  );
+  expect(found[subject]?.some((place) => place.startsWith('redis '))).toBe(true);
   const erased = await getOrder(order);
   expect(erased.data).toMatchObject({ customerId: subject, customerEmail: null, shippingAddress: null });
   expect(erased.erased).toEqual(expect.arrayContaining(['/data/customerEmail', '/data/shippingAddress']));

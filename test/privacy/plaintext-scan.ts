@@ -85,26 +85,25 @@ export async function everyRecord(brokers: readonly string[], prefix: string): P
   return records;
 }
 
-/** Every Redis key whose value (of whatever type) holds the needle. */
-export async function redisKeysHolding(redis: Redis, needle: string): Promise<string[]> {
-  const holding: string[] = [];
+/** Every Redis key with its value as text (of whatever type), read in pipelined batches of a SCAN. */
+export async function everyRedisValue(redis: Redis): Promise<{ key: string; text: string }[]> {
+  const found: { key: string; text: string }[] = [];
   for await (const keys of redis.scanStream({ count: 1000 }) as AsyncIterable<string[]>) {
-    for (const key of keys) {
-      const type = await redis.type(key);
-      const values =
-        type === 'string'
-          ? [await redis.get(key)]
-          : type === 'hash'
-            ? Object.entries(await redis.hgetall(key)).flat()
-            : type === 'list'
-              ? await redis.lrange(key, 0, -1)
-              : type === 'set'
-                ? await redis.smembers(key)
-                : type === 'zset'
-                  ? await redis.zrange(key, 0, -1)
-                  : [];
-      if (key.includes(needle) || values.some((value) => value?.includes(needle))) holding.push(key);
-    }
+    if (keys.length === 0) continue;
+    const types = await redis.pipeline(keys.map((key) => ['type', key])).exec();
+    const reads = keys.map((key, i) => {
+      const type = String(types?.[i]?.[1]);
+      if (type === 'hash') return ['hgetall', key];
+      if (type === 'list') return ['lrange', key, '0', '-1'];
+      if (type === 'set') return ['smembers', key];
+      if (type === 'zset') return ['zrange', key, '0', '-1'];
+      return ['get', key];
+    });
+    const values = await redis.pipeline(reads).exec();
+    keys.forEach((key, i) => {
+      const value = values?.[i]?.[1];
+      found.push({ key, text: typeof value === 'string' ? value : JSON.stringify(value ?? null) });
+    });
   }
-  return holding;
+  return found;
 }
