@@ -24,16 +24,20 @@
 #    strictly against the Kubernetes $K8S_VERSIONS schemas, and cross-checked
 #    (test/packaging/validate_manifests.py: references, and no credential as a
 #    literal env value, every *_FILE and sslrootcert file mounted, each
-#    container given its own dependencies' credentials only); the validator
+#    container given its own dependencies' credentials only, the key-encryption
+#    key of personal data the gateway's alone, from the Secret); the validator
 #    itself shown to reject broken manifests; values.schema.json and
 #    templates/_validate.tpl shown to reject wrong values with a message naming
-#    them; the chart's README shown to document every value
+#    them (a malformed key-encryption key without showing it); the chart's
+#    Secret shown to carry the key-encryption keys, and its notes to name their
+#    ids and show no key (test/packaging/kek_check.py); the chart's README shown to document every value
 #    (test/packaging/chart_readme_check.py); the version in step everywhere
 #    (package.json's is the chart's appVersion and the image tag it deploys, the
 #    READMEs', CHANGELOG.md's) and LICENSE the licence package.json names
 #    (test/packaging/release_check.py), which a drifted copy shows failing.
 # 3. docker-compose.yml parsed and checked (test/packaging/compose_check.py), its
-#    profile `secured` too, which a copy with a password in the clear shows failing.
+#    profile `secured` too, which a copy with a password, or a key-encryption key,
+#    in the clear shows failing.
 # 4. Dockerfile: hadolint, then the project's own rules
 #    (test/packaging/dockerfile_check.py); the image's health-check script.
 # 5. the Grafana dashboard (test/packaging/dashboard_check.py).
@@ -110,6 +114,22 @@ must_fail() {
   fi
 }
 
+# must_fail_unseen NAME EXPECTED-TEXT SECRET COMMAND...: as must_fail, and the output must not show SECRET.
+must_fail_unseen() {
+  local name="$1" expected="$2" secret="$3" output status
+  shift 3
+  output="$("$@" 2>&1)"
+  status=$?
+  if [ "$status" -ne 0 ] && grep -qF -- "$expected" <<<"$output" && ! grep -qF -- "$secret" <<<"$output"; then
+    passed=$((passed + 1))
+    say "ok: $name: refused with \"$(grep -F -m1 -- "$expected" <<<"$output" | sed 's/^[[:space:]-]*//')\", not showing it"
+  else
+    failed+=("$name")
+    say "FAILED: $name: want a failure saying \"$expected\" and not showing the value; got exit $status:"
+    say "$output" | sed "s#$secret#<the value>#g" | head -n 15
+  fi
+}
+
 # ---- 1. tools -------------------------------------------------------------
 mkdir -p "$TOOLS" "$WORK"
 HELM_DIR="$TOOLS/helm-$HELM_VERSION"
@@ -174,26 +194,34 @@ HADOLINT="$PY/bin/hadolint"
 say "tools ready in $((SECONDS - started))s: $("$HELM" version --template '{{.Version}}'), $("$HADOLINT" --version), kubernetes-validate $(python3 -c 'import kubernetes_validate.version as v; print(v.__version__)'), promtool $("$PROMTOOL" --version 2>&1 | sed -n '1s/^promtool, version \([^ ]*\).*/\1/p')"
 
 # ---- 2. the chart ---------------------------------------------------------
-rm -rf "$WORK/default" "$WORK/production" "$WORK/secured" "$WORK/examples" "$WORK/loadbalancer" "$WORK/alerts"
+rm -rf "$WORK/default" "$WORK/production" "$WORK/secured" "$WORK/examples" "$WORK/loadbalancer" "$WORK/alerts" \
+  "$WORK/rotation" "$WORK/no-kek"
 k8s_args=()
 for version in "${K8S_VERSIONS[@]}"; do k8s_args+=(--k8s "$version"); done
 template() { "$HELM" template eventline "$CHART" --namespace eventline --kube-version "${K8S_VERSIONS[0]}" "$@"; }
+# The chart refuses to render without a key-encryption key of personal data unless existingSecret holds it
+# (README.md, "Personal data"): the renders with the chart's own Secret get a test one.
+KEK=(-f test/packaging/fixtures/kek-values.yaml)
+KEK_ROTATION=(-f test/packaging/fixtures/kek-rotation-values.yaml)
 
-check "helm lint --strict (default values)" "$HELM" lint --strict "$CHART" --kube-version "${K8S_VERSIONS[0]}"
+check "helm lint --strict (default values)" "$HELM" lint --strict "$CHART" --kube-version "${K8S_VERSIONS[0]}" "${KEK[@]}"
 check "helm lint --strict (production values)" "$HELM" lint --strict "$CHART" --kube-version "${K8S_VERSIONS[0]}" \
   -f "$CHART/ci/production-values.yaml"
 render() { template "$@" >/dev/null; } # errors go to stderr; the "wrote <file>" lines are noise
-check "helm template (default values)" render --output-dir "$WORK/default"
+check "helm template (default values)" render "${KEK[@]}" --output-dir "$WORK/default"
 check "helm template (production values)" render -f "$CHART/ci/production-values.yaml" --output-dir "$WORK/production"
 check "helm template (secured connections, URLs built by the chart)" render \
-  -f test/packaging/fixtures/secured-values.yaml --output-dir "$WORK/secured"
+  -f test/packaging/fixtures/secured-values.yaml "${KEK[@]}" --output-dir "$WORK/secured"
 check "helm template (LoadBalancer gateway)" render --set gateway.service.type=LoadBalancer \
-  --set metrics.serviceMonitor.enabled=true --output-dir "$WORK/loadbalancer"
+  --set metrics.serviceMonitor.enabled=true "${KEK[@]}" --output-dir "$WORK/loadbalancer"
+check "helm template (key-encryption key rotation)" render "${KEK_ROTATION[@]}" --output-dir "$WORK/rotation"
+check "helm template (no key-encryption key, personalData.kekRequired=false)" render \
+  --set personalData.kekRequired=false --output-dir "$WORK/no-kek"
 rendered() { find "$WORK/$1" -name '*.yaml' | sort; }
 # Without --kube-version, as a user types it: a release-like helm assumes its client-go's Kubernetes (1.37), a
 # plain `go install` helm v1.20.0; Chart.yaml has no kubeVersion for that reason (templates/_validate.tpl).
-render_plain() { "$HELM_PLAIN" template eventline "$CHART" >/dev/null; }
-render_release() { "$HELM" template eventline "$CHART" >/dev/null; }
+render_plain() { "$HELM_PLAIN" template eventline "$CHART" "${KEK[@]}" >/dev/null; }
+render_release() { "$HELM" template eventline "$CHART" "${KEK[@]}" >/dev/null; }
 check "helm template without --kube-version (plain go install helm)" render_plain
 check "helm template without --kube-version" render_release
 if [ -d "$WORK/default" ]; then
@@ -221,7 +249,7 @@ render_examples() {
   python3 test/packaging/chart_readme_examples.py "$CHART/README.md" "Secured connections" "$WORK/examples" || return 1
   for example in "$WORK/examples"/*.yaml; do
     rm -rf "${example%.yaml}.d"
-    if ! template -f "$example" --output-dir "${example%.yaml}.d" >/dev/null; then
+    if ! template -f "$example" "${KEK[@]}" --output-dir "${example%.yaml}.d" >/dev/null; then
       say "FAILED: $(basename "$example") does not render"
       status=1
       continue
@@ -233,6 +261,31 @@ render_examples() {
   return $status
 }
 check "chart README: the Secured connections examples render and validate" render_examples
+# The key-encryption keys: the gateway gets them from the Secret whatever the values (validate_manifests.py, in
+# every render above); a rotation's keys are in the chart's Secret as the services read them; a release
+# installed without one (kekRequired=false) still renders the gateway's optional reference.
+for values in rotation no-kek; do
+  if [ -d "$WORK/$values" ]; then
+    # shellcheck disable=SC2046
+    check "manifests, $values" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" $(rendered "$values")
+  fi
+done
+kek_secret() {
+  template "${KEK_ROTATION[@]}" --show-only templates/secret.yaml |
+    python3 test/packaging/kek_check.py secret test/packaging/fixtures/kek-rotation-values.yaml
+}
+check "chart Secret: the key-encryption keys of a rotation" kek_secret
+# NOTES.txt, which `helm template` does not render, through tpl in a copy of the chart: the ids, never a key.
+notes_without_keys() {
+  local copy="$WORK/notes-chart" values
+  rm -rf "$copy" && cp -r "$CHART" "$copy" && cp "$CHART/templates/NOTES.txt" "$copy/notes.txt"
+  printf '%s\n' 'kind: Notes' 'text: {{ tpl (.Files.Get "notes.txt") . | toJson }}' >"$copy/templates/zz-notes.yaml"
+  for values in test/packaging/fixtures/kek-values.yaml test/packaging/fixtures/kek-rotation-values.yaml; do
+    "$HELM" template eventline "$copy" --namespace eventline -f "$values" --show-only templates/zz-notes.yaml |
+      python3 test/packaging/kek_check.py notes "$values" || return 1
+  done
+}
+check "chart notes: key-encryption key ids, never a key" notes_without_keys
 if [ -d "$WORK/loadbalancer" ]; then
   # A LoadBalancer publishes every port of its Service: the gateway's ops port must be on another one.
   # shellcheck disable=SC2046
@@ -272,6 +325,15 @@ check "validator rejects an sslrootcert no volume holds" python3 test/packaging/
   --expect-failure "DATABASE_URL's sslrootcert: /etc/eventline/secrets/postgresql-ca/ca.crt is held by no volume" "$unsafe"
 check "validator rejects another dependency's credentials" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
   --expect-failure "env REDIS_PASSWORD_FILE configures redis, which relay does not talk to" "$unsafe"
+check "validator rejects a key-encryption key outside the gateway" python3 test/packaging/validate_manifests.py \
+  "${k8s_args[@]}" --expect-failure "env PERSONAL_DATA_KEK gives relay a key-encryption key of personal data" "$unsafe"
+check "validator rejects a literal key-encryption key" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
+  --expect-failure "env PERSONAL_DATA_PREVIOUS_KEKS is a literal credential" "$unsafe"
+check "validator rejects a required Secret key the Secret lacks" python3 test/packaging/validate_manifests.py \
+  "${k8s_args[@]}" --expect-failure "reads key PERSONAL_DATA_KEK of Secret unsafe, which does not hold it" "$unsafe"
+check "validator rejects a gateway without its key-encryption key" python3 test/packaging/validate_manifests.py \
+  "${k8s_args[@]}" --expect-failure "env PERSONAL_DATA_KEK does not come from the Secret's key PERSONAL_DATA_KEK" \
+  test/packaging/fixtures/gateway-without-kek.yaml
 
 must_fail "values: negative replicas" "at '/gateway/replicas': minimum: got -1, want 0" \
   template --set gateway.replicas=-1
@@ -318,6 +380,23 @@ must_fail "values: registry basic auth and bearer token" "set schemaRegistry.bas
   --set schemaRegistry.bearerTokenSecret.key=token
 must_fail "values: Redis password inline and from a Secret" "set redis.password or redis.passwordSecret, not both" \
   template --set redis.password=inline --set redis.passwordSecret.name=redis --set redis.passwordSecret.key=password
+# The key-encryption key of personal data (templates/_validate.tpl): required, well-formed, never shown.
+must_fail "values: no key-encryption key" "personalData.kek is empty: without a key-encryption key the gateway refuses" \
+  template
+# A key's id and 44 characters, one of which base64 does not have.
+almost="ci:Y2ktb25seS1rZWstbmV2ZXItdXNlLWl0LTAwMDAwMD*="
+must_fail_unseen "values: malformed key-encryption key" "personalData.kek is malformed: expected <id>:<base64 of 32 random bytes>" \
+  "${almost#ci:}" template --set "personalData.kek=$almost"
+must_fail_unseen "values: malformed earlier key-encryption key" "personalData.previousKeks[1] is malformed" "${almost#ci:}" \
+  template "${KEK_ROTATION[@]}" --set "personalData.previousKeks[1]=$almost"
+must_fail "values: earlier key-encryption key with the current one's id" \
+  "personalData.previousKeks[0] has the id \"ci\", as personalData.kek has" \
+  template "${KEK[@]}" --set "personalData.previousKeks[0]=ci:Y2ktb25seS1rZWstbmV2ZXItdXNlLWl0LTAwMDAwMDI="
+must_fail "values: earlier key-encryption keys without a current one" "personalData.previousKeks needs personalData.kek" \
+  template --set "personalData.previousKeks[0]=ci:Y2ktb25seS1rZWstbmV2ZXItdXNlLWl0LTAwMDAwMDI="
+must_fail "values: key-encryption key with existingSecret" \
+  "personalData.kek and personalData.previousKeks are not used with existingSecret: put them in Secret eventline-credentials" \
+  template "${KEK[@]}" --set existingSecret=eventline-credentials
 
 check "chart README documents every value" python3 test/packaging/chart_readme_check.py "$CHART"
 
@@ -330,6 +409,11 @@ sed 's#KAFKA_SASL_PASSWORD_FILE: /run/secrets/kafka_password#KAFKA_SASL_PASSWORD
   >"$clear/docker-compose.yml"
 must_fail "docker-compose.yml: a password in the clear in profile secured" \
   "secured-relay: KAFKA_SASL_PASSWORD is a literal credential" python3 test/packaging/compose_check.py "$clear/docker-compose.yml"
+# ... and one whose secured gateway has its key-encryption key in the clear.
+sed 's#PERSONAL_DATA_KEK_FILE: /run/secrets/personal_data_kek#PERSONAL_DATA_KEK: ci:Y2ktb25seS1rZWstbmV2ZXItdXNlLWl0LTAwMDAwMDE=#' \
+  docker-compose.yml >"$clear/docker-compose.yml"
+must_fail "docker-compose.yml: a key-encryption key in the clear in profile secured" \
+  "secured-gateway: PERSONAL_DATA_KEK is a literal credential" python3 test/packaging/compose_check.py "$clear/docker-compose.yml"
 
 # ---- 4. the image -----------------------------------------------------------
 check "hadolint Dockerfile" "$HADOLINT" --no-color --failure-threshold style Dockerfile
@@ -343,7 +427,7 @@ check "Grafana dashboard" python3 test/packaging/dashboard_check.py "$CHART/dash
 mkdir -p "$WORK/alerts"
 # The rules as the chart ships them with its default thresholds, in the namespace the tests' series carry.
 render_rules() {
-  template --set metrics.prometheusRule.enabled=true --show-only templates/prometheusrule.yaml \
+  template "${KEK[@]}" --set metrics.prometheusRule.enabled=true --show-only templates/prometheusrule.yaml \
     >"$WORK/alerts/prometheusrule.yaml"
 }
 check "helm template (alerting rules, default values)" render_rules

@@ -80,7 +80,7 @@ chmod 700 "$WORK"
 # ---- 2. render ----------------------------------------------------------------
 ADMIN_TOKEN="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 STACK_ENV="$STACK_ENV" ADMIN_TOKEN="$ADMIN_TOKEN" IMAGE_NAME="$NAME" IMAGE_TAG="$VERSION" python3 - >"$WORK/stack-values.json" <<'PY'
-import json, os, urllib.parse
+import base64, json, os, urllib.parse
 
 env = {}
 with open(os.environ["STACK_ENV"], encoding="utf-8") as handle:
@@ -104,6 +104,8 @@ values = {
     "schemaRegistry": {"url": env["SCHEMA_REGISTRY_URL"]},
     "redis": {"host": redis.hostname, "port": redis.port or 6379, "password": urllib.parse.unquote(redis.password or "")},
     "auth": {"adminToken": os.environ["ADMIN_TOKEN"]},
+    # A fresh key-encryption key of personal data for the pods' gateway (the chart requires one).
+    "personalData": {"kek": "pods:" + base64.b64encode(os.urandom(32)).decode()},
 }
 print(json.dumps(values, indent=2))
 PY

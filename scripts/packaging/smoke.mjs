@@ -5,6 +5,9 @@
 //     creates a tenant (admin token), places an order (the tenant's API key), finds the
 //     event on <P>orders.events (decoded through the registry), and reads the order back
 //     with X-Min-Position from the command's position, which only the projector makes true.
+//     The order carries a customer email, personal data: the gateway must have its
+//     key-encryption key (PERSONAL_DATA_KEK) to accept it, Kafka must hold it sealed only
+//     (elpd1.), and the query must answer it opened (docs/privacy.md).
 // Prints one line per step; any failure is one line on stderr and exit 1. --no-warnings:
 // kafkajs 2.2.4 sets negative timeouts, which Node 24 warns about on every run.
 import { randomUUID } from 'node:crypto';
@@ -98,6 +101,8 @@ async function call(method, path, { headers = {}, body } = {}) {
   return { json, headers: response.headers };
 }
 
+const EMAIL = 'smoke-customer@example.com';
+
 async function e2e() {
   const prefix = options.prefix;
   const topic = `${prefix}orders.events`;
@@ -114,6 +119,7 @@ async function e2e() {
       type: 'PlaceOrder',
       payload: {
         customerId: 'smoke-customer',
+        customerEmail: EMAIL,
         currency: 'EUR',
         items: [{ sku: 'smoke', quantity: 2, unitPrice: 3 }],
       },
@@ -135,7 +141,8 @@ async function e2e() {
             const header = (name) => message.headers?.[name]?.toString();
             if (message.key?.toString() !== tenantId || !eventIds.includes(header('event-id'))) return;
             const value = await registry.decode(message.value);
-            resolve({ partition, offset: message.offset, type: header('event-type'), value });
+            const sealed = !message.value.includes(EMAIL) && String(value.customerEmail).startsWith('elpd1.');
+            resolve({ partition, offset: message.offset, type: header('event-type'), value, sealed });
           },
         })
         .catch(reject);
@@ -150,9 +157,10 @@ async function e2e() {
   } finally {
     await consumer.disconnect();
   }
+  if (!found.sealed) throw new Error(`the customer's email is on ${topic} in the clear, not sealed (elpd1.)`);
   console.log(
     `on Kafka: ${topic} partition ${found.partition} offset ${found.offset}, ${found.type} (Avro, ` +
-      `customer ${found.value.customerId ?? found.value.payload?.customerId ?? '?'}), key = the tenant`,
+      `customer ${found.value.customerId ?? found.value.payload?.customerId ?? '?'}, email sealed), key = the tenant`,
   );
 
   const query = await until('the order in a query', async () => {
@@ -166,9 +174,14 @@ async function e2e() {
   if ((order.orderId ?? order.id) !== orderId) {
     throw new Error(`GetOrder answered another order: ${JSON.stringify(order).slice(0, 200)}`);
   }
+  if (order.customerEmail !== EMAIL) {
+    throw new Error(
+      `GetOrder answered the customer's email as ${String(order.customerEmail).slice(0, 40)}, not opened`,
+    );
+  }
   console.log(
     `query GetOrder with X-Min-Position ${position}: order ${orderId} ${order.status ?? ''} at position ` +
-      `${query.json.position} (X-Cache ${query.headers.get('x-cache')})`,
+      `${query.json.position}, email opened (X-Cache ${query.headers.get('x-cache')})`,
   );
 }
 

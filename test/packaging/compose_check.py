@@ -9,18 +9,21 @@ one-shots (migrate, topology) run the right CLI commands and do not restart;
 depends_on waits for healthy infrastructure and for the one-shots to complete;
 each service connects with its own PostgreSQL role (docs/contracts.md §2, §9) and
 listens where docs/contracts.md §2 says (the gateway's ops port too); postgres gets every password its init script
-(scripts/stack/docker-postgres-init.sh) requires. The profile `secured`: none of those services is in a
+(scripts/stack/docker-postgres-init.sh) requires; the gateway, and no other service, gets a key-encryption key of
+personal data (PERSONAL_DATA_*), a well-formed one (`<id>:<base64 of 32 bytes>`, docs/privacy.md). The profile `secured`: none of those services is in a
 profile (a plain `docker compose up` runs what it always did); each one-shot and app has a counterpart
 `secured-<name>` in profile `secured` only, running the same command from the same image, whose
 environment holds no credential (no password, secret or token variable, no URL with a password), whose
 every *_FILE variable names /run/secrets/<secret> of a secret it mounts and the file defines, which reaches
 Kafka by SSL or SASL_SSL, the registry by https and Redis by rediss, and whose host ports differ from the
-default services'. It does not start anything: whether the images build and the stack comes up is only
+default services'; secured-gateway reads its key-encryption key from a file (PERSONAL_DATA_KEK_FILE), and no
+other secured service gets one. It does not start anything: whether the images build and the stack comes up is only
 proven on a machine with Docker.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import sys
@@ -58,7 +61,11 @@ DEPENDS = {
 
 # The profile `secured`: each default one-shot and app has a counterpart there.
 SECURED = {f"secured-{name}": name for name in list(ONE_SHOTS) + list(APPS)}
-CREDENTIAL_NAME = re.compile(r"(PASSWORD|PASSPHRASE|SECRET|TOKEN|CREDENTIALS?|API_?KEY|PRIVATE_KEY)$")
+CREDENTIAL_NAME = re.compile(r"(PASSWORD|PASSPHRASE|SECRET|TOKEN|CREDENTIALS?|API_?KEY|PRIVATE_KEY|KEKS?)$")
+# The key-encryption key of personal data: the gateway's alone (it seals and opens personal data), in the format
+# services/privacy/key-encryption.ts reads.
+KEK_VARIABLE = re.compile(r"^PERSONAL_DATA_(PREVIOUS_)?KEKS?(_FILE)?$")
+KEK_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,32}:([A-Za-z0-9+/_-]{43}=?)$")
 URL_WITH_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/?#@\s]*:[^/?#@\s]+@", re.IGNORECASE)
 # The secure scheme or protocol each secured variable must have, after ${VAR:-default} takes its default.
 SECURE_SETTINGS = {
@@ -71,6 +78,32 @@ SECURE_SETTINGS = {
 def with_defaults(value: object) -> str:
     """A Compose value as it reads with no variable set: ${VAR:-default} and ${VAR-default} become default."""
     return re.sub(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]*)\}", r"\1", str(value))
+
+
+def environment_of(service: dict) -> dict:
+    environment = service.get("environment", {}) or {}
+    if isinstance(environment, list):
+        environment = dict(entry.split("=", 1) for entry in environment)
+    return environment
+
+
+def kek_errors(name: str, service: dict, owner: str) -> list[str]:
+    """A key-encryption key given to a service other than the gateway (owner: the gateway's service name)."""
+    if name == owner:
+        return []
+    return [
+        f"{name}: {variable} gives it a key-encryption key of personal data; only {owner} seals and opens personal data"
+        for variable in environment_of(service)
+        if KEK_VARIABLE.match(variable)
+    ]
+
+
+def well_formed_kek(value: object) -> bool:
+    match = KEK_FORMAT.match(str(value).strip())
+    if not match:
+        return False
+    text = match.group(1).replace("-", "+").replace("_", "/")
+    return len(base64.b64decode(text + "=" * (-len(text) % 4))) == 32
 
 
 def host_ports(service: dict) -> set[str]:
@@ -100,9 +133,8 @@ def check_secured(compose: dict) -> list[str]:
         for secret in sorted(mounted):
             if not (defined.get(secret) or {}).get("file"):
                 errors.append(f"{name}: mounts secret {secret}, which the top-level secrets do not define as a file")
-        environment = service.get("environment", {})
-        if isinstance(environment, list):
-            environment = dict(entry.split("=", 1) for entry in environment)
+        environment = environment_of(service)
+        errors += kek_errors(name, service, "secured-gateway")
         for variable, value in environment.items():
             if variable.endswith("_FILE"):
                 secret = str(value).removeprefix("/run/secrets/")
@@ -120,6 +152,8 @@ def check_secured(compose: dict) -> list[str]:
                 errors.append(f"{name}: {variable} is not set")
         if original in ("gateway", "projector") and "REDIS_URL" not in environment:
             errors.append(f"{name}: REDIS_URL is not set")
+        if original == "gateway" and "PERSONAL_DATA_KEK_FILE" not in environment:
+            errors.append(f"{name}: PERSONAL_DATA_KEK_FILE is not set: without a key-encryption key it refuses personal data")
         clash = host_ports(service) & default_ports
         if clash:
             errors.append(f"{name}: host ports {sorted(clash)} are the default services' too")
@@ -203,6 +237,14 @@ def check(path: str) -> list[str]:
     token = str(services["gateway"].get("environment", {}).get("ADMIN_TOKEN", ""))
     if len(token) < 32:
         errors.append("gateway: ADMIN_TOKEN is shorter than the 32 characters the gateway requires")
+    # The value is never printed: a development key, but the check would print a real one as readily.
+    kek = services["gateway"].get("environment", {}).get("PERSONAL_DATA_KEK")
+    if kek is None:
+        errors.append("gateway: PERSONAL_DATA_KEK is not set: without a key-encryption key it refuses personal data")
+    elif not well_formed_kek(kek):
+        errors.append("gateway: PERSONAL_DATA_KEK is not <id>:<base64 of 32 bytes> (the value is not shown)")
+    for name in list(ONE_SHOTS) + list(APPS):
+        errors += kek_errors(name, services[name], "gateway")
 
     for name, wanted in DEPENDS.items():
         depends = services[name].get("depends_on", {})
@@ -234,7 +276,7 @@ def main() -> int:
         print(f"FAILED: {path}: {error}")
     if errors:
         return 1
-    print(f"ok: {path}: services, images, healthchecks, one-shots, roles and depends_on as required; profile secured: every secret a file")
+    print(f"ok: {path}: services, images, healthchecks, one-shots, roles, depends_on and the gateway's key-encryption key as required; profile secured: every secret a file")
     return 0
 
 

@@ -30,7 +30,11 @@ Two kinds of check:
    the container reads is held by a read-only volume mounted in that
    container (for a Secret volume with items, one of its items); and each
    container gets the TLS settings and credentials of the dependencies it
-   talks to only (DEPENDENCIES).
+   talks to only (DEPENDENCIES); every secretKeyRef that is not optional
+   names a key its Secret holds, where that Secret is rendered (else the pod
+   would not start); the key-encryption keys of personal data
+   (PERSONAL_DATA_KEK, PERSONAL_DATA_PREVIOUS_KEKS) reach the gateway, from
+   the Secret, and no other container.
 
 Prints one line per failure and exits 1 on any; with --expect-failure TEXT it
 succeeds only when an error containing TEXT is reported (to prove that a broken
@@ -193,7 +197,12 @@ SECURITY_VARIABLES = [
 SECRET_DIR = "/etc/eventline/secrets/"
 MOUNT_PREFIXES = {"postgresql-": "postgresql", "kafka-": "kafka", "schema-registry-": "registry", "redis-": "redis"}
 # A variable whose name says it holds a secret, unless it names a file (*_FILE).
-CREDENTIAL_NAME = re.compile(r"(PASSWORD|PASSPHRASE|SECRET|TOKEN|CREDENTIALS?|API_?KEY|PRIVATE_KEY)$")
+CREDENTIAL_NAME = re.compile(r"(PASSWORD|PASSPHRASE|SECRET|TOKEN|CREDENTIALS?|API_?KEY|PRIVATE_KEY|KEKS?)$")
+# The key-encryption keys of personal data (docs/privacy.md): the gateway seals and opens personal data, and it
+# alone gets them, each from the Secret key of its own name.
+KEK_VARIABLES = ("PERSONAL_DATA_KEK", "PERSONAL_DATA_PREVIOUS_KEKS")
+KEK_VARIABLE = re.compile(r"^PERSONAL_DATA_(PREVIOUS_)?KEKS?(_FILE)?$")
+KEK_OWNER = "gateway"
 URL_WITH_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/?#@\s]*:[^/?#@\s]+@", re.IGNORECASE)
 FILE_PARAMETERS = ("sslrootcert", "sslcert", "sslkey")
 
@@ -285,8 +294,21 @@ def reference_errors(objects: list[dict], existing_secret: str | None, runbooks:
             dependency = dependency_of(name)
             if allowed is not None and dependency and dependency not in allowed:
                 fail(workload, f"{where}: env {name} configures {dependency}, which {owner} does not talk to")
-            # A PostgreSQL URL from a rendered Secret: the files its TLS parameters name must be mounted here.
+            if KEK_VARIABLE.match(name) and owner != KEK_OWNER:
+                fail(
+                    workload,
+                    f"{where}: env {name} gives {owner} a key-encryption key of personal data; "
+                    f"only the {KEK_OWNER} opens personal data",
+                )
             ref = env.get("valueFrom", {}).get("secretKeyRef")
+            held = secret_data.get(ref.get("name")) if ref else None
+            if held is not None and not ref.get("optional") and ref.get("key") not in held:
+                fail(
+                    workload,
+                    f"{where}: env {name} reads key {ref.get('key')} of Secret {ref.get('name')}, which does not hold it "
+                    "(and the reference is not optional): the pod would not start",
+                )
+            # A PostgreSQL URL from a rendered Secret: the files its TLS parameters name must be mounted here.
             url = secret_data.get(ref.get("name"), {}).get(ref.get("key")) if ref else None
             if isinstance(url, str) and url.startswith(("postgres://", "postgresql://")):
                 for parameter, path in parse_qsl(urlsplit(url).query):
@@ -345,6 +367,18 @@ def reference_errors(objects: list[dict], existing_secret: str | None, runbooks:
             fail(deployment, "spec.selector does not match the pod template's labels")
         if not spec.get("topologySpreadConstraints"):
             fail(deployment, "no topologySpreadConstraints")
+        if pod_labels(deployment).get("app.kubernetes.io/component") == KEK_OWNER:
+            for container in spec.get("containers", []):
+                refs = {
+                    env["name"]: env.get("valueFrom", {}).get("secretKeyRef") or {} for env in container.get("env", [])
+                }
+                for variable in KEK_VARIABLES:
+                    if refs.get(variable, {}).get("key") != variable:
+                        fail(
+                            deployment,
+                            f"container {container['name']}: env {variable} does not come from the Secret's key {variable} "
+                            "(without a key-encryption key the gateway refuses personal data)",
+                        )
         for container in spec.get("containers", []):
             probes = {
                 kind: container.get(kind, {}).get("httpGet", {}).get("path")

@@ -36,6 +36,7 @@ that exact version is taken to mean "not known" and lets `helm template` render;
 {{- fail "networkPolicy.restrictEgress needs networkPolicy.egress rules that reach PostgreSQL, Kafka, Redis and the schema registry" }}
 {{- end }}
 {{- include "eventline.validateConnections" . }}
+{{- include "eventline.validatePersonalData" . }}
 {{- end }}
 
 {{/*
@@ -102,5 +103,47 @@ across values, and settings that would otherwise be ignored without a word.
 {{- end }}
 {{- if and $redis.caSecret (not $redis.tls) (not .Values.existingSecret) }}
 {{- fail "redis.caSecret needs redis.tls=true (a rediss:// URL)" }}
+{{- end }}
+{{- end }}
+
+{{/*
+The key-encryption keys (personalData; README.md, "Personal data"). Their format is checked here rather
+than by a pattern in values.schema.json, whose message would print the value: no message here shows a
+key, only where it is and, once its format is right, its id (which names the key and is not secret).
+Last of the checks: an install without a KEK is refused, and any other mistake is named first.
+*/}}
+{{- define "eventline.validatePersonalData" -}}
+{{- $pd := .Values.personalData }}
+{{- $format := "^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/_-]{43}=?$" }}
+{{- $expected := "expected <id>:<base64 of 32 random bytes> (an id of 1 to 32 letters, digits, _ or -), e.g. primary:$(openssl rand -base64 32); the value is not shown" }}
+{{- if .Values.existingSecret }}
+{{- if or $pd.kek $pd.previousKeks }}
+{{- fail (printf "personalData.kek and personalData.previousKeks are not used with existingSecret: put them in Secret %s as PERSONAL_DATA_KEK and PERSONAL_DATA_PREVIOUS_KEKS (comma-separated)" .Values.existingSecret) }}
+{{- end }}
+{{- else }}
+{{- if and $pd.previousKeks (not $pd.kek) }}
+{{- fail "personalData.previousKeks needs personalData.kek, the key-encryption key they are being rotated to" }}
+{{- end }}
+{{- $ids := dict }}
+{{- with $pd.kek }}
+{{- if not (regexMatch $format (trim .)) }}
+{{- fail (printf "personalData.kek is malformed: %s" $expected) }}
+{{- end }}
+{{- $_ := set $ids (first (splitList ":" (trim .))) "personalData.kek" }}
+{{- end }}
+{{- range $index, $previous := $pd.previousKeks }}
+{{- $place := printf "personalData.previousKeks[%d]" $index }}
+{{- if not (regexMatch $format (trim $previous)) }}
+{{- fail (printf "%s is malformed: %s" $place $expected) }}
+{{- end }}
+{{- $id := first (splitList ":" (trim $previous)) }}
+{{- if hasKey $ids $id }}
+{{- fail (printf "%s has the id %q, as %s has: each key-encryption key needs an id of its own (a wrapped key names the id it was wrapped under), so a rotation gives the new key a new id" $place $id (get $ids $id)) }}
+{{- end }}
+{{- $_ := set $ids $id $place }}
+{{- end }}
+{{- if and $pd.kekRequired (not $pd.kek) }}
+{{- fail "personalData.kek is empty: without a key-encryption key the gateway refuses every command holding personal data (docs/privacy.md). Give one, <id>:<base64 of 32 random bytes> (e.g. primary:$(openssl rand -base64 32)), or existingSecret with PERSONAL_DATA_KEK; or set personalData.kekRequired=false to install without" }}
+{{- end }}
 {{- end }}
 {{- end }}

@@ -2,10 +2,11 @@
 One deployable: its Deployment, and the env it reads.
 dict "root" $ "component" "gateway" "ports" (list (dict "name" "http" "port" 3000 "env" "PORT") ...) "probePort" "http"
   "databaseUrlKey" "DATABASE_URL" "redis" true "auth" true "pool" true "readModels" true "env" (list)
-  "uses" (list "postgresql" "redis")
+  "uses" (list "postgresql" "redis") "personalData" true
 (ports: its container ports, each set in the env variable named; probePort: the port name the probes ask;
 databaseUrlKey: the Secret key that becomes its DATABASE_URL; env: more {name, value} entries;
-uses: the dependencies whose TLS and credentials it gets, eventline.connections)
+uses: the dependencies whose TLS and credentials it gets, eventline.connections; personalData: it gets
+the key-encryption keys, PERSONAL_DATA_KEK and PERSONAL_DATA_PREVIOUS_KEKS: the gateway only)
 */}}
 {{- define "eventline.deployment" -}}
 {{- $root := .root }}
@@ -41,7 +42,12 @@ spec:
       annotations:
         checksum/config: {{ include (print $root.Template.BasePath "/configmap.yaml") $root | sha256sum }}
         {{- if not $root.Values.existingSecret }}
-        checksum/secret: {{ toJson (list $root.Values.postgresql $root.Values.redis $root.Values.auth) | sha256sum }}
+        {{- $secretValues := list $root.Values.postgresql $root.Values.redis $root.Values.auth }}
+        {{- if .personalData }}
+        {{- /* A new key-encryption key restarts the pods that read it (a rotation needs that), and only them. */}}
+        {{- $secretValues = append $secretValues $root.Values.personalData }}
+        {{- end }}
+        checksum/secret: {{ toJson $secretValues | sha256sum }}
         {{- end }}
         {{- with $values.podAnnotations }}
         {{- toYaml . | nindent 8 }}
@@ -119,6 +125,24 @@ spec:
                 secretKeyRef:
                   name: {{ include "eventline.secretName" $root }}
                   key: JWT_SECRET
+                  optional: true
+            {{- end }}
+            {{- if .personalData }}
+            # The key-encryption key of personal data (docs/privacy.md). Required unless
+            # personalData.kekRequired=false: a Secret without it keeps the pod from starting.
+            - name: PERSONAL_DATA_KEK
+              valueFrom:
+                secretKeyRef:
+                  name: {{ include "eventline.secretName" $root }}
+                  key: PERSONAL_DATA_KEK
+                  {{- if not $root.Values.personalData.kekRequired }}
+                  optional: true
+                  {{- end }}
+            - name: PERSONAL_DATA_PREVIOUS_KEKS
+              valueFrom:
+                secretKeyRef:
+                  name: {{ include "eventline.secretName" $root }}
+                  key: PERSONAL_DATA_PREVIOUS_KEKS
                   optional: true
             {{- end }}
             {{- range (concat $connections.env .env) }}
