@@ -131,6 +131,25 @@ export interface EventStore {
   /** The tenant's events after a checkpoint, in commit order, none ever skipped: for catch-up readers. */
   readAll(tenant: TenantId, after: Checkpoint, maxCount?: number): Promise<ReadAllResult>;
 
+  /**
+   * A walk of the tenant's commit order as readAll's (at most `walk` events,
+   * none ever skipped), keeping only the events whose data holds any of these
+   * texts, e.g. values sealed with some keys. The checkpoint is where the walk
+   * ended, so the next call goes on from there whether or not it found any.
+   */
+  readAllHolding(
+    tenant: TenantId,
+    after: Checkpoint,
+    texts: readonly string[],
+    walk?: number,
+  ): Promise<ReadAllResult>;
+
+  /**
+   * The tenant's last committed event as a point of the commit order (START
+   * when it has none): where a reader that wants everything stored so far stops.
+   */
+  lastCommitted(tenant: TenantId): Promise<Checkpoint>;
+
   /** Every event of one correlation, in commit order, each carrying its causation id. */
   readByCorrelationId(tenant: TenantId, correlationId: string): Promise<RecordedEvent[]>;
 

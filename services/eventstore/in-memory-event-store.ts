@@ -21,6 +21,7 @@ import {
   isWithin,
   type NewEvent,
   type RecordedEvent,
+  START,
   type StreamRef,
 } from './records.ts';
 
@@ -179,6 +180,30 @@ export class InMemoryEventStore implements EventStore {
       events: events.map(copy),
       checkpoint: last ? { transactionId: last.transactionId, position: last.globalPosition } : after,
     };
+  }
+
+  async readAllHolding(
+    tenant: TenantId,
+    after: Checkpoint,
+    texts: readonly string[],
+    walk = 5000,
+  ): Promise<ReadAllResult> {
+    if (texts.length === 0) return { events: [], checkpoint: after };
+    const walked = this.tenantEvents(tenant)
+      .filter((event) => compareCheckpoints(pointOf(event), after) > 0)
+      .slice(0, walk);
+    const last = walked.at(-1);
+    return {
+      events: walked
+        .filter((event) => texts.some((text) => JSON.stringify(event.data).includes(text)))
+        .map(copy),
+      checkpoint: last ? pointOf(last) : after,
+    };
+  }
+
+  async lastCommitted(tenant: TenantId): Promise<Checkpoint> {
+    const last = this.tenantEvents(tenant).at(-1);
+    return last ? pointOf(last) : START;
   }
 
   async readByCorrelationId(tenant: TenantId, correlationId: string): Promise<RecordedEvent[]> {

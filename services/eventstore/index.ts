@@ -10,6 +10,7 @@ export {
   type ReplayWindow,
   type StreamPoint,
 } from './event-store.ts';
+export { checkpointOfCursor, eventCursor } from './event-cursor.ts';
 export { InMemoryEventStore } from './in-memory-event-store.ts';
 export type { AppendedEvent, InlineProjection } from './inline-projection.ts';
 export { PostgresEventStore } from './postgres-event-store.ts';

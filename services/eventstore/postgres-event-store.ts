@@ -2,20 +2,21 @@ import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import type { EventSchemas } from '../avro/index.ts';
 import { ConcurrencyError, NotFoundError, ValidationError } from '../platform/errors/index.ts';
-import { inTenantTransaction, sql } from '../platform/database/index.ts';
+import { containsAnyOf, inTenantTransaction, sql } from '../platform/database/index.ts';
 import { inSpan, traceparentOf, tracerFor } from '../platform/telemetry/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
 import { OutboxDoorbell } from '../outbox/index.ts';
 import { type EventId, newEventId, type StreamId } from './ids.ts';
-import type {
-  AppendResult,
-  Checkpoint,
-  CommitRange,
-  EventMetadata,
-  ExpectedVersion,
-  NewEvent,
-  RecordedEvent,
-  StreamRef,
+import {
+  type AppendResult,
+  type Checkpoint,
+  type CommitRange,
+  type EventMetadata,
+  type ExpectedVersion,
+  type NewEvent,
+  type RecordedEvent,
+  START,
+  type StreamRef,
 } from './records.ts';
 import { appendOne, CreationBatcher } from './creation-batcher.ts';
 import { checkpointRow, EVENT_COLUMNS, EventReader, eventRow } from './rows.ts';
@@ -61,6 +62,9 @@ const loadedRow = z.discriminatedUnion('kind', [
 ]);
 
 const streamRow = z.object({ stream_type: z.string(), version: z.number() });
+
+/** An event a walk passed: whether its data holds what was looked for. */
+const walkedRow = eventRow.extend({ holds: z.boolean() });
 
 const tracer = tracerFor('eventstore');
 
@@ -319,6 +323,54 @@ export class PostgresEventStore implements EventStore {
       events,
       checkpoint: last ? { transactionId: last.transactionId, position: last.globalPosition } : after,
     };
+  }
+
+  /**
+   * One bounded walk of the tenant's commit order, as readAll's, testing each
+   * event's data as JSON text: the events that hold a text come back, with the
+   * last one walked, which says where the walk ended even when none did.
+   */
+  async readAllHolding(
+    tenant: TenantId,
+    after: Checkpoint,
+    texts: readonly string[],
+    walk = 5000,
+  ): Promise<ReadAllResult> {
+    if (texts.length === 0) return { events: [], checkpoint: after };
+    const rows = await inTenantTransaction(this.pool, tenant, (tx) =>
+      tx.any(sql.type(walkedRow)`
+        WITH walked AS MATERIALIZED (
+          SELECT ${EVENT_COLUMNS}, e.transaction_id AS commit_transaction,
+                 ${containsAnyOf(sql.fragment`e.data::text`, texts)} AS holds
+            FROM events e
+           WHERE e.tenant_id = ${tenant}
+             AND (e.transaction_id, e.global_position) > (${after.transactionId}::xid8, ${after.position}::bigint)
+             AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+           ORDER BY e.transaction_id, e.global_position
+           LIMIT ${Math.min(walk, MAX_READ)})
+        SELECT w.* FROM (
+          SELECT walked.*, row_number() OVER (ORDER BY commit_transaction DESC, global_position DESC) AS from_end
+            FROM walked) w
+         WHERE w.holds OR w.from_end = 1
+         ORDER BY w.commit_transaction, w.global_position
+      `),
+    );
+    const last = rows.at(-1);
+    return {
+      events: rows.filter((row) => row.holds).map((row) => this.reader.toRecorded(row)),
+      checkpoint: last ? { transactionId: last.transaction_id, position: last.global_position } : after,
+    };
+  }
+
+  async lastCommitted(tenant: TenantId): Promise<Checkpoint> {
+    const row = await inTenantTransaction(this.pool, tenant, (tx) =>
+      tx.maybeOne(sql.type(checkpointRow)`
+        SELECT e.transaction_id::text AS transaction_id, e.global_position FROM events e
+         WHERE e.tenant_id = ${tenant}
+         ORDER BY e.transaction_id DESC, e.global_position DESC
+         LIMIT 1`),
+    );
+    return row ? { transactionId: row.transaction_id, position: row.global_position } : START;
   }
 
   /** Every event of one correlation, in commit order, each carrying its causation id. */

@@ -7,10 +7,11 @@
  * of its own.
  */
 import { randomUUID } from 'node:crypto';
+import { waitFor } from '../../test/support/wait.ts';
 import { type TenantId, tenantId } from '../platform/tenancy/index.ts';
 import type { EventStore, ReplayScope } from './event-store.ts';
 import { newStreamId } from './ids.ts';
-import type { Checkpoint, RecordedEvent } from './records.ts';
+import { type Checkpoint, compareCheckpoints, type RecordedEvent, START } from './records.ts';
 
 const meta = { correlationId: 'corr-1', causationId: null };
 const placed = { customerId: 'c-1', currency: 'EUR', items: [{ sku: 'sku-1', quantity: 1, unitPrice: 10 }] };
@@ -111,6 +112,51 @@ export function readsContract(stores: () => { store: EventStore; everyTenant: Ev
     ]);
     expect(await everyTenant.countReplay(scope)).toBe(expected.length);
     expect(await everyTenant.countReplay({ ...scope, ranges: new Map() })).toBe(0);
+  });
+
+  test('readAllHolding walks the commit order in bounded steps and keeps the events holding a text', async () => {
+    const { store } = stores();
+    const tenant = tenantId(randomUUID());
+    const [placedEvent, shipped] = await anOrder(store, tenant);
+    const [laterPlaced, laterShipped] = await anOrder(store, tenant);
+    // As readAll, a walk stops at transactions still running anywhere (PostgreSQL's horizon): wait past it.
+    const walk = (after: Checkpoint, texts: readonly string[], size: number, to: RecordedEvent) =>
+      waitFor('the walk past the horizon', async () => {
+        const step = await store.readAllHolding(tenant, after, texts, size);
+        return compareCheckpoints(step.checkpoint, pointOf(to)) >= 0 ? step : undefined;
+      });
+    const ids = (events: readonly RecordedEvent[]) => events.map((event) => event.eventId);
+    // Two events a step: each OrderPlaced holds the sku; the OrderShipped after it ends the step.
+    const first = await walk(justBefore(placedEvent), ['sku-1'], 2, shipped);
+    expect({ events: ids(first.events), checkpoint: first.checkpoint }).toEqual({
+      events: [placedEvent.eventId],
+      checkpoint: pointOf(shipped),
+    });
+    const second = await walk(first.checkpoint, ['sku-1'], 2, laterShipped);
+    expect({ events: ids(second.events), checkpoint: second.checkpoint }).toEqual({
+      events: [laterPlaced.eventId],
+      checkpoint: pointOf(laterShipped),
+    });
+    expect(await store.readAllHolding(tenant, second.checkpoint, ['sku-1'], 2)).toEqual({
+      events: [],
+      checkpoint: pointOf(laterShipped),
+    });
+    // A LIKE wildcard is matched as itself, never as "any character"; no text finds nothing.
+    expect((await walk(justBefore(placedEvent), ['sku_1', '%'], 10, laterShipped)).events).toEqual([]);
+    expect(await store.readAllHolding(tenant, justBefore(placedEvent), [], 10)).toEqual({
+      events: [],
+      checkpoint: justBefore(placedEvent),
+    });
+  });
+
+  test("lastCommitted: the tenant's last event as a point of the commit order; START for a tenant without any", async () => {
+    const { store } = stores();
+    const tenant = tenantId(randomUUID());
+    expect(await store.lastCommitted(tenant)).toEqual(START);
+    await anOrder(store, tenant);
+    const [, shipped] = await anOrder(store, tenant);
+    await anOrder(store, tenantId(randomUUID()));
+    expect(await store.lastCommitted(tenant)).toEqual(pointOf(shipped));
   });
 
   test("readEventsById: every tenant's events with the ids, in commit order", async () => {

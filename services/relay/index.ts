@@ -1,4 +1,4 @@
-export { eventCursor, kafkaRecord } from './kafka-record.ts';
+export { kafkaRecord } from './kafka-record.ts';
 export { DEFAULT_SETTINGS, OutboxRelay, type RelaySettings } from './outbox-relay.ts';
 export { Publisher } from './publisher.ts';
 export { RelayMetrics } from './relay-metrics.ts';

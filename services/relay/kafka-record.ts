@@ -1,17 +1,6 @@
 import type { IHeaders, Message } from 'kafkajs';
+import { eventCursor } from '../eventstore/index.ts';
 import type { OutboxEntry } from '../outbox/index.ts';
-
-/**
- * A record's place in the event store's commit order: its transaction id, then
- * its global position, each as 20 zero-padded digits, so that comparing two
- * cursors as strings (byte by byte) compares them in that order. The relay
- * publishes each tenant's events in this order and a re-publish carries the
- * same value, so a consumer can deduplicate and checkpoint per key with it;
- * global-position alone, a sequence taken before commit, can go backwards.
- */
-export function eventCursor(transactionId: string, position: number): string {
-  return `${transactionId.padStart(20, '0')}-${String(position).padStart(20, '0')}`;
-}
 
 /**
  * The Kafka record of an outbox entry: key = tenant id (so the Java-compatible
@@ -32,7 +21,8 @@ export function kafkaRecord(entry: OutboxEntry, value: Buffer): Message {
     'correlation-id': entry.correlationId ?? '',
     'causation-id': entry.causationId ?? '',
     'occurred-at': new Date(entry.occurredAtMs).toISOString(),
-    'event-cursor': eventCursor(entry.transactionId, entry.position),
+    // The store's commit order, which the relay keeps per tenant: what consumers checkpoint by.
+    'event-cursor': eventCursor({ transactionId: entry.transactionId, position: entry.position }),
   };
   const traceparent = entry.metadata.traceparent;
   if (typeof traceparent === 'string' && traceparent !== '') headers.traceparent = traceparent;

@@ -2,7 +2,8 @@ import { endpoints } from '../support/endpoints.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { uniqueName } from '../support/names.ts';
 import { waitFor } from '../support/wait.ts';
-import { eventCursor, startRelay, type RunningRelay } from '../../services/relay/index.ts';
+import { eventCursor } from '../../services/eventstore/index.ts';
+import { startRelay, type RunningRelay } from '../../services/relay/index.ts';
 import { createLogger } from '../../services/platform/telemetry/index.ts';
 import type { TenantId } from '../../services/platform/tenancy/index.ts';
 import { CommandStream, storedEvents } from './command-stream.ts';
@@ -101,7 +102,10 @@ test('every appended event arrives once, decodes, carries every header and sits 
         'correlation-id': event.correlation_id,
         'causation-id': event.causation_id,
         'occurred-at': event.occurred_at.toISOString(),
-        'event-cursor': eventCursor(event.transaction_id, Number(event.global_position)),
+        'event-cursor': eventCursor({
+          transactionId: event.transaction_id,
+          position: Number(event.global_position),
+        }),
         traceparent: TRACEPARENT,
       });
     }

@@ -5,3 +5,4 @@ export { openServiceDatabase, type ServiceDatabase } from './service-database.ts
 export { inTenantTransaction } from './tenant-transaction.ts';
 export { type PostgresTarget, postgresTarget } from './postgres-target.ts';
 export { sql } from './sql.ts';
+export { containsAnyOf } from './text-search.ts';
