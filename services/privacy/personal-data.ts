@@ -33,6 +33,8 @@ export class UnreadableSealedValueError extends EventlineError {
 
 /** A JSON pointer's reference token for a member name (RFC 6901): ~ and / escaped. */
 function token(name: string): string {
+  // Called for every member of every value opened: most names need no escape, and skip the two copies.
+  if (!name.includes('~') && !name.includes('/')) return name;
   return name.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 

@@ -36,6 +36,26 @@ export function seal(key: Buffer, keyId: string, plaintext: string, tenant: stri
   ].join('.');
 }
 
+/**
+ * How every value sealed with the key begins: a search for this text finds
+ * them in any JSON (an event's data, a read-model row), sealed or not
+ * readable any more, without opening one.
+ */
+export function sealedPrefix(keyId: string): string {
+  return `${PREFIX}.${keyId}.`;
+}
+
+/**
+ * Whether a JSON value holds a sealed value anywhere: a walk that builds
+ * nothing, so what holds none (most events) skips opening, which copies.
+ */
+export function holdsSealed(value: unknown): boolean {
+  if (typeof value === 'string') return value.startsWith(`${PREFIX}.`);
+  if (typeof value !== 'object' || value === null) return false;
+  for (const each of Array.isArray(value) ? value : Object.values(value)) if (holdsSealed(each)) return true;
+  return false;
+}
+
 /** The parts of a sealed value, or undefined for anything else (plaintext stored before sealing existed). */
 export function parseSealed(value: unknown): SealedValue | undefined {
   if (typeof value !== 'string' || !value.startsWith(`${PREFIX}.`)) return undefined;

@@ -105,6 +105,21 @@ export class SubjectKeys implements SubjectKeyring {
   }
 
   /**
+   * The ids of every key the subject has had in the tenant, destroyed ones
+   * included: what finds the values sealed for the subject wherever they were
+   * copied (their text starts with sealedPrefix(keyId)), readable or erased.
+   */
+  async keyIdsOf(tenant: TenantId, subject: string): Promise<string[]> {
+    const rows = await inTenantTransaction(this.pool, tenant, (tx) =>
+      tx.any(sql.type(z.object({ key_id: z.string() }))`
+        SELECT key_id FROM personal_data_keys
+         WHERE tenant_id = ${tenant} AND subject = ${subject}
+         ORDER BY created_at, key_id`),
+    );
+    return rows.map((row) => row.key_id);
+  }
+
+  /**
    * destroySubjectKeys, and the destroyed keys forgotten here at once (the
    * other processes forget them within CACHE_MS).
    */

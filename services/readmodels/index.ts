@@ -18,6 +18,7 @@ export {
   type ReadModelTarget,
   tableIn,
 } from './projection.ts';
+export { type ReadModelRow, ReadModelRows } from './read-model-rows.ts';
 export {
   awaitPosition,
   compareWatermarks,
