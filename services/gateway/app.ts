@@ -13,9 +13,10 @@ import type {
 import { NotFoundError } from '../platform/errors/index.ts';
 import { probeRoutes, type Readiness } from '../platform/health/index.ts';
 import type { Logger } from '../platform/telemetry/index.ts';
-import type { PersonalData } from '../privacy/index.ts';
+import type { PersonalData, SubjectKeys } from '../privacy/index.ts';
 import type { CachedQueries } from '../querycache/index.ts';
 import type { CommandQuota, DailyEventQuota } from '../quotas/index.ts';
+import type { ReadModelRows } from '../readmodels/index.ts';
 import type { ErasureDeps } from '../erasure/index.ts';
 import { authenticate } from './auth/authenticate.ts';
 import { consoleRoutes } from './console/console-routes.ts';
@@ -34,6 +35,7 @@ import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
 import { asyncApiRoutes } from './routes/asyncapi.ts';
 import { commandRoutes } from './routes/commands.ts';
 import { erasureRoutes } from './routes/erasure.ts';
+import { exportRoutes } from './routes/exports.ts';
 import { historyRoutes } from './routes/history.ts';
 import { personalDataRoutes } from './routes/personal-data.ts';
 import { queryRoutes } from './routes/queries.ts';
@@ -65,6 +67,10 @@ export interface GatewayDependencies {
   readonly queries: CachedQueries;
   /** Opens sealed personal data in answers; undefined without PERSONAL_DATA_KEK (nothing is sealed then). */
   readonly personalData: PersonalData | undefined;
+  /** The subjects' keys, by which a subject's export finds its sealed values; undefined without PERSONAL_DATA_KEK. */
+  readonly subjectKeys: SubjectKeys | undefined;
+  /** The read models' rows, which exports hand out after the events. */
+  readonly readModelRows: ReadModelRows;
 }
 
 /**
@@ -106,6 +112,7 @@ export function createGatewayApp(deps: GatewayDependencies): express.Express {
   app.use(commandRoutes(deps));
   app.use(queryRoutes(deps));
   app.use(historyRoutes(deps));
+  app.use(exportRoutes(deps));
   app.use(personalDataRoutes(deps));
   app.use((req: Request) => {
     throw new NotFoundError(`no route ${req.method} ${req.path}`);

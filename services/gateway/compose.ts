@@ -177,6 +177,8 @@ export async function startGateway(
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     queries: querySide.queries,
     personalData,
+    subjectKeys,
+    readModelRows: querySide.rows,
   });
 
   const server = await new Promise<Server>((resolve) => {

@@ -9,7 +9,7 @@ import type { EventStore } from '../eventstore/index.ts';
 import { RedisCircuit } from '../platform/redis/index.ts';
 import type { Logger } from '../platform/telemetry/index.ts';
 import { CachedQueries, QueryCache, QueryCacheMetrics } from '../querycache/index.ts';
-import { ReadModelQueries } from '../readmodels/index.ts';
+import { ReadModelQueries, ReadModelRows } from '../readmodels/index.ts';
 
 export interface QuerySideConfig {
   readonly READ_DATABASE_URL?: string | undefined;
@@ -19,6 +19,8 @@ export interface QuerySideConfig {
 
 export interface QuerySide {
   readonly queries: CachedQueries;
+  /** The read models' rows as they are, for exports: on the same database as the queries. */
+  readonly rows: ReadModelRows;
   readonly readinessChecks: readonly ReadinessCheck[];
   close(): Promise<void>;
 }
@@ -74,6 +76,7 @@ export async function composeQuerySide(
       readModelGuard,
       ...(cache ? { cache, metrics: new QueryCacheMetrics(registry) } : {}),
     }),
+    rows: new ReadModelRows(readPool),
     readinessChecks:
       readPool === pool
         ? []

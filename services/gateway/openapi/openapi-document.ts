@@ -9,6 +9,7 @@ import { erasurePaths } from './erasure-operations.ts';
 import { openPersonalDataRequest } from '../routes/personal-data.ts';
 import { newApiKeyRequest } from '../routes/tenants.ts';
 import { administrationPaths } from './admin-operations.ts';
+import { exportPaths } from './export-operations.ts';
 import {
   aggregateState,
   commandResponse,
@@ -377,6 +378,7 @@ export function openApiDocument(): {
       { name: 'Commands', description: 'decisions appended to the event store (§4)' },
       { name: 'Queries', description: 'answers from the read models (§5)' },
       { name: 'History', description: 'streams, time travel and correlations (§6)' },
+      { name: 'Exports', description: 'a tenant’s or a data subject’s data, streamed as NDJSON (§6.1)' },
       { name: 'Personal data', description: 'sealed personal data, for downstream consumers (§11)' },
       {
         name: 'Administration',
@@ -523,6 +525,14 @@ export function openApiDocument(): {
           },
         },
       },
+      ...exportPaths({
+        ref: (name, definition) => components.ref(name, definition),
+        schema: (type) => schema(type),
+        errors,
+        tenantPath,
+        problemResponse,
+        problemExample,
+      }),
       ...administration.paths,
       ...erasurePaths({
         ref: (name, definition) => components.ref(name, definition),
