@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 import { inTenantTransaction, sql } from '../platform/database/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
+import { ActiveKeyLookups } from './active-key-lookups.ts';
 import type { KeyEncryption } from './key-encryption.ts';
 
 /** A subject's data key, unwrapped. */
@@ -45,10 +45,14 @@ export class SubjectKeys implements SubjectKeyring {
   >();
   private readonly active = new Map<string, { readonly key: DataKey; readonly until: number }>();
 
+  private readonly lookups: ActiveKeyLookups;
+
   constructor(
     private readonly pool: DatabasePool,
     private readonly encryption: KeyEncryption,
-  ) {}
+  ) {
+    this.lookups = new ActiveKeyLookups(pool, encryption);
+  }
 
   /**
    * The subject's active key, made (and stored wrapped) on first use. Remembered
@@ -58,20 +62,11 @@ export class SubjectKeys implements SubjectKeyring {
   async activeKey(tenant: TenantId, subject: string): Promise<DataKey> {
     const remembered = this.active.get(`${tenant}/${subject}`);
     if (remembered && remembered.until > Date.now()) return remembered.key;
-    const key = await inTenantTransaction(this.pool, tenant, async (tx) => {
-      const active = await this.activeIn(tx, tenant, subject);
-      if (active) return active;
-      const key = randomBytes(32);
-      const keyId = randomBytes(9).toString('base64url');
-      // Two appends making the subject's first key at once: the unique index keeps one.
-      await tx.query(sql.typeAlias('void')`
-        INSERT INTO personal_data_keys (tenant_id, subject, key_id, wrapped_key)
-        VALUES (${tenant}, ${subject}, ${keyId}, ${await this.encryption.wrap(key)})
-        ON CONFLICT (tenant_id, subject) WHERE destroyed_at IS NULL DO NOTHING`);
-      const stored = await this.activeIn(tx, tenant, subject);
-      if (!stored) throw new Error(`no active key for a subject of tenant ${tenant} after making one`);
-      return stored;
-    });
+    const { keyId, wrapped } = await this.lookups.lookUp(tenant, subject);
+    const unwrapped =
+      this.cache.get(`${tenant}/${keyId}`)?.key?.key ?? (await this.encryption.unwrap(wrapped));
+    this.remember(`${tenant}/${keyId}`, { key: unwrapped, subject });
+    const key = { keyId, key: unwrapped };
     if (this.active.size >= CACHED_KEYS_AT_MOST)
       this.active.delete(this.active.keys().next().value as string);
     this.active.set(`${tenant}/${subject}`, { key, until: Date.now() + ACTIVE_MS });
@@ -131,20 +126,6 @@ export class SubjectKeys implements SubjectKeyring {
         this.active.delete(name);
     }
     return destroyed.length;
-  }
-
-  private async activeIn(
-    tx: DatabaseTransactionConnection,
-    tenant: TenantId,
-    subject: string,
-  ): Promise<DataKey | undefined> {
-    const row = await tx.maybeOne(sql.type(keyRow)`
-      SELECT key_id, subject, wrapped_key FROM personal_data_keys
-       WHERE tenant_id = ${tenant} AND subject = ${subject} AND destroyed_at IS NULL`);
-    if (!row?.wrapped_key) return undefined;
-    const key = await this.encryption.unwrap(row.wrapped_key);
-    this.remember(`${tenant}/${row.key_id}`, { key, subject });
-    return { keyId: row.key_id, key };
   }
 
   private remember(name: string, key: SubjectKey | undefined): void {
