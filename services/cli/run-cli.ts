@@ -6,6 +6,7 @@ import { projectRoot } from '../platform/paths/index.ts';
 import { type CommandSpec, parseCommandLine, UsageError } from './command-line.ts';
 import { asyncApiCommands } from './commands/asyncapi.ts';
 import { dlqCommands } from './commands/dlq.ts';
+import { exportCommands } from './commands/exports.ts';
 import { personalDataCommands } from './commands/personal-data.ts';
 import { projectionsCommands } from './commands/projections.ts';
 import { schemasCommands } from './commands/schemas.ts';
@@ -30,6 +31,7 @@ export const commands: readonly CommandSpec[] = [
   ...projectionsCommands,
   ...dlqCommands,
   ...asyncApiCommands,
+  ...exportCommands,
   ...personalDataCommands,
 ];
 
