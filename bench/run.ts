@@ -22,6 +22,7 @@ import {
 import { eventStoreScenarios, PEER } from './scenarios/eventstore.ts';
 import { consoleScenarios, consoleTargets } from './scenarios/console.ts';
 import { endToEndScenarios, endToEndTargets } from './scenarios/end-to-end.ts';
+import { exportScenarios, exportTargets } from './scenarios/export.ts';
 import { gatewayScenarios, gatewayTargets } from './scenarios/gateway.ts';
 import { personalDataScenarios, personalDataTargets } from './scenarios/personal-data.ts';
 import { projectorScenarios, projectorTargets } from './scenarios/projector-catchup.ts';
@@ -75,6 +76,7 @@ const groups: readonly {
   { name: 'gateway', run: gatewayScenarios, targets: gatewayTargets },
   { name: 'end-to-end', run: endToEndScenarios, targets: endToEndTargets },
   { name: 'console', run: consoleScenarios, targets: consoleTargets },
+  { name: 'export', run: exportScenarios, targets: exportTargets },
 ];
 
 async function main(): Promise<void> {
