@@ -32,6 +32,7 @@ import { traceRequests } from './http/trace-requests.ts';
 import { methodNotAllowed } from './http/method-not-allowed.ts';
 import { openApiDocument } from './openapi/openapi-document.ts';
 import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
+import type { ProjectionOperations } from './operations/projection-operations.ts';
 import { asyncApiRoutes } from './routes/asyncapi.ts';
 import { commandRoutes } from './routes/commands.ts';
 import { erasureRoutes } from './routes/erasure.ts';
@@ -39,6 +40,7 @@ import { exportRoutes } from './routes/exports.ts';
 import { historyRoutes } from './routes/history.ts';
 import { personalDataRoutes } from './routes/personal-data.ts';
 import { queryRoutes } from './routes/queries.ts';
+import { projectionRoutes } from './routes/projections.ts';
 import { tenantAdministrationRoutes } from './routes/tenant-administration.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 
@@ -61,6 +63,8 @@ export interface GatewayDependencies {
   readonly quota: CommandQuota;
   readonly dailyEvents: DailyEventQuota;
   readonly streams: StreamListing;
+  /** Lag, rebuilds and verification of projections; undefined without OPERATIONS_DATABASE_URL. */
+  readonly operations: ProjectionOperations | undefined;
   /** What forgetting a person and offboarding a tenant act through (docs/privacy.md). */
   readonly erasure: ErasureDeps;
   readonly bodyLimitBytes: number;
@@ -108,6 +112,7 @@ export function createGatewayApp(deps: GatewayDependencies): express.Express {
   app.use(refuseOffboardedTenants(deps.directory));
   app.use(tenantRoutes(deps));
   app.use(tenantAdministrationRoutes(deps));
+  app.use(projectionRoutes(deps));
   app.use(erasureRoutes(deps));
   app.use(commandRoutes(deps));
   app.use(queryRoutes(deps));

@@ -22,7 +22,9 @@ import type { ShutdownStep, StartupWait } from '../platform/lifecycle/index.ts';
 import { createLogger, createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
 import { openRedis, redisConnection, redisEnv } from '../platform/redis/index.ts';
 import { CommandQuota, DailyEventQuota } from '../quotas/index.ts';
+import { kafkaEnv } from '../messaging/index.ts';
 import { createGatewayApp } from './app.ts';
+import { composeOperations } from './operations/compose-operations.ts';
 import { CommandGate } from './commands/command-gate.ts';
 import { drainServer } from './http/drain.ts';
 import { IdempotencyStore } from './idempotency/idempotency-store.ts';
@@ -49,7 +51,9 @@ export const gatewayEnv = {
   REDIS_TIMEOUT_MS: env.REDIS_TIMEOUT_MS,
   SHUTDOWN_GRACE_MS: env.SHUTDOWN_GRACE_MS,
   ADMIN_CONSOLE: env.ADMIN_CONSOLE,
-  /** Only to name the topics in an offboarding's report: the gateway never talks to Kafka. */
+  OPERATIONS_DATABASE_URL: env.OPERATIONS_DATABASE_URL,
+  ...kafkaEnv,
+  /** The topics' names: an offboarding's report names them, and the projection operations read their offsets. */
   KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX,
   ...personalDataEnv,
 };
@@ -141,6 +145,7 @@ export async function startGateway(
     registry,
   );
 
+  const operations = await composeOperations(config, schemas, timeouts, log);
   const app = createGatewayApp({
     log,
     registry,
@@ -153,6 +158,7 @@ export async function startGateway(
     consoleEnabled: config.ADMIN_CONSOLE === 'on',
     sessions: new ConsoleSessions(redis),
     streams: new StreamListing(pool),
+    operations,
     idempotency: new IdempotencyStore(idempotencyPool, config.IDEMPOTENCY_TTL_SECONDS),
     directory,
     apiKeys,
@@ -198,6 +204,7 @@ export async function startGateway(
         close: () => drainServer(server, config.SHUTDOWN_GRACE_MS / 2),
       },
       { name: 'snapshots', close: () => handler.flushSnapshots() },
+      { name: 'projection operations', close: async () => operations?.close() },
       { name: 'outbox doorbell', close: () => store.close() },
       { name: 'postgres', close: async () => void (await Promise.all([pool.end(), idempotencyPool.end()])) },
       { name: 'read models', close: () => querySide.close() },

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { projectRoot } from '../../services/platform/paths/index.ts';
 
 /**
@@ -71,4 +71,17 @@ const IMAGES = join(projectRoot(), 'docs', 'images');
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(IMAGES, { recursive: true });
   await page.screenshot({ path: join(IMAGES, `console-${name}.png`), fullPage: false });
+}
+
+export const SIGN_IN_LABEL = "Admin token, or a tenant admin's API key";
+
+/** A page of the context signed in to the console at `url` with `credential`, accepting every confirmation. */
+export async function signIn(url: string, context: BrowserContext, credential: string): Promise<Page> {
+  const page = await context.newPage();
+  page.on('dialog', (dialog) => void dialog.accept());
+  await page.goto(`${url}/admin`);
+  await page.getByLabel(SIGN_IN_LABEL).fill(credential);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/admin\/tenants/);
+  return page;
 }

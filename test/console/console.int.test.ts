@@ -4,7 +4,14 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { type GatewayProcess, startGatewayProcess } from '../support/gateway-process.ts';
 import { call } from '../support/http.ts';
 import { waitFor } from '../support/wait.ts';
-import { chromiumPath, launchChromium, screenshot, seriousAccessibilityViolations } from './browser.ts';
+import {
+  chromiumPath,
+  launchChromium,
+  screenshot,
+  seriousAccessibilityViolations,
+  SIGN_IN_LABEL,
+  signIn as signInAt,
+} from './browser.ts';
 
 // The admin console end to end (issue #19): a real gateway process on the real stack, driven in Debian's
 // chromium. Skipped only when no chromium can be had (scripts/test/chromium.sh says why).
@@ -15,8 +22,6 @@ if ('missing' in browserAt) console.warn(`admin console browser tests SKIPPED: $
 let db: TestDatabase;
 let gateway: GatewayProcess;
 let browser: Browser;
-
-const SIGN_IN_LABEL = "Admin token, or a tenant admin's API key";
 
 interface Tenant {
   readonly tenantId: string;
@@ -48,14 +53,8 @@ async function placeOrder(
   return { orderId: String(answer.body.aggregateId), correlationId: String(answer.body.correlationId) };
 }
 
-async function signIn(context: BrowserContext, credential: string): Promise<Page> {
-  const page = await context.newPage();
-  page.on('dialog', (dialog) => void dialog.accept());
-  await page.goto(`${gateway.url}/admin`);
-  await page.getByLabel(SIGN_IN_LABEL).fill(credential);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/admin\/tenants/);
-  return page;
+function signIn(context: BrowserContext, credential: string): Promise<Page> {
+  return signInAt(gateway.url, context, credential);
 }
 
 async function expectAccessible(page: Page): Promise<void> {

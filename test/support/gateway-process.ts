@@ -32,6 +32,8 @@ export async function startGatewayProcess(env: {
   logs?: boolean;
   /** Resolve at once, not when /health answers (a gateway that waits for its database). */
   waitForHealth?: boolean;
+  /** More variables, e.g. OPERATIONS_DATABASE_URL and Kafka's for the admin console's projection operations. */
+  extraEnv?: Record<string, string>;
 }): Promise<GatewayProcess> {
   if (!existsSync(GATEWAY_MAIN)) throw new Error(`${GATEWAY_MAIN} is missing: build first (make build)`);
   const [port, opsPort] = [await freePort(), await freePort()];
@@ -48,6 +50,7 @@ export async function startGatewayProcess(env: {
       GATEWAY_OPS_PORT: String(opsPort),
       HOST: '127.0.0.1',
       LOG_LEVEL: env.logs ? 'info' : (process.env.GATEWAY_TEST_LOG_LEVEL ?? 'silent'),
+      ...env.extraEnv,
     },
     stdio: [
       'ignore',

@@ -10,7 +10,10 @@ export interface Viewer {
 function navigation(principal: Principal): Html {
   const links =
     principal.kind === 'platform-admin'
-      ? [{ href: '/admin/tenants', label: 'Tenants' }]
+      ? [
+          { href: '/admin/tenants', label: 'Tenants' },
+          { href: '/admin/projections', label: 'Projections' },
+        ]
       : [
           { href: consolePath(['tenants', principal.tenant]), label: 'Tenant' },
           { href: consolePath(['tenants', principal.tenant, 'streams']), label: 'Streams' },

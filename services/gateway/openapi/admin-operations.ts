@@ -9,7 +9,7 @@ export interface AdministrationParts {
   readonly errors: JsonSchema;
   readonly tenantPath: JsonSchema;
   readonly aggregatePath: readonly JsonSchema[];
-  readonly problemResponse: (description: string, example: JsonSchema) => JsonSchema;
+  readonly problemResponse: (description: string, example: JsonSchema, headers?: JsonSchema) => JsonSchema;
   readonly problemExample: (status: number, slug: string, title: string, detail: string) => JsonSchema;
   /** The History operations' own answers, which the tenant-scoped ones share. */
   readonly eventList: JsonSchema;
@@ -57,6 +57,65 @@ const streamPage = z.object({
   nextCursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last'),
 });
 
+const projectionStatus = z.object({
+  projections: z.array(
+    z.object({
+      projection: z.string(),
+      group: z.string().describe('its consumer group'),
+      lag: z.number().int().describe('records published that it has not applied, over its partitions'),
+      stalled: z.boolean(),
+      parked: z.number().int().describe('events it parked on its dead-letter topic'),
+      partitions: z.array(
+        z.object({
+          topic: z.string(),
+          partition: z.number().int(),
+          nextOffset: z.number().int(),
+          endOffset: z.number().int(),
+          lag: z.number().int(),
+          lastAppliedAt: z.string().datetime().nullable(),
+          secondsBehind: z
+            .number()
+            .int()
+            .describe('while behind, seconds since it last applied a batch of this partition'),
+          stalled: z
+            .boolean()
+            .describe('behind, and nothing applied for longer than the stall threshold (60 s)'),
+        }),
+      ),
+    }),
+  ),
+  rebuilds: z.array(
+    z.object({
+      projection: z.string(),
+      state: z.string(),
+      pass: z.number().int(),
+      eventsApplied: z.number().int(),
+      eventsTotal: z.number().int(),
+      startedAt: z.string().datetime(),
+      updatedAt: z.string().datetime(),
+      swappedAt: z.string().datetime().nullable(),
+      running: z.boolean().describe('this gateway runs it now'),
+      failure: z.string().nullable(),
+    }),
+  ),
+});
+
+const rebuildStarted = z.object({ projection: z.string() });
+
+const consistencyReport = z.object({
+  projection: z.string(),
+  consistent: z.boolean(),
+  eventsReplayed: z.number().int(),
+  tables: z.array(
+    z.object({
+      table: z.string(),
+      missing: z.number().int(),
+      unexpected: z.number().int(),
+      samples: z.array(z.unknown()),
+    }),
+  ),
+});
+
 const json = (description: string, body: JsonSchema, example: unknown) => ({
   description,
   content: { 'application/json': { schema: body, example } },
@@ -74,7 +133,48 @@ export function administrationPaths(parts: AdministrationParts): {
   const ApiKeyList = parts.ref('ApiKeyList', parts.schema(apiKeyList));
   const TenantUsage = parts.ref('TenantUsage', parts.schema(tenantUsage));
   const StreamPage = parts.ref('StreamPage', parts.schema(streamPage));
+  const ProjectionStatus = parts.ref('ProjectionStatus', parts.schema(projectionStatus));
+  const RebuildStarted = parts.ref('RebuildStarted', parts.schema(rebuildStarted));
+  const ConsistencyReport = parts.ref('ConsistencyReport', parts.schema(consistencyReport));
   const security = [{ bearer: [] }, { apiKey: [] }];
+  const projectionPath = {
+    name: 'name',
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+    example: 'orders',
+  };
+  const noOperations = {
+    '503': parts.problemResponse(
+      'this gateway has no OPERATIONS_DATABASE_URL, or PostgreSQL or Kafka is unavailable',
+      parts.problemExample(
+        503,
+        'service-unavailable',
+        'Service unavailable',
+        'projection operations are off on this gateway: set OPERATIONS_DATABASE_URL (docs/console.md)',
+      ),
+      {
+        'Retry-After': {
+          description: 'seconds to wait before trying again',
+          schema: { type: 'integer', minimum: 1 },
+          example: 1,
+        },
+      },
+    ),
+  };
+  const noProjection = {
+    '404': parts.problemResponse(
+      'no such projection',
+      parts.problemExample(404, 'not-found', 'Not found', 'no projection ordres'),
+    ),
+  };
+  const platformOperation = (operationId: string, summary: string, extra: JsonSchema) => ({
+    operationId,
+    tags: ['Administration'],
+    summary,
+    security: [{ bearer: [] }],
+    ...extra,
+  });
   const noTenant = {
     '404': parts.problemResponse(
       'no such tenant (another tenant’s, for a tenant admin, answers the same)',
@@ -115,6 +215,82 @@ export function administrationPaths(parts: AdministrationParts): {
       }),
     },
     paths: {
+      '/api/v1/projections': {
+        get: platformOperation('listProjections', 'Each projection’s lag per partition, and the rebuilds', {
+          responses: {
+            '200': json('lag and rebuilds', ProjectionStatus, {
+              projections: [
+                {
+                  projection: 'orders',
+                  group: 'eventline.projector.orders',
+                  lag: 12,
+                  stalled: false,
+                  parked: 0,
+                  partitions: [
+                    {
+                      topic: 'orders.events',
+                      partition: 0,
+                      nextOffset: 1030,
+                      endOffset: 1042,
+                      lag: 12,
+                      lastAppliedAt: '2026-12-01T14:30:00.000Z',
+                      secondsBehind: 1,
+                      stalled: false,
+                    },
+                  ],
+                },
+              ],
+              rebuilds: [],
+            }),
+            ...parts.errors,
+            ...noOperations,
+          },
+        }),
+      },
+      '/api/v1/projections/{name}/rebuild': {
+        post: platformOperation(
+          'rebuildProjection',
+          'Start rebuilding a projection from the event store beside the live tables, swapped in at the end; progress in listProjections',
+          {
+            parameters: [projectionPath],
+            responses: {
+              '202': json('started', RebuildStarted, { projection: 'orders' }),
+              ...parts.errors,
+              ...noProjection,
+              '422': parts.problemResponse(
+                'this gateway is rebuilding it already',
+                parts.problemExample(
+                  422,
+                  'rejected/rebuild-running',
+                  'Command rejected',
+                  'orders is being rebuilt by this gateway already',
+                ),
+              ),
+              ...noOperations,
+            },
+          },
+        ),
+      },
+      '/api/v1/projections/{name}/verify': {
+        post: platformOperation(
+          'verifyProjection',
+          'Replay the event store into scratch tables and compare them row for row with the live read model',
+          {
+            parameters: [projectionPath],
+            responses: {
+              '200': json('the comparison', ConsistencyReport, {
+                projection: 'orders',
+                consistent: true,
+                eventsReplayed: 1042,
+                tables: [{ table: 'orders', missing: 0, unexpected: 0, samples: [] }],
+              }),
+              ...parts.errors,
+              ...noProjection,
+              ...noOperations,
+            },
+          },
+        ),
+      },
       '/api/v1/tenants/{tenantId}/usage': {
         get: operation('getTenantUsage', 'What a tenant uses of its quota now', {
           parameters: [parts.tenantPath],

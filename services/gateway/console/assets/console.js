@@ -58,6 +58,11 @@ function problemNodes(problem, status) {
 /** What a creating call returns to show once (a new API key), and where to go next. */
 function revealNodes(form, answer) {
   const nodes = [];
+  if (form.dataset.reveal === '*') {
+    // The whole answer, as the API gave it (a verification's report, say).
+    nodes.push(text('pre', JSON.stringify(answer, null, 2)));
+    return nodes;
+  }
   const secret = answer[form.dataset.reveal];
   if (typeof secret === 'string') {
     nodes.push(text('p', 'Copy it now: it is shown this once and never again.'));
