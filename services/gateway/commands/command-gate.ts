@@ -4,7 +4,12 @@ import { Counter, type Registry } from 'prom-client';
 import type { CommandHandler, CommandOutcome, EventAdmission } from '../../commands/index.ts';
 import { deciderForCommand } from '../../domain/contexts.ts';
 import { hasRole, type Principal, type TenantDirectory } from '../../identity/index.ts';
-import { EventlineError, ForbiddenError, GoneError, QuotaExceededError } from '../../platform/errors/index.ts';
+import {
+  EventlineError,
+  ForbiddenError,
+  GoneError,
+  QuotaExceededError,
+} from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
 import type { CommandQuota, DailyEventQuota } from '../../quotas/index.ts';
 import type { TenantRecord } from '../../identity/index.ts';
