@@ -203,28 +203,47 @@ test('offboarding erases the tenant everywhere but its events, answers 410 to it
   expect((await listOrders(staying)).status).toBe(200);
 }, 180_000);
 
-test('only the platform administrator offboards, and another tenant’s admin sees no tenant at all', async () => {
-  const tenant = await createTenant('guarded');
+test('a tenant’s admin offboards its own tenant; another tenant’s admin sees no tenant, a writer is refused', async () => {
+  const tenant = await createTenant('self-service');
   const other = await createTenant('other');
-  const own = await call(gw.url, 'POST', `/api/v1/tenants/${tenant.id}/offboard`, {
-    headers: { 'x-api-key': tenant.apiKey },
-  });
-  expect(own.status).toBe(403);
   const intruder = await call(gw.url, 'POST', `/api/v1/tenants/${tenant.id}/offboard`, {
     headers: { 'x-api-key': other.apiKey },
   });
-  expect(intruder.status).toBe(403);
+  expect(intruder.status).toBe(404);
+  const writer = await call(gw.url, 'POST', `/api/v1/tenants/${tenant.id}/api-keys`, {
+    headers: { 'x-api-key': tenant.apiKey },
+    body: { roles: ['writer', 'reader'] },
+  });
+  const refused = await call(gw.url, 'POST', `/api/v1/tenants/${tenant.id}/offboard`, {
+    headers: { 'x-api-key': String(writer.body.apiKey) },
+  });
+  expect(refused.status).toBe(403);
   const unknown = await call(gw.url, 'POST', `/api/v1/tenants/${randomUUID()}/offboard`, { headers: admin });
   expect(unknown.status).toBe(404);
-  const refused = await call(gw.url, 'POST', `/api/v1/tenants/${tenant.id}/commands/execute`, {
+  const routed = await call(gw.url, 'POST', `/api/v1/tenants/${tenant.id}/commands/execute`, {
     headers: admin,
     body: { type: 'OffboardTenant', payload: {} },
   });
-  expect(refused.status).toBe(403);
-  expect(refused.body.detail).toContain(`POST /api/v1/tenants/{tenantId}/offboard`);
+  expect(routed.status).toBe(403);
+  expect(routed.body.detail).toContain(`POST /api/v1/tenants/{tenantId}/offboard`);
   expect((await call(gw.url, 'GET', `/api/v1/tenants/${tenant.id}`, { headers: admin })).body).toMatchObject({
     status: 'active',
   });
+
+  const own = await call(gw.url, 'POST', `/api/v1/tenants/${tenant.id}/offboard`, {
+    headers: { 'x-api-key': tenant.apiKey },
+  });
+  expect(own.status).toBe(200);
+  expect(own.body).toMatchObject({ erased: { apiKeys: 2 } });
+  // Its own keys went with it; the other tenant's still work.
+  expect(
+    (await call(gw.url, 'GET', `/api/v1/tenants/${tenant.id}`, { headers: { 'x-api-key': tenant.apiKey } }))
+      .status,
+  ).toBe(401);
+  expect(
+    (await call(gw.url, 'GET', `/api/v1/tenants/${other.id}`, { headers: { 'x-api-key': other.apiKey } }))
+      .status,
+  ).toBe(200);
 }, 60_000);
 
 test('an offboarding that fails in its transaction changes nothing; one cut short after it is finished by a rerun', async () => {

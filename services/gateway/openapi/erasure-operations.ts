@@ -131,8 +131,8 @@ export function erasurePaths(parts: ErasureDocumentParts): Record<string, JsonSc
         operationId: 'offboardTenant',
         tags: ['Personal data'],
         summary:
-          'Offboard a tenant: destroy its data keys, revoke its API keys, delete its read models, cache entries and quota counters; its commands and queries answer 410 from then on (platform admin). Run again after a failure, it finishes the job.',
-        security: [{ bearer: [] }],
+          'Offboard a tenant: destroy its data keys, revoke its API keys, delete its read models, cache entries and quota counters; its commands and queries answer 410 from then on (the tenant’s admin, or the platform admin). Run again after a failure, it finishes the job.',
+        security: [{ apiKey: [] }, { bearer: [] }],
         parameters: [tenantPath],
         requestBody: {
           required: false,

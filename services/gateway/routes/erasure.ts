@@ -4,7 +4,7 @@ import { type ErasureDeps, forgetSubject, offboardTenant } from '../../erasure/i
 import type { TenantDirectory } from '../../identity/index.ts';
 import { GoneError, NotFoundError } from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
-import { administeredTenant, requirePlatformAdmin } from '../auth/authorize.ts';
+import { administeredTenant } from '../auth/authorize.ts';
 import { contextOf, principalOf } from '../http/request-context.ts';
 import { parseWith } from './parse.ts';
 
@@ -36,7 +36,6 @@ export function erasureRoutes(deps: { erasure: ErasureDeps; directory: TenantDir
   });
 
   router.post('/api/v1/tenants/:tenantId/offboard', async (req: Request, res: Response) => {
-    requirePlatformAdmin(principalOf(res));
     const tenant = administeredTenant(principalOf(res), String(req.params.tenantId));
     const { reason } = parseWith(offboardTenantPayload, req.body ?? {}, 'offboarding request');
     await existing(tenant);
