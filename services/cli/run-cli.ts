@@ -6,10 +6,12 @@ import { projectRoot } from '../platform/paths/index.ts';
 import { type CommandSpec, parseCommandLine, UsageError } from './command-line.ts';
 import { asyncApiCommands } from './commands/asyncapi.ts';
 import { dlqCommands } from './commands/dlq.ts';
+import { erasureCommands } from './commands/erasure.ts';
 import { exportCommands } from './commands/exports.ts';
 import { personalDataCommands } from './commands/personal-data.ts';
 import { projectionsCommands } from './commands/projections.ts';
 import { schemasCommands } from './commands/schemas.ts';
+import { tenantsCommands } from './commands/tenants.ts';
 import { topologyCommands } from './commands/topology.ts';
 
 const migrateCommand: CommandSpec = {
@@ -31,7 +33,9 @@ export const commands: readonly CommandSpec[] = [
   ...projectionsCommands,
   ...dlqCommands,
   ...asyncApiCommands,
+  ...tenantsCommands,
   ...exportCommands,
+  ...erasureCommands,
   ...personalDataCommands,
 ];
 

@@ -1,5 +1,5 @@
 import { checkpointOfCursor } from '../../eventstore/index.ts';
-import { tenantId } from '../../platform/tenancy/index.ts';
+import { tenantArgument } from '../arguments.ts';
 import { type CommandSpec, UsageError } from '../command-line.ts';
 import { appendAfter, resumptionOf, writeLine } from '../export-output.ts';
 import { GatewayClient, GatewayStreamCutError } from '../gateway-client.ts';
@@ -7,14 +7,6 @@ import { GatewayClient, GatewayStreamCutError } from '../gateway-client.ts';
 const ENVIRONMENT = ['EVENTLINE_API_URL', 'EVENTLINE_API_TOKEN'];
 const PROGRESS_EVERY_MS = 1000;
 const CURSOR_IN_LINE = /^\{"kind":"event","cursor":"(\d{20}-\d{20})"/;
-
-function checkedTenant(text: string): string {
-  try {
-    return tenantId(text);
-  } catch {
-    throw new UsageError(`<tenant-id> must be a tenant's UUID, not "${text}"`);
-  }
-}
 
 /** Events and rows so far, on stderr at most once a second: stdout may be the export itself. */
 class Progress {
@@ -138,7 +130,7 @@ export const exportCommands: readonly CommandSpec[] = [
     },
     environment: ENVIRONMENT,
     async run({ args, options }) {
-      const tenant = checkedTenant(String(args['tenant-id']));
+      const tenant = tenantArgument(String(args['tenant-id']));
       const after = typeof options.after === 'string' ? options.after : undefined;
       if (after !== undefined && !checkpointOfCursor(after))
         throw new UsageError(
@@ -169,7 +161,7 @@ export const exportCommands: readonly CommandSpec[] = [
     },
     environment: ENVIRONMENT,
     async run({ args, options }) {
-      const tenant = checkedTenant(String(args['tenant-id']));
+      const tenant = tenantArgument(String(args['tenant-id']));
       const subject = String(args.subject);
       await runExport(
         'eventline subjects export',
