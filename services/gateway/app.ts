@@ -19,9 +19,9 @@ import type { CommandQuota, DailyEventQuota } from '../quotas/index.ts';
 import type { ReadModelRows } from '../readmodels/index.ts';
 import type { ErasureDeps } from '../erasure/index.ts';
 import { authenticate } from './auth/authenticate.ts';
+import { refuseOffboardedTenants } from './auth/offboarded-tenants.ts';
 import { consoleRoutes } from './console/console-routes.ts';
 import { auditChanges } from './http/audit.ts';
-import { refuseOffboardedTenants } from './auth/offboarded-tenants.ts';
 import type { CommandGate } from './commands/command-gate.ts';
 import { correlation } from './http/correlation.ts';
 import { jsonBody } from './http/json-body.ts';
@@ -32,6 +32,7 @@ import { traceRequests } from './http/trace-requests.ts';
 import { methodNotAllowed } from './http/method-not-allowed.ts';
 import { openApiDocument } from './openapi/openapi-document.ts';
 import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
+import type { DeadLetterOperations } from './operations/dead-letter-operations.ts';
 import type { ProjectionOperations } from './operations/projection-operations.ts';
 import { asyncApiRoutes } from './routes/asyncapi.ts';
 import { commandRoutes } from './routes/commands.ts';
@@ -40,6 +41,7 @@ import { exportRoutes } from './routes/exports.ts';
 import { historyRoutes } from './routes/history.ts';
 import { personalDataRoutes } from './routes/personal-data.ts';
 import { queryRoutes } from './routes/queries.ts';
+import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { projectionRoutes } from './routes/projections.ts';
 import { tenantAdministrationRoutes } from './routes/tenant-administration.ts';
 import { tenantRoutes } from './routes/tenants.ts';
@@ -56,6 +58,8 @@ export interface GatewayDependencies {
   readonly apiKeys: ApiKeys;
   readonly adminToken: AdminToken;
   readonly jwt: JwtVerifier;
+  /** What forgetting a person and offboarding a tenant act through (docs/privacy.md). */
+  readonly erasure: ErasureDeps;
   /** Whether /admin serves the console (ADMIN_CONSOLE); its sessions (docs/console.md). */
   readonly consoleEnabled: boolean;
   readonly sessions: ConsoleSessions;
@@ -65,8 +69,8 @@ export interface GatewayDependencies {
   readonly streams: StreamListing;
   /** Lag, rebuilds and verification of projections; undefined without OPERATIONS_DATABASE_URL. */
   readonly operations: ProjectionOperations | undefined;
-  /** What forgetting a person and offboarding a tenant act through (docs/privacy.md). */
-  readonly erasure: ErasureDeps;
+  /** Parked events, browsed and replayed; undefined without OPERATIONS_DATABASE_URL. */
+  readonly deadLetters: DeadLetterOperations | undefined;
   readonly bodyLimitBytes: number;
   readonly queries: CachedQueries;
   /** Opens sealed personal data in answers; undefined without PERSONAL_DATA_KEK (nothing is sealed then). */
@@ -111,9 +115,10 @@ export function createGatewayApp(deps: GatewayDependencies): express.Express {
   );
   app.use(refuseOffboardedTenants(deps.directory));
   app.use(tenantRoutes(deps));
+  app.use(erasureRoutes(deps));
   app.use(tenantAdministrationRoutes(deps));
   app.use(projectionRoutes(deps));
-  app.use(erasureRoutes(deps));
+  app.use(deadLetterRoutes(deps));
   app.use(commandRoutes(deps));
   app.use(queryRoutes(deps));
   app.use(historyRoutes(deps));

@@ -22,7 +22,7 @@ import type { ShutdownStep, StartupWait } from '../platform/lifecycle/index.ts';
 import { createLogger, createMetricsRegistry, type Logger } from '../platform/telemetry/index.ts';
 import { openRedis, redisConnection, redisEnv } from '../platform/redis/index.ts';
 import { CommandQuota, DailyEventQuota } from '../quotas/index.ts';
-import { kafkaEnv } from '../messaging/index.ts';
+import { kafkaEnv, registryEnv } from '../messaging/index.ts';
 import { createGatewayApp } from './app.ts';
 import { composeOperations } from './operations/compose-operations.ts';
 import { CommandGate } from './commands/command-gate.ts';
@@ -53,6 +53,7 @@ export const gatewayEnv = {
   ADMIN_CONSOLE: env.ADMIN_CONSOLE,
   OPERATIONS_DATABASE_URL: env.OPERATIONS_DATABASE_URL,
   ...kafkaEnv,
+  ...registryEnv,
   /** The topics' names: an offboarding's report names them, and the projection operations read their offsets. */
   KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX,
   ...personalDataEnv,
@@ -158,7 +159,8 @@ export async function startGateway(
     consoleEnabled: config.ADMIN_CONSOLE === 'on',
     sessions: new ConsoleSessions(redis),
     streams: new StreamListing(pool),
-    operations,
+    operations: operations?.projections,
+    deadLetters: operations?.deadLetters,
     idempotency: new IdempotencyStore(idempotencyPool, config.IDEMPOTENCY_TTL_SECONDS),
     directory,
     apiKeys,
@@ -204,7 +206,7 @@ export async function startGateway(
         close: () => drainServer(server, config.SHUTDOWN_GRACE_MS / 2),
       },
       { name: 'snapshots', close: () => handler.flushSnapshots() },
-      { name: 'projection operations', close: async () => operations?.close() },
+      { name: 'projection operations', close: async () => operations?.projections.close() },
       { name: 'outbox doorbell', close: () => store.close() },
       { name: 'postgres', close: async () => void (await Promise.all([pool.end(), idempotencyPool.end()])) },
       { name: 'read models', close: () => querySide.close() },

@@ -135,11 +135,14 @@ export async function replayDeadLetters(options: {
   readonly decoder: EventDecoder;
   readonly projections: readonly Projection[];
   readonly topic: string;
+  /** Only the parked event with this id (the admin console's "replay one"); every one when absent. */
+  readonly eventId?: string;
 }): Promise<ReplayOutcome[]> {
   const projection = parkingProjection(options.topic, options.projections);
   const outcomes: ReplayOutcome[] = [];
   for (const message of await readToEnd(options.kafka, options.topic)) {
     const eventId = headersOf(message)['event-id'] ?? `(offset ${message.offset}, no event-id)`;
+    if (options.eventId !== undefined && eventId !== options.eventId) continue;
     try {
       const event = await options.decoder.decode(message);
       outcomes.push(await options.pool.transaction((tx) => applyParked(tx, projection, event)));

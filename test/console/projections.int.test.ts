@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import type { RunningProjector } from '../../services/projector/index.ts';
 import type { RunningRelay } from '../../services/relay/index.ts';
+import { guardedOrders } from '../projector/guarded-orders.ts';
 import { startTestProjector, startTestRelay } from '../projector/pipeline.ts';
 import { applyTestTopology, deleteSubjects } from '../relay/harness.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -136,6 +137,86 @@ inBrowser('admin console: projections', () => {
     const forbidden = await tenantPage.goto(`${gateway.url}/admin/projections`);
     expect(forbidden?.status()).toBe(404);
     await tenantContext.close();
+    await context.close();
+  });
+  test('a poison event is parked, found, read decoded with its error, and replayed from the console', async () => {
+    const created = await call(gateway.url, 'POST', '/api/v1/tenants', {
+      headers: { authorization: `Bearer ${gateway.adminToken}` },
+      body: { name: 'Poison Shop', plan: 'enterprise' },
+    });
+    const tenantId = String(created.body.tenantId);
+    const apiKey = String(created.body.apiKey);
+    // The orders projection as it was before a fix: it refuses one customer's orders.
+    await projector?.close();
+    projector = await startTestProjector(db, prefix, {
+      only: ['orders'],
+      projections: [
+        guardedOrders((event) => {
+          if (event.data.customerId === 'poison') throw new Error('this customer breaks the handler');
+        }),
+      ],
+    });
+    const placed = await call(gateway.url, 'POST', '/api/v1/commands/execute', {
+      headers: { 'x-api-key': apiKey },
+      body: {
+        type: 'PlaceOrder',
+        payload: {
+          customerId: 'poison',
+          currency: 'EUR',
+          items: [{ sku: 'sku-poison', quantity: 1, unitPrice: 3 }],
+        },
+      },
+    });
+    expect(placed.status).toBe(201);
+    const admin = { authorization: `Bearer ${gateway.adminToken}` };
+    await waitFor(
+      'the poison event to be parked',
+      async () => {
+        const answer = await call(gateway.url, 'GET', `/api/v1/dead-letters?tenant=${tenantId}`, {
+          headers: admin,
+        });
+        return (answer.body.items as unknown[] | undefined)?.length === 1 ? true : undefined;
+      },
+      { timeoutMs: 45_000 },
+    );
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await signIn(gateway.url, context, gateway.adminToken);
+    await page.goto(`${gateway.url}/admin/dead-letters`);
+    await page.getByLabel('Tenant id').fill(tenantId);
+    await page.getByLabel('Error contains').fill('BREAKS the handler');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect(page.locator('tbody tr').count()).resolves.toBe(1);
+    await expect(page.locator('tbody').textContent()).resolves.toContain('this customer breaks the handler');
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    await screenshot(page, 'dead-letters');
+
+    await page.getByRole('link', { name: 'OrderPlaced' }).click();
+    await expect(page.getByLabel('Payload').textContent()).resolves.toContain('sku-poison');
+    await expect(page.locator('.facts').textContent()).resolves.toContain('this customer breaks the handler');
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    await screenshot(page, 'dead-letter');
+
+    // The fix is the code the gateway runs: the replay applies it, once.
+    await page.getByRole('button', { name: 'Replay this event' }).click();
+    await expect(page.locator('.result pre').textContent()).resolves.toContain('"outcome": "applied"');
+    await page.goto(`${gateway.url}/admin/dead-letters?state=replayed&tenant=${tenantId}`);
+    await expect(page.locator('tbody').textContent()).resolves.toContain('replayed');
+    const order = await call(gateway.url, 'POST', '/api/v1/queries/execute', {
+      headers: { 'x-api-key': apiKey },
+      body: { type: 'GetOrder', params: { orderId: String(placed.body.aggregateId) } },
+    });
+    expect(order.status).toBe(200);
+    const again = await call(gateway.url, 'POST', '/api/v1/dead-letters/replay', {
+      headers: admin,
+      body: { projection: 'orders' },
+    });
+    expect(again.body.outcomes).toEqual(
+      expect.arrayContaining([expect.objectContaining({ outcome: 'already replayed' })]),
+    );
+    expect(
+      (await call(gateway.url, 'GET', '/api/v1/dead-letters', { headers: { 'x-api-key': apiKey } })).status,
+    ).toBe(403);
     await context.close();
   });
 });

@@ -2,6 +2,7 @@ import { type NextFunction, type Request, type Response, Router } from 'express'
 import { NotFoundError } from '../../platform/errors/index.ts';
 import { problemFor } from '../http/problem.ts';
 import { contextOf } from '../http/request-context.ts';
+import type { DeadLetterOperations } from '../operations/dead-letter-operations.ts';
 import type { ProjectionOperations } from '../operations/projection-operations.ts';
 import type { HistoryDependencies } from '../routes/history.ts';
 import type { TenantAdministration } from '../routes/tenant-administration.ts';
@@ -11,6 +12,7 @@ import { html } from './html.ts';
 import { page } from './layout.ts';
 import { consoleSecurityHeaders } from './security-headers.ts';
 import { type SessionRouteDependencies, sessionRoutes } from './session-routes.ts';
+import { deadLetterPages } from './dead-letter-pages.ts';
 import { projectionPages } from './projection-pages.ts';
 import { streamPages } from './stream-pages.ts';
 import { tenantPages } from './tenant-pages.ts';
@@ -18,7 +20,10 @@ import { setViewer, viewerOf } from './viewer.ts';
 
 export type ConsoleDependencies = SessionRouteDependencies &
   TenantAdministration &
-  HistoryDependencies & { readonly operations: ProjectionOperations | undefined };
+  HistoryDependencies & {
+    readonly operations: ProjectionOperations | undefined;
+    readonly deadLetters: DeadLetterOperations | undefined;
+  };
 
 /**
  * The admin console (docs/console.md): pages rendered here from the same
@@ -66,6 +71,7 @@ export function consoleRoutes(deps: ConsoleDependencies): Router {
   router.use(tenantPages(deps));
   router.use(streamPages(deps));
   router.use(projectionPages(deps));
+  router.use(deadLetterPages(deps));
 
   router.use('/admin', (_req: Request, res: Response) => {
     renderProblem(res, problemFor(new NotFoundError('no such page')));

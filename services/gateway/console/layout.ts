@@ -13,6 +13,7 @@ function navigation(principal: Principal): Html {
       ? [
           { href: '/admin/tenants', label: 'Tenants' },
           { href: '/admin/projections', label: 'Projections' },
+          { href: '/admin/dead-letters', label: 'Dead letters' },
         ]
       : [
           { href: consolePath(['tenants', principal.tenant]), label: 'Tenant' },

@@ -51,8 +51,9 @@ function projectionSection(projection: ProjectionLag): Html {
     <h2 id="${heading}">${projection.projection}</h2>
     <p>
       Consumer group <code>${projection.group}</code>; lag
-      <strong data-lag="${projection.projection}">${projection.lag}</strong> messages; ${projection.parked}
-      parked${projection.stalled ? html`; <strong class="stalled">stalled</strong>` : null}.
+      <strong data-lag="${projection.projection}">${projection.lag}</strong> messages;
+      <a href="/admin/dead-letters?projection=${projection.projection}">${projection.parked} parked</a
+      >${projection.stalled ? html`; <strong class="stalled">stalled</strong>` : null}.
     </p>
     <table>
       <caption>

@@ -1,11 +1,14 @@
 import { z } from 'zod';
+import { replayRequest } from '../routes/dead-letters.ts';
 
 type JsonSchema = Record<string, unknown>;
 
 /** What the document shares with the administration operations: named schemas, problem answers, parameters. */
 export interface AdministrationParts {
   readonly ref: (name: string, definition: JsonSchema) => JsonSchema;
-  readonly schema: (type: z.ZodType) => JsonSchema;
+  readonly schema: (type: z.ZodType, io?: 'input' | 'output') => JsonSchema;
+  /** 413 and 415, for an operation with a body. */
+  readonly bodyErrors: JsonSchema;
   readonly errors: JsonSchema;
   readonly tenantPath: JsonSchema;
   readonly aggregatePath: readonly JsonSchema[];
@@ -116,6 +119,44 @@ const consistencyReport = z.object({
   ),
 });
 
+const deadLetter = z.object({
+  projection: z.string(),
+  deadLetterTopic: z.string().describe('<source topic>.<projection>.dlq'),
+  topic: z.string(),
+  partition: z.number().int(),
+  offset: z.number().int(),
+  eventId: z.string().uuid(),
+  eventType: z.string(),
+  tenantId: z.string().uuid(),
+  error: z.string(),
+  attempts: z.number().int(),
+  parkedAt: z.string().datetime(),
+  replayedAt: z.string().datetime().nullable(),
+});
+
+const deadLetterList = z.object({
+  items: z.array(deadLetter).describe('newest first, at most 500'),
+  truncated: z.boolean(),
+});
+
+const deadLetterDetail = z.object({
+  parked: deadLetter,
+  event: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .describe('the event as the event store holds it, upcast; personal data sealed'),
+});
+
+const replayOutcomes = z.object({
+  outcomes: z.array(
+    z.object({
+      eventId: z.string(),
+      outcome: z.enum(['applied', 'already replayed', 'not recorded', 'failed']),
+      detail: z.string().optional(),
+    }),
+  ),
+});
+
 const json = (description: string, body: JsonSchema, example: unknown) => ({
   description,
   content: { 'application/json': { schema: body, example } },
@@ -130,12 +171,31 @@ export function administrationPaths(parts: AdministrationParts): {
   readonly paths: Record<string, Record<string, JsonSchema>>;
 } {
   const { tenantId, orderId, recordedEvent } = parts.examples;
+  const EVENT_ID = '0c9d5e1a-7f2b-4a6c-8e3d-5b1f9a2c7e64';
+  const deadLetterExample = {
+    projection: 'orders',
+    deadLetterTopic: 'orders.events.orders.dlq',
+    topic: 'orders.events',
+    partition: 3,
+    offset: 1041,
+    eventId: EVENT_ID,
+    eventType: 'OrderPlaced',
+    tenantId,
+    error: 'TypeError: Cannot read properties of undefined',
+    attempts: 3,
+    parkedAt: '2026-12-01T14:30:00.000Z',
+    replayedAt: null,
+  };
   const ApiKeyList = parts.ref('ApiKeyList', parts.schema(apiKeyList));
   const TenantUsage = parts.ref('TenantUsage', parts.schema(tenantUsage));
   const StreamPage = parts.ref('StreamPage', parts.schema(streamPage));
   const ProjectionStatus = parts.ref('ProjectionStatus', parts.schema(projectionStatus));
   const RebuildStarted = parts.ref('RebuildStarted', parts.schema(rebuildStarted));
   const ConsistencyReport = parts.ref('ConsistencyReport', parts.schema(consistencyReport));
+  const DeadLetterList = parts.ref('DeadLetterList', parts.schema(deadLetterList));
+  const DeadLetterDetail = parts.ref('DeadLetterDetail', parts.schema(deadLetterDetail));
+  const ReplayRequest = parts.ref('ReplayDeadLettersRequest', parts.schema(replayRequest, 'input'));
+  const ReplayOutcomes = parts.ref('ReplayOutcomes', parts.schema(replayOutcomes));
   const security = [{ bearer: [] }, { apiKey: [] }];
   const projectionPath = {
     name: 'name',
@@ -285,6 +345,87 @@ export function administrationPaths(parts: AdministrationParts): {
                 tables: [{ table: 'orders', missing: 0, unexpected: 0, samples: [] }],
               }),
               ...parts.errors,
+              ...noProjection,
+              ...noOperations,
+            },
+          },
+        ),
+      },
+      '/api/v1/dead-letters': {
+        get: platformOperation('listDeadLetters', 'Parked events, newest first, filtered', {
+          parameters: [
+            {
+              name: 'projection',
+              in: 'query',
+              required: false,
+              schema: { type: 'string' },
+              example: 'orders',
+            },
+            { name: 'tenant', in: 'query', required: false, schema: { type: 'string', format: 'uuid' } },
+            {
+              name: 'error',
+              in: 'query',
+              required: false,
+              schema: { type: 'string' },
+              description: 'a part of the error, in any case',
+            },
+            {
+              name: 'state',
+              in: 'query',
+              required: false,
+              schema: { type: 'string', enum: ['parked', 'replayed'] },
+            },
+          ],
+          responses: {
+            '200': json('the parked events', DeadLetterList, {
+              items: [deadLetterExample],
+              truncated: false,
+            }),
+            ...parts.errors,
+            ...noOperations,
+          },
+        }),
+      },
+      '/api/v1/dead-letters/{projection}/{eventId}': {
+        get: platformOperation('getDeadLetter', 'One parked event, with the event itself decoded', {
+          parameters: [
+            { ...projectionPath, name: 'projection' },
+            { name: 'eventId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+          ],
+          responses: {
+            '200': json('the parked event and the event', DeadLetterDetail, {
+              parked: deadLetterExample,
+              event: { ...recordedEvent },
+            }),
+            ...parts.errors,
+            '404': parts.problemResponse(
+              'no such parked event',
+              parts.problemExample(404, 'not-found', 'Not found', `no event ${EVENT_ID} parked by orders`),
+            ),
+            ...noOperations,
+          },
+        }),
+      },
+      '/api/v1/dead-letters/replay': {
+        post: platformOperation(
+          'replayDeadLetters',
+          'Apply a projection’s parked events, or one of them, with this gateway’s code, each at most once',
+          {
+            requestBody: {
+              required: true,
+              content: {
+                'application/json': {
+                  schema: ReplayRequest,
+                  example: { projection: 'orders', eventId: EVENT_ID },
+                },
+              },
+            },
+            responses: {
+              '200': json('what became of each', ReplayOutcomes, {
+                outcomes: [{ eventId: EVENT_ID, outcome: 'applied' }],
+              }),
+              ...parts.errors,
+              ...parts.bodyErrors,
               ...noProjection,
               ...noOperations,
             },

@@ -355,7 +355,8 @@ export function openApiDocument(): {
   const tenantAuth = [{ apiKey: [] }, { bearer: [] }];
   const administration = administrationPaths({
     ref: (name, definition) => components.ref(name, definition),
-    schema: (type) => schema(type),
+    schema: (type, io) => schema(type, io),
+    bodyErrors,
     errors,
     tenantPath,
     aggregatePath,

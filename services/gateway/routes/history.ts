@@ -34,7 +34,8 @@ const eventsQuery = z
 
 const correlationQuery = z.object({ correlationId: z.string().min(1).max(128) }).strict();
 
-function eventView(event: RecordedEvent) {
+/** An event as the API shows it. */
+export function eventView(event: RecordedEvent) {
   return {
     eventId: event.eventId,
     type: event.type,
