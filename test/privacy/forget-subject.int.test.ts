@@ -191,6 +191,23 @@ test('after a forget, the subject’s plaintext is in no table, record, Redis va
   });
   expect(history.status).toBe(200);
   expect(history.text).not.toContain(email);
+  // The exports open what can be opened: the kept customer's email, never the forgotten one's.
+  const headers = { 'x-api-key': adminKey };
+  const tenantExport = await call(gateway.url, 'GET', `/api/v1/tenants/${tenant}/export`, { headers });
+  expect(tenantExport.status).toBe(200);
+  expect(tenantExport.text).toContain(keptEmail);
+  expect(tenantExport.text).not.toContain(email);
+  const subjectExport = await call(
+    gateway.url,
+    'GET',
+    `/api/v1/tenants/${tenant}/subjects/${subject}/export`,
+    {
+      headers,
+    },
+  );
+  expect(subjectExport.status).toBe(200);
+  expect(subjectExport.text).toContain('"/data/customerEmail"');
+  expect(subjectExport.text).not.toContain(email);
 
   // Forgetting again is harmless, and audited again.
   const again = await call(gateway.url, 'POST', `/api/v1/tenants/${tenant}/subjects/${subject}/forget`, {
