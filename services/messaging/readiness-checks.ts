@@ -1,14 +1,25 @@
-import { type CircuitBreakerPolicy, CircuitState } from 'cockatiel';
+import { type CircuitBreakerPolicy, CircuitState, isBrokenCircuitError } from 'cockatiel';
 import type { NetworkTimeouts } from '../platform/config/index.ts';
 import type { ReadinessCheck } from '../platform/health/index.ts';
 import { connectKafka } from './kafka-client.ts';
 import type { KafkaConnection } from './kafka-connection.ts';
 import { type RegistryConnection, registryRequest } from './registry-connection.ts';
 
-function unlessOpen(breaker: CircuitBreakerPolicy | undefined): void {
-  // An open breaker is the service's own verdict from real traffic: report it without probing.
-  if (breaker && breaker.state !== CircuitState.Closed)
-    throw new Error('circuit breaker not closed: recent calls failed');
+/**
+ * Runs a readiness probe. With the breaker closed the probe only reports. With it
+ * open, the breaker's verdict from real traffic stands until its half-open delay
+ * has passed; then the probe is the trial call, so a breaker opened in an outage
+ * closes again once the dependency answers, even when no traffic comes to try it
+ * (an idle projector would otherwise say degraded for ever).
+ */
+async function probe(breaker: CircuitBreakerPolicy | undefined, check: () => Promise<void>): Promise<void> {
+  if (!breaker || breaker.state === CircuitState.Closed) return check();
+  try {
+    await breaker.execute(check);
+  } catch (error) {
+    if (isBrokenCircuitError(error)) throw new Error('circuit breaker not closed: recent calls failed');
+    throw error;
+  }
 }
 
 /**
@@ -33,12 +44,12 @@ export function kafkaReadiness(options: {
   return {
     name: 'kafka',
     essential: false,
-    async check() {
-      unlessOpen(options.breaker);
-      await admin.connect();
-      const { brokers } = await admin.describeCluster();
-      if (brokers.length === 0) throw new Error('no broker in the cluster metadata');
-    },
+    check: () =>
+      probe(options.breaker, async () => {
+        await admin.connect();
+        const { brokers } = await admin.describeCluster();
+        if (brokers.length === 0) throw new Error('no broker in the cluster metadata');
+      }),
     close: () => admin.disconnect(),
   };
 }
@@ -51,14 +62,14 @@ export function registryReadiness(
   return {
     name: 'schema-registry',
     essential: false,
-    async check(signal) {
-      unlessOpen(breaker);
-      const { status } = await registryRequest(connection, '/config', { signal });
-      if (status === 401 || status === 403)
-        throw new Error(
-          `authentication failed: GET /config answered ${status} (check the registry's credentials)`,
-        );
-      if (status < 200 || status >= 300) throw new Error(`GET /config answered ${status}`);
-    },
+    check: (signal) =>
+      probe(breaker, async () => {
+        const { status } = await registryRequest(connection, '/config', { signal });
+        if (status === 401 || status === 403)
+          throw new Error(
+            `authentication failed: GET /config answered ${status} (check the registry's credentials)`,
+          );
+        if (status < 200 || status >= 300) throw new Error(`GET /config answered ${status}`);
+      }),
   };
 }
