@@ -14,7 +14,13 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openDatabase } from '../../services/platform/database/index.ts';
 import { type TenantId, tenantId } from '../../services/platform/tenancy/index.ts';
-import { keyEncryptionFrom, seal, SubjectKeys } from '../../services/privacy/index.ts';
+import {
+  keepKeys,
+  keyEncryptionFrom,
+  seal,
+  type SealingKey,
+  SubjectKeys,
+} from '../../services/privacy/index.ts';
 import { createDatabase, type Endpoints } from '../lib/databases.ts';
 import { startService, type ServiceProcess } from '../lib/pipeline.ts';
 import { figure, NO_PEER, notJudged, type ScenarioResult, type TargetCheck } from '../lib/report.ts';
@@ -81,12 +87,16 @@ async function sealedValues(appUrl: string, kek: string, tenant: TenantId): Prom
     );
     const emails: string[] = [];
     const addresses: string[] = [];
+    const made: SealingKey[] = [];
     for (let c = 0; c < CUSTOMERS; c++) {
       const subject = `customer-${c}`;
-      const { keyId, key } = await keys.activeKey(tenant, subject);
-      emails.push(seal(key, keyId, `${subject}@example.com`, tenant, subject));
-      addresses.push(seal(key, keyId, `${c} Bench Street, 1000 Brussels`, tenant, subject));
+      const sealing = await keys.sealingKey(tenant, subject);
+      made.push(sealing);
+      emails.push(seal(sealing.key, sealing.keyId, `${subject}@example.com`, tenant, subject));
+      addresses.push(seal(sealing.key, sealing.keyId, `${c} Bench Street, 1000 Brussels`, tenant, subject));
     }
+    // The events are loaded in bulk, not appended: their keys are stored here instead of by the appends.
+    await keepKeys(pool, made);
     return [emails, addresses];
   } finally {
     await pool.end();

@@ -1,4 +1,4 @@
-import type { CommonQueryMethods, DatabasePool } from 'slonik';
+import type { CommonQueryMethods, DatabasePool, FragmentSqlToken } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../platform/database/index.ts';
 
@@ -24,8 +24,13 @@ export type AppendAnswer = z.infer<typeof appendAnswer>;
 /** What append_to_streams answers (migration 0010): each append's answer, by its place in the batch. */
 const batchAnswer = appendAnswer.extend({ ordinal: z.number() });
 
+/** The FROM item storing the keys appends sealed with (PersonalDataSealer.keeping), when there is a sealer. */
+export type KeyKeeping = (keys: readonly unknown[]) => FragmentSqlToken | undefined;
+
 interface Pending {
   readonly call: AppendCall;
+  /** The keys its personal data was sealed with, stored in the same statement. */
+  readonly keys: readonly unknown[];
   resolve(answer: AppendAnswer): void;
   reject(error: unknown): void;
 }
@@ -43,13 +48,14 @@ export class CreationBatcher {
 
   constructor(
     private readonly pool: DatabasePool,
+    private readonly keeping: KeyKeeping,
     private readonly maxBatch = 64,
     private readonly maxInFlight = 4,
   ) {}
 
-  append(call: AppendCall): Promise<AppendAnswer> {
+  append(call: AppendCall, keys: readonly unknown[] = []): Promise<AppendAnswer> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ call, resolve, reject });
+      this.queue.push({ call, keys, resolve, reject });
       this.pump();
     });
   }
@@ -68,9 +74,14 @@ export class CreationBatcher {
   private async commit(batch: readonly Pending[]): Promise<void> {
     if (batch.length > 1) {
       try {
+        const keep = keepingOf(
+          this.keeping,
+          batch.flatMap((pending) => pending.keys),
+        );
         const rows = await this.pool.any(sql.type(batchAnswer)`
           SELECT ordinal, outcome, stream_version, global_positions
-            FROM append_to_streams(${JSON.stringify(batch.map((pending) => pending.call))}::jsonb)`);
+            FROM ${joined(keep)}
+                 append_to_streams(${JSON.stringify(batch.map((pending) => pending.call))}::jsonb)`);
         for (const row of rows) batch[row.ordinal]?.resolve(row);
         return;
       } catch {
@@ -78,15 +89,40 @@ export class CreationBatcher {
       }
     }
     await Promise.all(
-      batch.map((pending) => appendOne(this.pool, pending.call).then(pending.resolve, pending.reject)),
+      batch.map((pending) =>
+        appendOne(this.pool, pending.call, keepingOf(this.keeping, pending.keys)).then(
+          pending.resolve,
+          pending.reject,
+        ),
+      ),
     );
   }
 }
 
-/** One append on its own, on the pool or inside a transaction the caller holds. */
-export async function appendOne(db: CommonQueryMethods, call: AppendCall): Promise<AppendAnswer> {
+/** The FROM item storing these keys, or none when there are none. */
+function keepingOf(keep: KeyKeeping, keys: readonly unknown[]): FragmentSqlToken | undefined {
+  return keys.length > 0 ? keep(keys) : undefined;
+}
+
+/** The keys' FROM item and its comma, to put before the append's function; nothing without keys. */
+function joined(keep: FragmentSqlToken | undefined): FragmentSqlToken {
+  return keep ? sql.fragment`${keep} AS kept,` : sql.fragment``;
+}
+
+/**
+ * One append on its own, on the pool or inside a transaction the caller holds;
+ * `keep` stores the keys its personal data was sealed with in the same
+ * statement, so they commit with its events (or, on a conflict, are stored
+ * unused: harmless, and destroyed with the subject's others).
+ */
+export async function appendOne(
+  db: CommonQueryMethods,
+  call: AppendCall,
+  keep?: FragmentSqlToken,
+): Promise<AppendAnswer> {
   return db.one(sql.type(appendAnswer)`
     SELECT outcome, stream_version, global_positions
-      FROM append_to_stream(${call.tenant_id}, ${call.stream_id}, ${call.stream_type}, ${call.context},
+      FROM ${joined(keep)}
+           append_to_stream(${call.tenant_id}, ${call.stream_id}, ${call.stream_type}, ${call.context},
                             ${call.expected_version}::integer, ${JSON.stringify(call.events)}::jsonb)`);
 }

@@ -1,4 +1,4 @@
-import type { DatabaseTransactionConnection } from 'slonik';
+import type { DatabaseTransactionConnection, FragmentSqlToken } from 'slonik';
 import type { TenantId } from '../platform/tenancy/index.ts';
 import type { StreamId } from './ids.ts';
 import type {
@@ -68,15 +68,19 @@ export interface ReplayWindow {
 /**
  * Seals the personal fields of an event's data before it is stored (the
  * privacy building block: docs/privacy.md), so the log, the outbox and
- * everything copied from them hold only ciphertext.
+ * everything copied from them hold only ciphertext. The keys it sealed with
+ * are stored by the append itself, in its own statement (`keeping`), so a
+ * key commits with the first event it seals and sealing costs no round trip.
  */
-export interface PersonalDataSealer {
+export interface PersonalDataSealer<Key = unknown> {
   seal(
     tenant: TenantId,
     eventType: string,
     version: number,
     data: Readonly<Record<string, unknown>>,
-  ): Promise<Record<string, unknown>>;
+  ): Promise<{ readonly data: Record<string, unknown>; readonly keys: readonly Key[] }>;
+  /** A FROM item that stores these keys, one row: the append's statement joins it. */
+  keeping(keys: readonly Key[]): FragmentSqlToken;
 }
 
 export interface AppendOptions {

@@ -104,7 +104,7 @@ export class PostgresEventStore implements EventStore {
     this.inline = options.inline ?? [];
     this.personalData = options.personalData;
     this.reader = new EventReader(schemas, upcasters);
-    this.creations = new CreationBatcher(pool);
+    this.creations = new CreationBatcher(pool, (keys) => this.personalData?.keeping(keys));
     this.doorbell = new OutboxDoorbell(pool);
   }
 
@@ -154,16 +154,24 @@ export class PostgresEventStore implements EventStore {
     const expectedVersion = expectedAsInteger(expected);
     const eventIds: EventId[] = [];
     const rows: StoredEventRow[] = [];
+    const keys: unknown[] = [];
     for (const event of events) {
       const schemaVersion = event.schemaVersion ?? this.schemas.current(event.type).version;
       this.schemas.validate(event.type, schemaVersion, event.data);
       const eventId = event.eventId ?? newEventId();
       eventIds.push(eventId);
+      const sealed = await this.sealed(
+        tenant,
+        event.type,
+        schemaVersion,
+        event.data as Record<string, unknown>,
+      );
+      keys.push(...sealed.keys);
       rows.push({
         event_id: eventId,
         event_type: event.type,
         schema_version: schemaVersion,
-        data: await this.sealed(tenant, event.type, schemaVersion, event.data as Record<string, unknown>),
+        data: sealed.data,
         metadata: { ...metadata, tenantId: tenant },
         correlation_id: metadata.correlationId,
         causation_id: metadata.causationId,
@@ -178,11 +186,12 @@ export class PostgresEventStore implements EventStore {
       expected_version: expectedVersion,
       events: rows,
     };
+    const keep = keys.length > 0 ? this.personalData?.keeping(keys) : undefined;
     const inline = this.inline.filter((projection) => projection.streamTypes.includes(stream.type));
     const result =
       inline.length > 0 || options.alongside
         ? await inTenantTransaction(this.pool, tenant, async (tx) => {
-            const answer = await appendOne(tx, call);
+            const answer = await appendOne(tx, call, keep);
             if (answer.outcome !== 'appended') return answer;
             const first = answer.stream_version - rows.length + 1;
             const appended = rows.map((row, i) => ({
@@ -201,8 +210,8 @@ export class PostgresEventStore implements EventStore {
             return answer;
           })
         : expectedVersion === 0
-          ? await this.creations.append(call)
-          : await appendOne(this.pool, call);
+          ? await this.creations.append(call, keys)
+          : await appendOne(this.pool, call, keep);
     if (result.outcome === 'conflict') throw new ConcurrencyError(stream.id, expected, result.stream_version);
     if (result.outcome === 'appended') this.doorbell.ring(tenant);
     return {
@@ -213,18 +222,21 @@ export class PostgresEventStore implements EventStore {
     };
   }
 
-  /** The event's data with its personal fields sealed; refused when they hold data and nothing can seal it. */
+  /**
+   * The event's data with its personal fields sealed, and the keys that sealed
+   * them; refused when they hold data and nothing can seal it.
+   */
   private async sealed(
     tenant: TenantId,
     eventType: string,
     version: number,
     data: Record<string, unknown>,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<{ readonly data: Record<string, unknown>; readonly keys: readonly unknown[] }> {
     const personal = this.schemas.get(eventType, version).personalFields;
-    if (personal.length === 0) return data;
+    if (personal.length === 0) return { data, keys: [] };
     if (this.personalData) return this.personalData.seal(tenant, eventType, version, data);
     const held = personal.filter((field) => data[field.name] !== null && data[field.name] !== undefined);
-    if (held.length === 0) return data;
+    if (held.length === 0) return { data, keys: [] };
     throw new ValidationError(
       `${eventType} holds personal data, which this installation does not accept: it has no key to seal it with (PERSONAL_DATA_KEK, docs/privacy.md)`,
       held.map((field) => ({ path: `/${field.name}`, message: 'personal data is not accepted here' })),

@@ -2,7 +2,13 @@ import { EventlineError } from '../platform/errors/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
 import { type EventSchemas, type PersonalField } from '../avro/index.ts';
 import { open, parseSealed, type SealedValue, seal } from './sealed-value.ts';
-import type { SubjectKeyring } from './subject-keys.ts';
+import { keepingKeys, type SealingKey, type SubjectKeyring } from './subject-keys.ts';
+
+/** An event's data with its personal fields sealed, and the keys they were sealed with. */
+export interface SealedData {
+  readonly data: Record<string, unknown>;
+  readonly keys: readonly SealingKey[];
+}
 
 /** Data with its personal data opened: erased values read null and are listed. */
 export interface OpenedData {
@@ -62,24 +68,32 @@ export class PersonalData {
     return this.schemas.get(eventType, version).personalFields;
   }
 
+  /** The data with its personal fields sealed, and the keys sealing used, which the append stores with it. */
   async seal(
     tenant: TenantId,
     eventType: string,
     version: number,
     data: Readonly<Record<string, unknown>>,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<SealedData> {
     const fields = this.personalFieldsOf(eventType, version);
-    if (fields.length === 0) return { ...data };
+    if (fields.length === 0) return { data: { ...data }, keys: [] };
     const sealed: Record<string, unknown> = { ...data };
+    const keys = new Map<string, SealingKey>();
     for (const field of fields) {
       const value = data[field.name];
       if (typeof value !== 'string' || parseSealed(value)) continue;
       const subject = subjectIn(field, data);
       if (subject === undefined) throw new Error(`${eventType}.${field.name}: personal data with no subject`);
-      const { keyId, key } = await this.keys.activeKey(tenant, subject);
-      sealed[field.name] = seal(key, keyId, value, tenant, subject);
+      const key = await this.keys.sealingKey(tenant, subject);
+      keys.set(key.keyId, key);
+      sealed[field.name] = seal(key.key, key.keyId, value, tenant, subject);
     }
-    return sealed;
+    return { data: sealed, keys: [...keys.values()] };
+  }
+
+  /** What stores an append's keys in the append's own statement. */
+  keeping(keys: readonly SealingKey[]) {
+    return keepingKeys(keys);
   }
 
   /**

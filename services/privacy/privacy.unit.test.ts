@@ -4,12 +4,12 @@ import { EventSchemas, personalDataBreaks, personalFields } from '../avro/index.
 import { ConfigError } from '../platform/config/index.ts';
 import { type TenantId, tenantId } from '../platform/tenancy/index.ts';
 import {
-  type DataKey,
   LocalKeyEncryption,
   open,
   PersonalData,
   parseSealed,
   seal,
+  type SealingKey,
   type SubjectKeyring,
   UnreadableSealedValueError,
 } from './index.ts';
@@ -42,11 +42,17 @@ const order = JSON.stringify({
 
 /** Keys in memory: what a forget does is to drop one. */
 class MemoryKeyring implements SubjectKeyring {
-  readonly keys = new Map<string, DataKey & { subject: string; tenant: TenantId }>();
-  async activeKey(owner: TenantId, subject: string): Promise<DataKey> {
-    const found = [...this.keys.values()].find((each) => each.tenant === owner && each.subject === subject);
+  readonly keys = new Map<string, SealingKey>();
+  async sealingKey(owner: TenantId, subject: string): Promise<SealingKey> {
+    const found = [...this.keys.values()].find((each) => each.tenantId === owner && each.subject === subject);
     if (found) return found;
-    const made = { keyId: randomBytes(6).toString('hex'), key: randomBytes(32), subject, tenant: owner };
+    const made = {
+      keyId: randomBytes(6).toString('hex'),
+      key: randomBytes(32),
+      subject,
+      tenantId: owner,
+      wrapped: '',
+    };
     this.keys.set(made.keyId, made);
     return made;
   }
@@ -57,7 +63,7 @@ class MemoryKeyring implements SubjectKeyring {
     return new Map(
       ids.flatMap((id) => {
         const found = this.keys.get(id);
-        return found && found.tenant === owner ? [[id, found] as const] : [];
+        return found && found.tenantId === owner ? [[id, found] as const] : [];
       }),
     );
   }
@@ -187,17 +193,21 @@ describe('sealing and opening event data', () => {
   const placed = { customerId: 'c-1', customerEmail: 'ada@example.com', contactName: 'Ada', currency: 'EUR' };
 
   test('personal fields are sealed with their subjects’ keys; the rest is left as it is', async () => {
-    const sealed = await data.seal(tenant, 'OrderPlaced', 1, placed);
+    const { data: sealed, keys } = await data.seal(tenant, 'OrderPlaced', 1, placed);
     expect(sealed).toMatchObject({ customerId: 'c-1', currency: 'EUR' });
+    // The append stores the keys with the event: one per subject sealed for.
+    expect(keys.map((key) => key.subject).sort()).toEqual(['c-1', 'contact']);
     expect(JSON.stringify(sealed)).not.toMatch(/ada/i);
     expect(await data.open(tenant, sealed)).toEqual({ data: placed, erased: [] });
-    expect(await data.seal(tenant, 'OrderPlaced', 1, { ...placed, customerEmail: null })).toMatchObject({
+    expect(
+      (await data.seal(tenant, 'OrderPlaced', 1, { ...placed, customerEmail: null })).data,
+    ).toMatchObject({
       customerEmail: null,
     });
   });
 
   test('once a subject is forgotten, its fields open as null and are listed erased; others still open', async () => {
-    const sealed = await data.seal(tenant, 'OrderPlaced', 1, placed);
+    const { data: sealed } = await data.seal(tenant, 'OrderPlaced', 1, placed);
     keyring.forget('c-1');
     expect(await data.open(tenant, sealed)).toEqual({
       data: { ...placed, customerEmail: null },
@@ -212,7 +222,7 @@ describe('sealing and opening event data', () => {
   });
 
   test('erased paths are JSON pointers, ~ and / escaped; a value that does not open is named by its path', async () => {
-    const sealed = await data.seal(tenant, 'OrderPlaced', 1, { ...placed, customerId: 'c-2' });
+    const { data: sealed } = await data.seal(tenant, 'OrderPlaced', 1, { ...placed, customerId: 'c-2' });
     const copied = { 'a/b': { '~x': sealed.customerEmail } };
     keyring.forget('c-2');
     expect(await data.open(tenant, copied)).toEqual({
@@ -220,7 +230,7 @@ describe('sealing and opening event data', () => {
       erased: ['/a~1b/~0x'],
     });
 
-    const other = await data.seal(tenant, 'OrderPlaced', 1, { ...placed, customerId: 'c-3' });
+    const { data: other } = await data.seal(tenant, 'OrderPlaced', 1, { ...placed, customerId: 'c-3' });
     // The ciphertext's first character changed: its first six bits differ.
     const parts = String(other.customerEmail).split('.');
     const ciphertext = parts[3] ?? '';

@@ -1,14 +1,20 @@
-import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
+import { randomBytes } from 'node:crypto';
+import type { CommonQueryMethods, DatabasePool, DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 import { inTenantTransaction, sql } from '../platform/database/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
-import { ActiveKeyLookups } from './active-key-lookups.ts';
 import type { KeyEncryption } from './key-encryption.ts';
 
-/** A subject's data key, unwrapped. */
-export interface DataKey {
+/**
+ * A key to seal with: unwrapped for this process, and wrapped as the append that
+ * uses it stores it (personal_data_keep_keys, in the append's own statement).
+ */
+export interface SealingKey {
+  readonly tenantId: TenantId;
+  readonly subject: string;
   readonly keyId: string;
   readonly key: Buffer;
+  readonly wrapped: string;
 }
 
 /** A key found by its id, with the subject it belongs to (which sealed values are bound to). */
@@ -19,7 +25,7 @@ export interface SubjectKey {
 
 /** Where sealing gets a subject's active key and opening the keys a value names. */
 export interface SubjectKeyring {
-  activeKey(tenant: TenantId, subject: string): Promise<DataKey>;
+  sealingKey(tenant: TenantId, subject: string): Promise<SealingKey>;
   /** The keys of these ids, by id; a destroyed (or unknown) one is absent: its data reads as erased. */
   keysById(tenant: TenantId, keyIds: readonly string[]): Promise<Map<string, SubjectKey>>;
 }
@@ -28,13 +34,20 @@ const keyRow = z.object({ key_id: z.string(), subject: z.string(), wrapped_key: 
 
 /** How long an unwrapped key stays in memory: a forget reaches the other processes within it. */
 const CACHE_MS = 30_000;
-/** How long a subject's active key is reused for sealing without asking the database. */
-const ACTIVE_MS = 5_000;
+/**
+ * How long this process seals a subject's data with the same key. A forget in
+ * another process reaches it within this time: data sealed meanwhile with a key
+ * the forget destroyed is stored unreadable at once.
+ */
+const SEALING_MS = 5_000;
 const CACHED_KEYS_AT_MOST = 10_000;
 
 /**
  * The subjects' data keys (table personal_data_keys, which this module owns),
- * wrapped by the key-encryption key. Unwrapped keys are kept in memory for
+ * wrapped by the key-encryption key. Sealing asks the database nothing: this
+ * process makes a subject's key, seals with it for SEALING_MS, and each append
+ * sealed with it stores it in its own statement (keepingKeys), so the key
+ * commits with the first event it seals. Unwrapped keys are kept in memory for
  * CACHE_MS at most, bounded in number, and never logged: a forgotten subject's
  * key is gone from this process at once and from the others within CACHE_MS.
  */
@@ -43,34 +56,38 @@ export class SubjectKeys implements SubjectKeyring {
     string,
     { readonly key: SubjectKey | undefined; readonly until: number }
   >();
-  private readonly active = new Map<string, { readonly key: DataKey; readonly until: number }>();
-
-  private readonly lookups: ActiveKeyLookups;
+  private readonly sealing = new Map<string, { readonly key: Promise<SealingKey>; readonly until: number }>();
 
   constructor(
     private readonly pool: DatabasePool,
     private readonly encryption: KeyEncryption,
-  ) {
-    this.lookups = new ActiveKeyLookups(pool, encryption);
+  ) {}
+
+  /** The key this process seals the subject's data with now: made on first use, renewed after SEALING_MS. */
+  sealingKey(tenant: TenantId, subject: string): Promise<SealingKey> {
+    const name = `${tenant}/${subject}`;
+    const current = this.sealing.get(name);
+    if (current && current.until > Date.now()) return current.key;
+    const key = this.made(tenant, subject);
+    // A key that could not be wrapped is not kept: the next append tries again.
+    key.catch(() => this.sealing.delete(name));
+    if (this.sealing.size >= CACHED_KEYS_AT_MOST)
+      this.sealing.delete(this.sealing.keys().next().value as string);
+    this.sealing.set(name, { key, until: Date.now() + SEALING_MS });
+    return key;
   }
 
-  /**
-   * The subject's active key, made (and stored wrapped) on first use. Remembered
-   * for ACTIVE_MS: appends for a subject whose key another process destroyed
-   * meanwhile are sealed with it and so stored erased at once, never readable.
-   */
-  async activeKey(tenant: TenantId, subject: string): Promise<DataKey> {
-    const remembered = this.active.get(`${tenant}/${subject}`);
-    if (remembered && remembered.until > Date.now()) return remembered.key;
-    const { keyId, wrapped } = await this.lookups.lookUp(tenant, subject);
-    const unwrapped =
-      this.cache.get(`${tenant}/${keyId}`)?.key?.key ?? (await this.encryption.unwrap(wrapped));
-    this.remember(`${tenant}/${keyId}`, { key: unwrapped, subject });
-    const key = { keyId, key: unwrapped };
-    if (this.active.size >= CACHED_KEYS_AT_MOST)
-      this.active.delete(this.active.keys().next().value as string);
-    this.active.set(`${tenant}/${subject}`, { key, until: Date.now() + ACTIVE_MS });
-    return key;
+  private async made(tenant: TenantId, subject: string): Promise<SealingKey> {
+    const key = randomBytes(32);
+    const made = {
+      tenantId: tenant,
+      subject,
+      keyId: randomBytes(9).toString('base64url'),
+      key,
+      wrapped: await this.encryption.wrap(key),
+    };
+    this.remember(`${tenant}/${made.keyId}`, { key, subject });
+    return made;
   }
 
   async keysById(tenant: TenantId, keyIds: readonly string[]): Promise<Map<string, SubjectKey>> {
@@ -121,9 +138,9 @@ export class SubjectKeys implements SubjectKeyring {
   async destroy(tx: DatabaseTransactionConnection, tenant: TenantId, subject?: string): Promise<number> {
     const destroyed = await destroySubjectKeys(tx, tenant, subject);
     for (const keyId of destroyed) this.cache.delete(`${tenant}/${keyId}`);
-    for (const name of this.active.keys()) {
+    for (const name of this.sealing.keys()) {
       if (subject === undefined ? name.startsWith(`${tenant}/`) : name === `${tenant}/${subject}`)
-        this.active.delete(name);
+        this.sealing.delete(name);
     }
     return destroyed.length;
   }
@@ -151,4 +168,27 @@ export async function destroySubjectKeys(
      WHERE tenant_id = ${tenant} AND destroyed_at IS NULL
        AND ${subject === undefined ? sql.fragment`true` : sql.fragment`subject = ${subject}`}
     RETURNING key_id`);
+}
+
+const keptKey = z.object({ kept: z.number() });
+
+/** The keys as personal_data_keep_keys takes them: never the unwrapped key. */
+function keysJson(keys: readonly SealingKey[]): string {
+  return JSON.stringify(
+    keys.map(({ tenantId, subject, keyId, wrapped }) => ({ tenantId, subject, keyId, wrapped })),
+  );
+}
+
+/**
+ * A FROM item storing the keys an append sealed with, for the append's own
+ * statement: a key commits with the first event sealed with it, in the same
+ * WAL flush, and is sent again (and left as it is) by later ones.
+ */
+export function keepingKeys(keys: readonly SealingKey[]) {
+  return sql.fragment`personal_data_keep_keys(${keysJson(keys)}::jsonb)`;
+}
+
+/** Stores keys on their own, for what seals outside an append (a bulk load). Answers how many were new. */
+export async function keepKeys(db: CommonQueryMethods, keys: readonly SealingKey[]): Promise<number> {
+  return db.oneFirst(sql.type(keptKey)`SELECT ${keepingKeys(keys)} AS kept`);
 }

@@ -7,26 +7,30 @@ import { jest } from '@jest/globals';
 import { EventSchemas } from '../../avro/index.ts';
 import { InMemoryEventStore, newStreamId, START } from '../../eventstore/index.ts';
 import { type TenantId, tenantId } from '../../platform/tenancy/index.ts';
-import { type DataKey, PersonalData, sealedPrefix, type SubjectKeyring } from '../../privacy/index.ts';
+import { PersonalData, type SealingKey, sealedPrefix, type SubjectKeyring } from '../../privacy/index.ts';
 import type { ReadModelRow } from '../../readmodels/index.ts';
 import { ClientGoneError } from '../http/ndjson-response.ts';
 import { type LineSink, writeExport } from './write-export.ts';
 
 /** Keys in memory; forgetting a subject drops its keys. */
 class MemoryKeyring implements SubjectKeyring {
-  readonly keys = new Map<string, DataKey & { subject: string }>();
-  async activeKey(_tenant: TenantId, subject: string): Promise<DataKey> {
+  readonly keys = new Map<string, SealingKey>();
+  async sealingKey(tenant: TenantId, subject: string): Promise<SealingKey> {
     const found = [...this.keys.values()].find((each) => each.subject === subject);
     if (found) return found;
-    const made = { keyId: randomBytes(6).toString('base64url'), key: randomBytes(32), subject };
+    const made = {
+      tenantId: tenant,
+      keyId: randomBytes(6).toString('base64url'),
+      key: randomBytes(32),
+      subject,
+      wrapped: '',
+    };
     this.keys.set(made.keyId, made);
     return made;
   }
   async keysById(_tenant: TenantId, ids: readonly string[]) {
     return new Map(
-      ids.flatMap((id) =>
-        this.keys.has(id) ? [[id, this.keys.get(id) as DataKey & { subject: string }] as const] : [],
-      ),
+      ids.flatMap((id) => (this.keys.has(id) ? [[id, this.keys.get(id) as SealingKey] as const] : [])),
     );
   }
   idsOf(subject: string): string[] {
@@ -74,7 +78,7 @@ function rowsOf(rows: readonly ReadModelRow[]) {
 async function placeOrders(count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
     const customer = i % 2 === 0 ? 'ann' : 'bob';
-    const data = await personalData.seal(tenant, 'OrderPlaced', 1, {
+    const { data } = await personalData.seal(tenant, 'OrderPlaced', 1, {
       customerId: customer,
       customerEmail: `${customer}-${i}@example.com`,
       shippingAddress: null,
