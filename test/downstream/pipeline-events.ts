@@ -76,10 +76,22 @@ async function orderLife(gw: TestGateway, tenant: Tenant, life: number): Promise
   await next('DeliverOrder', life % 4 === 0 ? { deliveredAt: '2026-12-01T14:30:00.000Z' } : {});
 }
 
+/** A tenant's privacy routes (docs/privacy.md): they append SubjectForgotten and TenantOffboarded. */
+async function erasure(gw: TestGateway, tenant: Tenant, path: string, body?: object): Promise<void> {
+  accepted(
+    await call(gw.url, 'POST', `/api/v1/tenants/${tenant.id}/${path}`, {
+      headers: traced(tenant.key),
+      ...(body ? { body } : {}),
+    }),
+    path,
+  );
+}
+
 /**
  * Every event type of both contexts, for `tenants` tenants with `lives` orders each: tenant
  * created, renamed, suspended (with and without a reason), reactivated, given a quota; orders
- * placed, added to, shipped, delivered, cancelled, each tenant's lives at once.
+ * placed, added to, shipped, delivered, cancelled, each tenant's lives at once; a customer of
+ * each tenant forgotten; and the last tenant offboarded.
  */
 export async function driveEveryEventType(gw: TestGateway, tenants: number, lives: number): Promise<void> {
   await Promise.all(
@@ -103,6 +115,8 @@ export async function driveEveryEventType(gw: TestGateway, tenants: number, live
         maxBurst: 1000,
         eventsPerDay: 1_000_000,
       });
+      await erasure(gw, tenant, 'subjects/c-0/forget');
+      if (index === tenants - 1) await erasure(gw, tenant, 'offboard', { reason: 'left' });
     }),
   );
 }
