@@ -10,6 +10,7 @@ import { erasureCommands } from './commands/erasure.ts';
 import { exportCommands } from './commands/exports.ts';
 import { personalDataCommands } from './commands/personal-data.ts';
 import { projectionsCommands } from './commands/projections.ts';
+import { relayCommands } from './commands/relay.ts';
 import { schemasCommands } from './commands/schemas.ts';
 import { tenantsCommands } from './commands/tenants.ts';
 import { topologyCommands } from './commands/topology.ts';
@@ -32,6 +33,7 @@ export const commands: readonly CommandSpec[] = [
   ...schemasCommands,
   ...projectionsCommands,
   ...dlqCommands,
+  ...relayCommands,
   ...asyncApiCommands,
   ...tenantsCommands,
   ...exportCommands,

@@ -33,7 +33,9 @@ import { methodNotAllowed } from './http/method-not-allowed.ts';
 import { openApiDocument } from './openapi/openapi-document.ts';
 import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
 import type { DeadLetterOperations } from './operations/dead-letter-operations.ts';
+import type { KafkaOperations } from './operations/kafka-operations.ts';
 import type { ProjectionOperations } from './operations/projection-operations.ts';
+import type { RelayOperations } from './operations/relay-operations.ts';
 import { asyncApiRoutes } from './routes/asyncapi.ts';
 import { commandRoutes } from './routes/commands.ts';
 import { erasureRoutes } from './routes/erasure.ts';
@@ -42,7 +44,9 @@ import { historyRoutes } from './routes/history.ts';
 import { personalDataRoutes } from './routes/personal-data.ts';
 import { queryRoutes } from './routes/queries.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
+import { kafkaRoutes } from './routes/kafka.ts';
 import { projectionRoutes } from './routes/projections.ts';
+import { relayRoutes } from './routes/relay.ts';
 import { tenantAdministrationRoutes } from './routes/tenant-administration.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 
@@ -71,6 +75,10 @@ export interface GatewayDependencies {
   readonly operations: ProjectionOperations | undefined;
   /** Parked events, browsed and replayed; undefined without OPERATIONS_DATABASE_URL. */
   readonly deadLetters: DeadLetterOperations | undefined;
+  /** The outbox's backlog, lanes and halted tenants; undefined without OPERATIONS_DATABASE_URL. */
+  readonly relay: RelayOperations | undefined;
+  /** Topics, their offsets and the consumer groups' lag; undefined without OPERATIONS_DATABASE_URL. */
+  readonly kafka: KafkaOperations | undefined;
   readonly bodyLimitBytes: number;
   readonly queries: CachedQueries;
   /** Opens sealed personal data in answers; undefined without PERSONAL_DATA_KEK (nothing is sealed then). */
@@ -119,6 +127,8 @@ export function createGatewayApp(deps: GatewayDependencies): express.Express {
   app.use(tenantAdministrationRoutes(deps));
   app.use(projectionRoutes(deps));
   app.use(deadLetterRoutes(deps));
+  app.use(relayRoutes(deps));
+  app.use(kafkaRoutes(deps));
   app.use(commandRoutes(deps));
   app.use(queryRoutes(deps));
   app.use(historyRoutes(deps));

@@ -161,6 +161,8 @@ export async function startGateway(
     streams: new StreamListing(pool),
     operations: operations?.projections,
     deadLetters: operations?.deadLetters,
+    relay: operations?.relay,
+    kafka: operations?.kafka,
     idempotency: new IdempotencyStore(idempotencyPool, config.IDEMPOTENCY_TTL_SECONDS),
     directory,
     apiKeys,
@@ -206,7 +208,14 @@ export async function startGateway(
         close: () => drainServer(server, config.SHUTDOWN_GRACE_MS / 2),
       },
       { name: 'snapshots', close: () => handler.flushSnapshots() },
-      { name: 'projection operations', close: async () => operations?.projections.close() },
+      {
+        name: 'operations',
+        // The projections' last, since they close the owner's pool that the others share.
+        close: async () => {
+          await operations?.kafka.close();
+          await operations?.projections.close();
+        },
+      },
       { name: 'outbox doorbell', close: () => store.close() },
       { name: 'postgres', close: async () => void (await Promise.all([pool.end(), idempotencyPool.end()])) },
       { name: 'read models', close: () => querySide.close() },

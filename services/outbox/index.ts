@@ -2,7 +2,8 @@
  * The transactional outbox and its lanes: the owner of the outbox,
  * relay_lanes, relay_replicas and relay_halted_tenants tables (migrations/),
  * which nothing else queries. The relay publishes through it: pages of rows
- * with their events, pruning, halted tenants, lane leases, the doorbell.
+ * with their events, pruning, halted tenants, lane leases, the doorbell, and
+ * what operators read of them and resume (relay-state.ts: the console, the CLI).
  *
  * The one sanctioned crossing: the event store's append (stored_append, which
  * append_to_stream and append_to_streams call, services/eventstore/migrations/
@@ -19,3 +20,14 @@ export { type LaneShare, LaneLeases } from './lane-leases.ts';
 export { type LaneCursor, type LaneRead, Outbox, type OutboxEntry } from './outbox.ts';
 export { OutboxDoorbell } from './outbox-doorbell.ts';
 export { OutboxNotifications } from './outbox-notifications.ts';
+export {
+  type HaltedTenant,
+  haltedTenants,
+  type LaneState,
+  laneStates,
+  type OutboxBacklog,
+  outboxBacklog,
+  type RelayReplica,
+  relayReplicas,
+  resumeTenant,
+} from './relay-state.ts';

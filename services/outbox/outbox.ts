@@ -3,6 +3,7 @@ import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../platform/database/index.ts';
 import { DependencyUnavailableError } from '../platform/errors/index.ts';
+import { type OutboxBacklog, outboxBacklog } from './relay-state.ts';
 
 /** One outbox row joined with its event: everything a Kafka record needs. */
 export interface OutboxEntry {
@@ -70,7 +71,6 @@ const entryRow = z.object({
   horizon: z.string().nullable(),
 });
 
-const backlogRow = z.object({ rows: z.number(), oldest_age_seconds: z.number() });
 const countRow = z.object({ count: z.number() });
 
 /**
@@ -180,12 +180,7 @@ export class Outbox {
   }
 
   /** Rows waiting and the age of the oldest, for the backlog gauges. */
-  async backlog(): Promise<{ rows: number; oldestAgeSeconds: number }> {
-    const row = await this.pool.one(sql.type(backlogRow)`
-      SELECT count(*) AS rows,
-             coalesce(extract(epoch FROM now() - min(enqueued_at)), 0)::float8 AS oldest_age_seconds
-        FROM outbox
-    `);
-    return { rows: row.rows, oldestAgeSeconds: row.oldest_age_seconds };
+  backlog(): Promise<OutboxBacklog> {
+    return outboxBacklog(this.pool);
   }
 }

@@ -311,4 +311,32 @@ inBrowser('admin console in a real browser', () => {
     await expectAccessible(page);
     await context.close();
   });
+
+  test('without OPERATIONS_DATABASE_URL the operations answer 503 saying so, as their pages do', async () => {
+    const admin = { authorization: `Bearer ${gateway.adminToken}` };
+    for (const path of [
+      '/api/v1/projections',
+      '/api/v1/dead-letters',
+      '/api/v1/relay',
+      '/api/v1/kafka/topics',
+      '/api/v1/kafka/consumer-groups',
+    ]) {
+      const answer = await call(gateway.url, 'GET', path, { headers: admin });
+      expect({ path, status: answer.status, detail: answer.body.detail }).toEqual({
+        path,
+        status: 503,
+        detail: expect.stringContaining('set OPERATIONS_DATABASE_URL'),
+      });
+    }
+    const context = await browser.newContext();
+    const page = await signIn(context, gateway.adminToken);
+    for (const path of ['/admin/relay', '/admin/kafka']) {
+      expect({ path, status: (await page.goto(`${gateway.url}${path}`))?.status() }).toEqual({
+        path,
+        status: 503,
+      });
+      await expect(page.getByRole('alert').textContent()).resolves.toContain('set OPERATIONS_DATABASE_URL');
+    }
+    await context.close();
+  });
 });

@@ -32,7 +32,7 @@ export async function startGatewayProcess(env: {
   logs?: boolean;
   /** Resolve at once, not when /health answers (a gateway that waits for its database). */
   waitForHealth?: boolean;
-  /** More variables, e.g. OPERATIONS_DATABASE_URL and Kafka's for the admin console's projection operations. */
+  /** More variables, e.g. OPERATIONS_DATABASE_URL and Kafka's for the admin console's operations. */
   extraEnv?: Record<string, string>;
 }): Promise<GatewayProcess> {
   if (!existsSync(GATEWAY_MAIN)) throw new Error(`${GATEWAY_MAIN} is missing: build first (make build)`);

@@ -3,7 +3,9 @@ import { NotFoundError } from '../../platform/errors/index.ts';
 import { problemFor } from '../http/problem.ts';
 import { contextOf } from '../http/request-context.ts';
 import type { DeadLetterOperations } from '../operations/dead-letter-operations.ts';
+import type { KafkaOperations } from '../operations/kafka-operations.ts';
 import type { ProjectionOperations } from '../operations/projection-operations.ts';
+import type { RelayOperations } from '../operations/relay-operations.ts';
 import type { HistoryDependencies } from '../routes/history.ts';
 import type { TenantAdministration } from '../routes/tenant-administration.ts';
 import { sessionOf } from '../auth/console-session.ts';
@@ -13,7 +15,9 @@ import { page } from './layout.ts';
 import { consoleSecurityHeaders } from './security-headers.ts';
 import { type SessionRouteDependencies, sessionRoutes } from './session-routes.ts';
 import { deadLetterPages } from './dead-letter-pages.ts';
+import { kafkaPages } from './kafka-pages.ts';
 import { projectionPages } from './projection-pages.ts';
+import { relayPages } from './relay-pages.ts';
 import { streamPages } from './stream-pages.ts';
 import { tenantPages } from './tenant-pages.ts';
 import { setViewer, viewerOf } from './viewer.ts';
@@ -23,6 +27,8 @@ export type ConsoleDependencies = SessionRouteDependencies &
   HistoryDependencies & {
     readonly operations: ProjectionOperations | undefined;
     readonly deadLetters: DeadLetterOperations | undefined;
+    readonly relay: RelayOperations | undefined;
+    readonly kafka: KafkaOperations | undefined;
   };
 
 /**
@@ -72,6 +78,8 @@ export function consoleRoutes(deps: ConsoleDependencies): Router {
   router.use(streamPages(deps));
   router.use(projectionPages(deps));
   router.use(deadLetterPages(deps));
+  router.use(relayPages(deps));
+  router.use(kafkaPages(deps));
 
   router.use('/admin', (_req: Request, res: Response) => {
     renderProblem(res, problemFor(new NotFoundError('no such page')));

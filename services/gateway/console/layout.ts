@@ -14,6 +14,8 @@ function navigation(principal: Principal): Html {
           { href: '/admin/tenants', label: 'Tenants' },
           { href: '/admin/projections', label: 'Projections' },
           { href: '/admin/dead-letters', label: 'Dead letters' },
+          { href: '/admin/relay', label: 'Relay' },
+          { href: '/admin/kafka', label: 'Kafka' },
         ]
       : [
           { href: consolePath(['tenants', principal.tenant]), label: 'Tenant' },

@@ -10,6 +10,7 @@ import { openPersonalDataRequest } from '../routes/personal-data.ts';
 import { newApiKeyRequest } from '../routes/tenants.ts';
 import { administrationPaths } from './admin-operations.ts';
 import { exportPaths } from './export-operations.ts';
+import { relayKafkaPaths } from './relay-kafka-operations.ts';
 import {
   aggregateState,
   commandResponse,
@@ -535,6 +536,14 @@ export function openApiDocument(): {
         problemExample,
       }),
       ...administration.paths,
+      ...relayKafkaPaths({
+        ref: (name, definition) => components.ref(name, definition),
+        schema: (type) => schema(type),
+        errors,
+        tenantPath,
+        problemResponse,
+        problemExample,
+      }),
       ...erasurePaths({
         ref: (name, definition) => components.ref(name, definition),
         schema: (type) => schema(type),

@@ -14,7 +14,9 @@ import type { NetworkTimeouts } from '../../platform/config/index.ts';
 import { openDatabase } from '../../platform/database/index.ts';
 import type { Logger } from '../../platform/telemetry/index.ts';
 import { DeadLetterOperations } from './dead-letter-operations.ts';
+import { KafkaOperations } from './kafka-operations.ts';
 import { ProjectionOperations } from './projection-operations.ts';
+import { RelayOperations } from './relay-operations.ts';
 
 // A rebuild page or a consistency check may take long on a big event store, as the CLI allows.
 const OWNER_STATEMENT_TIMEOUT_MS = 6 * 3_600_000;
@@ -24,10 +26,12 @@ const STALL_AFTER_MS = 60_000;
 export interface Operations {
   readonly projections: ProjectionOperations;
   readonly deadLetters: DeadLetterOperations;
+  readonly relay: RelayOperations;
+  readonly kafka: KafkaOperations;
 }
 
 /**
- * The projection and dead-letter operations, when this gateway is given the schema owner's
+ * The projection, dead-letter, relay and Kafka operations, when this gateway is given the schema owner's
  * database (OPERATIONS_DATABASE_URL): a deployment can keep it to a gateway that
  * only operators reach, and give its public gateways none.
  */
@@ -69,5 +73,10 @@ export async function composeOperations(
     schemas,
     new Upcasters(),
   );
-  return { projections, deadLetters: new DeadLetterOperations({ pool, events, kafka, decoder }) };
+  return {
+    projections,
+    deadLetters: new DeadLetterOperations({ pool, events, kafka, decoder }),
+    relay: new RelayOperations(pool),
+    kafka: new KafkaOperations(kafka.admin(), config.KAFKA_TOPIC_PREFIX),
+  };
 }

@@ -118,8 +118,8 @@ export const env = {
   /** The schema owner, for migrations and the CLI's maintenance: no default, so it is never guessed. */
   ADMIN_DATABASE_URL: url(['postgres:', 'postgresql:']).superRefine(postgresTls),
   /**
-   * The schema owner, for the gateway's projection operations (the admin console's and API's lag, rebuild,
-   * verify); unset, they answer 503. Give it only to a gateway that operators alone reach (docs/console.md).
+   * The schema owner, for the gateway's operations (the admin console's and API's projections, dead letters,
+   * relay and Kafka); unset, they answer 503. Give it only to a gateway that operators alone reach (docs/console.md).
    */
   OPERATIONS_DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']).superRefine(postgresTls),
   /** Where the gateway reads the read models (a replica, say); DATABASE_URL when unset. */
