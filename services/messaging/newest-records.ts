@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 
 /** The last record of one partition, with its headers as strings. */
@@ -11,17 +10,18 @@ export interface NewestRecord {
 
 /**
  * The last record of every non-empty partition of the topics that exist, read
- * by a throw-away consumer group that is deleted after. Empty partitions and
- * missing topics give nothing: there is nothing in them to compare.
+ * by a throw-away consumer group (`groupId`, unique; under the installation's
+ * prefix, so ACLs on prefixed groups allow it) that is deleted after. Empty
+ * partitions and missing topics give nothing: there is nothing in them to compare.
  */
 export async function newestRecords(
   kafka: Kafka,
   topics: readonly string[],
-  timeoutMs: number,
+  options: { readonly groupId: string; readonly timeoutMs: number },
 ): Promise<NewestRecord[]> {
+  const { groupId, timeoutMs } = options;
   const admin = kafka.admin();
   await admin.connect();
-  const groupId = `eventline-newest-records-${randomUUID()}`;
   let joined = false;
   try {
     const existing = new Set(await admin.listTopics());

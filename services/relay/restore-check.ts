@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
 import type { Gauge } from 'prom-client';
@@ -68,6 +68,8 @@ export class RestoreCheck {
       readonly pool: DatabasePool;
       /** The topics this relay publishes to. */
       readonly topics: readonly string[];
+      /** The throw-away consumer groups' names start so (under the topic prefix). */
+      readonly groupPrefix: string;
       /** RELAY_ACCEPT_RESTORE: the id of a report whose records the operator leaves on Kafka. */
       readonly acceptReport: string | undefined;
       readonly behindRecords: Gauge;
@@ -95,7 +97,10 @@ export class RestoreCheck {
 
   /** Compares once; throws when Kafka or PostgreSQL cannot be read. */
   async compare(): Promise<Verdict> {
-    const records = await newestRecords(this.deps.kafka, this.deps.topics, this.deps.timeoutMs);
+    const records = await newestRecords(this.deps.kafka, this.deps.topics, {
+      groupId: `${this.deps.groupPrefix}${randomUUID()}`,
+      timeoutMs: this.deps.timeoutMs,
+    });
     const named = records.flatMap((record) => {
       const tenantId = record.headers['tenant-id'] ?? '';
       const eventId = record.headers['event-id'] ?? '';

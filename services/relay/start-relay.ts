@@ -1,6 +1,7 @@
 import { EventSchemas } from '../avro/index.ts';
 import {
   connectKafka,
+  consumerGroup,
   EventCodec,
   type KafkaConnection,
   kafkaReadiness,
@@ -114,6 +115,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     kafka,
     pool,
     topics: [...(await loadTopology(options.topicPrefix)).eventTopics.values()].map((spec) => spec.topic),
+    groupPrefix: consumerGroup(options.topicPrefix, 'eventline-relay-restore-check-'),
     acceptReport: options.acceptRestore,
     behindRecords: metrics.storeBehindKafka,
     log,
