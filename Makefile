@@ -84,10 +84,14 @@ soak: build ## 30 minutes at 300 commands/s with queries: RSS slope and p99 drif
 	@node dist/bench/chaos/run.js soak
 
 # Containers (docker where an engine answers, podman otherwise; scripts/packaging/).
-.PHONY: image pods compose
+.PHONY: image pods compose backup
 image: ## build the Dockerfile into eventline:<version>, check it runs read-only as uid 10001, print its size
 	@bash scripts/packaging/image.sh
 pods: ## run the chart's Deployments and migration Job as pods (podman kube play) against `make up`'s stack, end to end
 	@bash scripts/packaging/pods.sh
 compose: ## run docker-compose.yml's own services (podman-compose) against `make up`'s stack, end to end
 	@bash scripts/packaging/compose.sh
+
+backup: ## a pgBackRest backup (TYPE=full, default, or incr) of the archiving cluster of scripts/backup/ (started if not running); docs/recovery.md
+	@bash scripts/backup/backup.sh up >/dev/null
+	@bash scripts/backup/backup.sh $(or $(TYPE),full)

@@ -30,5 +30,6 @@ export {
   START,
   type StreamRef,
 } from './records.ts';
+export { type EventRef, storeHoldings, type StoreHoldings } from './stored-events.ts';
 export { type StreamPage, type StreamSummary, StreamListing } from './stream-listing.ts';
 export { type Upcaster, Upcasters } from './upcasters.ts';

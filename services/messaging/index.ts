@@ -23,6 +23,7 @@ export {
   type RegistrySettings,
   schemaRegistry,
 } from './registry-connection.ts';
+export { type NewestRecord, newestRecords } from './newest-records.ts';
 export { kafkaReadiness, registryReadiness } from './readiness-checks.ts';
 export {
   checkSchemas,

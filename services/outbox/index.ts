@@ -1,9 +1,10 @@
 /**
  * The transactional outbox and its lanes: the owner of the outbox,
- * relay_lanes, relay_replicas and relay_halted_tenants tables (migrations/),
- * which nothing else queries. The relay publishes through it: pages of rows
- * with their events, pruning, halted tenants, lane leases, the doorbell, and
- * what operators read of them and resume (relay-state.ts: the console, the CLI).
+ * relay_lanes, relay_replicas, relay_halted_tenants and relay_accepted_records
+ * tables (migrations/), which nothing else queries. The relay publishes
+ * through it: pages of rows with their events, pruning, halted tenants, lane
+ * leases, the doorbell, the records left on Kafka after a restore, and what
+ * operators read of them and resume (relay-state.ts: the console, the CLI).
  *
  * The one sanctioned crossing: the event store's append (stored_append, which
  * append_to_stream and append_to_streams call, services/eventstore/migrations/
@@ -16,6 +17,7 @@
  *
  * The lane count is written once, in SQL (outbox_lane_count(), migration 0017).
  */
+export { type AcceptedRecord, AcceptedRecords, recordPlace } from './accepted-records.ts';
 export { type LaneShare, LaneLeases } from './lane-leases.ts';
 export { type LaneCursor, type LaneRead, Outbox, type OutboxEntry } from './outbox.ts';
 export { OutboxDoorbell } from './outbox-doorbell.ts';

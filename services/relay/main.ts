@@ -18,6 +18,7 @@ await runService(
     KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX,
     RELAY_PORT: env.RELAY_PORT,
     HOST: env.HOST,
+    RELAY_ACCEPT_RESTORE: env.RELAY_ACCEPT_RESTORE,
   },
   async (config, { log, startup, timeouts }) => {
     const kafka = kafkaConnection(config, timeouts.kafkaRequestMs);
@@ -32,6 +33,7 @@ await runService(
       log,
       startup,
       timeouts,
+      acceptRestore: config.RELAY_ACCEPT_RESTORE,
     });
     return [{ name: 'relay', close: () => running.close() }];
   },

@@ -10,6 +10,7 @@ export class RelayMetrics {
   readonly errors: Counter<'kind'>;
   readonly lanesHeld: Gauge;
   readonly haltedTenants: Gauge;
+  readonly storeBehindKafka: Gauge;
 
   constructor(registry: Registry, backlog: () => Promise<{ rows: number; oldestAgeSeconds: number }>) {
     const registers = [registry];
@@ -52,6 +53,11 @@ export class RelayMetrics {
     this.haltedTenants = new Gauge({
       name: 'eventline_relay_halted_tenants',
       help: 'Tenants stopped at an event that cannot be encoded (relay_halted_tenants)',
+      registers,
+    });
+    this.storeBehindKafka = new Gauge({
+      name: 'eventline_relay_store_behind_kafka_records',
+      help: 'Partitions whose newest record names an event the store lacks (restored behind Kafka): not publishing while > 0',
       registers,
     });
     // Read when scraped, so the figures are current and cost nothing between scrapes; both

@@ -1,9 +1,11 @@
 import { EventSchemas } from '../avro/index.ts';
 import {
   connectKafka,
+  consumerGroup,
   EventCodec,
   type KafkaConnection,
   kafkaReadiness,
+  loadTopology,
   type RegistryConnection,
   registryReadiness,
   schemaRegistry,
@@ -20,6 +22,7 @@ import { DEFAULT_SETTINGS, OutboxRelay, type RelaySettings } from './outbox-rela
 import { Publisher } from './publisher.ts';
 import { useFastRecordEncoder } from './record-encoder.ts';
 import { RelayMetrics } from './relay-metrics.ts';
+import { RestoreCheck, type Verdict } from './restore-check.ts';
 
 export interface RelayOptions {
   /** The relay's own role (eventline_relay): every tenant's outbox and events. */
@@ -37,6 +40,11 @@ export interface RelayOptions {
   /** Deadlines of its PostgreSQL, Kafka and registry calls (default: docs/contracts.md §2's). */
   readonly timeouts?: NetworkTimeouts;
   readonly settings?: Partial<Omit<RelaySettings, 'topicPrefix' | 'notificationsUrl'>>;
+  /**
+   * RELAY_ACCEPT_RESTORE: the id of the report of a store restored behind
+   * Kafka, whose records the operator leaves on the topics (docs/recovery.md).
+   */
+  readonly acceptRestore?: string | undefined;
 }
 
 export interface RunningRelay {
@@ -103,8 +111,20 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     notificationsUrl: options.databaseUrl,
   });
 
+  const restoreCheck = new RestoreCheck({
+    kafka,
+    pool,
+    topics: [...(await loadTopology(options.topicPrefix)).eventTopics.values()].map((spec) => spec.topic),
+    groupPrefix: consumerGroup(options.topicPrefix, 'eventline-relay-restore-check-'),
+    acceptReport: options.acceptRestore,
+    behindRecords: metrics.storeBehindKafka,
+    log,
+    timeoutMs: Math.max(30_000, timeouts.kafkaRequestMs),
+  });
+
   const ops = new OpsEndpoint(
     [
+      restoreCheck.readiness,
       databaseReadiness(pool),
       kafkaReadiness({
         connection: options.kafka,
@@ -118,14 +138,37 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   );
   const port = await ops.listen(options.host, options.port);
 
-  await relay.start();
-  log.info({ port, replica: relay.replica, topicPrefix: options.topicPrefix }, 'relay started');
+  // Nothing is published before the store is found level with Kafka (a restore; docs/recovery.md).
+  let verdict: Verdict | undefined;
+  try {
+    verdict = await restoreCheck.compare();
+  } catch (error) {
+    restoreCheck.failed(error);
+  }
+  if (verdict === 'clear') await relay.start();
+  const comparing =
+    verdict === undefined
+      ? restoreCheck
+          .retry()
+          .then(async (clear) => {
+            if (!clear) return;
+            await relay.start();
+            log.info({ replica: relay.replica }, 'compared with Kafka at last: publishing');
+          })
+          .catch((error: unknown) => log.error({ err: error }, 'the relay could not start publishing'))
+      : Promise.resolve();
+  log.info(
+    { port, replica: relay.replica, topicPrefix: options.topicPrefix, publishing: verdict === 'clear' },
+    'relay started',
+  );
 
   return {
     relay,
     port,
     readiness: ops.readiness,
     async close() {
+      restoreCheck.stop();
+      await comparing;
       await ops.close();
       await relay.stop();
       await publisher.close();

@@ -83,6 +83,21 @@ groups:
             {{`The relay stopped publishing {{ $value }} tenant(s) at an event it cannot encode`}}; their events stay in
             the outbox until the cause is fixed and the tenant is resumed. Other tenants are unaffected.
           runbook_url: {{ $runbook }}#eventlinetenantshalted
+      - alert: EventlineRelayStoreBehindKafka
+        expr: max by (namespace) (eventline_relay_store_behind_kafka_records{ {{- $ns -}} }) > 0
+        for: {{ $a.storeBehindKafka.for }}
+        labels:
+          severity: {{ $a.storeBehindKafka.severity }}
+          {{- with $common }}
+          {{- toYaml . | nindent 10 }}
+          {{- end }}
+        annotations:
+          summary: {{ `The event store is behind Kafka in {{ $labels.namespace }}: the relay is not publishing` | quote }}
+          description: >-
+            {{`The newest record of {{ $value }} partition(s) names an event the store does not hold`}} (a restore to an
+            earlier point?). The relay publishes nothing until an operator chooses a new topic generation or accepts
+            the report (docs/recovery.md); events wait in the outbox.
+          runbook_url: {{ $runbook }}#eventlinerelaystorebehindkafka
       - alert: EventlineCircuitBreakerOpen
         expr: max by (namespace, component, dependency) (circuit_breaker_state{ {{- $ns -}} }) > 0
         for: {{ $a.circuitBreakerOpen.for }}

@@ -73,6 +73,11 @@ export const env = {
   HOST: z.string().min(1).default('127.0.0.1'),
   GATEWAY_OPS_PORT: port(9100),
   RELAY_PORT: port(9101),
+  /** The id of a relay's report of a store restored behind Kafka: leave those records there (docs/recovery.md). */
+  RELAY_ACCEPT_RESTORE: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/, 'expected the 16 hex digits of the relay report’s id')
+    .optional(),
   PROJECTOR_PORT: port(9102),
   KAFKA_BROKERS: hostPortList('127.0.0.1:9092'),
   /** Kafka's own names for a listener's security (Java client: security.protocol). */
