@@ -79,6 +79,8 @@ export async function composeQuerySide(
   });
   const waits = new WatermarkWaits({
     recheckMs: config.READ_YOUR_WRITES_RECHECK_MS,
+    // The projector commits where DATABASE_URL points; a READ_DATABASE_URL may be a replica behind it.
+    announcedIsVisible: readPool === pool,
     onWaiting: (count) => waiting.set(count),
   });
   const announcements = new WatermarkAnnouncements(redis, waits, log);

@@ -3,7 +3,7 @@ import type { ReadinessCheck } from '../platform/health/index.ts';
 import type { Logger } from '../platform/telemetry/index.ts';
 import type { Watermark, WatermarkWaits } from '../readmodels/index.ts';
 import { DEFAULT_CACHE_KEY_PREFIX } from './cache-keys.ts';
-import { watermarkText } from './watermark-text.ts';
+import { parseWatermark, watermarkText } from './watermark-text.ts';
 
 /** The Redis channel the projector announces committed watermarks on. */
 export function announcementChannel(keyPrefix = DEFAULT_CACHE_KEY_PREFIX): string {
@@ -83,8 +83,8 @@ export class WatermarkAnnouncements {
 
   private heard(message: string): void {
     for (const line of message.split('\n')) {
-      const [projection, tenant] = line.split(' ');
-      if (projection && tenant) this.waits.announce(projection, tenant);
+      const [projection, tenant, mark] = line.split(' ');
+      if (projection && tenant) this.waits.announce(projection, tenant, parseWatermark(mark ?? null));
     }
   }
 }

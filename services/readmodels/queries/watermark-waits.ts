@@ -1,4 +1,5 @@
 import type { TenantId } from '../../platform/tenancy/index.ts';
+import type { Watermark } from './read-your-writes.ts';
 
 /** Until announcements flow (or when they stop), a wait looks again this soon, backing off to the most. */
 const POLL_FROM_MS = 5;
@@ -6,8 +7,11 @@ const POLL_MOST_MS = 50;
 
 /** One wait's next wake-up: an announcement for its projection and tenant, or its time running out. */
 export interface WakeUp {
-  /** Resolves at the first announcement since the wake-up was taken, or after `ms`. */
-  within(ms: number): Promise<void>;
+  /**
+   * Resolves at the first announcement since the wake-up was taken, with the
+   * watermark it announced (if it named one), or after `ms` with none.
+   */
+  within(ms: number): Promise<Watermark | undefined>;
   /** The wait is over: nothing resolves it any more. */
   cancel(): void;
 }
@@ -19,6 +23,13 @@ export interface WatermarkWaitsOptions {
    * projector died between its commit and the announcement) leaves it that long.
    */
   readonly recheckMs: number;
+  /**
+   * Whether a committed watermark is at once visible where the answer is read
+   * (the read models are read on the database the projector writes, not on a
+   * replica): an announced watermark past the target then ends the wait
+   * without a look of its own.
+   */
+  readonly announcedIsVisible?: boolean;
   /** The number of waits under way, each time it changes (a gauge). */
   readonly onWaiting?: (waiting: number) => void;
 }
@@ -26,11 +37,12 @@ export interface WatermarkWaitsOptions {
 /**
  * The read-your-writes waits of one process, woken by the projector's
  * announcements that a projection's watermark of a tenant has moved (one
- * listener per process feeds them all). An announcement only says "look
- * again": the wait reads the watermark itself, where it reads the answer.
+ * listener per process feeds them all). An announcement says "look again":
+ * the wait reads the watermark itself, where it reads the answer, unless the
+ * announced watermark is past its target and visible there already.
  */
 export class WatermarkWaits {
-  private readonly waiting = new Map<string, Set<() => void>>();
+  private readonly waiting = new Map<string, Set<(mark: Watermark | undefined) => void>>();
   private count = 0;
   /** Whether the listener is subscribed, so announcements can be relied on. */
   private listening = false;
@@ -42,20 +54,25 @@ export class WatermarkWaits {
     this.listening = subscribed;
   }
 
-  /** A projection's watermark of a tenant may have moved: its waits look again. */
-  announce(projection: string, tenant: string): void {
+  /** Whether an announced watermark past the target may end a wait without a look (see the option). */
+  get announcedIsVisible(): boolean {
+    return this.options.announcedIsVisible ?? false;
+  }
+
+  /** A projection's watermark of a tenant has moved (to `mark`, committed): its waits look again. */
+  announce(projection: string, tenant: string, mark?: Watermark): void {
     const key = keyOf(projection, tenant);
     const woken = this.waiting.get(key);
     if (!woken) return;
     this.waiting.delete(key);
-    for (const wake of woken) wake();
+    for (const wake of woken) wake(mark);
   }
 
   /** Announcements may have been missed (the listener has just (re)subscribed): every wait looks again. */
   announceAll(): void {
     const all = [...this.waiting.values()];
     this.waiting.clear();
-    for (const woken of all) for (const wake of woken) wake();
+    for (const woken of all) for (const wake of woken) wake(undefined);
   }
 
   /** The sleep after the `attempt`-th look (0 first) that found the projection behind. */
@@ -80,11 +97,11 @@ export class WatermarkWaits {
    */
   wakeUp(projection: string, tenant: TenantId): WakeUp {
     const key = keyOf(projection, tenant);
-    let woken = false;
-    let resolveWake: (() => void) | undefined;
-    const wake = () => {
-      woken = true;
-      resolveWake?.();
+    let woken: { mark: Watermark | undefined } | undefined;
+    let resolveWake: ((mark: Watermark | undefined) => void) | undefined;
+    const wake = (mark: Watermark | undefined) => {
+      woken = { mark };
+      resolveWake?.(mark);
     };
     const forget = () => {
       const set = this.waiting.get(key);
@@ -97,15 +114,15 @@ export class WatermarkWaits {
     return {
       within: (ms) =>
         woken
-          ? Promise.resolve()
-          : new Promise<void>((resolve) => {
+          ? Promise.resolve(woken.mark)
+          : new Promise<Watermark | undefined>((resolve) => {
               const timer = setTimeout(() => {
                 forget();
-                resolve();
+                resolve(undefined);
               }, ms);
-              resolveWake = () => {
+              resolveWake = (mark) => {
                 clearTimeout(timer);
-                resolve();
+                resolve(mark);
               };
             }),
       cancel: forget,

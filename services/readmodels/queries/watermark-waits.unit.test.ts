@@ -6,7 +6,7 @@ const A = '00000000-0000-4000-8000-00000000000a' as TenantId;
 const B = '00000000-0000-4000-8000-00000000000b' as TenantId;
 
 /** Whether the promise has settled once pending microtasks have run. */
-async function settled(promise: Promise<void>): Promise<boolean> {
+async function settled(promise: Promise<unknown>): Promise<boolean> {
   let done = false;
   void promise.then(() => (done = true));
   for (let i = 0; i < 5; i++) await Promise.resolve();
@@ -25,6 +25,20 @@ test('an announcement for the projection and tenant wakes the wait; another does
   expect(await settled(sleeping)).toBe(false);
   waits.announce('orders', A);
   expect(await settled(sleeping)).toBe(true);
+});
+
+test('the wait learns the announced watermark; a timeout or a resubscription names none', async () => {
+  const waits = new WatermarkWaits({ recheckMs: 60_000 });
+  const mark = { transactionId: '812', position: 42 };
+  const announced = waits.wakeUp('orders', A).within(60_000);
+  waits.announce('orders', A, mark);
+  expect(await announced).toEqual(mark);
+  const resubscribed = waits.wakeUp('orders', A).within(60_000);
+  waits.announceAll();
+  expect(await resubscribed).toBeUndefined();
+  const timedOut = waits.wakeUp('orders', A).within(10);
+  jest.advanceTimersByTime(10);
+  expect(await timedOut).toBeUndefined();
 });
 
 test('an announcement while the wait was looking is not lost', async () => {
