@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { IPolicy } from 'cockatiel';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { DatabasePool } from 'slonik';
 import { type DatabasePoolOptions, databaseReadiness, openDatabase } from '../platform/database/index.ts';
 import type { ReadinessCheck } from '../platform/health/index.ts';
@@ -8,13 +8,14 @@ import { exportBreakerState, guardDependency, isConnectionOutage } from '../plat
 import type { EventStore } from '../eventstore/index.ts';
 import { RedisCircuit } from '../platform/redis/index.ts';
 import type { Logger } from '../platform/telemetry/index.ts';
-import { CachedQueries, QueryCache, QueryCacheMetrics } from '../querycache/index.ts';
-import { ReadModelQueries, ReadModelRows } from '../readmodels/index.ts';
+import { CachedQueries, QueryCache, QueryCacheMetrics, WatermarkAnnouncements } from '../querycache/index.ts';
+import { ReadModelQueries, ReadModelRows, WatermarkWaits } from '../readmodels/index.ts';
 
 export interface QuerySideConfig {
   readonly READ_DATABASE_URL?: string | undefined;
   readonly QUERY_CACHE_TTL_SECONDS: number;
   readonly REDIS_TIMEOUT_MS: number;
+  readonly READ_YOUR_WRITES_RECHECK_MS: number;
 }
 
 export interface QuerySide {
@@ -29,7 +30,8 @@ export interface QuerySide {
  * The gateway's query side: the read models behind a circuit breaker (the
  * command path's PostgreSQL one, unless READ_DATABASE_URL names a database of
  * their own), and the Redis query cache behind its own, all exported on
- * circuit_breaker_state.
+ * circuit_breaker_state. Read-your-writes waits wake on the projector's
+ * announcements, heard by one Redis subscription for the whole process.
  */
 export async function composeQuerySide(
   config: QuerySideConfig,
@@ -70,19 +72,32 @@ export async function composeQuerySide(
           { ttlSeconds: config.QUERY_CACHE_TTL_SECONDS },
         )
       : undefined;
+  const waiting = new Gauge({
+    name: 'read_your_writes_waits',
+    help: 'Queries waiting now for the read model to reach their X-Min-Position',
+    registers: [registry],
+  });
+  const waits = new WatermarkWaits({
+    recheckMs: config.READ_YOUR_WRITES_RECHECK_MS,
+    // The projector commits where DATABASE_URL points; a READ_DATABASE_URL may be a replica behind it.
+    announcedIsVisible: readPool === pool,
+    onWaiting: (count) => waiting.set(count),
+  });
+  const announcements = new WatermarkAnnouncements(redis, waits, log);
   return {
     queries: new CachedQueries({
-      queries: new ReadModelQueries(readPool, deps.events),
+      queries: new ReadModelQueries(readPool, deps.events, waits),
       readModelGuard,
       ...(cache ? { cache, metrics: new QueryCacheMetrics(registry) } : {}),
     }),
     rows: new ReadModelRows(readPool),
-    readinessChecks:
-      readPool === pool
-        ? []
-        : // Not essential: queries still answer from the cache, marked stale; commands do not need it.
-          [databaseReadiness(readPool, { name: 'read-models', essential: false })],
+    readinessChecks: [
+      announcements.readinessCheck(),
+      // Not essential: queries still answer from the cache, marked stale; commands do not need it.
+      ...(readPool === pool ? [] : [databaseReadiness(readPool, { name: 'read-models', essential: false })]),
+    ],
     close: async () => {
+      announcements.close();
       if (readPool !== pool) await readPool.end();
     },
   };

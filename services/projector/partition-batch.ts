@@ -58,14 +58,18 @@ const NONE = -1;
 
 async function lockCheckpoint(tx: DatabaseTransactionConnection, batch: PartitionBatch): Promise<number> {
   const key = sql.fragment`${batch.projection.name}, ${batch.topic}, ${batch.partition}`;
-  // Insert first, then lock: two replicas overlapping in a rebalance serialise on
-  // this row, and the second sees the first's checkpoint, so it skips, never repeats.
+  const checkpoint = sql.type(z.object({ next_offset: z.number() }))`
+    SELECT next_offset FROM readmodels.checkpoints
+     WHERE (projection, topic, partition) = (${key}) FOR UPDATE`;
+  // Two replicas overlapping in a rebalance serialise on this row, and the second sees the
+  // first's checkpoint, so it skips, never repeats. The row exists from a partition's first
+  // batch on (one round trip); before that, insert it, then lock it.
+  const locked = await tx.maybeOneFirst(checkpoint);
+  if (locked !== null) return locked;
   await tx.query(sql.typeAlias('void')`
     INSERT INTO readmodels.checkpoints (projection, topic, partition, next_offset) VALUES (${key}, ${NONE})
     ON CONFLICT DO NOTHING`);
-  return tx.oneFirst(sql.type(z.object({ next_offset: z.number() }))`
-    SELECT next_offset FROM readmodels.checkpoints
-     WHERE (projection, topic, partition) = (${key}) FOR UPDATE`);
+  return tx.oneFirst(checkpoint);
 }
 
 const watermarkRow = z.object({
@@ -250,10 +254,12 @@ export async function applyPartitionBatch(
       watermarks.set(origin.tenantId, { transactionId, position: origin.position });
   }
 
-  if (watermarks.size > 0) {
-    const tenants = [...watermarks.keys()];
-    const marks = [...watermarks.values()];
-    await tx.query(sql.typeAlias('void')`
+  const tenants = [...watermarks.keys()];
+  const marks = [...watermarks.values()];
+  const nextOffset = Number(fresh.at(-1)?.offset ?? first.offset) + 1;
+  // The watermarks and the checkpoint in one statement (one round trip), in the batch's transaction.
+  await tx.query(sql.typeAlias('void')`
+    WITH marked AS (
       INSERT INTO readmodels.watermarks AS w (projection, tenant_id, transaction_id, global_position)
       SELECT ${batch.projection.name}, tenant, xid::xid8, position
         FROM unnest(${sql.array(tenants, 'uuid')}, ${sql.array(
@@ -265,10 +271,8 @@ export async function applyPartitionBatch(
         )}) AS mark (tenant, xid, position)
       ON CONFLICT (projection, tenant_id) DO UPDATE
         SET transaction_id = EXCLUDED.transaction_id, global_position = EXCLUDED.global_position, updated_at = now()
-        WHERE (w.transaction_id, w.global_position) < (EXCLUDED.transaction_id, EXCLUDED.global_position)`);
-  }
-  const nextOffset = Number(fresh.at(-1)?.offset ?? first.offset) + 1;
-  await tx.query(sql.typeAlias('void')`
+        WHERE (w.transaction_id, w.global_position) < (EXCLUDED.transaction_id, EXCLUDED.global_position)
+    )
     UPDATE readmodels.checkpoints SET next_offset = ${nextOffset}, updated_at = now()
      WHERE (projection, topic, partition) = (${batch.projection.name}, ${batch.topic}, ${batch.partition})`);
   return { kind: 'applied', nextOffset, applied, parked, watermarks };

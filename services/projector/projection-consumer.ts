@@ -62,6 +62,9 @@ function itemOf(message: KafkaMessage): BatchItem {
 export class ProjectionConsumer {
   private consumer: Consumer | undefined;
   private readonly soughtTo = new Map<string, number>();
+  /** Per partition, the offset commit to Kafka under way, and the newest offset still to commit after it. */
+  private readonly offsetCommits = new Map<string, Promise<void>>();
+  private readonly wantedOffsets = new Map<string, { topic: string; partition: number; offset: string }>();
   private crashed: string | undefined;
   private readonly progress: PartitionProgress;
 
@@ -91,6 +94,9 @@ export class ProjectionConsumer {
       sessionTimeout: 10_000,
       rebalanceTimeout: 20_000,
       heartbeatInterval: 1_000,
+      // A fetch is answered as soon as one record is there (minBytes 1): a lone event is not held
+      // back. maxWaitTimeInMs only bounds how long an idle fetch waits before it is sent again.
+      minBytes: 1,
       maxWaitTimeInMs: 500,
       // Fetched records wait as JS objects (headers and all) until applied: a few hundred per
       // partition keep batches large enough to amortise their transaction and memory small.
@@ -124,6 +130,7 @@ export class ProjectionConsumer {
   }
 
   async stop(): Promise<void> {
+    await Promise.all(this.offsetCommits.values());
     await this.consumer?.disconnect();
   }
 
@@ -230,16 +237,7 @@ export class ProjectionConsumer {
           },
           'batch applied',
         );
-        const consumer = this.consumer;
-        await this.options.kafkaGuard
-          .execute(() =>
-            consumer?.commitOffsets([
-              { topic: batch.topic, partition: batch.partition, offset: String(outcome.nextOffset) },
-            ]),
-          )
-          .catch((error: unknown) =>
-            log.warn({ err: error }, 'committing offsets to Kafka failed (lag tools only)'),
-          );
+        this.commitOffset(key, batch.topic, batch.partition, outcome.nextOffset);
         await heartbeat();
         return;
       } catch (error) {
@@ -256,6 +254,31 @@ export class ProjectionConsumer {
         await heartbeat().catch(() => undefined);
       }
     }
+  }
+
+  /**
+   * Tells Kafka the group's offset, for lag tools only (the checkpoint committed
+   * with the read models is the position): off the batch's path, so the next
+   * fetch does not wait a Kafka round trip for it. One commit per partition at
+   * a time, each of the newest offset wanted, so none goes back and none piles up.
+   */
+  private commitOffset(key: string, topic: string, partition: number, offset: number): void {
+    this.wantedOffsets.set(key, { topic, partition, offset: String(offset) });
+    if (this.offsetCommits.has(key)) return;
+    const { kafkaGuard, log } = this.options;
+    const commitNewest = async () => {
+      for (let wanted = this.wantedOffsets.get(key); wanted; wanted = this.wantedOffsets.get(key)) {
+        this.wantedOffsets.delete(key);
+        const consumer = this.consumer;
+        await kafkaGuard
+          .execute(() => consumer?.commitOffsets([wanted]))
+          .catch((error: unknown) =>
+            log.warn({ err: error }, 'committing offsets to Kafka failed (lag tools only)'),
+          );
+      }
+      this.offsetCommits.delete(key);
+    };
+    this.offsetCommits.set(key, commitNewest());
   }
 
   private recordLag(payload: EachBatchPayload): void {

@@ -6,6 +6,7 @@ import { compareWatermarks, type Watermark } from '../readmodels/index.ts';
 import { DEFAULT_CACHE_KEY_PREFIX, generationKey } from './cache-keys.ts';
 import { type CacheCommands, RAISE_GENERATION_COMMAND } from './cache-scripts.ts';
 import { GENERATION_TTL_SECONDS, defineCacheCommands } from './query-cache.ts';
+import { announcement, announcementChannel } from './watermark-announcements.ts';
 import { watermarkText } from './watermark-text.ts';
 
 /** The projector may wait a little longer than a query for Redis: it is off the request path. */
@@ -14,10 +15,12 @@ const PUBLISH_TIMEOUT_MS = 500;
 /**
  * The projector's side of the query cache: once a batch has committed, the new
  * watermark of each tenant it touched becomes that tenant's generation of the
- * read model, in one pipelined round trip per batch; cached answers older than
- * it stop being served. Marks that could not be published (Redis away) go with
- * the next batch; until then an answer may be served stale for at most
- * QUERY_CACHE_TTL_SECONDS, and never to a caller whose X-Min-Position it misses.
+ * read model, and is announced to the gateways' read-your-writes waits, in one
+ * pipelined round trip per batch; cached answers older than it stop being
+ * served. Marks that could not be published (Redis away) go with the next
+ * batch; until then an answer may be served stale for at most
+ * QUERY_CACHE_TTL_SECONDS, never to a caller whose X-Min-Position it misses, and
+ * waits find the watermark by their own recheck.
  */
 export class ReadModelGenerations {
   private readonly redis: Redis & CacheCommands;
@@ -54,13 +57,16 @@ export class ReadModelGenerations {
       const results = await this.circuit.run(() => {
         const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> &
           CacheCommands<{ type: 'pipeline' }>;
+        const prefix = this.options.keyPrefix ?? DEFAULT_CACHE_KEY_PREFIX;
         for (const { projection: name, tenant, mark } of sending) {
           pipeline[RAISE_GENERATION_COMMAND](
-            generationKey(this.options.keyPrefix ?? DEFAULT_CACHE_KEY_PREFIX, tenant, name),
+            generationKey(prefix, tenant, name),
             watermarkText(mark),
             GENERATION_TTL_SECONDS,
           );
         }
+        // After the generations: a woken wait whose answer is then cached finds them raised.
+        pipeline.publish(announcementChannel(prefix), announcement(sending));
         return pipeline.exec();
       });
       const failed = results?.find(([error]) => error)?.[0];

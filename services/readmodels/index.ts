@@ -34,6 +34,7 @@ export {
   readWatermark,
   type Watermark,
   type WatermarkedAnswer,
+  WatermarkWaits,
 } from './queries/index.ts';
 export {
   buildNewProjection,

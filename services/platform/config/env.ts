@@ -138,6 +138,11 @@ export const env = {
   REDIS_CA_FILE: pemFile('certificate').optional(),
   /** How long a cached query answer lives, and so the oldest a stale one can be; 0 turns the cache off. */
   QUERY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3_600).default(60),
+  /**
+   * A read-your-writes wait wakes on the projector's announcement (Redis pub/sub); it also looks by
+   * itself this often, in case an announcement was lost.
+   */
+  READ_YOUR_WRITES_RECHECK_MS: z.coerce.number().int().min(10).max(600_000).default(250),
   ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_JWKS_URL: z.string().url('expected a URL').optional(),

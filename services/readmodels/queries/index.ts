@@ -18,3 +18,4 @@ export {
   resolvePosition,
   type Watermark,
 } from './read-your-writes.ts';
+export { WatermarkWaits } from './watermark-waits.ts';

@@ -13,6 +13,7 @@ import {
   resolvePosition,
   type Watermark,
 } from './read-your-writes.ts';
+import type { WatermarkWaits } from './watermark-waits.ts';
 import { getTenant, getTenantStats } from './tenant-queries.ts';
 
 /** What a caller asks of consistency: see the effect of the event at minPosition, waiting at most timeoutMs. */
@@ -101,10 +102,13 @@ export class ReadModelQueries {
    * @param events where a caller's X-Min-Position is looked up, and what the read
    *   model has yet to apply up to it: the event store, on its primary, so the
    *   position resolves even while the read models are unreachable
+   * @param waits what wakes a read-your-writes wait (the process's listener to
+   *   the projector's announcements); without it, waits poll
    */
   constructor(
     private readonly pool: DatabasePool,
     private readonly events: EventStore,
+    private readonly waits?: WatermarkWaits,
   ) {}
 
   /** Validates the request; nothing is read yet. */
@@ -126,7 +130,7 @@ export class ReadModelQueries {
   ): Promise<WatermarkedAnswer> {
     if (consistency) {
       const { target, timeoutMs } = consistency;
-      await awaitWatermark(this.pool, this.events, query.projection, tenant, target, timeoutMs);
+      await awaitWatermark(this.pool, this.events, query.projection, tenant, target, timeoutMs, this.waits);
     }
     return inTenantTransaction(this.pool, tenant, async (tx) => {
       // Read in the same transaction as the data, so the position never claims more than the answer shows.

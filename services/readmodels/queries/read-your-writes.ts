@@ -5,6 +5,7 @@ import { inTenantTransaction, sql } from '../../platform/database/index.ts';
 import { ValidationError, WaitTimedOutError } from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
 import { projectionNamed } from '../catalogue.ts';
+import { WatermarkWaits } from './watermark-waits.ts';
 
 /** Where a projection stands for a tenant: the last event it applied, in the tenant's commit order. */
 export interface Watermark {
@@ -74,7 +75,16 @@ export async function resolvePosition(
   return target;
 }
 
-/** Waits until the projection has applied the tenant's events up to the target, polling briefly, for at most `timeoutMs`. */
+/** Where no listener announces anything: waits poll with a short backoff. */
+const POLLING = new WatermarkWaits({ recheckMs: 50 });
+
+/**
+ * Waits until the projection has applied the tenant's events up to the target,
+ * for at most `timeoutMs`: it looks again when the projector announces a move of
+ * the projection's watermark of this tenant (`waits`, fed by the process's one
+ * listener), else after the waits' recheck pause. An announced watermark past
+ * the target ends it at once where the waits know it to be visible already.
+ */
 export async function awaitWatermark(
   pool: DatabasePool,
   events: EventStore,
@@ -82,17 +92,31 @@ export async function awaitWatermark(
   tenant: TenantId,
   target: Watermark,
   timeoutMs: number,
+  waits: WatermarkWaits = POLLING,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (let interval = 5; ; interval = Math.min(interval * 2, 50)) {
-    if (await caughtUp(pool, events, projection, tenant, target)) return;
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      throw new ReadModelBehindError(
-        `the ${projection} read model has not reached position ${target.position} within ${timeoutMs} ms`,
-      );
+  const end = waits.begin();
+  let announced: Watermark | undefined;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      const wakeUp = waits.wakeUp(projection, tenant);
+      try {
+        // Announced after its commit, on the database the answer is read from: no look needed.
+        if (announced && waits.announcedIsVisible && compareWatermarks(announced, target) >= 0) return;
+        if (await caughtUp(pool, events, projection, tenant, target)) return;
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new ReadModelBehindError(
+            `the ${projection} read model has not reached position ${target.position} within ${timeoutMs} ms`,
+          );
+        }
+        announced = await wakeUp.within(Math.min(waits.pauseAfter(attempt), left));
+      } finally {
+        wakeUp.cancel();
+      }
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(interval, left)));
+  } finally {
+    end();
   }
 }
 
