@@ -42,6 +42,22 @@ type State =
   | { readonly kind: 'clear' }
   | { readonly kind: 'behind'; readonly report: RestoreReport };
 
+function storeVersusKafka(state: () => State): ReadinessCheck {
+  return {
+    name: 'store-vs-kafka',
+    get essential() {
+      return state().kind === 'behind';
+    },
+    check: async () => {
+      const now = state();
+      if (now.kind === 'behind') throw new Error(describe(now.report));
+      if (now.kind === 'comparing') {
+        throw new Error(`not compared with Kafka yet${now.error ? `: ${now.error}` : ''}; not publishing`);
+      }
+    },
+  };
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -80,20 +96,12 @@ export class RestoreCheck {
     this.accepted = new AcceptedRecords(deps.pool);
   }
 
-  /** /ready: down until the comparison found the store level with Kafka (or the difference accepted). */
-  readonly readiness: ReadinessCheck = {
-    name: 'store-vs-kafka',
-    essential: true,
-    check: async () => {
-      const { state } = this;
-      if (state.kind === 'behind') throw new Error(describe(state.report));
-      if (state.kind === 'comparing') {
-        throw new Error(
-          `not compared with Kafka yet${state.error ? `: ${state.error}` : ''}; not publishing`,
-        );
-      }
-    },
-  };
+  /**
+   * /ready: down (503) while the store is behind Kafka. While not compared yet
+   * (Kafka unreachable, or the comparison under way) the relay publishes nothing
+   * but waits, as it does for Kafka itself: degraded, not down.
+   */
+  readonly readiness: ReadinessCheck = storeVersusKafka(() => this.state);
 
   /** Compares once; throws when Kafka or PostgreSQL cannot be read. */
   async compare(): Promise<Verdict> {
