@@ -87,9 +87,12 @@ export function schemaRegistry(
 ): SchemaRegistry {
   const agent = agentOf(connection);
   // The client's own retries stay short: the caller's circuit breaker and backoff govern outages.
+  // Writes are retried too (the client retries only GETs by default): registering a schema and
+  // setting a subject's compatibility are idempotent, and a proxy in front of the registry can
+  // answer 502 for a registration the registry made (seen with nginx before Apicurio).
   return new SchemaRegistry({
     host: connection.url,
-    retry: { retries: 1, maxRetryTimeInSecs: 1 },
+    retry: { retries: 1, maxRetryTimeInSecs: 1, enableRetry: () => true },
     ...(connection.basic ? { auth: connection.basic } : {}),
     ...(agent ? { agent } : {}),
     middlewares: [deadline(timeoutMs), ...(connection.bearerToken ? [bearer(connection.bearerToken)] : [])],
