@@ -398,26 +398,22 @@ export class PostgresEventStore implements EventStore {
     return rows.map((row) => this.reader.toRecorded(row));
   }
 
+  /** One round trip (tenant_event_transaction, migration 0025): read-your-writes asks it per query. */
   async checkpointOf(tenant: TenantId, position: number): Promise<Checkpoint | undefined> {
-    const row = await inTenantTransaction(this.pool, tenant, (tx) =>
-      tx.maybeOne(sql.type(checkpointRow)`
-        SELECT global_position, transaction_id::text AS transaction_id FROM events
-         WHERE tenant_id = ${tenant} AND global_position = ${position}`),
+    const transactionId = await this.pool.oneFirst(
+      sql.type(z.object({ transaction_id: z.string().nullable() }))`
+        SELECT tenant_event_transaction(${tenant}, ${position}) AS transaction_id`,
     );
-    return row ? { transactionId: row.transaction_id, position } : undefined;
+    return transactionId === null ? undefined : { transactionId, position };
   }
 
-  /** A short range scan of the tenant's commit-order index. */
+  /** A short range scan of the tenant's commit-order index, in one round trip (migration 0025). */
   async hasEventsBetween(tenant: TenantId, range: CommitRange, types: readonly string[]): Promise<boolean> {
-    return inTenantTransaction(this.pool, tenant, (tx) =>
-      tx.oneFirst(sql.type(z.object({ found: z.boolean() }))`
-        SELECT EXISTS (
-          SELECT FROM events
-           WHERE tenant_id = ${tenant}
-             AND (transaction_id, global_position) > (${range.after.transactionId}::xid8, ${range.after.position}::bigint)
-             AND (transaction_id, global_position) <= (${range.upTo.transactionId}::xid8, ${range.upTo.position}::bigint)
-             AND event_type = ANY(${sql.array([...types], 'text')})) AS found`),
-    );
+    return this.pool.oneFirst(sql.type(z.object({ found: z.boolean() }))`
+      SELECT tenant_has_events_between(
+               ${tenant}, ${range.after.transactionId}::xid8, ${range.after.position}::bigint,
+               ${range.upTo.transactionId}::xid8, ${range.upTo.position}::bigint,
+               ${sql.array([...types], 'text')}) AS found`);
   }
 
   checkpointsOf(positions: readonly number[]): Promise<ReadonlyMap<number, Checkpoint>> {

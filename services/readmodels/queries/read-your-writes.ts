@@ -1,7 +1,7 @@
 import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 import { compareCheckpoints, type EventStore } from '../../eventstore/index.ts';
-import { inTenantTransaction, sql } from '../../platform/database/index.ts';
+import { sql } from '../../platform/database/index.ts';
 import { ValidationError, WaitTimedOutError } from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
 import { projectionNamed } from '../catalogue.ts';
@@ -34,6 +34,17 @@ export async function readWatermark(
      WHERE projection = ${projection} AND tenant_id = ${tenant}`);
 }
 
+/** readWatermark on its own, in one round trip (readmodels.tenant_watermark): what each look of a wait asks. */
+async function watermarkOf(
+  pool: DatabasePool,
+  projection: string,
+  tenant: TenantId,
+): Promise<Watermark | null> {
+  return pool.maybeOne(sql.type(watermark)`
+    SELECT transaction_id AS "transactionId", global_position AS position
+      FROM readmodels.tenant_watermark(${projection}, ${tenant})`);
+}
+
 /**
  * Whether the projection has applied every event it handles of this tenant up to
  * the target. A tenant's events reach the projector in (transaction id, position)
@@ -49,8 +60,7 @@ async function caughtUp(
   tenant: TenantId,
   target: Watermark,
 ): Promise<boolean> {
-  const mark =
-    (await inTenantTransaction(pool, tenant, (tx) => readWatermark(tx, projection, tenant))) ?? NO_WATERMARK;
+  const mark = (await watermarkOf(pool, projection, tenant)) ?? NO_WATERMARK;
   if (compareWatermarks(mark, target) >= 0) return true;
   const types = Object.keys(projectionNamed(projection).handlers);
   return !(await events.hasEventsBetween(tenant, { after: mark, upTo: target }, types));
