@@ -13,6 +13,7 @@ import { isGroupChange, isInfrastructureError } from './infrastructure-errors.ts
 import { applyPartitionBatch, BatchNeedsSavepoints, type HandlerRetries } from './partition-batch.ts';
 import { PartitionProgress, type StalledPartition } from './partition-progress.ts';
 import type { ProjectorMetrics } from './projector-metrics.ts';
+import type { RecordsNotInStore } from './records-not-in-store.ts';
 
 export interface ProjectionConsumerOptions {
   readonly kafka: Kafka;
@@ -26,6 +27,8 @@ export interface ProjectionConsumerOptions {
   /** Decoded once per process for every projection's consumer group. */
   readonly records: DecodedRecords;
   readonly deadLetters: DeadLetters;
+  /** Told of records whose event the store does not hold (a store restored behind Kafka). */
+  readonly notInStore: RecordsNotInStore;
   readonly metrics: ProjectorMetrics;
   readonly log: Logger;
   readonly projection: Projection;
@@ -218,6 +221,12 @@ export class ProjectionConsumer {
           return;
         }
         resolveOffset(batch.lastOffset());
+        this.options.notInStore.note(
+          projection.name,
+          batch.topic,
+          batch.partition,
+          positions.filter((position) => !commitOrder.has(position)),
+        );
         void this.options.onCommitted?.(projection.name, outcome.watermarks);
         this.progress.batchCommitted(batch.topic, batch.partition, Number(batch.offsetLag()));
         metrics.applied.inc({ projection: projection.name }, outcome.applied);

@@ -31,6 +31,7 @@ import { DecodedRecords } from './decoded-records.ts';
 import { EventDecoder } from './incoming-event.ts';
 import type { HandlerRetries } from './partition-batch.ts';
 import type { StalledPartition } from './partition-progress.ts';
+import { RecordsNotInStore } from './records-not-in-store.ts';
 import { ProjectionConsumer } from './projection-consumer.ts';
 import { ProjectorMetrics } from './projector-metrics.ts';
 
@@ -164,6 +165,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
     groupsReading.set(topic, (groupsReading.get(topic) ?? 0) + 1);
   const records = new DecodedRecords(decoder, groupsReading, DECODED_RECORDS_PER_PARTITION);
 
+  const notInStore = new RecordsNotInStore(registry, log);
   const consumers = reading.map(
     ({ projection, group, topics }) =>
       new ProjectionConsumer({
@@ -174,6 +176,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
         kafkaGuard,
         records,
         deadLetters,
+        notInStore,
         metrics,
         log,
         projection,
@@ -196,6 +199,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
         breaker: kafkaGuard,
       }),
       registryReadiness(options.schemaRegistry, registryGuard),
+      notInStore.readiness,
       // Not essential: without Redis cached query answers age until their TTL; projecting goes on.
       ...(redis ? [{ name: 'redis', essential: false, check: () => pingRedis(redis) }] : []),
       ...consumers.map((consumer) => ({
