@@ -31,7 +31,10 @@ const tokenResponse = z.object({
  * expiry gets a fresh one. Errors name the endpoint and its answer, never the
  * secret.
  */
-export function clientCredentialsTokens(credentials: ClientCredentials): () => Promise<{ value: string }> {
+export function clientCredentialsTokens(
+  credentials: ClientCredentials,
+  now: () => number = Date.now,
+): () => Promise<{ value: string }> {
   let current: Token | undefined;
   let fetching: Promise<Token> | undefined;
   const fetchToken = async (): Promise<Token> => {
@@ -41,7 +44,7 @@ export function clientCredentialsTokens(credentials: ClientCredentials): () => P
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     if (credentials.scope) form.set('scope', credentials.scope);
     if (credentials.audience) form.set('audience', credentials.audience);
-    const started = Date.now();
+    const started = now();
     let response: Response;
     try {
       response = await fetch(credentials.tokenUrl, {
@@ -69,7 +72,7 @@ export function clientCredentialsTokens(credentials: ClientCredentials): () => P
     return { value: token.data.access_token, refreshAt: started + lifetimeMs * 0.8 };
   };
   return async () => {
-    if (current && Date.now() < current.refreshAt) return { value: current.value };
+    if (current && now() < current.refreshAt) return { value: current.value };
     fetching ??= fetchToken().finally(() => {
       fetching = undefined;
     });

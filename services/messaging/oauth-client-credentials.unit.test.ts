@@ -32,13 +32,17 @@ test('it authenticates with HTTP basic, asks for the scope, and keeps the token 
   }));
   await endpoint.start();
   try {
-    const tokens = clientCredentialsTokens({
-      tokenUrl: endpoint.url(),
-      clientId: 'eventline relay',
-      clientSecret: 's3cret:with/odd chars',
-      scope: 'kafka',
-      timeoutMs: 2_000,
-    });
+    let clock = 1_000_000;
+    const tokens = clientCredentialsTokens(
+      {
+        tokenUrl: endpoint.url(),
+        clientId: 'eventline relay',
+        clientSecret: 's3cret:with/odd chars',
+        scope: 'kafka',
+        timeoutMs: 2_000,
+      },
+      () => clock,
+    );
     const [first, second] = await Promise.all([tokens(), tokens()]);
     expect([first, second]).toEqual([{ value: 'token-1' }, { value: 'token-1' }]);
     expect(endpoint.requests).toHaveLength(1);
@@ -56,7 +60,9 @@ test('it authenticates with HTTP basic, asks for the scope, and keeps the token 
     });
 
     // 80% of a one-second lifetime: a connection made after that gets a new token.
-    await new Promise((resolve) => setTimeout(resolve, 850));
+    clock += 799;
+    expect(await tokens()).toEqual({ value: 'token-1' });
+    clock += 1;
     expect(await tokens()).toEqual({ value: 'token-2' });
   } finally {
     await endpoint.stop();
