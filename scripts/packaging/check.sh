@@ -425,9 +425,11 @@ check "Grafana dashboard" python3 test/packaging/dashboard_check.py "$CHART/dash
 
 # ---- 6. the alerting rules -------------------------------------------------
 mkdir -p "$WORK/alerts"
-# The rules as the chart ships them with its default thresholds, in the namespace the tests' series carry.
+# The rules as the chart ships them with its default thresholds, the backup alerts too (backup.enabled),
+# in the namespace the tests' series carry.
 render_rules() {
-  template "${KEK[@]}" --set metrics.prometheusRule.enabled=true --show-only templates/prometheusrule.yaml \
+  template "${KEK[@]}" --set metrics.prometheusRule.enabled=true --set backup.enabled=true \
+    --show-only templates/prometheusrule.yaml \
     >"$WORK/alerts/prometheusrule.yaml"
 }
 check "helm template (alerting rules, default values)" render_rules
