@@ -47,7 +47,9 @@ export class PgBackRest {
 
   private async run(...args: string[]): Promise<string> {
     try {
-      const { stdout } = await run(this.command, [`--stanza=${this.stanza}`, ...args], {
+      // It logs through its caller only: no log file to grow on a read-only root filesystem or a small /tmp.
+      const options = [`--stanza=${this.stanza}`, '--log-level-file=off'];
+      const { stdout } = await run(this.command, [...args.slice(0, 1), ...options, ...args.slice(1)], {
         timeout: this.timeoutMs,
         maxBuffer: 16 * 1024 * 1024,
       });
