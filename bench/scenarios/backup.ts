@@ -191,7 +191,7 @@ async function measureRecoveryPoint(
   try {
     const source = await cluster.backup('up');
     await migrate(source);
-    await cluster.backup('full');
+    // `up` created the stanza: WAL is archived from then on, backup or not.
     const archiving: number[] = [];
     for (let switches = 0; switches < 3; switches += 1) {
       await asAdmin(source, seedOrders(20_000_000 + switches, 20_000_000 + switches, 1));
@@ -322,7 +322,7 @@ export async function backupScenarios(options: {
       ],
     });
   }
-  const window = quick ? 20 : 180;
+  const window = quick ? 15 : 180;
   let atRisk: number[] | string;
   let archiving: number[] | string;
   try {
@@ -338,7 +338,7 @@ export async function backupScenarios(options: {
       `pg_stat_archiver reports archived, over ${window} s`,
     concurrency: 1,
     poolSize: 1,
-    warmup: 'a full backup, the current segment archived',
+    warmup: 'three segments archived',
     rounds: typeof atRisk === 'string' ? 0 : atRisk.length,
     perRound: 'one sample',
     synchronousCommit: {},
