@@ -4,6 +4,8 @@
 #     -e NODE_OPTIONS='--enable-source-maps --max-semi-space-size=2', as compose and the chart run it)
 #   docker run IMAGE dist/services/projector/main.js          the projector
 #   docker run IMAGE dist/services/cli/main.js migrate        the `eventline` CLI
+#   docker run IMAGE dist/services/cli/main.js backup exporter  the backup exporter (port 9103)
+#   docker run --entrypoint pgbackrest IMAGE ...              pgBackRest, as the chart's backup CronJobs run it
 # The entrypoint is `tini -- node`: tini is PID 1 (it reaps zombies and passes
 # SIGTERM on, so each service's graceful shutdown runs), node runs the command.
 # Checked in CI by scripts/packaging/check.sh (hadolint and test/packaging/dockerfile_check.py),
@@ -38,10 +40,10 @@ RUN npx tsc -p tsconfig.build.json \
   && find services -path '*/migrations/*.sql' -exec cp --parents {} /out/ \; \
   && cp -r --parents services/gateway/console/assets /out/
 
-# ---- runtime: node, tini, the compiled code; no compiler, no package managers ----
+# ---- runtime: node, tini, pgBackRest, the compiled code; no compiler, no package managers ----
 FROM node:24.22.3-bookworm-slim
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends tini=0.19.0-1+b3 \
+  && apt-get install -y --no-install-recommends tini=0.19.0-1+b3 pgbackrest=2.45-1 \
   && rm -rf /var/lib/apt/lists/* \
   && rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx \
     /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-* \
@@ -63,7 +65,7 @@ COPY --from=build /out /app
 COPY scripts/packaging/healthcheck.mjs /app/scripts/packaging/healthcheck.mjs
 
 USER 10001:10001
-EXPOSE 3000 9101 9102
+EXPOSE 3000 9101 9102 9103
 
 # Probes /health of whichever service runs (gateway, relay or projector, by the
 # command of PID 1 and its port variable); a CLI one-shot counts as healthy.

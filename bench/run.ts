@@ -19,6 +19,7 @@ import {
   type TargetCheck,
   writeReport,
 } from './lib/report.ts';
+import { backupScenarios, backupTargets } from './scenarios/backup.ts';
 import { eventStoreScenarios, PEER } from './scenarios/eventstore.ts';
 import { consoleScenarios, consoleTargets } from './scenarios/console.ts';
 import { endToEndScenarios, endToEndTargets } from './scenarios/end-to-end.ts';
@@ -77,6 +78,7 @@ const groups: readonly {
   { name: 'end-to-end', run: endToEndScenarios, targets: endToEndTargets },
   { name: 'console', run: consoleScenarios, targets: consoleTargets },
   { name: 'export', run: exportScenarios, targets: exportTargets },
+  { name: 'backup', run: backupScenarios, targets: backupTargets },
 ];
 
 async function main(): Promise<void> {

@@ -23,7 +23,7 @@ const TARGET_EVENTS = 1_000_000;
 const TARGET_SECONDS = 60;
 
 /** Orders `first`…`last` (0-based), each in the tenant `order % TENANTS`, in one INSERT … SELECT. */
-function seedOrders(first: number, last: number): string {
+export function seedOrders(first: number, last: number, eventsPerOrder = EVENTS_PER_ORDER): string {
   return `
     INSERT INTO events (tenant_id, stream_id, stream_type, stream_version, event_id, event_type, schema_version,
                         data, metadata, occurred_at)
@@ -37,7 +37,7 @@ function seedOrders(first: number, last: number): string {
            END,
            '{"correlationId": "bench", "causationId": "bench"}'::jsonb,
            now() - interval '1 day' + make_interval(secs => o + v / 100.0)
-      FROM generate_series(${first}, ${last}) AS o, generate_series(1, ${EVENTS_PER_ORDER}) AS v
+      FROM generate_series(${first}, ${last}) AS o, generate_series(1, ${eventsPerOrder}) AS v
      ORDER BY o, v`;
 }
 

@@ -19,8 +19,9 @@
 #    values, with ci/production-values.yaml (secured connections, the URLs in
 #    an existingSecret), with test/packaging/fixtures/secured-values.yaml (every
 #    secured-connection value, the URLs built by the chart), with each example
-#    of the chart README's "Secured connections" and with a LoadBalancer gateway
-#    (whose ops port must not be published); every rendered object validated
+#    of the chart README's "Secured connections", with a LoadBalancer gateway
+#    (whose ops port must not be published) and with backups
+#    (test/packaging/fixtures/backup-values.yaml: S3, then a volume); every rendered object validated
 #    strictly against the Kubernetes $K8S_VERSIONS schemas, and cross-checked
 #    (test/packaging/validate_manifests.py: references, and no credential as a
 #    literal env value, every *_FILE and sslrootcert file mounted, each
@@ -42,9 +43,9 @@
 #    (test/packaging/dockerfile_check.py); the image's health-check script.
 # 5. the Grafana dashboard (test/packaging/dashboard_check.py).
 # 6. the alerting rules: the chart's PrometheusRule, rendered with the default
-#    and the production values and written out as rules files
-#    (test/packaging/extract_rules.py), through `promtool check rules`; the
-#    default one through `promtool test rules test/packaging/alerts_test.yaml`,
+#    (the backup alerts too, with backup-values.yaml) and the production values
+#    and written out as rules files (test/packaging/extract_rules.py), through
+#    `promtool check rules`; the default one through `promtool test rules test/packaging/alerts_test.yaml`,
 #    which fires every alert from synthetic series and shows it quiet below
 #    its threshold.
 # What this does not show, and what does (README "Without Docker", the chart
@@ -194,7 +195,7 @@ HADOLINT="$PY/bin/hadolint"
 say "tools ready in $((SECONDS - started))s: $("$HELM" version --template '{{.Version}}'), $("$HADOLINT" --version), kubernetes-validate $(python3 -c 'import kubernetes_validate.version as v; print(v.__version__)'), promtool $("$PROMTOOL" --version 2>&1 | sed -n '1s/^promtool, version \([^ ]*\).*/\1/p')"
 
 # ---- 2. the chart ---------------------------------------------------------
-rm -rf "$WORK/default" "$WORK/production" "$WORK/secured" "$WORK/examples" "$WORK/loadbalancer" "$WORK/alerts" \
+rm -rf "$WORK/backup" "$WORK/backup-posix" "$WORK/default" "$WORK/production" "$WORK/secured" "$WORK/examples" "$WORK/loadbalancer" "$WORK/alerts" \
   "$WORK/rotation" "$WORK/no-kek"
 k8s_args=()
 for version in "${K8S_VERSIONS[@]}"; do k8s_args+=(--k8s "$version"); done
@@ -217,6 +218,12 @@ check "helm template (LoadBalancer gateway)" render --set gateway.service.type=L
 check "helm template (key-encryption key rotation)" render "${KEK_ROTATION[@]}" --output-dir "$WORK/rotation"
 check "helm template (no key-encryption key, personalData.kekRequired=false)" render \
   --set personalData.kekRequired=false --output-dir "$WORK/no-kek"
+check "helm template (backups: CronJobs and exporter, S3 repository)" render "${KEK[@]}" \
+  -f test/packaging/fixtures/backup-values.yaml --set metrics.serviceMonitor.enabled=true \
+  --set metrics.prometheusRule.enabled=true --output-dir "$WORK/backup"
+check "helm template (backups, volume repository)" render "${KEK[@]}" -f test/packaging/fixtures/backup-values.yaml \
+  --set backup.repository.type=posix --set backup.repository.posix.existingClaim=eventline-backups \
+  --output-dir "$WORK/backup-posix"
 rendered() { find "$WORK/$1" -name '*.yaml' | sort; }
 # Without --kube-version, as a user types it: a release-like helm assumes its client-go's Kubernetes (1.37), a
 # plain `go install` helm v1.20.0; Chart.yaml has no kubeVersion for that reason (templates/_validate.tpl).
@@ -237,6 +244,13 @@ if [ -d "$WORK/production" ]; then
     --existing-secret eventline-credentials --expect Ingress --expect ServiceMonitor --expect PrometheusRule \
     --expect Job --expect HorizontalPodAutoscaler $(rendered production)
 fi
+for backup in backup backup-posix; do
+  if [ -d "$WORK/$backup" ]; then
+    # shellcheck disable=SC2046
+    check "manifests, $backup" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
+      --existing-secret eventline-backup-s3 --expect CronJob --expect Deployment --expect Service $(rendered "$backup")
+  fi
+done
 if [ -d "$WORK/secured" ]; then
   # shellcheck disable=SC2046
   check "manifests, secured connections" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
@@ -346,6 +360,10 @@ must_fail "values: short admin token" "at '/auth/adminToken'" template --set aut
 must_fail "values: broker without port" "at '/kafka/brokers/0'" template --set 'kafka.brokers[0]=kafka'
 must_fail "values: gateway ops port on the API port" "gateway.port and gateway.opsPort must differ" \
   template --set gateway.opsPort=3000
+must_fail "values: backups without the database host's data directory" "backup.enabled needs backup.database.dataPath" \
+  template "${KEK[@]}" --set backup.enabled=true
+must_fail "values: backups to S3 without the keys' Secret" "backup.repository.type s3 needs backup.repository.s3.existingSecret" \
+  template "${KEK[@]}" -f test/packaging/fixtures/backup-values.yaml --set backup.repository.s3.existingSecret=
 must_fail "values: alert duration" "at '/metrics/prometheusRule/alerts/projectionLag/for'" \
   template --set metrics.prometheusRule.alerts.projectionLag.for=soon
 must_fail "Kubernetes older than 1.28" "Kubernetes v1.27.0 is older than 1.28" \
@@ -425,9 +443,11 @@ check "Grafana dashboard" python3 test/packaging/dashboard_check.py "$CHART/dash
 
 # ---- 6. the alerting rules -------------------------------------------------
 mkdir -p "$WORK/alerts"
-# The rules as the chart ships them with its default thresholds, in the namespace the tests' series carry.
+# The rules as the chart ships them with its default thresholds, the backup alerts too (backup.enabled),
+# in the namespace the tests' series carry.
 render_rules() {
-  template "${KEK[@]}" --set metrics.prometheusRule.enabled=true --show-only templates/prometheusrule.yaml \
+  template "${KEK[@]}" --set metrics.prometheusRule.enabled=true -f test/packaging/fixtures/backup-values.yaml \
+    --show-only templates/prometheusrule.yaml \
     >"$WORK/alerts/prometheusrule.yaml"
 }
 check "helm template (alerting rules, default values)" render_rules

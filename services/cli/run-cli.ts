@@ -5,6 +5,7 @@ import { env, loadConfig } from '../platform/config/index.ts';
 import { projectRoot } from '../platform/paths/index.ts';
 import { type CommandSpec, parseCommandLine, UsageError } from './command-line.ts';
 import { asyncApiCommands } from './commands/asyncapi.ts';
+import { backupCommands } from './commands/backup.ts';
 import { dlqCommands } from './commands/dlq.ts';
 import { erasureCommands } from './commands/erasure.ts';
 import { exportCommands } from './commands/exports.ts';
@@ -39,6 +40,7 @@ export const commands: readonly CommandSpec[] = [
   ...exportCommands,
   ...erasureCommands,
   ...personalDataCommands,
+  ...backupCommands,
 ];
 
 function version(): string {

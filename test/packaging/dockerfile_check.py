@@ -10,7 +10,7 @@ by reading the file (no image is built here):
 - multi-stage: a node:<.nvmrc's version>-bookworm-slim build stage that runs `npm ci`,
   the TypeScript build and `npm prune --omit=dev`; a runtime stage of the same
   pinned base that copies the result from the build stage;
-- the runtime stage installs tini, runs as a numeric non-root USER, has a
+- the runtime stage installs tini and pgBackRest (the chart's backup jobs), runs as a numeric non-root USER, has a
   HEALTHCHECK, ENTRYPOINT ["tini", "--", "node"] and the gateway as default CMD,
   listens on 0.0.0.0, and exposes 3000, 9101 and 9102;
 - the runtime keeps what the code needs at run time (package.json, node_modules,
@@ -102,6 +102,8 @@ def check(dockerfile: str, dockerignore: str) -> list[str]:
     runtime_runs = " ".join(args for keyword, args in runtime if keyword == "RUN")
     if not re.search(r"apt-get install [^&]*\btini\b", runtime_runs):
         errors.append("the runtime stage does not install tini")
+    if not re.search(r"apt-get install [^&]*\bpgbackrest=", runtime_runs):
+        errors.append("the runtime stage does not install pgbackrest (pinned): the chart's backup CronJobs run it")
     if re.search(r"\bnpm (ci|install)\b", runtime_runs):
         errors.append("the runtime stage installs npm packages: it must take them, pruned, from the build stage")
 

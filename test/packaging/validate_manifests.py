@@ -1,7 +1,7 @@
 """Validates rendered Helm manifests (scripts/packaging/check.sh runs it).
 
     python3 validate_manifests.py --k8s 1.28.0 --k8s 1.37.0 [--expect KIND ...]
-        [--existing-secret NAME] [--expect-failure TEXT] FILE...
+        [--existing-secret NAME]... [--expect-failure TEXT] FILE...
 
 Two kinds of check:
 1. Schema: every object against the Kubernetes API's JSON schemas of each
@@ -164,12 +164,19 @@ def matches(selector: dict, labels: dict) -> bool:
     return bool(selector) and all(labels.get(key) == value for key, value in selector.items())
 
 
+def pod_template(obj: dict) -> dict:
+    spec = obj.get("spec", {})
+    if obj.get("kind") == "CronJob":
+        spec = spec.get("jobTemplate", {}).get("spec", {})
+    return spec.get("template", {})
+
+
 def pod_spec(obj: dict) -> dict:
-    return obj.get("spec", {}).get("template", {}).get("spec", {})
+    return pod_template(obj).get("spec", {})
 
 
 def pod_labels(obj: dict) -> dict:
-    return obj.get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {})
+    return pod_template(obj).get("metadata", {}).get("labels", {})
 
 
 def containers(obj: dict) -> list[dict]:
@@ -179,7 +186,7 @@ def containers(obj: dict) -> list[dict]:
 
 # The dependencies whose TLS settings and credentials each container may get: the gateway talks to
 # PostgreSQL and Redis, the relay to PostgreSQL, Kafka and the registry, the projector to all four;
-# the hook Job's steps to one each. Keys: a Deployment's component, or a Job container's name.
+# the hook Job's steps to one each. Keys: a Deployment's component, or a (Cron)Job container's name.
 DEPENDENCIES = {
     "gateway": {"postgresql", "redis"},
     "relay": {"postgresql", "kafka", "registry"},
@@ -187,6 +194,11 @@ DEPENDENCIES = {
     "migrate": {"postgresql"},
     "topology": {"kafka"},
     "schemas": {"registry"},
+    # pgBackRest's: the backup exporter and the backup CronJobs' containers reach the repository and the
+    # database host's pgBackRest server, none of the services' dependencies.
+    "backup-exporter": set(),
+    "stanza-create": set(),
+    "backup": set(),
 }
 # Which dependency a security variable, or a file mounted under SECRET_DIR/<name>, belongs to.
 SECURITY_VARIABLES = [
@@ -245,17 +257,16 @@ def dependency_of(name: str) -> str | None:
     return None
 
 
-def reference_errors(objects: list[dict], existing_secret: str | None, runbooks: str) -> list[str]:
+def reference_errors(objects: list[dict], existing_secrets: list[str], runbooks: str) -> list[str]:
     errors: list[str] = []
     by_kind: dict[str, list[dict]] = {}
     for obj in objects:
         by_kind.setdefault(obj["kind"], []).append(obj)
     deployments = by_kind.get("Deployment", [])
-    workloads = deployments + by_kind.get("Job", [])
+    workloads = deployments + by_kind.get("Job", []) + by_kind.get("CronJob", [])
     services = by_kind.get("Service", [])
     secrets = {obj["metadata"]["name"] for obj in by_kind.get("Secret", [])}
-    if existing_secret:
-        secrets.add(existing_secret)
+    secrets.update(existing_secrets)
     config_maps = {obj["metadata"]["name"] for obj in by_kind.get("ConfigMap", [])}
     secret_data = {
         obj["metadata"]["name"]: {
@@ -278,7 +289,7 @@ def reference_errors(objects: list[dict], existing_secret: str | None, runbooks:
         volumes = {volume["name"]: volume for volume in pod_spec(workload).get("volumes", [])}
         owner = (
             container["name"]
-            if workload["kind"] == "Job"
+            if workload["kind"] in ("Job", "CronJob")
             else pod_labels(workload).get("app.kubernetes.io/component", container["name"])
         )
         allowed = DEPENDENCIES.get(owner)
@@ -500,7 +511,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--k8s", action="append", required=True, help="Kubernetes version(s) to validate against")
     parser.add_argument("--expect", action="append", default=[], help="a kind that must be rendered")
-    parser.add_argument("--existing-secret", help="a Secret the release expects to exist already")
+    parser.add_argument(
+        "--existing-secret", action="append", default=[], help="a Secret the release expects to exist already"
+    )
     parser.add_argument(
         "--runbooks",
         default=os.path.join(ROOT, "docs", "operability.md"),

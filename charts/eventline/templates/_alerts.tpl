@@ -149,6 +149,57 @@ groups:
             {{`{{ $value | humanizePercentage }} of requests`}} answered 5xx over {{ $a.gatewayErrors.window }} (threshold
             {{ $a.gatewayErrors.ratio }}): a dependency is away (503 with Retry-After) or the gateway fails.
           runbook_url: {{ $runbook }}#eventlinegatewayerrorratehigh
+      {{- if .Values.backup.enabled }}
+      - alert: EventlineBackupTooOld
+        expr: >-
+          time() - max by (namespace) (eventline_backup_last_completed_timestamp_seconds{ {{- $ns -}} }) > {{ $a.backupTooOld.seconds }}
+          or
+          (
+            time() - max by (namespace) (process_start_time_seconds{ {{- $ns -}}, component="backup-exporter"}) > {{ $a.backupTooOld.seconds }}
+            unless on (namespace) max by (namespace) (eventline_backup_last_completed_timestamp_seconds{ {{- $ns -}} })
+          )
+        for: {{ $a.backupTooOld.for }}
+        labels:
+          severity: {{ $a.backupTooOld.severity }}
+          {{- with $common }}
+          {{- toYaml . | nindent 10 }}
+          {{- end }}
+        annotations:
+          summary: {{ `No backup of the event store in {{ $labels.namespace }} has completed for {{ $value | humanizeDuration }}` | quote }}
+          description: >-
+            {{`The newest backup (full, differential or incremental) that completed without error ended {{ $value | humanizeDuration }} ago,
+            or none has completed since the backup exporter started that long ago`}} (threshold {{ $a.backupTooOld.seconds }} s):
+            a restore would lose more than the schedule promises, or depend on WAL alone.
+          runbook_url: {{ $runbook }}#eventlinebackuptooold
+      - alert: EventlineFullBackupTooOld
+        expr: time() - max by (namespace) (eventline_backup_last_completed_timestamp_seconds{ {{- $ns -}}, type="full"}) > {{ $a.fullBackupTooOld.seconds }}
+        for: {{ $a.fullBackupTooOld.for }}
+        labels:
+          severity: {{ $a.fullBackupTooOld.severity }}
+          {{- with $common }}
+          {{- toYaml . | nindent 10 }}
+          {{- end }}
+        annotations:
+          summary: {{ `The newest full backup in {{ $labels.namespace }} is {{ $value | humanizeDuration }} old` | quote }}
+          description: >-
+            {{`The newest full backup that completed ended {{ $value | humanizeDuration }} ago`}} (threshold
+            {{ $a.fullBackupTooOld.seconds }} s): incremental backups keep building on it, and a restore replays ever more of them.
+          runbook_url: {{ $runbook }}#eventlinefullbackuptooold
+      - alert: EventlineBackupRepositoryUnreadable
+        expr: max by (namespace) (eventline_backup_info_failed{ {{- $ns -}} }) > 0
+        for: {{ $a.backupRepositoryUnreadable.for }}
+        labels:
+          severity: {{ $a.backupRepositoryUnreadable.severity }}
+          {{- with $common }}
+          {{- toYaml . | nindent 10 }}
+          {{- end }}
+        annotations:
+          summary: {{ `The backup exporter in {{ $labels.namespace }} cannot read the pgBackRest repository` | quote }}
+          description: >-
+            `pgbackrest info` has failed for {{ $a.backupRepositoryUnreadable.for }}: the backup metrics are stale, and the backups
+            themselves may fail the same way (repository, credentials, stanza).
+          runbook_url: {{ $runbook }}#eventlinebackuprepositoryunreadable
+      {{- end }}
       {{- with $rule.extraRules }}
       {{- toYaml . | nindent 6 }}
       {{- end }}

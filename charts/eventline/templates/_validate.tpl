@@ -35,6 +35,26 @@ that exact version is taken to mean "not known" and lets `helm template` render;
 {{- if and .Values.networkPolicy.enabled .Values.networkPolicy.restrictEgress (not .Values.networkPolicy.egress) }}
 {{- fail "networkPolicy.restrictEgress needs networkPolicy.egress rules that reach PostgreSQL, Kafka, Redis and the schema registry" }}
 {{- end }}
+{{- if .Values.backup.enabled }}
+{{- $b := .Values.backup }}
+{{- range $name, $value := dict "backup.database.host" $b.database.host "backup.database.dataPath" $b.database.dataPath "backup.database.tlsSecret" $b.database.tlsSecret }}
+{{- if not $value }}
+{{- fail (printf "backup.enabled needs %s: pgBackRest reaches the data directory through its TLS server on the database host" $name) }}
+{{- end }}
+{{- end }}
+{{- if eq $b.repository.type "s3" }}
+{{- range $name, $value := dict "backup.repository.s3.bucket" $b.repository.s3.bucket "backup.repository.s3.endpoint" $b.repository.s3.endpoint "backup.repository.s3.region" $b.repository.s3.region "backup.repository.s3.existingSecret" $b.repository.s3.existingSecret }}
+{{- if not $value }}
+{{- fail (printf "backup.repository.type s3 needs %s" $name) }}
+{{- end }}
+{{- end }}
+{{- else if not $b.repository.posix.existingClaim }}
+{{- fail "backup.repository.type posix needs backup.repository.posix.existingClaim" }}
+{{- end }}
+{{- if not $b.schedules }}
+{{- fail "backup.enabled needs at least one entry in backup.schedules" }}
+{{- end }}
+{{- end }}
 {{- include "eventline.validateConnections" . }}
 {{- include "eventline.validatePersonalData" . }}
 {{- end }}

@@ -79,6 +79,15 @@ export const env = {
     .regex(/^[0-9a-f]{16}$/, 'expected the 16 hex digits of the relay report’s id')
     .optional(),
   PROJECTOR_PORT: port(9102),
+  /** `eventline backup exporter`'s /health, /ready and /metrics (docs/recovery.md). */
+  BACKUP_EXPORTER_PORT: port(9103),
+  /** The pgBackRest stanza the exporter reads; pgBackRest itself reads PGBACKREST_CONFIG and PGBACKREST_REPO1_*. */
+  BACKUP_STANZA: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'expected letters, digits, ".", "_" or "-"')
+    .default('eventline'),
+  /** How often the exporter reads the repository; one read never outlasts it. */
+  BACKUP_READ_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(3_600).default(60),
   KAFKA_BROKERS: hostPortList('127.0.0.1:9092'),
   /** Kafka's own names for a listener's security (Java client: security.protocol). */
   KAFKA_SECURITY_PROTOCOL: z

@@ -18,7 +18,7 @@ const lifecycleEnv = {
  * environment, and its shutdown steps run on SIGTERM.
  */
 export async function runService<Shape extends z.ZodRawShape>(
-  service: 'gateway' | 'relay' | 'projector',
+  service: 'gateway' | 'relay' | 'projector' | 'backup-exporter',
   shape: Shape,
   start: (
     config: z.infer<z.ZodObject<Shape>>,
