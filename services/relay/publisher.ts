@@ -1,87 +1,68 @@
-import type { CircuitBreakerPolicy } from 'cockatiel';
+import { type CircuitBreakerPolicy, TimeoutStrategy, timeout } from 'cockatiel';
 import type { Message, Producer } from 'kafkajs';
-import { murmur2 } from './java-partitioner.ts';
 import { recordBytes } from './kafka-record.ts';
-import { ProducerStream } from './producer-stream.ts';
+
+interface Pending {
+  readonly topic: string;
+  readonly messages: readonly Message[];
+  readonly bytes: number;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** What one produce request may carry at most: under the broker's default message.max.bytes (1 MiB). */
+const MAX_REQUEST_BYTES = 900_000;
 
 /**
- * Produce requests in flight at once, one per stream. One stream made every
- * batch wait for the acknowledgement of the one before, however few partitions
- * the two shared: under load that wait, not the relay's CPU, was most of the
- * commit-to-ack time (docs/performance.md, issue 20).
+ * A connect-and-send that has not finished by now is given up: a producer whose
+ * connect never settled once left a replica holding its lanes without publishing
+ * anything, for minutes. Longer than kafkajs' own retries of a failing request.
  */
-export const PRODUCER_STREAMS = 3;
-
-/** Tenants remembered with their stream; past it the memory starts afresh. */
-const REMEMBERED_KEYS = 100_000;
+const SEND_DEADLINE_MS = 30_000;
 
 /**
- * Sends what the sweep hands it to Kafka through several idempotent producers
- * (streams), each with one request in flight. A record goes to the stream its
- * key (the tenant) hashes to, so every record of a tenant goes through one
- * stream, in hand-over order: a tenant's order holds however the streams'
- * requests interleave. The hash is the partitioner's murmur2, so with a
- * partition count that is a multiple of the streams (the topology's 6 and 12)
- * each stream owns whole partitions and a partition's records share requests;
- * otherwise two streams may write to one partition, each in its own order.
- * Every send goes through the Kafka circuit breaker.
+ * Sends what the sweep hands it to Kafka in hand-over order, coalescing whatever
+ * is waiting into one sendBatch, one request in flight at a time, each hand-over
+ * awaiting only its own acknowledgement. Every send goes through the Kafka
+ * circuit breaker.
  *
- * A failed send fails everything queued behind it, in every stream, and the
- * publisher refuses new records until `resume()`: the caller then reads again
- * from the oldest unacknowledged row, so no record overtakes one that did not go
- * out. A hand-over settles only once each of its streams' sends has: when it
- * fails, nothing of it is still in flight.
+ * A failed send fails everything queued behind it, and the publisher refuses
+ * new records until `resume()`: the caller then reads again from the oldest
+ * unacknowledged row, so no record overtakes one that did not go out.
+ *
+ * After a failed send the producer is replaced. The idempotent producer numbers
+ * its batches per partition; a request that timed out may still have been
+ * written, and a retry composed of other records under the same numbers would
+ * be taken by the broker for that duplicate and dropped. A new producer id
+ * starts new numbering, so that can never happen (a retried record then comes
+ * out twice, under its same event-id, which the contract allows).
  */
 export class Publisher {
-  private readonly streams: ProducerStream[];
-  private readonly streamOfKey = new Map<string, ProducerStream>();
+  private readonly queue: Pending[] = [];
+  private flushing = false;
+  private producer: Promise<Producer> | undefined;
   private failure: unknown;
+  private readonly deadline = timeout(SEND_DEADLINE_MS, TimeoutStrategy.Aggressive);
 
   constructor(
     /** A new idempotent producer (acks=all), not yet connected. */
-    createProducer: () => Producer,
-    breaker: CircuitBreakerPolicy,
-    onBatch: (size: number) => void = () => {},
-    streams = PRODUCER_STREAMS,
-  ) {
-    const failed = (error: unknown) => {
-      this.failure ??= error;
-      for (const stream of this.streams) stream.rejectQueued(error);
-    };
-    this.streams = Array.from(
-      { length: streams },
-      () => new ProducerStream(createProducer, breaker, onBatch, failed),
-    );
-  }
+    private readonly createProducer: () => Producer,
+    private readonly breaker: CircuitBreakerPolicy,
+    private readonly onBatch: (size: number) => void = () => {},
+  ) {}
 
   /** Resolves once Kafka acknowledged every message (acks=all); rejects when it did not. */
-  async publish(batches: ReadonlyMap<string, readonly Message[]>): Promise<void> {
-    if (this.failure !== undefined) throw this.failure;
-    const parts = new Map<ProducerStream, Map<string, Message[]>>();
-    for (const [topic, messages] of batches) {
-      for (const message of messages) {
-        const stream = this.streamOf(message);
-        let byTopic = parts.get(stream);
-        if (!byTopic) parts.set(stream, (byTopic = new Map()));
-        const list = byTopic.get(topic);
-        if (list) list.push(message);
-        else byTopic.set(topic, [message]);
-      }
-    }
-    const sent: Promise<void>[] = [];
-    for (const [stream, byTopic] of parts) {
-      for (const [topic, messages] of byTopic) {
-        sent.push(
-          new Promise<void>((resolve, reject) => {
-            const bytes = messages.reduce((sum, message) => sum + recordBytes(message), 0);
-            stream.enqueue({ topic, messages, bytes, resolve, reject });
-          }),
-        );
-      }
-    }
-    const outcomes = await Promise.allSettled(sent);
-    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
-    if (failed) throw failed.reason;
+  publish(batches: ReadonlyMap<string, readonly Message[]>): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const sent = [...batches].map(
+      ([topic, messages]) =>
+        new Promise<void>((resolve, reject) => {
+          const bytes = messages.reduce((sum, message) => sum + recordBytes(message), 0);
+          this.queue.push({ topic, messages, bytes, resolve, reject });
+        }),
+    );
+    void this.flush();
+    return Promise.all(sent).then(() => undefined);
   }
 
   /** Takes records again after a failure, once the caller has started over from what was not acknowledged. */
@@ -89,19 +70,76 @@ export class Publisher {
     this.failure = undefined;
   }
 
-  /** Disconnects; call once nothing publishes any more. */
-  async close(): Promise<void> {
-    await Promise.all(this.streams.map((stream) => stream.close()));
+  private connected(): Promise<Producer> {
+    if (!this.producer) {
+      const producer = this.createProducer();
+      this.producer = producer.connect().then(
+        () => producer,
+        (error: unknown) => {
+          this.producer = undefined;
+          throw error;
+        },
+      );
+    }
+    return this.producer;
   }
 
-  private streamOf(message: Message): ProducerStream {
-    const key = typeof message.key === 'string' ? message.key : (message.key?.toString('utf8') ?? '');
-    let stream = this.streamOfKey.get(key);
-    if (!stream) {
-      if (this.streamOfKey.size >= REMEMBERED_KEYS) this.streamOfKey.clear();
-      stream = this.streams[(murmur2(key) & 0x7fffffff) % this.streams.length] as ProducerStream;
-      this.streamOfKey.set(key, stream);
+  private discard(): void {
+    const producer = this.producer;
+    this.producer = undefined;
+    void producer?.then((p) => p.disconnect()).catch(() => undefined);
+  }
+
+  /** Disconnects; call once nothing publishes any more. */
+  async close(): Promise<void> {
+    const producer = this.producer;
+    this.producer = undefined;
+    await producer?.then((p) => p.disconnect()).catch(() => undefined);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const taken: Pending[] = [];
+        let bytes = 0;
+        while (this.queue.length > 0) {
+          const next = this.queue[0] as Pending;
+          if (taken.length > 0 && bytes + next.bytes > MAX_REQUEST_BYTES) break;
+          taken.push(next);
+          bytes += next.bytes;
+          this.queue.shift();
+        }
+        const byTopic = new Map<string, Message[]>();
+        for (const pending of taken) {
+          const messages = byTopic.get(pending.topic) ?? [];
+          messages.push(...pending.messages);
+          byTopic.set(pending.topic, messages);
+        }
+        const size = taken.reduce((sum, pending) => sum + pending.messages.length, 0);
+        try {
+          await this.breaker.execute(() =>
+            this.deadline.execute(async () => {
+              const producer = await this.connected();
+              await producer.sendBatch({
+                acks: -1,
+                timeout: 10_000,
+                topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+              });
+            }),
+          );
+          this.onBatch(size);
+          for (const pending of taken) pending.resolve();
+        } catch (error) {
+          // Also after a deadline: the stuck producer may yet write, under numbers a new one never reuses.
+          this.discard();
+          this.failure = error;
+          for (const pending of [...taken, ...this.queue.splice(0)]) pending.reject(error);
+        }
+      }
+    } finally {
+      this.flushing = false;
     }
-    return stream;
   }
 }
