@@ -7,7 +7,14 @@
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { folded, groupTimes, oursInclusive, readCpuProfile, selfTimes } from './lib/cpu-profile.ts';
+import {
+  type CpuProfile,
+  folded,
+  groupTimes,
+  oursInclusive,
+  readCpuProfile,
+  selfTimes,
+} from './lib/cpu-profile.ts';
 import { flameGraphSvg } from './lib/flame-graph.ts';
 
 function usage(message: string): never {
@@ -36,7 +43,15 @@ if (!file || extra.length > 0) usage('one .cpuprofile file expected');
 const top = Number(parsed.values.top);
 if (!Number.isInteger(top) || top < 1) usage('--top must be a positive integer');
 
-const profile = readCpuProfile(file);
+let profile: CpuProfile;
+try {
+  profile = readCpuProfile(file);
+} catch (error) {
+  process.stderr.write(
+    `profile-report: ${file}: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+}
 const title = parsed.values.title ?? basename(file);
 const percent = (ms: number) => `${((ms / profile.busyMs) * 100).toFixed(1)} %`;
 
