@@ -79,6 +79,15 @@ const SERVICE_NODE_FLAGS: Readonly<Record<ServiceName, readonly string[]>> = {
   projector: [],
 };
 
+/**
+ * `BENCH_CPU_PROF=<directory>` (`make bench PROFILE=1`): every service process runs under
+ * `node --cpu-prof`, writing its profile into `<directory>/<service>/` when the run stops it.
+ */
+function profiling(name: ServiceName): readonly string[] {
+  const directory = process.env.BENCH_CPU_PROF;
+  return directory ? ['--cpu-prof', `--cpu-prof-dir=${join(directory, name)}`] : [];
+}
+
 /** A service from dist/ as its own process; resolves once it answers /ready on `port`. */
 export function startService(
   name: ServiceName,
@@ -88,10 +97,14 @@ export function startService(
 ): Promise<ServiceProcess> {
   const main = join(projectRoot(), 'dist', 'services', name, 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: build first (npx tsc -p tsconfig.build.json)`);
-  const child: ChildProcess = spawn(process.execPath, [...SERVICE_NODE_FLAGS[name], ...nodeOptions, main], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...SERVICE_NODE_FLAGS[name], ...profiling(name), ...nodeOptions, main],
+    {
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   live.add(child);
   let gone = false;
   const exited = new Promise<void>((resolve) =>

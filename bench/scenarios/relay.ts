@@ -309,6 +309,7 @@ export async function relayScenarios(options: {
     let p99: number[] | string = [];
     let achieved: number[] | string = [];
     let rss: number[] | string = [];
+    let cpu: number[] | string = [];
     const pool = await openDatabase(steady.database.appUrl, { maximumPoolSize: 16 });
     try {
       const store = new PostgresEventStore(pool, options.schemas, new Upcasters());
@@ -331,6 +332,7 @@ export async function relayScenarios(options: {
           30_000,
         );
         const before = await latencyHistogram(process_.port);
+        const cpuBefore = process_.usage().cpuSeconds;
         const tickMs = 10;
         const perTick = (rate * tickMs) / 1000;
         const inFlight: Promise<unknown>[] = [];
@@ -350,18 +352,19 @@ export async function relayScenarios(options: {
           60_000,
         );
         const after = await latencyHistogram(process_.port);
+        cpu = [((process_.usage().cpuSeconds - cpuBefore) * 1000) / sent];
         p50 = [histogramQuantile(before, after, 0.5)];
         p99 = [histogramQuantile(before, after, 0.99)];
         achieved = [sent / elapsed];
         rss = [process_.usage().peakRssBytes / 2 ** 20];
         log(
-          `relay at ${rate}/s: appended ${Math.round(sent / elapsed)}/s, commit-to-ack p50 ${p50[0]?.toFixed(1)} ms, p99 ${p99[0]?.toFixed(1)} ms`,
+          `relay at ${rate}/s: appended ${Math.round(sent / elapsed)}/s, commit-to-ack p50 ${p50[0]?.toFixed(1)} ms, p99 ${p99[0]?.toFixed(1)} ms, relay CPU ${cpu[0]?.toFixed(3)} ms/event`,
         );
       } finally {
         await process_.stop();
       }
     } catch (error) {
-      p50 = p99 = achieved = rss = `failed: ${error instanceof Error ? error.message : String(error)}`;
+      p50 = p99 = achieved = rss = cpu = `failed: ${error instanceof Error ? error.message : String(error)}`;
     } finally {
       await pool.end();
       await steady.cleanUp();
@@ -369,7 +372,7 @@ export async function relayScenarios(options: {
     results.push({
       id: `relay-latency-${rate}`,
       title: `relay commit-to-ack at ${rate} events/s`,
-      loadGenerator: `open loop: appends (one OrderPlaced each, 100 tenants) issued every 10 ms at ${rate}/s for ${seconds} s; latency from the relay's histogram (transaction start → Kafka ack), quantiles interpolated within 1 ms buckets`,
+      loadGenerator: `open loop: appends (one OrderPlaced each, 100 tenants) issued every 10 ms at ${rate}/s for ${seconds} s; latency from the relay's histogram (transaction start → Kafka ack), quantiles interpolated within 1 ms buckets; relay CPU (utime + stime) from the first timed append until the outbox is empty, per event`,
       concurrency: 0,
       poolSize: 16,
       warmup: '50 appends',
@@ -381,6 +384,7 @@ export async function relayScenarios(options: {
         figure('commit-to-ack p99', 'ms', 'lower', p99, NO_PEER),
         figure('append rate achieved', 'events/s', 'higher', achieved, NO_PEER),
         figure('relay peak RSS', 'MiB', 'lower', rss, NO_PEER),
+        figure('relay CPU per event', 'ms', 'lower', cpu, NO_PEER),
       ],
     });
   }
