@@ -5,7 +5,7 @@ import { ConcurrencyError, NotFoundError, ValidationError } from '../platform/er
 import { containsAnyOf, inTenantTransaction, sql } from '../platform/database/index.ts';
 import { inSpan, traceparentOf, tracerFor } from '../platform/telemetry/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
-import { OutboxDoorbell } from '../outbox/index.ts';
+import { OutboxDoorbell, ringThrough } from '../outbox/index.ts';
 import { type EventId, newEventId, type StreamId } from './ids.ts';
 import {
   type AppendResult,
@@ -105,7 +105,7 @@ export class PostgresEventStore implements EventStore {
     this.personalData = options.personalData;
     this.reader = new EventReader(schemas, upcasters);
     this.creations = new CreationBatcher(pool, (keys) => this.personalData?.keeping(keys));
-    this.doorbell = new OutboxDoorbell(pool);
+    this.doorbell = new OutboxDoorbell(ringThrough(pool));
   }
 
   /** Announces the last appends to the relay; call before closing the pool. */

@@ -20,7 +20,7 @@
 export { type AcceptedRecord, AcceptedRecords, recordPlace } from './accepted-records.ts';
 export { type LaneShare, LaneLeases } from './lane-leases.ts';
 export { type LaneCursor, type LaneRead, Outbox, type OutboxEntry } from './outbox.ts';
-export { OutboxDoorbell } from './outbox-doorbell.ts';
+export { OutboxDoorbell, ringThrough } from './outbox-doorbell.ts';
 export { OutboxNotifications } from './outbox-notifications.ts';
 export {
   type HaltedTenant,

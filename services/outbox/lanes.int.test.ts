@@ -13,7 +13,7 @@ import { EventSchemas } from '../avro/index.ts';
 import { newStreamId, PostgresEventStore, Upcasters } from '../eventstore/index.ts';
 import { openDatabase, postgresTarget, sql } from '../platform/database/index.ts';
 import { tenantId } from '../platform/tenancy/index.ts';
-import { LaneLeases, OutboxDoorbell } from './index.ts';
+import { LaneLeases, OutboxDoorbell, ringThrough } from './index.ts';
 
 let db: TestDatabase;
 let app: DatabasePool;
@@ -76,7 +76,7 @@ test('the doorbell names the lane the outbox holds its tenant in', async () => {
     const heard: string[] = [];
     listener.on('notification', (message) => heard.push(message.payload ?? ''));
     await listener.query('LISTEN eventline_outbox');
-    const doorbell = new OutboxDoorbell(app);
+    const doorbell = new OutboxDoorbell(ringThrough(app));
     doorbell.ring(tenant);
     await doorbell.flush();
     await waitFor('the doorbell', async () => (heard.length > 0 ? true : undefined));

@@ -4,25 +4,43 @@ import { sql } from '../platform/database/index.ts';
 /** The channel the outbox relay LISTENs on; the payload names the lanes to wake. */
 export const OUTBOX_CHANNEL = 'eventline_outbox';
 
+/** Sends one ring naming these tenants' lanes; a ring that fails is dropped. */
+export type RingSender = (tenants: readonly string[]) => Promise<void>;
+
+/** The ring as the relay hears it: `ring_outbox_doorbell` NOTIFYs the lanes of these tenants. */
+export function ringThrough(pool: DatabasePool): RingSender {
+  return async (tenants) => {
+    await pool
+      .query(sql.typeAlias('void')`SELECT ring_outbox_doorbell(${sql.array([...tenants], 'uuid')})`)
+      .catch(() => undefined); // the relay's polling covers a ring that did not go out
+  };
+}
+
 /**
  * Tells the relay that tenants have new outbox rows, after their appends have
- * committed, batched to at most one NOTIFY per interval. A NOTIFY inside the
- * append would serialise every commit on PostgreSQL's notification lock; a lost
- * ring costs only latency, since the relay polls too.
+ * committed: at most one NOTIFY per interval. A NOTIFY inside the append would
+ * serialise every commit on PostgreSQL's notification lock; a lost ring costs
+ * only latency, since the relay polls too. The first ring after a quiet
+ * interval goes at once, so a lone command waits on no timer between its
+ * commit and the relay; rings during the interval share the one that ends it.
  */
 export class OutboxDoorbell {
   private readonly pending = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> = Promise.resolve();
+  private lastSentAt = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly pool: DatabasePool,
+    private readonly sendRing: RingSender,
     private readonly intervalMs = 2,
   ) {}
 
   ring(tenant: string): void {
     this.pending.add(tenant);
-    this.timer ??= setTimeout(() => this.send(), this.intervalMs);
+    if (this.timer) return;
+    const wait = this.lastSentAt + this.intervalMs - performance.now();
+    if (wait <= 0) this.send();
+    else this.timer = setTimeout(() => this.send(), wait);
   }
 
   /** Sends what is pending now: on shutdown, so the last appends are announced. */
@@ -36,13 +54,9 @@ export class OutboxDoorbell {
 
   private send(): void {
     this.timer = undefined;
+    this.lastSentAt = performance.now();
     const tenants = [...this.pending];
     this.pending.clear();
-    this.inFlight = this.pool
-      .query(sql.typeAlias('void')`SELECT ring_outbox_doorbell(${sql.array(tenants, 'uuid')})`)
-      .then(
-        () => undefined,
-        () => undefined, // the relay's polling covers a ring that did not go out
-      );
+    this.inFlight = this.sendRing(tenants);
   }
 }
