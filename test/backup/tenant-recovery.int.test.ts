@@ -338,6 +338,13 @@ test('one tenant recovered as of a point in time while another keeps writing', a
     });
     expect((await eventIdsOf(live.adminUrl, b)).length).toBe(bEvents + 1 + written);
 
+    // One tenant's rows of one projection rebuilt alone, from the command line.
+    const rebuilt = await cli('projections', 'rebuild', 'orders', '--tenant', a);
+    expect(rebuilt.stderr).toEqual([]);
+    expect(rebuilt.stdout).toMatch(
+      new RegExp(`^orders: tenant ${a}: \\d+ rows replaced by [1-9]\\d* events replayed`),
+    );
+
     // A's read models match a replay of the store; so do B's (verify checks every tenant).
     for (const projection of projections) {
       const consistency = await checkConsistency(owner, projection, await events());
