@@ -92,7 +92,7 @@ export async function recoverTenant(
     }
     return {
       tenantId: tenant,
-      asOf: asOf.toISOString(),
+      asOf,
       events: replaced.events,
       streams: replaced.streams,
       snapshots: replaced.snapshots,

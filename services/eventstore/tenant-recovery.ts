@@ -12,8 +12,8 @@ import { checkpointRow } from './rows.ts';
  */
 export interface TenantHistory {
   readonly tenant: TenantId;
-  /** The point in time recovered to: `--as-of`, or the copy's newest event. Null: the copy holds no event. */
-  readonly asOf: Date | null;
+  /** The point in time recovered to (ISO 8601 text, to the microsecond): `--as-of`, or the copy's newest event. Null: the copy holds no event. */
+  readonly asOf: string | null;
   /** The tenant's events up to asOf, in commit order, as JSON arrays of events rows. */
   readonly eventPages: readonly string[];
   readonly events: number;
@@ -52,12 +52,11 @@ export async function readTenantHistory(
   tenant: TenantId,
   scope: HistoryScope,
 ): Promise<TenantHistory> {
+  // As text: a timestamptz read as a number would lose its microseconds, and with them the newest events.
   const asOf =
-    scope.asOf ??
-    (await source.oneFirst(sql.type(z.object({ newest: z.number().nullable() }))`
-      SELECT max(recorded_at) AS newest FROM events`)) ??
-    null;
-  const until = asOf === null ? null : new Date(asOf);
+    scope.asOf?.toISOString() ??
+    (await source.oneFirst(sql.type(z.object({ newest: z.string().nullable() }))`
+      SELECT to_char(max(recorded_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS newest FROM events`));
   const eventPages: string[] = [];
   let events = 0;
   let after: Checkpoint = { transactionId: '0', position: 0 };
@@ -67,7 +66,7 @@ export async function readTenantHistory(
         SELECT e.*, e.transaction_id AS xid FROM events e
          WHERE e.tenant_id = ${tenant}
            AND e.stream_type <> ALL(${sql.array([...scope.keepStreamTypes], 'text')})
-           AND e.recorded_at <= ${until?.toISOString() ?? null}::timestamptz
+           AND e.recorded_at <= ${asOf}::timestamptz
            AND (e.transaction_id, e.global_position) > (${after.transactionId}::xid8, ${after.position}::bigint)
          ORDER BY e.transaction_id, e.global_position
          LIMIT ${PAGE}
@@ -83,7 +82,7 @@ export async function readTenantHistory(
   const snapshots = await source.oneFirst(sql.type(z.object({ rows: z.string() }))`
     SELECT coalesce(json_agg(s), '[]')::text AS rows FROM snapshots s
      WHERE s.tenant_id = ${tenant} AND s.stream_type <> ALL(${sql.array([...scope.keepStreamTypes], 'text')})`);
-  return { tenant, asOf: until, eventPages, events, snapshots };
+  return { tenant, asOf, eventPages, events, snapshots };
 }
 
 /**

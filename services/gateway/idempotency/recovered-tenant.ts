@@ -13,11 +13,11 @@ import type { TenantId } from '../../platform/tenancy/index.ts';
 export async function forgetRecordsAfter(
   tx: DatabaseTransactionConnection,
   tenant: TenantId,
-  asOf: Date,
+  asOf: string,
 ): Promise<number> {
   return tx.oneFirst(sql.type(z.object({ count: z.number() }))`
     WITH forgotten AS (
-      DELETE FROM idempotency_records WHERE tenant_id = ${tenant} AND created_at > ${asOf.toISOString()}::timestamptz
+      DELETE FROM idempotency_records WHERE tenant_id = ${tenant} AND created_at > ${asOf}::timestamptz
       RETURNING 1
     )
     SELECT count(*)::int AS count FROM forgotten`);
