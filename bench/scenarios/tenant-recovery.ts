@@ -81,6 +81,7 @@ export async function tenantRecoveryScenarios(options: {
   const orders = storeEvents / EVENTS_PER_ORDER;
   let seconds: number[] | string = [];
   let rate: number[] | string = [];
+  let locked: number[] | string = [];
   let detail = '';
   const live = await createDatabase(options.endpoints, 'recover', { migrated: true });
   const copy = await createDatabase(options.endpoints, 'recoversrc', { migrated: true });
@@ -101,13 +102,17 @@ export async function tenantRecoveryScenarios(options: {
       const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
       seconds = [elapsed];
       rate = [tenantEvents / elapsed];
+      locked = [report.lockedSeconds];
       detail = `${report.events.kept} kept, ${report.events.withdrawn} withdrawn`;
-      log(`tenant recovery: ${tenantEvents} events (${detail}) in ${elapsed.toFixed(1)} s`);
+      log(
+        `tenant recovery: ${tenantEvents} events (${detail}) in ${elapsed.toFixed(1)} s, ` +
+          `${report.lockedSeconds} s of it with the tenant's writes refused`,
+      );
     } finally {
       await Promise.all([owner.end(), source.end()]);
     }
   } catch (error) {
-    seconds = rate = `failed: ${error instanceof Error ? error.message : String(error)}`;
+    seconds = rate = locked = `failed: ${error instanceof Error ? error.message : String(error)}`;
   } finally {
     await Promise.all([live.drop(), copy.drop()]);
   }
@@ -128,6 +133,7 @@ export async function tenantRecoveryScenarios(options: {
       figures: [
         figure('recovery time', 's', 'lower', seconds, NO_PEER),
         figure('recovery throughput', 'events/s', 'higher', rate, NO_PEER),
+        figure("tenant's writes refused", 's', 'lower', locked, NO_PEER),
       ],
     },
   ];

@@ -36,7 +36,10 @@ function sourceName(url: string): string {
 
 function printRecovery(report: TenantRecoveryReport): void {
   const { events, keys } = report;
-  console.log(`tenant ${report.tenantId} recovered as of ${report.asOf} in ${report.seconds} s`);
+  console.log(
+    `tenant ${report.tenantId} recovered as of ${report.asOf} in ${report.seconds} s ` +
+      `(its commands refused for ${report.lockedSeconds} s)`,
+  );
   console.log(
     `events: ${events.kept} kept, ${events.withdrawn} withdrawn, ${events.restored} restored; ` +
       `${report.streams} streams, ${report.snapshots} snapshots; ${report.outboxRowsDropped} outbox rows dropped`,
