@@ -1,5 +1,4 @@
 import type { DatabasePool } from 'slonik';
-import { z } from 'zod';
 import { EventSchemas } from '../avro/index.ts';
 import { tenantDecider } from '../domain/tenants/index.ts';
 import {
@@ -13,7 +12,6 @@ import {
 } from '../eventstore/index.ts';
 import { forgetRecordsAfter } from '../gateway/idempotency/recovered-tenant.ts';
 import { dropWithdrawnRows } from '../outbox/index.ts';
-import { sql } from '../platform/database/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
 import { type KeyRecovery, readTenantKeys, restoreTenantKeys } from '../privacy/index.ts';
 import { projections, rebuildTenant, type TenantRebuild } from '../readmodels/index.ts';
@@ -46,7 +44,8 @@ export class RecoveryRefused extends Error {
  * keys, its Idempotency-Key records and its read models, in ONE transaction of
  * the live store. The tenant's own lifecycle stream (the Tenant aggregate: its
  * plan, status and forgotten subjects) stays as it is live. The tenant's
- * appends are refused while it runs; other tenants' go on.
+ * appends are refused while it runs; other tenants' go on. An offboarded
+ * tenant is refused by its read models' rebuild, which undoes it all.
  */
 export async function recoverTenant(
   live: DatabasePool,
@@ -59,10 +58,6 @@ export async function recoverTenant(
     ...(options.asOf ? { asOf: options.asOf } : {}),
     keepStreamTypes: [tenantDecider.aggregateType],
   };
-  const status = await live.maybeOneFirst(sql.type(z.object({ status: z.string() }))`
-    SELECT status FROM tenants WHERE tenant_id = ${tenant}`);
-  if (status === 'offboarded')
-    throw new RecoveryRefused(`tenant ${tenant} is offboarded: its keys are destroyed, nothing to recover`);
   const history = await readTenantHistory(source, tenant, scope);
   if (history.events === 0 || history.asOf === null)
     throw new RecoveryRefused(

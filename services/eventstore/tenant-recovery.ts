@@ -42,6 +42,7 @@ const PAGE = 5_000;
 
 const pageRow = z.object({
   rows: z.string().nullable(),
+  count: z.number(),
   last_transaction_id: z.string().nullable(),
   last_position: z.number().nullable(),
 });
@@ -72,12 +73,13 @@ export async function readTenantHistory(
          LIMIT ${PAGE}
       ), last AS (SELECT xid, global_position FROM page ORDER BY xid DESC, global_position DESC LIMIT 1)
       SELECT (SELECT json_agg(to_jsonb(p) - 'xid')::text FROM page p) AS rows,
+             (SELECT count(*)::int FROM page) AS count,
              (SELECT xid::text FROM last) AS last_transaction_id,
              (SELECT global_position FROM last) AS last_position`);
     if (page.rows === null || page.last_transaction_id === null || page.last_position === null) break;
     eventPages.push(page.rows);
     after = { transactionId: page.last_transaction_id, position: page.last_position };
-    events += (JSON.parse(page.rows) as unknown[]).length;
+    events += page.count;
   }
   const snapshots = await source.oneFirst(sql.type(z.object({ rows: z.string() }))`
     SELECT coalesce(json_agg(s), '[]')::text AS rows FROM snapshots s
@@ -140,7 +142,8 @@ export async function replaceTenantHistory(
     WITH added AS (
       INSERT INTO events OVERRIDING SYSTEM VALUE
       SELECT r.* FROM recovered_events r
-       WHERE NOT EXISTS (SELECT FROM events e WHERE e.event_id = r.event_id AND e.tenant_id = r.tenant_id)
+       WHERE r.tenant_id = ${tenant}
+         AND NOT EXISTS (SELECT FROM events e WHERE e.event_id = r.event_id AND e.tenant_id = r.tenant_id)
       RETURNING event_id
     ), back AS (
       DELETE FROM events_withdrawn w USING added a WHERE w.tenant_id = ${tenant} AND w.event_id = a.event_id
