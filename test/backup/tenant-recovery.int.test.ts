@@ -405,3 +405,25 @@ test('one tenant recovered as of a point in time while another keeps writing', a
     await stream.close();
   }
 });
+
+test('an offboarded tenant is refused, and nothing of it changes', async () => {
+  const tenant = '5eed0ff0-0000-4000-8000-000000000001';
+  await asOwner(
+    copy.adminUrl,
+    `INSERT INTO events (tenant_id, stream_id, stream_type, stream_version, event_id, event_type, schema_version,
+                         data, metadata, occurred_at)
+     VALUES ($1, gen_random_uuid(), 'Order', 1, gen_random_uuid(), 'OrderPlaced', 1, '{}', '{}', now())`,
+    [tenant],
+  );
+  await asOwner(live.adminUrl, 'INSERT INTO readmodels.erased_tenants (tenant_id) VALUES ($1)', [tenant]);
+  const refused = await cli('tenants', 'recover', tenant);
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toHaveLength(1);
+  expect(refused.stderr[0]).toContain(`tenant ${tenant} was offboarded`);
+  const [stored] = await asOwner<{ count: number }>(
+    live.adminUrl,
+    'SELECT count(*)::int AS count FROM events WHERE tenant_id = $1',
+    [tenant],
+  );
+  expect(stored?.count).toBe(0);
+});
