@@ -373,6 +373,26 @@ test('one tenant recovered as of a point in time while another keeps writing', a
       withdrawn.map((row) => ({ tenantId: row.tenant_id, eventId: row.event_id })),
     );
     expect(held.stored.size).toBe(withdrawn.length);
+    // The projector finds their places in the commit order, at or below A's raised watermarks: it skips
+    // their records as republished rather than applying them or taking the store for restored behind Kafka.
+    const places = await asOwner<{ global_position: string }>(
+      live.adminUrl,
+      'SELECT global_position::text FROM events_withdrawn',
+    );
+    const found = await (await events()).checkpointsOf(places.map((row) => Number(row.global_position)));
+    expect(found.size).toBe(places.length);
+    const [above] = await asOwner<{ count: number }>(
+      live.adminUrl,
+      `SELECT count(*)::int AS count FROM events_withdrawn w, readmodels.watermarks m
+        WHERE m.tenant_id = w.tenant_id AND (w.transaction_id, w.global_position) > (m.transaction_id, m.global_position)`,
+    );
+    expect(above?.count).toBe(0);
+    const [marks] = await asOwner<{ count: number }>(
+      live.adminUrl,
+      'SELECT count(*)::int AS count FROM readmodels.watermarks WHERE tenant_id = $1',
+      [a],
+    );
+    expect(marks?.count).toBe(projections.length);
     const newestOfA = topic.received.filter((record) => record.headers['tenant-id'] === a).at(-1);
     expect(withdrawn.map((row) => row.event_id)).toContain(newestOfA?.headers['event-id']);
     const [outboxOfA] = await asOwner<{ rows: number }>(
