@@ -29,6 +29,7 @@ import { personalDataScenarios, personalDataTargets } from './scenarios/personal
 import { projectorScenarios, projectorTargets } from './scenarios/projector-catchup.ts';
 import { projectorRebuildScenarios, projectorRebuildTargets } from './scenarios/projector-rebuild.ts';
 import { relayScenarios, relayTargets } from './scenarios/relay.ts';
+import { tenantRecoveryScenarios, tenantRecoveryTargets } from './scenarios/tenant-recovery.ts';
 
 function quickFromEnv(): boolean {
   const value = (process.env.QUICK ?? '').trim().toLowerCase();
@@ -74,6 +75,7 @@ const groups: readonly {
   { name: 'relay', run: relayScenarios, targets: relayTargets },
   { name: 'projector', run: projectorScenarios, targets: projectorTargets },
   { name: 'rebuild', run: projectorRebuildScenarios, targets: projectorRebuildTargets },
+  { name: 'tenant-recovery', run: tenantRecoveryScenarios, targets: tenantRecoveryTargets },
   { name: 'gateway', run: gatewayScenarios, targets: gatewayTargets },
   { name: 'end-to-end', run: endToEndScenarios, targets: endToEndTargets },
   { name: 'console', run: consoleScenarios, targets: consoleTargets },

@@ -3,7 +3,7 @@ import { env, loadConfig } from '../platform/config/index.ts';
 import { openDatabase } from '../platform/database/index.ts';
 
 // A replay or a rebuild page may take long on a big event store. Not 0: slonik turns it into 1 ms.
-const OWNER_STATEMENT_TIMEOUT_MS = 6 * 3_600_000;
+export const OWNER_STATEMENT_TIMEOUT_MS = 6 * 3_600_000;
 
 /**
  * Runs fn on a small pool as the schema owner (ADMIN_DATABASE_URL, which has no

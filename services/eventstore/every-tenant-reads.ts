@@ -62,6 +62,9 @@ export async function checkpointsOf(
   if (positions.length === 0) return new Map();
   const rows = await db.any(sql.type(checkpointRow)`
     SELECT global_position, transaction_id::text AS transaction_id FROM events
+     WHERE global_position = ANY(${sql.array([...positions], 'int8')})
+    UNION ALL
+    SELECT global_position, transaction_id::text FROM events_withdrawn
      WHERE global_position = ANY(${sql.array([...positions], 'int8')})`);
   return new Map(
     rows.map((row) => [
@@ -85,9 +88,13 @@ export async function readReplay(
   upTo: Checkpoint,
   size: number,
 ): Promise<ReplayWindow> {
+  // One tenant's replay (a per-tenant rebuild) walks that tenant's commit-order index: windows of
+  // its own events, not of everyone's, of which it may be a small share.
+  const [only] = scope.ranges.size === 1 ? scope.ranges.keys() : [];
   const end = await db.maybeOne(sql.type(checkpointRow)`
     SELECT e.transaction_id::text AS transaction_id, e.global_position FROM events e
-     WHERE (e.transaction_id, e.global_position) > ${point(after)}
+     WHERE ${only === undefined ? sql.fragment`` : sql.fragment`e.tenant_id = ${only} AND`}
+           (e.transaction_id, e.global_position) > ${point(after)}
        AND (e.transaction_id, e.global_position) <= ${point(upTo)}
      ORDER BY e.transaction_id, e.global_position
     OFFSET ${size - 1} LIMIT 1`);

@@ -31,5 +31,13 @@ export {
   type StreamRef,
 } from './records.ts';
 export { type EventRef, storeHoldings, type StoreHoldings } from './stored-events.ts';
+export {
+  type HistoryScope,
+  lockTenantWrites,
+  readTenantHistory,
+  replaceTenantHistory,
+  type TenantHistory,
+  type TenantReplacement,
+} from './tenant-recovery.ts';
 export { type StreamPage, type StreamSummary, StreamListing } from './stream-listing.ts';
 export { type Upcaster, Upcasters } from './upcasters.ts';

@@ -1,7 +1,12 @@
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import type { EventSchemas } from '../avro/index.ts';
-import { ConcurrencyError, NotFoundError, ValidationError } from '../platform/errors/index.ts';
+import {
+  ConcurrencyError,
+  DependencyUnavailableError,
+  NotFoundError,
+  ValidationError,
+} from '../platform/errors/index.ts';
 import { containsAnyOf, inTenantTransaction, sql } from '../platform/database/index.ts';
 import { inSpan, traceparentOf, tracerFor } from '../platform/telemetry/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
@@ -67,6 +72,24 @@ const streamRow = z.object({ stream_type: z.string(), version: z.number() });
 const walkedRow = eventRow.extend({ holds: z.boolean() });
 
 const tracer = tracerFor('eventstore');
+
+/**
+ * An append of a tenant being recovered (its write lock held, migration 0026)
+ * fails with SQLSTATE 55P03 at once: a 503 the client retries, not a 500.
+ */
+function refusedWhileRecovering(error: unknown): never {
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    if ((cause as { code?: unknown }).code === '55P03' || /is being recovered/.test(cause.message))
+      throw new DependencyUnavailableError(
+        'tenant-recovery',
+        'this tenant is being recovered; retry shortly',
+        {
+          cause: error,
+        },
+      );
+  }
+  throw error;
+}
 
 function expectedAsInteger(expected: ExpectedVersion): number | null {
   if (expected === 'any') return null;
@@ -188,9 +211,9 @@ export class PostgresEventStore implements EventStore {
     };
     const keep = keys.length > 0 ? this.personalData?.keeping(keys) : undefined;
     const inline = this.inline.filter((projection) => projection.streamTypes.includes(stream.type));
-    const result =
+    const result = await (
       inline.length > 0 || options.alongside
-        ? await inTenantTransaction(this.pool, tenant, async (tx) => {
+        ? inTenantTransaction(this.pool, tenant, async (tx) => {
             const answer = await appendOne(tx, call, keep);
             if (answer.outcome !== 'appended') return answer;
             const first = answer.stream_version - rows.length + 1;
@@ -210,8 +233,9 @@ export class PostgresEventStore implements EventStore {
             return answer;
           })
         : expectedVersion === 0
-          ? await this.creations.append(call, keys)
-          : await appendOne(this.pool, call, keep);
+          ? this.creations.append(call, keys)
+          : appendOne(this.pool, call, keep)
+    ).catch(refusedWhileRecovering);
     if (result.outcome === 'conflict') throw new ConcurrencyError(stream.id, expected, result.stream_version);
     if (result.outcome === 'appended') this.doorbell.ring(tenant);
     return {

@@ -3,7 +3,8 @@
  * relay_lanes, relay_replicas, relay_halted_tenants and relay_accepted_records
  * tables (migrations/), which nothing else queries. The relay publishes
  * through it: pages of rows with their events, pruning, halted tenants, lane
- * leases, the doorbell, the records left on Kafka after a restore, and what
+ * leases, the doorbell, the records left on Kafka after a restore, the rows a
+ * tenant's recovery drops (withdrawn-rows.ts), and what
  * operators read of them and resume (relay-state.ts: the console, the CLI).
  *
  * The one sanctioned crossing: the event store's append (stored_append, which
@@ -33,3 +34,4 @@ export {
   relayReplicas,
   resumeTenant,
 } from './relay-state.ts';
+export { dropWithdrawnRows } from './withdrawn-rows.ts';

@@ -19,3 +19,4 @@ export {
   type SubjectKeyring,
   SubjectKeys,
 } from './subject-keys.ts';
+export { type KeyRecovery, readTenantKeys, restoreTenantKeys } from './recovered-keys.ts';

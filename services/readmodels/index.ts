@@ -44,8 +44,10 @@ export {
   type RebuildProgress,
   type RebuildReport,
   rebuildProjection,
+  rebuildTenant,
   registerRebuildMetrics,
   seizeProjectionTables,
   shadowOf,
   shareProjectionTables,
+  type TenantRebuild,
 } from './rebuild/index.ts';

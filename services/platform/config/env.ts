@@ -131,6 +131,8 @@ export const env = {
   DATABASE_URL: postgresUrl('postgres://127.0.0.1:5432/eventline'),
   /** The schema owner, for migrations and the CLI's maintenance: no default, so it is never guessed. */
   ADMIN_DATABASE_URL: url(['postgres:', 'postgresql:']).superRefine(postgresTls),
+  /** A restored copy of the store, as its owner, that `eventline tenants recover` reads one tenant from. */
+  RECOVERY_SOURCE_DATABASE_URL: url(['postgres:', 'postgresql:']).superRefine(postgresTls),
   /**
    * The schema owner, for the gateway's operations (the admin console's and API's projections, dead letters,
    * relay and Kafka); unset, they answer 503. Give it only to a gateway that operators alone reach (docs/console.md).

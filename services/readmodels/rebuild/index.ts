@@ -9,3 +9,4 @@ export {
 } from './rebuild-projection.ts';
 export { shadowOf } from './shadow-tables.ts';
 export { seizeProjectionTables, shareProjectionTables } from './swap-lock.ts';
+export { rebuildTenant, type TenantRebuild, type TenantRebuildOptions } from './tenant-rebuild.ts';
