@@ -199,6 +199,24 @@ groups:
             `pgbackrest info` has failed for {{ $a.backupRepositoryUnreadable.for }}: the backup metrics are stale, and the backups
             themselves may fail the same way (repository, credentials, stanza).
           runbook_url: {{ $runbook }}#eventlinebackuprepositoryunreadable
+      - alert: EventlineWalArchiveStale
+        expr: >-
+          time() - max by (namespace) (eventline_backup_wal_archived_timestamp_seconds{ {{- $ns -}} }) > {{ $a.walArchiveStale.seconds }}
+          and on (namespace)
+          sum by (namespace) (increase(eventline_relay_events_published_total{ {{- $ns -}} }[{{ $a.walArchiveStale.window }}])) > 0
+        for: {{ $a.walArchiveStale.for }}
+        labels:
+          severity: {{ $a.walArchiveStale.severity }}
+          {{- with $common }}
+          {{- toYaml . | nindent 10 }}
+          {{- end }}
+        annotations:
+          summary: {{ `No WAL has reached the backup repository in {{ $labels.namespace }} for {{ $value | humanizeDuration }}` | quote }}
+          description: >-
+            {{`The newest archived WAL segment reached the repository {{ $value | humanizeDuration }} ago`}} (threshold
+            {{ $a.walArchiveStale.seconds }} s) while events were being written: everything committed since is lost if the
+            database is, whatever the last backup.
+          runbook_url: {{ $runbook }}#eventlinewalarchivestale
       {{- end }}
       {{- with $rule.extraRules }}
       {{- toYaml . | nindent 6 }}
