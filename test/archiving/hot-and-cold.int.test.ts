@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { type DatabasePool, sql } from 'slonik';
 import { z } from 'zod';
-import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
-import { EventSchemas } from '../avro/index.ts';
-import { runCli } from '../cli/run-cli.ts';
-import { inTenantTransaction, openDatabase } from '../platform/database/index.ts';
-import { ConcurrencyError } from '../platform/errors/index.ts';
-import { type TenantId, tenantId } from '../platform/tenancy/index.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { EventSchemas } from '../../services/avro/index.ts';
+import { runCli } from '../../services/cli/run-cli.ts';
+import { inTenantTransaction, openDatabase } from '../../services/platform/database/index.ts';
+import { ConcurrencyError } from '../../services/platform/errors/index.ts';
+import { type TenantId, tenantId } from '../../services/platform/tenancy/index.ts';
+import { projectionNamed, rebuildTenant } from '../../services/readmodels/index.ts';
 import {
   archiveIdleStreams,
   type EventMetadata,
@@ -20,7 +21,7 @@ import {
   type StreamRef,
   unarchiveStream,
   Upcasters,
-} from './index.ts';
+} from '../../services/eventstore/index.ts';
 
 let db: TestDatabase;
 let app: DatabasePool;
@@ -28,6 +29,7 @@ let admin: DatabasePool;
 let projector: DatabasePool;
 let store: EventStore;
 let everyTenant: EventStore;
+let asOwner: EventStore;
 
 const placed = { customerId: 'c-1', currency: 'EUR', items: [{ sku: 'sku-1', quantity: 1, unitPrice: 10 }] };
 const meta: EventMetadata = { correlationId: 'corr-archive', causationId: 'cmd-1', userId: 'user-1' };
@@ -104,11 +106,13 @@ beforeAll(async () => {
   const schemas = await EventSchemas.load();
   store = new PostgresEventStore(app, schemas, new Upcasters());
   everyTenant = new PostgresEventStore(projector, schemas, new Upcasters());
+  asOwner = new PostgresEventStore(admin, schemas, new Upcasters());
 });
 
 afterAll(async () => {
   await store.close();
   await everyTenant.close();
+  await asOwner.close();
   await Promise.all([app.end(), admin.end(), projector.end()]);
   await db.drop();
 });
@@ -136,6 +140,24 @@ test('archiving a closed stream moves its events to events_cold, and every read 
   expect(await partitionsOf(stream)).toEqual({ events_hot: 3 });
   expect(await readings(tenant, stream, between)).toEqual(before);
   expect(await unarchiveStream(admin, tenant, stream.id)).toBeNull();
+});
+
+test("a tenant's rebuild of the orders read model from archived events gives the same rows", async () => {
+  const { tenant, stream } = await closedOrder();
+  await store.appendToStream(tenant, order(), 'no-stream', [{ type: 'OrderPlaced', data: placed }], meta);
+  const orders = projectionNamed('orders');
+  const rows = async () => {
+    const upTo = await store.lastCommitted(tenant);
+    await admin.transaction((tx) => rebuildTenant(tx, orders, tenant, asOwner, { raiseWatermarkTo: upTo }));
+    return admin.any(sql.type(z.object({ row: z.unknown() }))`
+      SELECT to_jsonb(o) AS row FROM readmodels.orders o WHERE tenant_id = ${tenant} ORDER BY order_id`);
+  };
+  const before = await rows();
+  expect(before).toHaveLength(2);
+  await admin.query(sql.unsafe`
+    UPDATE streams SET updated_at = now() - interval '2 days' WHERE stream_id = ${stream.id}`);
+  expect(await archiveIdleStreams(admin, { idleSeconds: 86_400, tenant })).toEqual({ streams: 1, events: 3 });
+  expect(await rows()).toEqual(before);
 });
 
 test("another tenant's credentials see none of an archived stream, and no service role reads a partition", async () => {
