@@ -19,6 +19,7 @@ import {
   type TargetCheck,
   writeReport,
 } from './lib/report.ts';
+import { archivingScenarios, archivingTargets } from './scenarios/archiving.ts';
 import { backupScenarios, backupTargets } from './scenarios/backup.ts';
 import { eventStoreScenarios, PEER } from './scenarios/eventstore.ts';
 import { consoleScenarios, consoleTargets } from './scenarios/console.ts';
@@ -76,6 +77,7 @@ const groups: readonly {
   { name: 'projector', run: projectorScenarios, targets: projectorTargets },
   { name: 'rebuild', run: projectorRebuildScenarios, targets: projectorRebuildTargets },
   { name: 'tenant-recovery', run: tenantRecoveryScenarios, targets: tenantRecoveryTargets },
+  { name: 'archiving', run: archivingScenarios, targets: archivingTargets },
   { name: 'gateway', run: gatewayScenarios, targets: gatewayTargets },
   { name: 'end-to-end', run: endToEndScenarios, targets: endToEndTargets },
   { name: 'console', run: consoleScenarios, targets: consoleTargets },

@@ -7,6 +7,7 @@ import { type CommandSpec, parseCommandLine, UsageError } from './command-line.t
 import { asyncApiCommands } from './commands/asyncapi.ts';
 import { backupCommands } from './commands/backup.ts';
 import { dlqCommands } from './commands/dlq.ts';
+import { eventsCommands } from './commands/events.ts';
 import { erasureCommands } from './commands/erasure.ts';
 import { exportCommands } from './commands/exports.ts';
 import { personalDataCommands } from './commands/personal-data.ts';
@@ -41,6 +42,7 @@ export const commands: readonly CommandSpec[] = [
   ...erasureCommands,
   ...personalDataCommands,
   ...backupCommands,
+  ...eventsCommands,
 ];
 
 function version(): string {

@@ -39,5 +39,11 @@ export {
   type TenantHistory,
   type TenantReplacement,
 } from './tenant-recovery.ts';
+export {
+  type ArchivingReport,
+  type ArchivingScope,
+  archiveIdleStreams,
+  unarchiveStream,
+} from './stream-archive.ts';
 export { type StreamPage, type StreamSummary, StreamListing } from './stream-listing.ts';
 export { type Upcaster, Upcasters } from './upcasters.ts';

@@ -124,6 +124,9 @@ export async function replaceTenantHistory(
       INSERT INTO recovered_events
       SELECT * FROM jsonb_populate_recordset(NULL::recovered_events, ${page}::jsonb)`);
   }
+  // Put back hot (docs/archiving.md): their streams take versions from the copy, and a copy
+  // taken before events were partitioned has no archived column.
+  await tx.query(sql.typeAlias('void')`UPDATE recovered_events SET archived = false`);
   await tx.query(sql.typeAlias('void')`CREATE INDEX ON recovered_events (event_id)`);
   await tx.query(sql.typeAlias('void')`ANALYZE recovered_events`);
 
