@@ -156,6 +156,7 @@ async function measureSize(events: number, log: (line: string) => void): Promise
     log(`backup ${events}: full backup in ${full.toFixed(1)} s`);
     const tenth = orders / 10;
     await seed(source, orders, orders + tenth);
+    await archiveNow(source, 3_600_000);
     const [, incr] = await timed(() => cluster.backup('incr'));
     const incrBackup = await cluster.newestBackup();
     log(`backup ${events}: incremental backup in ${incr.toFixed(1)} s`);

@@ -54,8 +54,10 @@ log-level-file=info
 start-fast=y
 # WAL is pushed by a background process, two segments at a time: one synchronous
 # archive-push per segment (~0.3 s) fell ~1,400 segments behind a 10M-event bulk
-# load, and a backup waits only archive-timeout (60 s) for its first segment.
+# load. A backup waits for its segments to be archived: 600 s, not the default
+# 60 s, so a backup started while archiving catches up with a burst completes.
 archive-async=y
+archive-timeout=600
 
 [global:archive-push]
 process-max=2
