@@ -13,6 +13,7 @@ import { captureEnvironment, gitShortSha } from './lib/environment.ts';
 import {
   type BenchReport,
   type Figure,
+  notJudged,
   rows,
   type ScenarioResult,
   table,
@@ -58,6 +59,26 @@ function checkTargets(scenarios: readonly ScenarioResult[]): TargetCheck[] {
   ];
 }
 
+/**
+ * Issue 20: the whole pipeline's PlaceOrder/s at c=64 over Emmett's bare appendToStream/s at c=64, both
+ * from this run (the gateway and eventstore groups), so the ratio says what our layers cost on this machine.
+ */
+function pipelineVersusEmmett(scenarios: readonly ScenarioResult[]): TargetCheck[] {
+  const target = "whole pipeline PlaceOrder/s at c=64 ≥ Emmett's bare appendToStream/s at c=64";
+  const pipeline = find(scenarios, 'gateway-place-order-c64', 'throughput')?.ours?.median;
+  const emmett = find(scenarios, 'append-1-c64', 'throughput')?.peer?.median;
+  if (pipeline === undefined || emmett === undefined)
+    return [notJudged(target, 'needs the gateway and eventstore groups in one run')];
+  const ratio = pipeline / emmett;
+  return [
+    {
+      target,
+      met: ratio >= 1,
+      detail: `pipeline/Emmett = ${ratio.toFixed(2)} (${pipeline.toFixed(0)} ÷ ${emmett.toFixed(0)}/s, medians)`,
+    },
+  ];
+}
+
 interface ScenarioOptions {
   readonly quick: boolean;
   readonly endpoints: Endpoints;
@@ -78,7 +99,11 @@ const groups: readonly {
   { name: 'rebuild', run: projectorRebuildScenarios, targets: projectorRebuildTargets },
   { name: 'tenant-recovery', run: tenantRecoveryScenarios, targets: tenantRecoveryTargets },
   { name: 'archiving', run: archivingScenarios, targets: archivingTargets },
-  { name: 'gateway', run: gatewayScenarios, targets: gatewayTargets },
+  {
+    name: 'gateway',
+    run: gatewayScenarios,
+    targets: (scenarios) => [...gatewayTargets(scenarios), ...pipelineVersusEmmett(scenarios)],
+  },
   { name: 'end-to-end', run: endToEndScenarios, targets: endToEndTargets },
   { name: 'console', run: consoleScenarios, targets: consoleTargets },
   { name: 'export', run: exportScenarios, targets: exportTargets },
