@@ -202,7 +202,7 @@ async function measureRecoveryPoint(
     // `up` created the stanza: WAL is archived from then on, backup or not.
     const archiving: number[] = [];
     for (let switches = 0; switches < 3; switches += 1) {
-      await asAdmin(source, seedOrders(20_000_000 + switches, 20_000_000 + switches, 1));
+      await asAdmin(source, seedOrders(20_000_000 + switches, 20_000_000 + switches, { eventsPerOrder: 1 }));
       archiving.push((await timed(() => archiveNow(source)))[1]);
     }
     const safeSince = Date.now();
@@ -213,7 +213,7 @@ async function measureRecoveryPoint(
     const committing = (async () => {
       for (let order = 10_000_000; !stop; order += 1) {
         const { rows } = await client.query<{ segment: string }>(
-          `WITH added AS (${seedOrders(order, order, 1)} RETURNING 1)
+          `WITH added AS (${seedOrders(order, order, { eventsPerOrder: 1 })} RETURNING 1)
            SELECT pg_walfile_name(pg_current_wal_insert_lsn()) AS segment FROM added LIMIT 1`,
         );
         commits.push({ at: Date.now(), segment: rows[0]?.segment ?? '' });

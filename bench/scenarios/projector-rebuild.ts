@@ -22,12 +22,21 @@ const SEED_CHUNK = 100_000;
 const TARGET_EVENTS = 1_000_000;
 const TARGET_SECONDS = 60;
 
-/** Orders `first`…`last` (0-based), each in the tenant `order % TENANTS`, in one INSERT … SELECT. */
-export function seedOrders(first: number, last: number, eventsPerOrder = EVENTS_PER_ORDER): string {
+/** How the seeded orders are spread and which of them are inserted. */
+export interface OrderSeed {
+  readonly eventsPerOrder?: number;
+  readonly tenants?: number;
+  /** A SQL condition on the order number `o`. */
+  readonly where?: string;
+}
+
+/** Orders `first`…`last` (0-based), each in the tenant `order % tenants`, in one INSERT … SELECT. */
+export function seedOrders(first: number, last: number, seed: OrderSeed = {}): string {
+  const { eventsPerOrder = EVENTS_PER_ORDER, tenants = TENANTS, where = 'true' } = seed;
   return `
     INSERT INTO events (tenant_id, stream_id, stream_type, stream_version, event_id, event_type, schema_version,
                         data, metadata, occurred_at)
-    SELECT md5('tenant-' || (o % ${TENANTS}))::uuid, md5('order-' || o)::uuid, 'Order', v,
+    SELECT md5('tenant-' || (o % ${tenants}))::uuid, md5('order-' || o)::uuid, 'Order', v,
            md5('event-' || o || '-' || v)::uuid,
            CASE WHEN v = 1 THEN 'OrderPlaced' ELSE 'OrderItemAdded' END, 1,
            CASE WHEN v = 1
@@ -38,6 +47,7 @@ export function seedOrders(first: number, last: number, eventsPerOrder = EVENTS_
            '{"correlationId": "bench", "causationId": "bench"}'::jsonb,
            now() - interval '1 day' + make_interval(secs => o + v / 100.0)
       FROM generate_series(${first}, ${last}) AS o, generate_series(1, ${eventsPerOrder}) AS v
+     WHERE ${where}
      ORDER BY o, v`;
 }
 

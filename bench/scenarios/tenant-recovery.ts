@@ -14,6 +14,7 @@ import { tenantId } from '../../services/platform/tenancy/index.ts';
 import { projections } from '../../services/readmodels/index.ts';
 import { asAdmin, type BenchDatabase, createDatabase, type Endpoints } from '../lib/databases.ts';
 import { figure, NO_PEER, type ScenarioResult, type TargetCheck } from '../lib/report.ts';
+import { type OrderSeed, seedOrders } from './projector-rebuild.ts';
 
 const TENANTS = 10;
 const EVENTS_PER_ORDER = 10;
@@ -22,25 +23,8 @@ const STORE_EVENTS = 1_000_000;
 /** The share of the recovered tenant's orders the copy holds: the rest is withdrawn. */
 const KEPT = 0.9;
 
-/** Orders `first`…`last` (0-based), each in the tenant `order % TENANTS`, those `where` allows. */
-function seedOrders(first: number, last: number, where = 'true'): string {
-  return `
-    INSERT INTO events (tenant_id, stream_id, stream_type, stream_version, event_id, event_type, schema_version,
-                        data, metadata, occurred_at)
-    SELECT md5('tenant-' || (o % ${TENANTS}))::uuid, md5('order-' || o)::uuid, 'Order', v,
-           md5('event-' || o || '-' || v)::uuid,
-           CASE WHEN v = 1 THEN 'OrderPlaced' ELSE 'OrderItemAdded' END, 1,
-           CASE WHEN v = 1
-             THEN jsonb_build_object('customerId', 'customer-' || (o % 50), 'currency', 'EUR',
-                    'items', jsonb_build_array(jsonb_build_object('sku', 'sku-0', 'quantity', 1, 'unitPrice', 9.99)))
-             ELSE jsonb_build_object('sku', 'sku-' || (v % 20), 'quantity', 1 + v % 5, 'unitPrice', 1.5 + v % 7)
-           END,
-           '{"correlationId": "bench", "causationId": "bench"}'::jsonb,
-           now() - interval '1 day' + make_interval(secs => o + v / 100.0)
-      FROM generate_series(${first}, ${last}) AS o, generate_series(1, ${EVENTS_PER_ORDER}) AS v
-     WHERE ${where}
-     ORDER BY o, v`;
-}
+/** The orders of this scenario's store, spread over its tenants. */
+const SEED: OrderSeed = { eventsPerOrder: EVENTS_PER_ORDER, tenants: TENANTS };
 
 /** The streams rows the seeded events imply. */
 const SEED_STREAMS = `
@@ -52,9 +36,12 @@ async function seed(live: BenchDatabase, copy: BenchDatabase, orders: number): P
   const keptOrders = Math.floor(orders * KEPT);
   for (let first = 0; first < orders; first += perChunk) {
     const last = Math.min(orders, first + perChunk) - 1;
-    await asAdmin(live.adminUrl, seedOrders(first, last));
+    await asAdmin(live.adminUrl, seedOrders(first, last, SEED));
     if (first < keptOrders)
-      await asAdmin(copy.adminUrl, seedOrders(first, Math.min(last, keptOrders - 1), `o % ${TENANTS} = 0`));
+      await asAdmin(
+        copy.adminUrl,
+        seedOrders(first, Math.min(last, keptOrders - 1), { ...SEED, where: `o % ${TENANTS} = 0` }),
+      );
   }
   await asAdmin(live.adminUrl, SEED_STREAMS);
   await asAdmin(copy.adminUrl, SEED_STREAMS);
