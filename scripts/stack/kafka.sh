@@ -130,7 +130,7 @@ start() {
       >>"$KAFKA_LOG" 2>&1 || die "formatting Kafka's storage failed; see $KAFKA_LOG"
   fi
   start_detached kafka "$KAFKA_LOG" java "${JAVA_OPTS[@]}" kafka.Kafka "$KAFKA_DIR/server.properties"
-  wait_healthy Kafka 90 "$KAFKA_LOG" healthy
+  wait_healthy Kafka 180 "$KAFKA_LOG" healthy
 }
 
 # SCRAM credentials live in the cluster's metadata, so they are added once per
