@@ -90,10 +90,16 @@ export async function readTenantHistory(
 /**
  * Holds the tenant's write lock for the rest of the transaction: its appends,
  * which hold it shared from their first write (migration 0026), are refused
- * until the transaction ends. Waits for the appends in flight to end.
+ * until the transaction ends. Waits for the appends in flight to end. Then
+ * records this transaction's id, taken after the lock: appends of the tenant
+ * from older transactions stay refused after the commit (migration 0028), as
+ * their cursors would fall below the watermarks the recovery raises.
  */
 export async function lockTenantWrites(tx: DatabaseTransactionConnection, tenant: TenantId): Promise<void> {
   await tx.query(sql.typeAlias('void')`SELECT pg_advisory_xact_lock(tenant_write_lock_key(${tenant}))`);
+  await tx.query(sql.typeAlias('void')`
+    INSERT INTO tenant_recoveries (tenant_id, transaction_id) VALUES (${tenant}, pg_current_xact_id())
+    ON CONFLICT (tenant_id) DO UPDATE SET transaction_id = EXCLUDED.transaction_id, recovered_at = now()`);
 }
 
 /**

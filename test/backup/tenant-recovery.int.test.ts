@@ -294,9 +294,29 @@ test('one tenant recovered as of a point in time while another keeps writing', a
     })();
     await waitFor('B writing', () => (written > 0 ? true : undefined));
     const writtenBefore = written;
+    // A transaction older than the recovery, reaching A only after it: a batch of appends spanning the
+    // whole recovery. Its cursor would fall below the raised watermarks, so it is refused too.
+    const older = new pg.Client({ connectionString: live.adminUrl });
+    await older.connect();
+    await older.query('BEGIN');
+    await older.query('SELECT pg_current_xact_id()');
     const run = await cli('tenants', 'recover', a, '--as-of', asOf, '--json');
     writing = false;
     await bWrites;
+    try {
+      const appendTo = (tenant: TenantId) =>
+        older.query(
+          `INSERT INTO streams (tenant_id, stream_id, stream_type, version) VALUES ($1, gen_random_uuid(), 'Order', 1)`,
+          [tenant],
+        );
+      await older.query('SAVEPOINT other_tenant');
+      await appendTo(b);
+      await older.query('ROLLBACK TO SAVEPOINT other_tenant');
+      await expect(appendTo(a)).rejects.toMatchObject({ code: '55P03' });
+    } finally {
+      await older.query('ROLLBACK');
+      await older.end();
+    }
     expect(run.stderr).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.stdout).not.toContain(new URL(copy.adminUrl).password);
