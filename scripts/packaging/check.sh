@@ -21,7 +21,7 @@
 #    secured-connection value, the URLs built by the chart), with each example
 #    of the chart README's "Secured connections", with a LoadBalancer gateway
 #    (whose ops port must not be published) and with backups
-#    (test/packaging/fixtures/backup-values.yaml: S3, then a volume); every rendered object validated
+#    (test/packaging/fixtures/backup-values.yaml: S3, with the archiving CronJob, then a volume); every rendered object validated
 #    strictly against the Kubernetes $K8S_VERSIONS schemas, and cross-checked
 #    (test/packaging/validate_manifests.py: references, and no credential as a
 #    literal env value, every *_FILE and sslrootcert file mounted, each
@@ -218,9 +218,9 @@ check "helm template (LoadBalancer gateway)" render --set gateway.service.type=L
 check "helm template (key-encryption key rotation)" render "${KEK_ROTATION[@]}" --output-dir "$WORK/rotation"
 check "helm template (no key-encryption key, personalData.kekRequired=false)" render \
   --set personalData.kekRequired=false --output-dir "$WORK/no-kek"
-check "helm template (backups: CronJobs and exporter, S3 repository)" render "${KEK[@]}" \
+check "helm template (backups and archiving: CronJobs and exporter, S3 repository)" render "${KEK[@]}" \
   -f test/packaging/fixtures/backup-values.yaml --set metrics.serviceMonitor.enabled=true \
-  --set metrics.prometheusRule.enabled=true --output-dir "$WORK/backup"
+  --set metrics.prometheusRule.enabled=true --set archiving.enabled=true --output-dir "$WORK/backup"
 check "helm template (backups, volume repository)" render "${KEK[@]}" -f test/packaging/fixtures/backup-values.yaml \
   --set backup.repository.type=posix --set backup.repository.posix.existingClaim=eventline-backups \
   --output-dir "$WORK/backup-posix"
@@ -355,6 +355,8 @@ must_fail "values: unknown key" "additional properties 'replicas' not allowed" t
 must_fail "values: wrong type" "at '/gateway/autoscaling/enabled': got string, want boolean" \
   template --set-string gateway.autoscaling.enabled=yes
 must_fail "values: port as text" "at '/relay/port': got string, want integer" template --set-string relay.port=http
+must_fail "values: archiving idle time not a duration" "at '/archiving/idleFor'" \
+  template "${KEK[@]}" --set archiving.enabled=true --set archiving.idleFor=90days
 must_fail "values: unknown log level" "at '/config/logLevel': value must be one of" template --set config.logLevel=loud
 must_fail "values: short admin token" "at '/auth/adminToken'" template --set auth.adminToken=too-short
 must_fail "values: broker without port" "at '/kafka/brokers/0'" template --set 'kafka.brokers[0]=kafka'
