@@ -57,13 +57,22 @@ const MAX_IN_FLIGHT = 2;
 /** While rows wait on a running transaction, the sweep looks again after this long, doubling. */
 const BLOCKED_FIRST_LOOK_MS = 1;
 const BLOCKED_LAST_LOOK_MS = 50;
+/**
+ * How long acknowledged rows wait for a read to take their delete along before they get a
+ * DELETE of their own: a busy sweep reads far more often, a quiet outbox still loses its
+ * published rows at once.
+ */
+const DELETE_WAIT_MS = 10;
 
 /**
  * Publishes every lane this replica holds in (transaction id, position) order,
  * reading them all in one round trip per batch. While Kafka acknowledges one
  * batch the next is read and encoded; the publisher sends in hand-over order and,
  * when a send fails, fails everything queued behind it, so a later batch never
- * overtakes a failed one. A batch is deleted once acknowledged. On failure the
+ * overtakes a failed one. A batch is deleted once acknowledged, by the next read
+ * in its own round trip (or, if none comes within DELETE_WAIT_MS, by a DELETE of
+ * its own). After a page handed over whole the sweep waits for the doorbell
+ * rather than reading again at once. On failure the
  * sweep lets what is in flight settle, backs off (exponentially, with jitter,
  * capped) and reads again from the oldest row not yet deleted.
  *
@@ -92,10 +101,16 @@ export class LaneSweep {
   private ahead:
     | { readonly after: LaneCursor; readonly lanes: readonly number[]; readonly page: Promise<LaneRead> }
     | undefined;
-  /** Positions acknowledged and not yet deleted: each DELETE takes all that waited for the one before. */
+  /**
+   * Positions acknowledged and not yet deleted: the next read deletes them in its round trip,
+   * or, after DELETE_WAIT_MS without one, a DELETE of their own takes all that waited.
+   */
   private toDelete: number[] = [];
+  private deleteTimer: NodeJS.Timeout | undefined;
   private deletes: Promise<void> = Promise.resolve();
   private deleting = false;
+  /** Settles once every read that took deletes along so far has finished. */
+  private carriedDeletes: Promise<unknown> = Promise.resolve();
   private failure: unknown;
   private lanesChanged = true;
   /** Rows behind the cursor may be due: a tenant resumed, or a delete failed. */
@@ -136,6 +151,8 @@ export class LaneSweep {
   /** Resolves once every batch handed to the publisher so far is acknowledged (or failed) and deleted. */
   async settle(): Promise<void> {
     await Promise.allSettled([...this.inFlight]);
+    await this.carriedDeletes;
+    this.deleteNow();
     await this.deletes;
   }
 
@@ -176,7 +193,9 @@ export class LaneSweep {
           if (read.entries.length > 0) blockedDelay = BLOCKED_FIRST_LOOK_MS;
           await this.sleep(blockedDelay, true);
           blockedDelay = Math.min(BLOCKED_LAST_LOOK_MS, blockedDelay * 2);
-        } else if (read.entries.length === 0) {
+        } else if (read.entries.length === 0 || this.cursorAt(last)) {
+          // Every row committed before this read was in it, and a later commit rings the
+          // doorbell: reading again before it rings would find nothing.
           blockedDelay = BLOCKED_FIRST_LOOK_MS;
           // A quiet poll interval: start over from the oldest row, which costs nothing now.
           if ((await this.sleep(this.pollDelay(), true)) === 'timer') this.startOverRequested = true;
@@ -225,10 +244,35 @@ export class LaneSweep {
     this.ahead = { after: cursor, lanes, page };
   }
 
+  private cursorAt(entry: OutboxEntry | undefined): boolean {
+    return (
+      entry !== undefined &&
+      this.cursor?.transactionId === entry.transactionId &&
+      this.cursor.position === entry.position
+    );
+  }
+
   private read(lanes: readonly number[], after: LaneCursor | null): Promise<LaneRead> {
     // A notification from now on is news to this read: it must wake the sweep after it.
     this.wakeRequested = false;
-    return this.deps.outbox.readLanes(lanes, after, this.settings.batchSize);
+    // What Kafka acknowledged since the last read is deleted in this read's round trip.
+    const published = this.toDelete;
+    this.toDelete = [];
+    clearTimeout(this.deleteTimer);
+    this.deleteTimer = undefined;
+    const page = this.deps.outbox.readLanes(lanes, after, this.settings.batchSize, published);
+    if (published.length > 0) {
+      const carried = page.then(
+        () => undefined,
+        () => {
+          // The read deleted nothing: the rows wait for the next read, or a DELETE of their own.
+          this.toDelete.push(...published);
+          this.deleteSoon();
+        },
+      );
+      this.carriedDeletes = Promise.all([this.carriedDeletes, carried]);
+    }
+    return page;
   }
 
   private async restart(): Promise<void> {
@@ -351,12 +395,25 @@ export class LaneSweep {
       'batch published',
     );
     for (const entry of published) this.toDelete.push(entry.position);
-    if (!this.deleting) this.deletes = this.deleteAcknowledged();
+    this.deleteSoon();
+  }
+
+  private deleteSoon(): void {
+    this.deleteTimer ??= setTimeout(() => {
+      this.deleteTimer = undefined;
+      this.deleteNow();
+    }, DELETE_WAIT_MS);
+  }
+
+  private deleteNow(): void {
+    clearTimeout(this.deleteTimer);
+    this.deleteTimer = undefined;
+    if (this.toDelete.length > 0 && !this.deleting) this.deletes = this.deleteAcknowledged();
   }
 
   /**
-   * Deletes what Kafka acknowledged, one statement at a time: while one runs, the next batches'
-   * positions gather for the one after it, so a busy database gets fewer, larger deletes.
+   * Deletes what Kafka acknowledged and no read took along, one statement at a time: while one
+   * runs, the next batches' positions gather for the one after it.
    */
   private async deleteAcknowledged(): Promise<void> {
     this.deleting = true;
