@@ -71,8 +71,7 @@ const DELETE_WAIT_MS = 10;
  * when a send fails, fails everything queued behind it, so a later batch never
  * overtakes a failed one. A batch is deleted once acknowledged, by the next read
  * in its own round trip (or, if none comes within DELETE_WAIT_MS, by a DELETE of
- * its own). After a page handed over whole the sweep waits for the doorbell
- * rather than reading again at once. On failure the
+ * its own). On failure the
  * sweep lets what is in flight settle, backs off (exponentially, with jitter,
  * capped) and reads again from the oldest row not yet deleted.
  *
@@ -193,9 +192,7 @@ export class LaneSweep {
           if (read.entries.length > 0) blockedDelay = BLOCKED_FIRST_LOOK_MS;
           await this.sleep(blockedDelay, true);
           blockedDelay = Math.min(BLOCKED_LAST_LOOK_MS, blockedDelay * 2);
-        } else if (read.entries.length === 0 || this.cursorAt(last)) {
-          // Every row committed before this read was in it, and a later commit rings the
-          // doorbell: reading again before it rings would find nothing.
+        } else if (read.entries.length === 0) {
           blockedDelay = BLOCKED_FIRST_LOOK_MS;
           // A quiet poll interval: start over from the oldest row, which costs nothing now.
           if ((await this.sleep(this.pollDelay(), true)) === 'timer') this.startOverRequested = true;
@@ -242,14 +239,6 @@ export class LaneSweep {
     // Awaited only if used; a page left unused may fail unobserved.
     page.catch(() => undefined);
     this.ahead = { after: cursor, lanes, page };
-  }
-
-  private cursorAt(entry: OutboxEntry | undefined): boolean {
-    return (
-      entry !== undefined &&
-      this.cursor?.transactionId === entry.transactionId &&
-      this.cursor.position === entry.position
-    );
   }
 
   private read(lanes: readonly number[], after: LaneCursor | null): Promise<LaneRead> {
