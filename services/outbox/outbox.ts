@@ -110,27 +110,14 @@ export class Outbox {
    * xmin, leaving out transactions of other databases and of the relay itself);
    * rows are selected without that bound and cut at it here, so the caller
    * learns that more are waiting.
-   *
-   * The rows at `published` (acknowledged by Kafka) are deleted first, in the
-   * same round trip and transaction (relay_outbox_prune_and_page, migration
-   * 0028), and the page is read after the delete: a failed read deleted nothing.
    */
-  async readLanes(
-    lanes: readonly number[],
-    after: LaneCursor | null,
-    limit: number,
-    published: readonly number[] = [],
-  ): Promise<LaneRead> {
-    if (lanes.length === 0) {
-      await this.deletePublished(published);
-      return { entries: [], blockedBy: undefined };
-    }
+  async readLanes(lanes: readonly number[], after: LaneCursor | null, limit: number): Promise<LaneRead> {
+    if (lanes.length === 0) return { entries: [], blockedBy: undefined };
     const from = after ?? { transactionId: '0', position: 0 };
     const rows = await this.guarded(() =>
       this.pool.any(sql.type(entryRow)`
-        SELECT * FROM relay_outbox_prune_and_page(${sql.array(published, 'int8')},
-                                                  ${sql.array(lanes, 'int2')}, ${from.transactionId}::xid8,
-                                                  ${from.position}::bigint, ${limit}::integer)
+        SELECT * FROM relay_outbox_page(${sql.array(lanes, 'int2')}, ${from.transactionId}::xid8,
+                                        ${from.position}::bigint, ${limit}::integer)
       `),
     );
     const entries: OutboxEntry[] = [];

@@ -57,21 +57,13 @@ const MAX_IN_FLIGHT = 2;
 /** While rows wait on a running transaction, the sweep looks again after this long, doubling. */
 const BLOCKED_FIRST_LOOK_MS = 1;
 const BLOCKED_LAST_LOOK_MS = 50;
-/**
- * How long acknowledged rows wait for a read to take their delete along before they get a
- * DELETE of their own: a busy sweep reads far more often, a quiet outbox still loses its
- * published rows at once.
- */
-const DELETE_WAIT_MS = 10;
 
 /**
  * Publishes every lane this replica holds in (transaction id, position) order,
  * reading them all in one round trip per batch. While Kafka acknowledges one
  * batch the next is read and encoded; the publisher sends in hand-over order and,
  * when a send fails, fails everything queued behind it, so a later batch never
- * overtakes a failed one. A batch is deleted once acknowledged, by the next read
- * in its own round trip (or, if none comes within DELETE_WAIT_MS, by a DELETE of
- * its own). On failure the
+ * overtakes a failed one. A batch is deleted once acknowledged. On failure the
  * sweep lets what is in flight settle, backs off (exponentially, with jitter,
  * capped) and reads again from the oldest row not yet deleted.
  *
@@ -100,16 +92,10 @@ export class LaneSweep {
   private ahead:
     | { readonly after: LaneCursor; readonly lanes: readonly number[]; readonly page: Promise<LaneRead> }
     | undefined;
-  /**
-   * Positions acknowledged and not yet deleted: the next read deletes them in its round trip,
-   * or, after DELETE_WAIT_MS without one, a DELETE of their own takes all that waited.
-   */
+  /** Positions acknowledged and not yet deleted: each DELETE takes all that waited for the one before. */
   private toDelete: number[] = [];
-  private deleteTimer: NodeJS.Timeout | undefined;
   private deletes: Promise<void> = Promise.resolve();
   private deleting = false;
-  /** Settles once every read that took deletes along so far has finished. */
-  private carriedDeletes: Promise<unknown> = Promise.resolve();
   private failure: unknown;
   private lanesChanged = true;
   /** Rows behind the cursor may be due: a tenant resumed, or a delete failed. */
@@ -150,8 +136,6 @@ export class LaneSweep {
   /** Resolves once every batch handed to the publisher so far is acknowledged (or failed) and deleted. */
   async settle(): Promise<void> {
     await Promise.allSettled([...this.inFlight]);
-    await this.carriedDeletes;
-    this.deleteNow();
     await this.deletes;
   }
 
@@ -244,24 +228,7 @@ export class LaneSweep {
   private read(lanes: readonly number[], after: LaneCursor | null): Promise<LaneRead> {
     // A notification from now on is news to this read: it must wake the sweep after it.
     this.wakeRequested = false;
-    // What Kafka acknowledged since the last read is deleted in this read's round trip.
-    const published = this.toDelete;
-    this.toDelete = [];
-    clearTimeout(this.deleteTimer);
-    this.deleteTimer = undefined;
-    const page = this.deps.outbox.readLanes(lanes, after, this.settings.batchSize, published);
-    if (published.length > 0) {
-      const carried = page.then(
-        () => undefined,
-        () => {
-          // The read deleted nothing: the rows wait for the next read, or a DELETE of their own.
-          this.toDelete.push(...published);
-          this.deleteSoon();
-        },
-      );
-      this.carriedDeletes = Promise.all([this.carriedDeletes, carried]);
-    }
-    return page;
+    return this.deps.outbox.readLanes(lanes, after, this.settings.batchSize);
   }
 
   private async restart(): Promise<void> {
@@ -384,25 +351,12 @@ export class LaneSweep {
       'batch published',
     );
     for (const entry of published) this.toDelete.push(entry.position);
-    this.deleteSoon();
-  }
-
-  private deleteSoon(): void {
-    this.deleteTimer ??= setTimeout(() => {
-      this.deleteTimer = undefined;
-      this.deleteNow();
-    }, DELETE_WAIT_MS);
-  }
-
-  private deleteNow(): void {
-    clearTimeout(this.deleteTimer);
-    this.deleteTimer = undefined;
-    if (this.toDelete.length > 0 && !this.deleting) this.deletes = this.deleteAcknowledged();
+    if (!this.deleting) this.deletes = this.deleteAcknowledged();
   }
 
   /**
-   * Deletes what Kafka acknowledged and no read took along, one statement at a time: while one
-   * runs, the next batches' positions gather for the one after it.
+   * Deletes what Kafka acknowledged, one statement at a time: while one runs, the next batches'
+   * positions gather for the one after it, so a busy database gets fewer, larger deletes.
    */
   private async deleteAcknowledged(): Promise<void> {
     this.deleting = true;
