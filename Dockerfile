@@ -17,6 +17,9 @@
 FROM node:24.22.3-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
+# npm ci's postinstall applies patches/ to node_modules (patch-package, a devDependency:
+# the prune below keeps the patched files and drops the tool).
+COPY patches ./patches
 # The npm cache survives between builds (BuildKit and podman), so a changed lock
 # downloads only what changed. Where HTTPS goes through an intercepting proxy, its
 # CA bundle comes in as a build secret (`--secret id=extra_ca_certs,src=<file>`,

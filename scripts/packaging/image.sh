@@ -90,7 +90,11 @@ fi
 run --entrypoint sh "$image" -c '! touch /app/probe 2>/dev/null && ! command -v npm >/dev/null && test -w /tmp' ||
   die "the image is not as the chart runs it: /app writable, npm present, or no writable /tmp"
 node_version="$(run "$image" -p 'process.versions.node')"
-say "checked: runs as uid $uid on a read-only root filesystem (/app not writable, /tmp is), Node $node_version, no npm, the CLI loads"
+# patches/ applied by the build's npm ci (patch-package) and kept by the prune.
+run --entrypoint grep "$image" -q 'Patched by Eventline' \
+  /app/node_modules/kafkajs/src/protocol/recordBatch/record/v0/decoder.js ||
+  die "the image's kafkajs is not patched (patches/kafkajs+2.2.4.patch): the build's npm ci did not apply it"
+say "checked: runs as uid $uid on a read-only root filesystem (/app not writable, /tmp is), Node $node_version, no npm, the CLI loads, kafkajs patched"
 
 size_bytes="$("$ENGINE" image inspect --format '{{.Size}}' "$image")"
 say "image $image (also $NAME:local): $(awk -v b="$size_bytes" 'BEGIN { printf "%.0f MB", b / 1000000 }') ($size_bytes bytes), made in $((SECONDS - started))s"

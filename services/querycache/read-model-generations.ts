@@ -15,8 +15,8 @@ const PUBLISH_TIMEOUT_MS = 500;
 /**
  * The projector's side of the query cache: once a batch has committed, the new
  * watermark of each tenant it touched becomes that tenant's generation of the
- * read model, and is announced to the gateways' read-your-writes waits, in one
- * pipelined round trip per batch; cached answers older than it stop being
+ * read model, and is announced to the gateways' read-your-writes waits, in
+ * pipelined round trips, one at a time; cached answers older than it stop being
  * served. Marks that could not be published (Redis away) go with the next
  * batch; until then an answer may be served stale for at most
  * QUERY_CACHE_TTL_SECONDS, never to a caller whose X-Min-Position it misses, and
@@ -27,6 +27,8 @@ export class ReadModelGenerations {
   private readonly circuit: RedisCircuit;
   private readonly pending = new Map<string, { projection: string; tenant: TenantId; mark: Watermark }>();
   private failing = false;
+  /** The round trip under way and the ones it chains, while marks keep arriving. */
+  private sending: Promise<void> | undefined;
 
   constructor(
     redis: Redis,
@@ -47,10 +49,31 @@ export class ReadModelGenerations {
   /**
    * Never throws: marks that fail go with the next call, and only the first
    * failure of an outage is reported. Tenant ids come from verified event headers.
+   * One round trip at a time: marks that arrive while one is under way (the
+   * other projections' and partitions' batches) go together in the next, sent
+   * as soon as it returns, so a wait wakes at most one round trip later and
+   * catch-up pays a round trip per several batches instead of one per batch.
+   * Resolves once these marks were sent or failed.
    */
-  async advance(projection: string, marks: ReadonlyMap<string, Watermark>): Promise<void> {
+  advance(projection: string, marks: ReadonlyMap<string, Watermark>): Promise<void> {
     for (const [tenant, mark] of marks) this.remember(projection, tenant as TenantId, mark);
-    if (this.pending.size === 0) return;
+    if (this.pending.size > 0) this.sending ??= this.sendPending();
+    return this.sending ?? Promise.resolve();
+  }
+
+  private async sendPending(): Promise<void> {
+    try {
+      // Awaits at least once before the finally, so `sending` is set by then.
+      while (this.pending.size > 0 && (await this.send())) {
+        // Each pass sends what the previous one's round trip collected.
+      }
+    } finally {
+      this.sending = undefined;
+    }
+  }
+
+  /** One pipelined round trip with every pending mark; false (marks kept) when it failed. */
+  private async send(): Promise<boolean> {
     const sending = [...this.pending.values()];
     this.pending.clear();
     try {
@@ -72,10 +95,12 @@ export class ReadModelGenerations {
       const failed = results?.find(([error]) => error)?.[0];
       if (failed) throw failed;
       this.failing = false;
+      return true;
     } catch (error) {
       for (const { projection: name, tenant, mark } of sending) this.remember(name, tenant, mark);
       if (!this.failing) this.options.onFailure?.(error);
       this.failing = true;
+      return false;
     }
   }
 

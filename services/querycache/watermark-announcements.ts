@@ -10,7 +10,7 @@ export function announcementChannel(keyPrefix = DEFAULT_CACHE_KEY_PREFIX): strin
   return `${keyPrefix}watermarks`;
 }
 
-/** One message per committed batch: a line "<projection> <tenant> <transaction id>:<position>" per tenant. */
+/** One message per round trip: a line "<projection> <tenant> <transaction id>:<position>" per projection and tenant. */
 export function announcement(
   marks: readonly { projection: string; tenant: string; mark: Watermark }[],
 ): string {

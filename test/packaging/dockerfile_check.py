@@ -15,6 +15,7 @@ by reading the file (no image is built here):
   listens on 0.0.0.0, and exposes 3000, 9101 and 9102;
 - the runtime keeps what the code needs at run time (package.json, node_modules,
   dist, schemas, topology, the migrations' .sql files, the console's assets);
+- the build stage copies patches/ before `npm ci` when the postinstall applies them (patch-package);
 - every path COPY takes from the build context exists and is not excluded by
   .dockerignore, and .dockerignore keeps node_modules, dist, .run and .git out;
 - no code under services/ (tests aside) imports, at run time, a package that is
@@ -165,6 +166,13 @@ def check(dockerfile: str, dockerignore: str) -> list[str]:
                 errors.append(f"COPY {source}: no such file or directory in the build context")
             elif dockerignore_excludes(source, patterns):
                 errors.append(f"COPY {source}: excluded by .dockerignore")
+    with open(os.path.join(root, "package.json"), encoding="utf-8") as handle:
+        postinstall = json.load(handle).get("scripts", {}).get("postinstall", "")
+    if "patch-package" in postinstall:
+        steps = [keyword for keyword, args in build if (keyword == "COPY" and "patches" in args.split()[:-1])
+                 or (keyword == "RUN" and "npm ci" in args)]
+        if not steps or steps[0] != "COPY":
+            errors.append("the build stage runs `npm ci` before copying patches/: the image's node_modules would be unpatched")
     for private in ("node_modules", "dist", ".run", ".git"):
         if not dockerignore_excludes(private, patterns):
             errors.append(f".dockerignore lets {private}/ into the build context")
