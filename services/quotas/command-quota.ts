@@ -7,6 +7,8 @@ import {
   COMMAND_BUCKET_SCRIPT,
   type CommandBucketCommand,
 } from './command-bucket-script.ts';
+import { ADMISSION_COMMAND, ADMISSION_SCRIPT, type AdmissionCommand } from './admission-script.ts';
+import type { DailyReservation } from './daily-event-quota.ts';
 import { LocalTokenBuckets } from './local-token-buckets.ts';
 import { DEFAULT_KEY_PREFIX, type QuotaDecision, type QuotaOptions } from './quota-decision.ts';
 import { type CommandRate, checkTake, fullRefillMs, refillPerMs } from './token-bucket.ts';
@@ -30,14 +32,15 @@ export interface CommandQuotaOptions extends QuotaOptions {
  * Redis answers again.
  */
 export class CommandQuota {
-  private readonly redis: Redis & CommandBucketCommand;
+  private readonly redis: Redis & CommandBucketCommand & AdmissionCommand;
   private readonly circuit: RedisCircuit;
   private readonly local: LocalTokenBuckets;
   private readonly keyPrefix: string;
 
   constructor(redis: Redis, options: CommandQuotaOptions = {}) {
     redis.defineCommand(COMMAND_BUCKET_COMMAND, { numberOfKeys: 1, lua: COMMAND_BUCKET_SCRIPT });
-    this.redis = redis as Redis & CommandBucketCommand;
+    redis.defineCommand(ADMISSION_COMMAND, { numberOfKeys: 2, lua: ADMISSION_SCRIPT });
+    this.redis = redis as Redis & CommandBucketCommand & AdmissionCommand;
     this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     this.circuit = new RedisCircuit({
       timeoutMs: options.redisTimeoutMs,
@@ -57,7 +60,7 @@ export class CommandQuota {
     try {
       const [allowed, retryAfterMs, remaining] = await this.circuit.run(() =>
         this.redis[COMMAND_BUCKET_COMMAND](
-          `${this.keyPrefix}commands:{${tenant}}`,
+          this.bucketOf(tenant),
           quota.maxBurst,
           refillPerMs(quota),
           cost,
@@ -72,13 +75,47 @@ export class CommandQuota {
   }
 
   /**
+   * take(tenant, quota) and, in the same round trip, the reservation's events
+   * when the command is allowed and they fit the day's count (eventsReserved
+   * says how many; 0 when they did not fit, which refuses nothing: the caller
+   * asks DailyEventQuota.record() for the exact count then). A caller gives
+   * back with DailyEventQuota.release() whatever it reserved and did not store.
+   * Decided locally, with nothing reserved, when Redis fails.
+   */
+  async admit(
+    tenant: TenantId,
+    quota: CommandRate,
+    events: DailyReservation,
+  ): Promise<QuotaDecision & { readonly eventsReserved: number }> {
+    checkTake(quota, 1);
+    try {
+      const [allowed, retryAfterMs, remaining, eventsReserved] = await this.circuit.run(() =>
+        this.redis[ADMISSION_COMMAND](
+          this.bucketOf(tenant),
+          events.key,
+          quota.maxBurst,
+          refillPerMs(quota),
+          1,
+          fullRefillMs(quota) + TTL_MARGIN_MS,
+          events.events,
+          events.limitPerDay,
+          events.expireAtMs,
+        ),
+      );
+      return { allowed: allowed === 1, retryAfterMs, remaining, degraded: false, eventsReserved };
+    } catch {
+      return { ...this.local.take(tenant, quota, 1), degraded: true, eventsReserved: 0 };
+    }
+  }
+
+  /**
    * Commands the tenant could send at once now (whole tokens in its bucket), as
    * every replica shares it in Redis; for the admin console and API. Refilled
    * here with this process's clock, close enough to show, never used to decide.
    */
   async tokensLeft(tenant: TenantId, quota: CommandRate): Promise<number> {
     const [tokens, ts] = await this.circuit.run(() =>
-      this.redis.hmget(`${this.keyPrefix}commands:{${tenant}}`, 'tokens', 'ts'),
+      this.redis.hmget(this.bucketOf(tenant), 'tokens', 'ts'),
     );
     if (tokens === null || tokens === undefined || ts === null || ts === undefined) return quota.maxBurst;
     const refilled = Number(tokens) + Math.max(0, Date.now() - Number(ts)) * refillPerMs(quota);
@@ -98,5 +135,9 @@ export class CommandQuota {
         await this.circuit.run(() => pingRedis(this.redis));
       },
     };
+  }
+
+  private bucketOf(tenant: TenantId): string {
+    return `${this.keyPrefix}commands:{${tenant}}`;
   }
 }

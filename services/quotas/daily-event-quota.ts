@@ -13,6 +13,17 @@ import { LocalDailyCounts } from './local-daily-counts.ts';
 import { DEFAULT_KEY_PREFIX, type QuotaDecision, type QuotaOptions } from './quota-decision.ts';
 import { DAY_MS, endOfUtcDay, utcDay } from './utc-day.ts';
 
+/** Events to count on a tenant's day, as DailyEventQuota.reservation() checked them. */
+export interface DailyReservation {
+  readonly key: string;
+  readonly events: number;
+  readonly limitPerDay: number;
+  /** The counter expires a day after its day ends. */
+  readonly expireAtMs: number;
+  /** The wall clock that picked the day. */
+  readonly now: number;
+}
+
 export interface DailyEventQuotaOptions extends QuotaOptions {
   /**
    * The wall clock (ms since the epoch) that picks the UTC day; tests pass their own.
@@ -56,6 +67,32 @@ export class DailyEventQuota {
    * @throws ValidationError when the batch alone exceeds the limit: no day would admit it.
    */
   async record(tenant: TenantId, events: number, limitPerDay: number): Promise<QuotaDecision> {
+    const { key, expireAtMs, now } = this.reservation(tenant, events, limitPerDay);
+    const endOfDay = endOfUtcDay(now);
+    const decide = (allowed: boolean, used: number, degraded: boolean): QuotaDecision => ({
+      allowed,
+      retryAfterMs: allowed ? 0 : endOfDay - now,
+      remaining: Math.max(0, limitPerDay - used),
+      degraded,
+    });
+    try {
+      const [allowed, used] = await this.circuit.run(() =>
+        this.redis[DAILY_EVENT_COMMAND](key, events, limitPerDay, expireAtMs),
+      );
+      return decide(allowed === 1, used, false);
+    } catch {
+      // The circuit has reported the failure; the batch is counted here instead.
+      const { allowed, used } = this.local.record(tenant, events, limitPerDay, now);
+      return decide(allowed, used, true);
+    }
+  }
+
+  /**
+   * Where and until when `events` would be counted today, for a caller that
+   * reserves them in a script of its own (CommandQuota.admit); checked as record() checks them.
+   * @throws ValidationError when the batch alone exceeds the limit.
+   */
+  reservation(tenant: TenantId, events: number, limitPerDay: number): DailyReservation {
     if (!Number.isInteger(events) || events < 0) {
       throw new RangeError(`events must be a whole number ≥ 0, not ${events}`);
     }
@@ -68,23 +105,7 @@ export class DailyEventQuota {
       );
     }
     const now = this.now();
-    const endOfDay = endOfUtcDay(now);
-    const decide = (allowed: boolean, used: number, degraded: boolean): QuotaDecision => ({
-      allowed,
-      retryAfterMs: allowed ? 0 : endOfDay - now,
-      remaining: Math.max(0, limitPerDay - used),
-      degraded,
-    });
-    try {
-      const [allowed, used] = await this.circuit.run(() =>
-        this.redis[DAILY_EVENT_COMMAND](this.keyOf(tenant, now), events, limitPerDay, endOfDay + DAY_MS),
-      );
-      return decide(allowed === 1, used, false);
-    } catch {
-      // The circuit has reported the failure; the batch is counted here instead.
-      const { allowed, used } = this.local.record(tenant, events, limitPerDay, now);
-      return decide(allowed, used, true);
-    }
+    return { key: this.keyOf(tenant, now), events, limitPerDay, expireAtMs: endOfUtcDay(now) + DAY_MS, now };
   }
 
   /**

@@ -2,19 +2,27 @@
  * Reserves events against a tenant's count for one UTC day, all or nothing, in
  * one atomic step for every gateway replica; a refused batch counts nothing.
  *
- * KEYS[1]  the tenant's counter for the day
- * ARGV     events, limit per day, expiry (ms since the epoch)
+ * record_events(key, events, limit per day, expiry in ms since the epoch)
  * returns  {allowed (1|0), events counted today once this call is done}
  */
-export const DAILY_EVENT_SCRIPT = `
-local used = tonumber(redis.call('GET', KEYS[1]) or '0')
-local events = tonumber(ARGV[1])
-if used + events > tonumber(ARGV[2]) then
-  return { 0, used }
+export const RECORD_EVENTS_FUNCTION = `
+local function record_events(key, events, limit, expire_at)
+  local used = tonumber(redis.call('GET', key) or '0')
+  if used + events > limit then
+    return { 0, used }
+  end
+  used = redis.call('INCRBY', key, events)
+  redis.call('PEXPIREAT', key, expire_at)
+  return { 1, used }
 end
-used = redis.call('INCRBY', KEYS[1], events)
-redis.call('PEXPIREAT', KEYS[1], ARGV[3])
-return { 1, used }
+`;
+
+/**
+ * KEYS[1]  the tenant's counter for the day
+ * ARGV     events, limit per day, expiry (ms since the epoch)
+ */
+export const DAILY_EVENT_SCRIPT = `${RECORD_EVENTS_FUNCTION}
+return record_events(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3])
 `;
 
 export const DAILY_EVENT_COMMAND = 'eventlineRecordDailyEvents';

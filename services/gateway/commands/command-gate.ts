@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IPolicy } from 'cockatiel';
 import { Counter, type Registry } from 'prom-client';
-import type { CommandHandler, CommandOutcome, EventAdmission } from '../../commands/index.ts';
+import type { CommandEnvelope, CommandHandler, CommandOutcome } from '../../commands/index.ts';
 import { deciderForCommand } from '../../domain/contexts.ts';
 import { hasRole, type Principal, type TenantDirectory } from '../../identity/index.ts';
 import {
@@ -14,11 +14,15 @@ import type { TenantId } from '../../platform/tenancy/index.ts';
 import type { CommandQuota, DailyEventQuota } from '../../quotas/index.ts';
 import type { TenantRecord } from '../../identity/index.ts';
 import { parseWith } from '../routes/parse.ts';
+import { AdmittedEvents } from './admitted-events.ts';
 import { type CommandRequest, commandRequest } from './command-request.ts';
 import { routedCommands } from './routed-commands.ts';
 
 /** Commands only the platform administrator may send, through /api/v1/tenants/{id}/commands/execute. */
 const PLATFORM_COMMANDS = new Set(['SuspendTenant', 'ReactivateTenant', 'SetTenantQuota']);
+
+/** Most commands append one event: reserved with the command's token, it needs no second round trip. */
+const EVENTS_GUESSED = 1;
 
 export interface CommandContext {
   readonly principal: Principal;
@@ -118,48 +122,69 @@ export class CommandGate {
     if (record.status === 'suspended' && principal.kind !== 'platform-admin') {
       throw new ForbiddenError('this tenant is suspended');
     }
-    if (principal.kind === 'tenant') {
-      const decision = await this.quota.take(tenant, record.quota);
-      if (!decision.allowed) {
-        this.quotaRejections.inc({ plan: record.plan, limit: 'commands' });
-        throw new QuotaExceededError(
-          `over the quota of ${record.quota.commandsPerMinute} commands per minute`,
-          decision.retryAfterMs,
-        );
-      }
+    if (principal.kind !== 'tenant')
+      return this.handler.handle(this.envelope(request, context, isTenantCommand));
+    const admitted = await this.admit(record);
+    try {
+      return await this.handler.handle(this.envelope(request, context, isTenantCommand), admitted);
+    } finally {
+      await admitted.settle();
     }
-    return this.handler.handle(
-      {
-        commandId: randomUUID(),
-        type: request.type,
-        // A tenant's own aggregate is the tenant: its id is never the caller's to choose.
-        aggregateId: isTenantCommand ? tenant : request.aggregateId,
-        ...(request.expectedVersion !== undefined ? { expectedVersion: request.expectedVersion } : {}),
-        payload: request.payload,
-        tenant,
-        userId: principal.subject,
-        correlationId: context.correlationId,
-        ...(context.traceparent ? { traceparent: context.traceparent } : {}),
-      },
-      principal.kind === 'tenant' ? this.dailyEventsOf(record) : undefined,
-    );
   }
 
-  /** The tenant's events per UTC day, counted once the decision says how many a command appends. */
-  private dailyEventsOf(record: TenantRecord): EventAdmission {
-    const { tenantId, quota, plan } = record;
+  private envelope(
+    request: CommandRequest,
+    context: CommandContext,
+    isTenantCommand: boolean,
+  ): CommandEnvelope {
+    const { principal, tenant } = context;
     return {
-      reserve: async (events) => {
-        const decision = await this.dailyEvents.record(tenantId, events, quota.eventsPerDay);
-        if (!decision.allowed) {
-          this.quotaRejections.inc({ plan, limit: 'events' });
-          throw new QuotaExceededError(
-            `over the quota of ${quota.eventsPerDay} events per day (UTC)`,
-            decision.retryAfterMs,
-          );
-        }
-      },
-      release: (events) => this.dailyEvents.release(tenantId, events),
+      commandId: randomUUID(),
+      type: request.type,
+      // A tenant's own aggregate is the tenant: its id is never the caller's to choose.
+      aggregateId: isTenantCommand ? tenant : request.aggregateId,
+      ...(request.expectedVersion !== undefined ? { expectedVersion: request.expectedVersion } : {}),
+      payload: request.payload,
+      tenant,
+      userId: principal.subject,
+      correlationId: context.correlationId,
+      ...(context.traceparent ? { traceparent: context.traceparent } : {}),
     };
+  }
+
+  /**
+   * The command's token, refused at once when the tenant is over its commands
+   * per minute, and with it (one Redis round trip) the events a command most
+   * often appends; the rest of the tenant's events per UTC day is settled once
+   * the decision says how many it appends.
+   */
+  private async admit(record: TenantRecord): Promise<AdmittedEvents> {
+    const { tenantId, quota, plan } = record;
+    const guess = Math.min(EVENTS_GUESSED, quota.eventsPerDay);
+    const decision = await this.quota.admit(
+      tenantId,
+      quota,
+      this.dailyEvents.reservation(tenantId, guess, quota.eventsPerDay),
+    );
+    if (!decision.allowed) {
+      this.quotaRejections.inc({ plan, limit: 'commands' });
+      throw new QuotaExceededError(
+        `over the quota of ${quota.commandsPerMinute} commands per minute`,
+        decision.retryAfterMs,
+      );
+    }
+    return new AdmittedEvents(
+      this.dailyEvents,
+      tenantId,
+      quota.eventsPerDay,
+      decision.eventsReserved,
+      (retryAfterMs) => {
+        this.quotaRejections.inc({ plan, limit: 'events' });
+        throw new QuotaExceededError(
+          `over the quota of ${quota.eventsPerDay} events per day (UTC)`,
+          retryAfterMs,
+        );
+      },
+    );
   }
 }

@@ -1,39 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Logger } from '../../platform/telemetry/index.ts';
+import { isOpsPath } from './ops-paths.ts';
 import { type RequestContext, setContext } from './request-context.ts';
 
 const ACCEPTED = /^[A-Za-z0-9._:-]{1,128}$/;
-const OPS_PATHS = new Set(['/health', '/ready']);
 
 /**
  * Takes X-Correlation-Id when it is a sane token (else makes one), echoes it on
- * the response and puts it on every log line of the request, and writes the
- * request's one log line when the response is sent.
+ * the response and puts it on every log line of the request; returns what
+ * writes the request's one log line once the response is sent.
  */
-export function correlation(log: Logger) {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    const given = req.get('x-correlation-id');
-    const correlationId = given && ACCEPTED.test(given) ? given : randomUUID();
-    res.setHeader('X-Correlation-Id', correlationId);
-    const context = { correlationId, log: log.child({ correlationId }) } as RequestContext;
-    setContext(res, context);
-    const started = performance.now();
-    res.on('finish', () => {
-      const principal = context.principal;
-      // Probes and scrapes every few seconds would drown the requests that matter.
-      const level = OPS_PATHS.has(req.path) ? 'debug' : 'info';
-      context.log[level](
-        {
-          method: req.method,
-          route: req.route ? `${req.baseUrl}${String(req.route.path)}` : req.path,
-          status: res.statusCode,
-          durationMs: Math.round((performance.now() - started) * 10) / 10,
-          ...(principal?.kind === 'tenant' ? { tenant: principal.tenant, subject: principal.subject } : {}),
-        },
-        'request',
-      );
-    });
-    next();
+export function correlate(log: Logger, req: Request, res: Response): () => void {
+  const given = req.get('x-correlation-id');
+  const correlationId = given && ACCEPTED.test(given) ? given : randomUUID();
+  res.setHeader('X-Correlation-Id', correlationId);
+  const context = { correlationId, log: log.child({ correlationId }) } as RequestContext;
+  setContext(res, context);
+  const started = performance.now();
+  return () => {
+    const principal = context.principal;
+    // Probes and scrapes every few seconds would drown the requests that matter.
+    const level = isOpsPath(req.path) ? 'debug' : 'info';
+    context.log[level](
+      {
+        method: req.method,
+        route: req.route ? `${req.baseUrl}${String(req.route.path)}` : req.path,
+        status: res.statusCode,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        ...(principal?.kind === 'tenant' ? { tenant: principal.tenant, subject: principal.subject } : {}),
+      },
+      'request',
+    );
   };
 }

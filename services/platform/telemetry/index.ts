@@ -3,6 +3,7 @@ export { createLogger, type Logger, REDACTED_PATHS } from './logger.ts';
 export { createMetricsRegistry } from './metrics.ts';
 export { routeProcessWarnings } from './process-warnings.ts';
 export {
+  type Context,
   continueTrace,
   inSpan,
   runInContext,

@@ -12,7 +12,7 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 
-export { type Span, SpanKind };
+export { type Context, type Span, SpanKind };
 
 /** Headers as HTTP servers and Kafka records hand them over. */
 export type TraceCarrier = Readonly<Record<string, string | string[] | undefined>>;
