@@ -6,6 +6,7 @@ import { waitFor } from '../../test/support/wait.ts';
 import { type TenantId, tenantId } from '../platform/tenancy/index.ts';
 import { openRedis } from '../platform/redis/index.ts';
 import { CommandQuota, DailyEventQuota } from './index.ts';
+import { takeToken } from '../../test/support/command-tokens.ts';
 import type { CommandRate } from './token-bucket.ts';
 
 // CommandQuota.admit: a command's token and its guessed events in one Redis round trip.
@@ -44,7 +45,7 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-test('an allowed command takes its token and reserves the events that fit, as take and record would', async () => {
+test('an allowed command takes its token and reserves the events that fit, as a token and a record taken apart would', async () => {
   const quota: CommandRate = { commandsPerMinute: 60, maxBurst: 2 };
   const tenant = newTenant();
   expect(await commands.admit(tenant, quota, events.reservation(tenant, 1, 5))).toEqual({
@@ -56,14 +57,14 @@ test('an allowed command takes its token and reserves the events that fit, as ta
   });
   expect(await redis.get(dayKey(tenant))).toBe('1');
   expect(await redis.pexpiretime(dayKey(tenant))).toBe(Math.floor(now / DAY_MS) * DAY_MS + 2 * DAY_MS);
-  // The same bucket as take()'s.
-  expect(await commands.take(tenant, quota)).toMatchObject({ allowed: true, remaining: 0 });
+  // The same bucket as a token taken alone.
+  expect(await takeToken(commands, tenant, quota, keyPrefix)).toMatchObject({ allowed: true, remaining: 0 });
 });
 
-test('a command over its rate is refused as take refuses it, and reserves nothing', async () => {
+test('a command over its rate is refused as its bucket alone refuses it, and reserves nothing', async () => {
   const quota: CommandRate = { commandsPerMinute: 60, maxBurst: 1 };
   const tenant = newTenant();
-  await commands.take(tenant, quota);
+  await takeToken(commands, tenant, quota, keyPrefix);
   const refused = await commands.admit(tenant, quota, events.reservation(tenant, 1, 5));
   expect(refused).toMatchObject({ allowed: false, remaining: 0, degraded: false, eventsReserved: 0 });
   expect(refused.retryAfterMs).toBeGreaterThan(0);

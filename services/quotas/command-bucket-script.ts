@@ -34,24 +34,3 @@ local function take_tokens(key, capacity, rate, cost, ttl)
   return { allowed, retry, math.floor(tokens) }
 end
 `;
-
-/**
- * KEYS[1]  the tenant's bucket
- * ARGV     capacity, refill per ms, cost, ttl in ms
- */
-export const COMMAND_BUCKET_SCRIPT = `${TAKE_TOKENS_FUNCTION}
-return take_tokens(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4])
-`;
-
-/** The name the script is defined under on an ioredis client (EVALSHA, EVAL on NOSCRIPT). */
-export const COMMAND_BUCKET_COMMAND = 'eventlineTakeCommandTokens';
-
-export interface CommandBucketCommand {
-  [COMMAND_BUCKET_COMMAND](
-    key: string,
-    capacity: number,
-    refillPerMs: number,
-    cost: number,
-    ttlMs: number,
-  ): Promise<[allowed: number, retryAfterMs: number, remaining: number]>;
-}

@@ -2,11 +2,6 @@ import type { Redis } from 'ioredis';
 import type { ReadinessCheck } from '../platform/health/index.ts';
 import { pingRedis, RedisCircuit } from '../platform/redis/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
-import {
-  COMMAND_BUCKET_COMMAND,
-  COMMAND_BUCKET_SCRIPT,
-  type CommandBucketCommand,
-} from './command-bucket-script.ts';
 import { ADMISSION_COMMAND, ADMISSION_SCRIPT, type AdmissionCommand } from './admission-script.ts';
 import type { DailyReservation } from './daily-event-quota.ts';
 import { LocalTokenBuckets } from './local-token-buckets.ts';
@@ -32,15 +27,14 @@ export interface CommandQuotaOptions extends QuotaOptions {
  * Redis answers again.
  */
 export class CommandQuota {
-  private readonly redis: Redis & CommandBucketCommand & AdmissionCommand;
+  private readonly redis: Redis & AdmissionCommand;
   private readonly circuit: RedisCircuit;
   private readonly local: LocalTokenBuckets;
   private readonly keyPrefix: string;
 
   constructor(redis: Redis, options: CommandQuotaOptions = {}) {
-    redis.defineCommand(COMMAND_BUCKET_COMMAND, { numberOfKeys: 1, lua: COMMAND_BUCKET_SCRIPT });
     redis.defineCommand(ADMISSION_COMMAND, { numberOfKeys: 2, lua: ADMISSION_SCRIPT });
-    this.redis = redis as Redis & CommandBucketCommand & AdmissionCommand;
+    this.redis = redis as Redis & AdmissionCommand;
     this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     this.circuit = new RedisCircuit({
       timeoutMs: options.redisTimeoutMs,
@@ -51,31 +45,9 @@ export class CommandQuota {
   }
 
   /**
-   * Takes `cost` commands from the tenant's bucket, or says how long until it could.
-   * The quota is read on every take, so a changed plan or SetTenantQuota applies at once.
-   * @throws ValidationError when cost exceeds quota.maxBurst: no wait would ever admit it.
-   */
-  async take(tenant: TenantId, quota: CommandRate, cost = 1): Promise<QuotaDecision> {
-    checkTake(quota, cost);
-    try {
-      const [allowed, retryAfterMs, remaining] = await this.circuit.run(() =>
-        this.redis[COMMAND_BUCKET_COMMAND](
-          this.bucketOf(tenant),
-          quota.maxBurst,
-          refillPerMs(quota),
-          cost,
-          fullRefillMs(quota) + TTL_MARGIN_MS,
-        ),
-      );
-      return { allowed: allowed === 1, retryAfterMs, remaining, degraded: false };
-    } catch {
-      // The circuit has reported the failure; the command is decided here instead.
-      return { ...this.local.take(tenant, quota, cost), degraded: true };
-    }
-  }
-
-  /**
-   * take(tenant, quota) and, in the same round trip, the reservation's events
+   * Takes one command from the tenant's bucket, or says how long until it could;
+   * the quota is read on every call, so a changed plan or SetTenantQuota applies
+   * at once. In the same round trip, the reservation's events
    * when the command is allowed and they fit the day's count (eventsReserved
    * says how many; 0 when they did not fit, which refuses nothing: the caller
    * asks DailyEventQuota.record() for the exact count then). A caller gives

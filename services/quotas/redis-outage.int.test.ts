@@ -10,6 +10,7 @@ import { Readiness } from '../platform/health/index.ts';
 import { type TenantId, tenantId } from '../platform/tenancy/index.ts';
 import { openRedis } from '../platform/redis/index.ts';
 import { CommandQuota, DailyEventQuota, type QuotaDecision } from './index.ts';
+import { takeToken } from '../../test/support/command-tokens.ts';
 
 const keyPrefix = `${uniqueName('quotas')}:`;
 /** No refill within a test: whatever is refused was refused by the burst. */
@@ -40,7 +41,7 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number 
 
 async function takeMany(commands: CommandQuota, tenant: TenantId, count: number): Promise<QuotaDecision[]> {
   const decisions: QuotaDecision[] = [];
-  for (let i = 0; i < count; i++) decisions.push(await commands.take(tenant, quota));
+  for (let i = 0; i < count; i++) decisions.push(await takeToken(commands, tenant, quota, keyPrefix));
   return decisions;
 }
 
@@ -134,7 +135,7 @@ describe('with Redis unreachable', () => {
     ]);
     expect(decisions[3]?.retryAfterMs).toBeGreaterThan(0);
     expect(decisions[3]?.retryAfterMs).toBeLessThanOrEqual(60_000);
-    expect(await commands.take(quiet, quota)).toEqual({
+    expect(await takeToken(commands, quiet, quota, keyPrefix)).toEqual({
       allowed: true,
       retryAfterMs: 0,
       remaining: 2,
@@ -187,10 +188,13 @@ describe('with Redis slow or gone for a while', () => {
 
   test('a Redis slower than the deadline is skipped after one miss, and used again once it is fast', async () => {
     const tenant = newTenant();
-    expect(await commands.take(tenant, quota)).toMatchObject({ allowed: true, degraded: false });
+    expect(await takeToken(commands, tenant, quota, keyPrefix)).toMatchObject({
+      allowed: true,
+      degraded: false,
+    });
 
     proxy.delayMs = 400;
-    const { value: first, ms } = await timed(() => commands.take(tenant, quota));
+    const { value: first, ms } = await timed(() => takeToken(commands, tenant, quota, keyPrefix));
     expect(first.degraded).toBe(true);
     expect(ms).toBeLessThan(AT_ONCE_MS);
     expect(fallbacks).toHaveLength(1);
@@ -207,7 +211,7 @@ describe('with Redis slow or gone for a while', () => {
     const recovered = await waitFor(
       'decisions from Redis again',
       async () => {
-        const decision = await commands.take(newTenant(), quota);
+        const decision = await takeToken(commands, newTenant(), quota, keyPrefix);
         return decision.degraded ? undefined : decision;
       },
       { timeoutMs: 5_000, intervalMs: 50 },
@@ -215,7 +219,7 @@ describe('with Redis slow or gone for a while', () => {
     expect(recovered).toMatchObject({ allowed: true, remaining: 2 });
     // The shared bucket kept its count; the take that missed its deadline still ran in Redis
     // once the delay was over, so its token is spent there as well as locally.
-    expect(await commands.take(tenant, quota)).toMatchObject({
+    expect(await takeToken(commands, tenant, quota, keyPrefix)).toMatchObject({
       allowed: true,
       remaining: 0,
       degraded: false,
@@ -225,7 +229,7 @@ describe('with Redis slow or gone for a while', () => {
   test('a lost connection turns decisions local, and the reconnect turns them shared again', async () => {
     const tenant = newTenant();
     await proxy.stop();
-    const { value: local, ms } = await timed(() => commands.take(tenant, quota));
+    const { value: local, ms } = await timed(() => takeToken(commands, tenant, quota, keyPrefix));
     expect(local).toMatchObject({ allowed: true, degraded: true });
     expect(ms).toBeLessThan(AT_ONCE_MS);
     // Redis' own failure, as the quotas' circuit names it: not any error (a bug in the check would throw too).
@@ -236,7 +240,7 @@ describe('with Redis slow or gone for a while', () => {
     await proxy.start();
     await waitFor(
       'decisions from Redis again',
-      async () => ((await commands.take(newTenant(), quota)).degraded ? undefined : true),
+      async () => ((await takeToken(commands, newTenant(), quota, keyPrefix)).degraded ? undefined : true),
       { timeoutMs: 10_000, intervalMs: 50 },
     );
     await expect(commands.readinessCheck().check(AbortSignal.timeout(1_000))).resolves.toBeUndefined();
