@@ -43,18 +43,20 @@ export class CachedQueries {
   async execute(tenant: TenantId, request: unknown, consistency?: ReadYourWrites): Promise<ServedAnswer> {
     const { queries, cache } = this.options;
     const query = queries.prepare(tenant, request);
-    const resolved = consistency && {
-      target: await queries.resolve(tenant, consistency),
-      timeoutMs: consistency.timeoutMs,
-    };
-    const target = resolved?.target;
-    const lookup = cache ? await this.lookup(tenant, query) : undefined;
+    // Independent round trips (the event store, Redis): asked at once.
+    const [target, lookup] = await Promise.all([
+      consistency && queries.resolve(tenant, consistency),
+      cache && this.lookup(tenant, query),
+    ]);
+    const resolved = consistency && target && { target, timeoutMs: consistency.timeoutMs };
     const cached = lookup?.cached;
     const current = cached && lookup.generation && atOrPast(cached.watermark, lookup.generation);
     if (current && (!target || atOrPast(cached.watermark, target))) return this.served(cached.answer, 'hit');
     try {
       const read = await this.options.readModelGuard.execute(() => queries.answer(tenant, query, resolved));
-      if (cache) await cache.store(tenant, query, read).catch(() => undefined);
+      // Off the answer's path: a failed store loses nothing but a later hit. The next lookup on this
+      // connection comes after it (Redis answers a connection's commands in order).
+      if (cache) void cache.store(tenant, query, read).catch(() => undefined);
       return this.served(read.answer, cache ? (current && target ? 'bypass' : 'miss') : undefined);
     } catch (error) {
       if (!isConnectionOutage(error)) throw error;

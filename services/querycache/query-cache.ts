@@ -80,12 +80,14 @@ export class QueryCache {
 
   async store(tenant: TenantId, query: PreparedQuery, cached: CachedAnswer): Promise<void> {
     const mark = watermarkText(cached.watermark);
+    // Serialized now, before the caller goes on to open the answer's personal data for its response.
+    const entry = `${mark}|${JSON.stringify(cached.answer)}`;
     await this.circuit.run(() =>
       this.redis[STORE_ANSWER_COMMAND](
         generationKey(this.prefix, tenant, query.projection),
         answerKey(this.prefix, tenant, query),
         mark,
-        `${mark}|${JSON.stringify(cached.answer)}`,
+        entry,
         this.options.ttlSeconds,
         GENERATION_TTL_SECONDS,
       ),

@@ -31,7 +31,6 @@ export {
   ReadModelQueries,
   type ReadYourWrites,
   type ResolvedConsistency,
-  readWatermark,
   type Watermark,
   type WatermarkedAnswer,
   WatermarkWaits,

@@ -14,7 +14,6 @@ export {
   compareWatermarks,
   NO_WATERMARK,
   ReadModelBehindError,
-  readWatermark,
   resolvePosition,
   type Watermark,
 } from './read-your-writes.ts';

@@ -1,7 +1,6 @@
 import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
 import type { z } from 'zod';
 import type { EventStore } from '../../eventstore/index.ts';
-import { inTenantTransaction } from '../../platform/database/index.ts';
 import { ValidationError } from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
 import { getOrder, listOrders } from './order-queries.ts';
@@ -9,7 +8,7 @@ import { projectionOf, queryParams, queryRequest, type QueryType } from './query
 import {
   awaitWatermark,
   NO_WATERMARK,
-  readWatermark,
+  tenantWatermark,
   resolvePosition,
   type Watermark,
 } from './read-your-writes.ts';
@@ -132,9 +131,10 @@ export class ReadModelQueries {
       const { target, timeoutMs } = consistency;
       await awaitWatermark(this.pool, this.events, query.projection, tenant, target, timeoutMs, this.waits);
     }
-    return inTenantTransaction(this.pool, tenant, async (tx) => {
-      // Read in the same transaction as the data, so the position never claims more than the answer shows.
-      const watermark = (await readWatermark(tx, query.projection, tenant)) ?? NO_WATERMARK;
+    return this.pool.transaction(async (tx) => {
+      // Read in the same transaction as the data, so the position never claims more than the answer shows;
+      // reading it first also sets the tenant for the data's read (one round trip fewer).
+      const watermark = (await tenantWatermark(tx, query.projection, tenant)) ?? NO_WATERMARK;
       return { answer: { data: await query.read(tx), position: watermark.position }, watermark };
     });
   }

@@ -1,4 +1,4 @@
-import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
+import type { CommonQueryMethods, DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { compareCheckpoints, type EventStore } from '../../eventstore/index.ts';
 import { sql } from '../../platform/database/index.ts';
@@ -24,23 +24,18 @@ export class ReadModelBehindError extends WaitTimedOutError {}
 
 const watermark = z.object({ transactionId: z.string(), position: z.number().int() });
 
-export async function readWatermark(
-  tx: DatabaseTransactionConnection,
+/**
+ * The projection's watermark of the tenant, in one round trip: readmodels.tenant_watermark
+ * sets the tenant for the rest of the caller's transaction (row-level security) and
+ * reads the watermark in the same statement. A wait's look asks it on its own; an
+ * answer asks it first in its transaction, which then needs no statement to set the tenant.
+ */
+export async function tenantWatermark(
+  db: CommonQueryMethods,
   projection: string,
   tenant: TenantId,
 ): Promise<Watermark | null> {
-  return tx.maybeOne(sql.type(watermark)`
-    SELECT transaction_id::text AS "transactionId", global_position AS position FROM readmodels.watermarks
-     WHERE projection = ${projection} AND tenant_id = ${tenant}`);
-}
-
-/** readWatermark on its own, in one round trip (readmodels.tenant_watermark): what each look of a wait asks. */
-async function watermarkOf(
-  pool: DatabasePool,
-  projection: string,
-  tenant: TenantId,
-): Promise<Watermark | null> {
-  return pool.maybeOne(sql.type(watermark)`
+  return db.maybeOne(sql.type(watermark)`
     SELECT transaction_id AS "transactionId", global_position AS position
       FROM readmodels.tenant_watermark(${projection}, ${tenant})`);
 }
@@ -60,7 +55,7 @@ async function caughtUp(
   tenant: TenantId,
   target: Watermark,
 ): Promise<boolean> {
-  const mark = (await watermarkOf(pool, projection, tenant)) ?? NO_WATERMARK;
+  const mark = (await tenantWatermark(pool, projection, tenant)) ?? NO_WATERMARK;
   if (compareWatermarks(mark, target) >= 0) return true;
   const types = Object.keys(projectionNamed(projection).handlers);
   return !(await events.hasEventsBetween(tenant, { after: mark, upTo: target }, types));
