@@ -11,6 +11,8 @@ interface PartitionState {
   since: number;
   /** Records known to wait: a batch in hand, or lag left after the last one. */
   behind: boolean;
+  /** Lag was left after the last committed batch. */
+  lagLeft: boolean;
 }
 
 /**
@@ -47,6 +49,19 @@ export class PartitionProgress {
     const state = this.stateOf(topic, partition);
     state.since = this.now();
     state.behind = lag > 0;
+    state.lagLeft = lag > 0;
+  }
+
+  /**
+   * A batch in hand was dropped unapplied: the partition moved on (a seek to
+   * its checkpoint, a rebalance, the consumer stopping), so whoever fetches
+   * those records next starts the clock again. Kept as a stall only if lag was
+   * left before it; a batch that was never going to be applied is not work
+   * waiting, and a quiet partition would otherwise read as stalled for good.
+   */
+  batchDropped(topic: string, partition: number): void {
+    const state = this.stateOf(topic, partition);
+    state.behind = state.lagLeft;
   }
 
   stalled(): StalledPartition[] {
@@ -60,7 +75,7 @@ export class PartitionProgress {
     const key = `${topic}:${partition}`;
     let state = this.partitions.get(key);
     if (!state) {
-      state = { topic, partition, since: this.now(), behind: false };
+      state = { topic, partition, since: this.now(), behind: false, lagLeft: false };
       this.partitions.set(key, state);
     }
     return state;

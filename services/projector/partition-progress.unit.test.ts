@@ -56,3 +56,20 @@ test('partitions handed to another replica are forgotten', () => {
   advance(10_000);
   expect(progress.stalled().map((stall) => stall.partition)).toEqual([5]);
 });
+
+test('a batch dropped unapplied (a seek, a rebalance, a stop) is no stall; lag left before it still is', () => {
+  const { progress, advance } = clocked();
+  progress.batchStarted('tenants.events', 0);
+  progress.batchCommitted('tenants.events', 0, 0);
+  progress.batchStarted('tenants.events', 0);
+  progress.batchDropped('tenants.events', 0);
+  advance(60_000);
+  expect(progress.stalled()).toEqual([]);
+
+  progress.batchStarted('tenants.events', 1);
+  progress.batchCommitted('tenants.events', 1, 7);
+  progress.batchStarted('tenants.events', 1);
+  progress.batchDropped('tenants.events', 1);
+  advance(5_000);
+  expect(progress.stalled()).toEqual([{ topic: 'tenants.events', partition: 1, stuckForMs: 5_000 }]);
+});

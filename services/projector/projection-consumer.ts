@@ -162,7 +162,7 @@ export class ProjectionConsumer {
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
-    if (batch.isEmpty()) return;
+    if (batch.isEmpty() || !isRunning() || isStale()) return;
     const { databaseGuard, events, metrics, log, pool, projection } = this.options;
     const key = `${batch.topic}:${batch.partition}`;
     this.progress.batchStarted(batch.topic, batch.partition);
@@ -263,6 +263,8 @@ export class ProjectionConsumer {
         await heartbeat().catch(() => undefined);
       }
     }
+    // Stale or stopping: the batch goes unapplied, and its records come again in a later fetch if still due.
+    this.progress.batchDropped(batch.topic, batch.partition);
   }
 
   /**
