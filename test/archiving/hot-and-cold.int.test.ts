@@ -3,6 +3,7 @@ import { jest } from '@jest/globals';
 import { type DatabasePool, sql } from 'slonik';
 import { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { waitFor } from '../support/wait.ts';
 import { EventSchemas } from '../../services/avro/index.ts';
 import { runCli } from '../../services/cli/run-cli.ts';
 import { inTenantTransaction, openDatabase } from '../../services/platform/database/index.ts';
@@ -119,6 +120,11 @@ afterAll(async () => {
 
 test('archiving a closed stream moves its events to events_cold, and every read answers as before', async () => {
   const { tenant, stream, between } = await closedOrder();
+  // The catch-up read sees only transactions older than every one running on the server, another
+  // test's in another database too: the readings compared must both come after it sees all three.
+  await waitFor('the catch-up read to see the stream', async () =>
+    (await store.readAll(tenant, START)).events.length === 3 ? true : undefined,
+  );
   const before = await readings(tenant, stream, between);
   expect(before.history).toHaveLength(3);
   expect(before.timeTravelByInstant).toHaveLength(1);
