@@ -56,20 +56,39 @@ export type BatchOutcome =
 /** No checkpoint yet: whatever the consumer group's position is, it is the start. */
 const NONE = -1;
 
-async function lockCheckpoint(tx: DatabaseTransactionConnection, batch: PartitionBatch): Promise<number> {
-  const key = sql.fragment`${batch.projection.name}, ${batch.topic}, ${batch.partition}`;
-  const checkpoint = sql.type(z.object({ next_offset: z.number() }))`
-    SELECT next_offset FROM readmodels.checkpoints
-     WHERE (projection, topic, partition) = (${key}) FOR UPDATE`;
-  // Two replicas overlapping in a rebalance serialise on this row, and the second sees the
-  // first's checkpoint, so it skips, never repeats. The row exists from a partition's first
-  // batch on (one round trip); before that, insert it, then lock it.
-  const locked = await tx.maybeOneFirst(checkpoint);
-  if (locked !== null) return locked;
-  await tx.query(sql.typeAlias('void')`
-    INSERT INTO readmodels.checkpoints (projection, topic, partition, next_offset) VALUES (${key}, ${NONE})
-    ON CONFLICT DO NOTHING`);
-  return tx.oneFirst(checkpoint);
+const checkpointRow = z.object({ topic: z.string(), partition: z.number(), next_offset: z.number() });
+
+const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
+
+/** Each batch's partition checkpoint, locked in (topic, partition) order, so that two transactions locking several never deadlock. */
+async function lockCheckpoints(
+  tx: DatabaseTransactionConnection,
+  projection: string,
+  batches: readonly PartitionBatch[],
+): Promise<Map<string, number>> {
+  const keys = sql.fragment`unnest(${sql.array(
+    batches.map((batch) => batch.topic),
+    'text',
+  )}, ${sql.array(
+    batches.map((batch) => batch.partition),
+    'int4',
+  )}) AS key (topic, partition)`;
+  const checkpoints = sql.type(checkpointRow)`
+    SELECT topic, partition, next_offset FROM readmodels.checkpoints
+     WHERE projection = ${projection} AND (topic, partition) IN (SELECT topic, partition FROM ${keys})
+     ORDER BY topic, partition FOR UPDATE`;
+  // Two replicas overlapping in a rebalance serialise on these rows, and the second sees the
+  // first's checkpoint, so it skips, never repeats. A partition's row exists from its first
+  // batch on (one round trip); before that, insert it, then lock them all.
+  let rows = await tx.any(checkpoints);
+  if (rows.length < batches.length) {
+    await tx.query(sql.typeAlias('void')`
+      INSERT INTO readmodels.checkpoints (projection, topic, partition, next_offset)
+      SELECT ${projection}, topic, partition, ${NONE} FROM ${keys}
+      ON CONFLICT DO NOTHING`);
+    rows = await tx.any(checkpoints);
+  }
+  return new Map(rows.map((row) => [partitionKey(row.topic, row.partition), row.next_offset]));
 }
 
 const watermarkRow = z.object({
@@ -135,133 +154,184 @@ async function applyWithRetries(
   return failure;
 }
 
+/** A batch's records still to apply: past its checkpoint and not published again. */
+interface FreshRecords {
+  readonly batch: PartitionBatch;
+  readonly messages: readonly KafkaMessage[];
+}
+
 /**
- * The whole batch through the projection's bulk apply (a few statements per
- * table instead of some per event): how many events it applied, or undefined
- * when the batch takes the handlers one by one (no bulk apply, not optimistic,
- * or the bulk apply declined having written nothing). A refusal loses the
- * transaction, so the batch is redone with savepoints, where the events are
- * applied one by one and the failing one is retried and parked.
+ * The batches' records through the projection's bulk apply (a few statements
+ * per table for all of them instead of some per event): how many events it
+ * applied, or undefined when they take the handlers one by one (no bulk apply,
+ * not optimistic, or the bulk apply declined having written nothing). A
+ * refusal loses the transaction, so the caller redoes each batch on its own
+ * with savepoints, where the failing event is retried and parked.
  */
 async function applyInBulk(
   tx: DatabaseTransactionConnection,
-  batch: PartitionBatch,
-  fresh: readonly KafkaMessage[],
+  projection: Projection,
+  optimistic: boolean,
+  parts: readonly FreshRecords[],
 ): Promise<number | undefined> {
-  const applyMany = batch.projection.applyMany;
-  if (!batch.optimistic || !applyMany) return undefined;
-  const messages: KafkaMessage[] = [];
+  const applyMany = projection.applyMany;
+  if (!optimistic || !applyMany) return undefined;
+  const traced: FreshRecords[] = [];
   const events: ProjectedEvent[] = [];
-  for (const message of fresh) {
-    const item = batch.decoded.get(message.offset);
-    if (item instanceof Error) return undefined;
-    if (item && batch.projection.handlers[item.type]) {
-      messages.push(message);
-      events.push(item);
+  for (const { batch, messages: fresh } of parts) {
+    const messages: KafkaMessage[] = [];
+    for (const message of fresh) {
+      const item = batch.decoded.get(message.offset);
+      if (item instanceof Error) return undefined;
+      if (item && projection.handlers[item.type]) {
+        messages.push(message);
+        events.push(item);
+      }
     }
+    traced.push({ batch, messages });
   }
   if (events.length === 0) return 0;
   try {
-    const applied = await applyTracedTogether(batch, messages, () => applyMany(tx, events, LIVE));
+    const applied = await applyTracedTogether(traced, () => applyMany(tx, events, LIVE));
     return applied ? events.length : undefined;
   } catch (error) {
     if (isInfrastructureError(error)) throw error;
-    throw new BatchNeedsSavepoints(`${batch.projection.name} refused the batch in bulk`, { cause: error });
+    throw new BatchNeedsSavepoints(`${projection.name} refused the batch in bulk`, { cause: error });
   }
 }
 
 /**
- * One partition batch in ONE PostgreSQL transaction: the handlers' writes, the
- * parked events' rows, the tenants' watermarks and the checkpoint commit
- * together, so a crash anywhere neither loses nor repeats an event. Records
- * below the checkpoint (redelivered after a crash, or by a rebalance) are skipped.
+ * Partition batches of one projection in ONE PostgreSQL transaction: the
+ * handlers' writes, the parked events' rows, the tenants' watermarks and each
+ * partition's checkpoint commit together, so a crash anywhere neither loses
+ * nor repeats an event. Records below their checkpoint (redelivered after a
+ * crash, or by a rebalance) are skipped. The outcomes are in the batches' order.
+ * Batches go together only optimistically; with savepoints, one at a time.
  */
-export async function applyPartitionBatch(
+export async function applyPartitionBatches(
   tx: DatabaseTransactionConnection,
-  batch: PartitionBatch,
+  batches: readonly PartitionBatch[],
   retries: HandlerRetries,
   deadLetters: DeadLetters,
-): Promise<BatchOutcome> {
+): Promise<BatchOutcome[]> {
+  const [head] = batches;
+  if (!head) return [];
+  const { projection } = head;
+  const optimistic = head.optimistic === true;
+  if (batches.some((batch) => batch.projection !== projection || (batch.optimistic === true) !== optimistic))
+    throw new Error('batches applied together share their projection and their optimism');
+  if (!optimistic && batches.length > 1) throw new Error('batches with savepoints are applied one at a time');
   // Before anything is written: a rebuild's swap, holding this exclusively, sees no batch half done.
-  await shareProjectionTables(tx, batch.projection.name);
-  const next = await lockCheckpoint(tx, batch);
-  const fresh = batch.messages.filter((message) => Number(message.offset) >= next);
-  const first = fresh[0];
-  if (!first) return { kind: 'applied', nextOffset: next, applied: 0, parked: 0, watermarks: new Map() };
-  // The group's committed offset is past our checkpoint (the read models were reset): go back, once.
-  if (next !== NONE && Number(first.offset) > next && batch.soughtTo !== next)
-    return { kind: 'seek', offset: next };
+  await shareProjectionTables(tx, projection.name);
+  const checkpoints = await lockCheckpoints(tx, projection.name, batches);
 
-  const origins = fresh.map((message) => EventDecoder.origin(message));
+  const outcomes: BatchOutcome[] = [];
+  const parts: Array<FreshRecords & { readonly next: number; readonly outcome: number }> = [];
+  for (const batch of batches) {
+    const next = checkpoints.get(partitionKey(batch.topic, batch.partition)) ?? NONE;
+    const fresh = batch.messages.filter((message) => Number(message.offset) >= next);
+    const first = fresh[0];
+    if (!first) {
+      outcomes.push({ kind: 'applied', nextOffset: next, applied: 0, parked: 0, watermarks: new Map() });
+    } else if (next !== NONE && Number(first.offset) > next && batch.soughtTo !== next) {
+      // The group's committed offset is past our checkpoint (the read models were reset): go back, once.
+      outcomes.push({ kind: 'seek', offset: next });
+    } else {
+      parts.push({ batch, messages: fresh, next, outcome: outcomes.length });
+      outcomes.push({ kind: 'applied', nextOffset: next, applied: 0, parked: 0, watermarks: new Map() });
+    }
+  }
+  if (parts.length === 0) return outcomes;
+
+  const origins = parts.map(({ messages }) => messages.map((message) => EventDecoder.origin(message)));
   // A record at or below its tenant's watermark was applied (or parked) already: the same event
   // published again at a later offset (a relay that died between Kafka's acknowledgement and its
   // delete, or a send retried under a new producer; docs/relay.md). Skipped, as docs/contracts.md §8
   // tells every consumer to do: the offset checkpoint alone let a re-published OrderItemAdded add
   // its item twice (found by `make chaos`). Within the batch too, the first occurrence wins.
-  const seen = await watermarksOf(tx, batch.projection.name, [
-    ...new Set(origins.flatMap((origin) => (origin ? [origin.tenantId] : []))),
+  const seen = await watermarksOf(tx, projection.name, [
+    ...new Set(origins.flat().flatMap((origin) => (origin ? [origin.tenantId] : []))),
   ]);
-  const republished = new Set<number>();
-  for (const [index, origin] of origins.entries()) {
-    const transactionId = origin && batch.commitOrder.get(origin.position)?.transactionId;
-    if (!origin || transactionId === undefined) continue;
-    const cursor = { transactionId: BigInt(transactionId), position: origin.position };
-    const mark = seen.get(origin.tenantId);
-    if (
-      mark &&
-      (cursor.transactionId < mark.transactionId ||
-        (cursor.transactionId === mark.transactionId && cursor.position <= mark.position))
-    ) {
-      republished.add(index);
-    } else {
-      seen.set(origin.tenantId, cursor);
+  const republished = parts.map(({ batch }, part) => {
+    const skipped = new Set<number>();
+    for (const [index, origin] of (origins[part] ?? []).entries()) {
+      const transactionId = origin && batch.commitOrder.get(origin.position)?.transactionId;
+      if (!origin || transactionId === undefined) continue;
+      const cursor = { transactionId: BigInt(transactionId), position: origin.position };
+      const mark = seen.get(origin.tenantId);
+      if (
+        mark &&
+        (cursor.transactionId < mark.transactionId ||
+          (cursor.transactionId === mark.transactionId && cursor.position <= mark.position))
+      ) {
+        skipped.add(index);
+      } else {
+        seen.set(origin.tenantId, cursor);
+      }
     }
-  }
-  const watermarks = new Map<string, { transactionId: string; position: number }>();
+    return skipped;
+  });
   const inBulk = await applyInBulk(
     tx,
-    batch,
-    fresh.filter((_, index) => !republished.has(index)),
+    projection,
+    optimistic,
+    parts.map(({ batch, messages }, part) => ({
+      batch,
+      messages: messages.filter((_, index) => !republished[part]?.has(index)),
+    })),
   );
-  let applied = inBulk ?? 0;
-  let parked = 0;
-  for (const [index, message] of fresh.entries()) {
-    if (republished.has(index)) continue;
-    const item = batch.decoded.get(message.offset);
-    let failure: Error | undefined;
-    let attempts = 1;
-    if (item instanceof Error) failure = item;
-    else if (item && inBulk === undefined) {
-      failure = await applyTraced(batch, message, () => applyWithRetries(tx, batch, item, retries));
-      attempts = batch.projection.handlers[item.type] ? retries.attempts : 1;
-      if (!failure) applied++;
+
+  const watermarks = new Map<string, { transactionId: string; position: number }>();
+  const checkpointed: Array<{ topic: string; partition: number; nextOffset: number }> = [];
+  for (const [part, { batch, messages: fresh, outcome }] of parts.entries()) {
+    let applied = 0;
+    let parked = 0;
+    const batchWatermarks = new Map<string, { transactionId: string; position: number }>();
+    for (const [index, message] of fresh.entries()) {
+      if (republished[part]?.has(index)) continue;
+      const item = batch.decoded.get(message.offset);
+      let failure: Error | undefined;
+      let attempts = 1;
+      if (item instanceof Error) failure = item;
+      else if (item && inBulk !== undefined) {
+        if (projection.handlers[item.type]) applied++;
+      } else if (item) {
+        failure = await applyTraced(batch, message, () => applyWithRetries(tx, batch, item, retries));
+        attempts = projection.handlers[item.type] ? retries.attempts : 1;
+        if (!failure) applied++;
+      }
+      if (failure) {
+        await deadLetters.park(tx, {
+          projection: projection.name,
+          topic: batch.topic,
+          partition: batch.partition,
+          message,
+          error: failure,
+          attempts,
+        });
+        parked++;
+      }
+      // Parked or applied, the projection is past it: the watermark moves on either way.
+      const origin = origins[part]?.[index];
+      const transactionId = origin && batch.commitOrder.get(origin.position)?.transactionId;
+      if (origin && transactionId) {
+        const mark = { transactionId, position: origin.position };
+        batchWatermarks.set(origin.tenantId, mark);
+        watermarks.set(origin.tenantId, mark);
+      }
     }
-    if (failure) {
-      await deadLetters.park(tx, {
-        projection: batch.projection.name,
-        topic: batch.topic,
-        partition: batch.partition,
-        message,
-        error: failure,
-        attempts,
-      });
-      parked++;
-    }
-    // Parked or applied, the projection is past it: the watermark moves on either way.
-    const origin = origins[index];
-    const transactionId = origin && batch.commitOrder.get(origin.position)?.transactionId;
-    if (origin && transactionId)
-      watermarks.set(origin.tenantId, { transactionId, position: origin.position });
+    const nextOffset = Number(fresh.at(-1)?.offset) + 1;
+    checkpointed.push({ topic: batch.topic, partition: batch.partition, nextOffset });
+    outcomes[outcome] = { kind: 'applied', nextOffset, applied, parked, watermarks: batchWatermarks };
   }
 
   const tenants = [...watermarks.keys()];
   const marks = [...watermarks.values()];
-  const nextOffset = Number(fresh.at(-1)?.offset ?? first.offset) + 1;
-  // The watermarks and the checkpoint in one statement (one round trip), in the batch's transaction.
+  // The watermarks and the checkpoints in one statement (one round trip), in the batches' transaction.
   await tx.query(sql.typeAlias('void')`
     WITH marked AS (
       INSERT INTO readmodels.watermarks AS w (projection, tenant_id, transaction_id, global_position)
-      SELECT ${batch.projection.name}, tenant, xid::xid8, position
+      SELECT ${projection.name}, tenant, xid::xid8, position
         FROM unnest(${sql.array(tenants, 'uuid')}, ${sql.array(
           marks.map((mark) => mark.transactionId),
           'text',
@@ -273,7 +343,17 @@ export async function applyPartitionBatch(
         SET transaction_id = EXCLUDED.transaction_id, global_position = EXCLUDED.global_position, updated_at = now()
         WHERE (w.transaction_id, w.global_position) < (EXCLUDED.transaction_id, EXCLUDED.global_position)
     )
-    UPDATE readmodels.checkpoints SET next_offset = ${nextOffset}, updated_at = now()
-     WHERE (projection, topic, partition) = (${batch.projection.name}, ${batch.topic}, ${batch.partition})`);
-  return { kind: 'applied', nextOffset, applied, parked, watermarks };
+    UPDATE readmodels.checkpoints AS c SET next_offset = moved.next_offset, updated_at = now()
+      FROM unnest(${sql.array(
+        checkpointed.map((moved) => moved.topic),
+        'text',
+      )}, ${sql.array(
+        checkpointed.map((moved) => moved.partition),
+        'int4',
+      )}, ${sql.array(
+        checkpointed.map((moved) => moved.nextOffset),
+        'int8',
+      )}) AS moved (topic, partition, next_offset)
+     WHERE (c.projection, c.topic, c.partition) = (${projection.name}, moved.topic, moved.partition)`);
+  return outcomes;
 }

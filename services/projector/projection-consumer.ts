@@ -2,7 +2,7 @@ import type { IPolicy } from 'cockatiel';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
-import type { EventStore } from '../eventstore/index.ts';
+import type { Checkpoint, EventStore } from '../eventstore/index.ts';
 import { sql } from '../platform/database/index.ts';
 import { batchFields, type BatchItem, type Logger } from '../platform/telemetry/index.ts';
 import type { Projection, Watermark } from '../readmodels/index.ts';
@@ -10,7 +10,14 @@ import type { DeadLetters } from './dead-letters.ts';
 import type { DecodedRecord, DecodedRecords } from './decoded-records.ts';
 import { EventDecoder, headersOf } from './incoming-event.ts';
 import { isGroupChange, isInfrastructureError } from './infrastructure-errors.ts';
-import { applyPartitionBatch, BatchNeedsSavepoints, type HandlerRetries } from './partition-batch.ts';
+import { BatchRounds } from './batch-rounds.ts';
+import {
+  applyPartitionBatches,
+  BatchNeedsSavepoints,
+  type BatchOutcome,
+  type HandlerRetries,
+  type PartitionBatch,
+} from './partition-batch.ts';
 import { PartitionProgress, type StalledPartition } from './partition-progress.ts';
 import type { ProjectorMetrics } from './projector-metrics.ts';
 import type { RecordsNotInStore } from './records-not-in-store.ts';
@@ -36,7 +43,7 @@ export interface ProjectionConsumerOptions {
   readonly group: string;
   readonly topics: readonly string[];
   readonly retries: HandlerRetries;
-  /** Partitions of this projection applied at once, each in its own transaction. */
+  /** Partitions of this projection kafkajs hands over at once; their batches go in one transaction. */
   readonly partitionsConcurrently: number;
   /** Told, after each committed batch, the tenants' new watermarks (the query cache's invalidation). */
   readonly onCommitted?: (projection: string, watermarks: ReadonlyMap<string, Watermark>) => Promise<void>;
@@ -47,6 +54,27 @@ export interface ProjectionConsumerOptions {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const checkpointRow = z.object({ topic: z.string(), partition: z.number(), next_offset: z.number() });
+
+/** A partition batch, decoded, waiting for its round. */
+interface HandedOver {
+  readonly payload: EachBatchPayload;
+  readonly key: string;
+  readonly decoded: Map<string, DecodedRecord>;
+  /** The records' global positions, for their place in the commit order. */
+  readonly positions: readonly number[];
+}
+
+type RoundOutcome =
+  | {
+      readonly kind: 'done';
+      readonly outcome: BatchOutcome;
+      readonly commitOrder: ReadonlyMap<number, Checkpoint>;
+      /** Partition batches in the transaction that applied this one. */
+      readonly together: number;
+    }
+  /** Went stale, or the consumer is stopping: not applied; its records come again if still due. */
+  | { readonly kind: 'dropped' }
+  | { readonly kind: 'failed'; readonly error: unknown };
 
 function itemOf(message: KafkaMessage): BatchItem {
   const headers = headersOf(message);
@@ -70,6 +98,7 @@ export class ProjectionConsumer {
   private readonly wantedOffsets = new Map<string, { topic: string; partition: number; offset: string }>();
   private crashed: string | undefined;
   private readonly progress: PartitionProgress;
+  private readonly rounds = new BatchRounds<HandedOver, RoundOutcome>((batches) => this.applyRound(batches));
 
   constructor(private readonly options: ProjectionConsumerOptions) {
     this.progress = new PartitionProgress(options.stallAfterMs);
@@ -160,47 +189,85 @@ export class ProjectionConsumer {
     );
   }
 
+  /**
+   * One round's batches in one transaction. A batch with an unreadable record,
+   * and every batch of a round whose bulk apply a handler refused, goes again
+   * on its own: optimistically, then with a savepoint per event.
+   */
+  private async applyRound(handedOver: readonly HandedOver[]): Promise<RoundOutcome[]> {
+    const { databaseGuard, deadLetters, events, pool, projection, retries } = this.options;
+    const live = handedOver.filter(({ payload }) => payload.isRunning() && !payload.isStale());
+    // Before the transaction: it holds a connection of the pool, which the lookup would need another of.
+    const commitOrder = await databaseGuard.execute(() =>
+      events.checkpointsOf(live.flatMap(({ positions }) => positions)),
+    );
+    const batchOf = ({ payload, key, decoded }: HandedOver, optimistic: boolean): PartitionBatch => ({
+      projection,
+      topic: payload.batch.topic,
+      partition: payload.batch.partition,
+      messages: payload.batch.messages,
+      decoded,
+      commitOrder,
+      soughtTo: this.soughtTo.get(key),
+      heartbeat: payload.heartbeat,
+      optimistic,
+    });
+    const apply = (batches: PartitionBatch[]) =>
+      databaseGuard.execute(() =>
+        pool.transaction((tx) => applyPartitionBatches(tx, batches, retries, deadLetters)),
+      );
+    const outcomes = new Map<HandedOver, RoundOutcome>();
+    const unreadable = (item: HandedOver) =>
+      [...item.decoded.values()].some((record) => record instanceof Error);
+    const readable = live.filter((item) => !unreadable(item));
+    if (readable.length > 0) {
+      try {
+        const together = await apply(readable.map((item) => batchOf(item, true)));
+        for (const [index, item] of readable.entries()) {
+          const outcome = together[index];
+          if (outcome) outcomes.set(item, { kind: 'done', outcome, commitOrder, together: readable.length });
+        }
+      } catch (error) {
+        if (!(error instanceof BatchNeedsSavepoints))
+          for (const item of readable) outcomes.set(item, { kind: 'failed', error });
+      }
+    }
+    for (const item of live) {
+      if (outcomes.has(item)) continue;
+      try {
+        // Savepoints per event only for a batch where something fails (rare): they cost two round trips each.
+        // A batch with an unreadable record goes guarded at once: its parking is not done twice.
+        const alone =
+          unreadable(item) || readable.length === 1
+            ? undefined
+            : await apply([batchOf(item, true)]).catch((error: unknown) => {
+                if (error instanceof BatchNeedsSavepoints) return undefined;
+                throw error;
+              });
+        const [outcome] = alone ?? (await apply([batchOf(item, false)]));
+        if (outcome) outcomes.set(item, { kind: 'done', outcome, commitOrder, together: 1 });
+      } catch (error) {
+        outcomes.set(item, { kind: 'failed', error });
+      }
+    }
+    return handedOver.map((item) => outcomes.get(item) ?? { kind: 'dropped' });
+  }
+
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
     if (batch.isEmpty() || !isRunning() || isStale()) return;
-    const { databaseGuard, events, metrics, log, pool, projection } = this.options;
+    const { metrics, log, projection } = this.options;
     const key = `${batch.topic}:${batch.partition}`;
     this.progress.batchStarted(batch.topic, batch.partition);
     for (let attempt = 0; isRunning() && !isStale(); attempt++) {
       const timer = metrics.batchSeconds.startTimer({ projection: projection.name });
       try {
         const decoded = await this.decode(payload);
-        // Before the transaction: it holds a connection of the pool, which the lookup would need another of.
         const positions = batch.messages.flatMap((message) => EventDecoder.origin(message)?.position ?? []);
-        const commitOrder = await databaseGuard.execute(() => events.checkpointsOf(positions));
-        const apply = (optimistic: boolean) =>
-          databaseGuard.execute(() =>
-            pool.transaction((tx) =>
-              applyPartitionBatch(
-                tx,
-                {
-                  projection,
-                  topic: batch.topic,
-                  partition: batch.partition,
-                  messages: batch.messages,
-                  decoded,
-                  commitOrder,
-                  soughtTo: this.soughtTo.get(key),
-                  heartbeat,
-                  optimistic,
-                },
-                this.options.retries,
-                this.options.deadLetters,
-              ),
-            ),
-          );
-        // Savepoints per event only for a batch where something fails (rare): they cost two round trips each.
-        // A batch with an unreadable record goes guarded at once: its parking is not done twice.
-        const unreadable = [...decoded.values()].some((item) => item instanceof Error);
-        const outcome = await apply(!unreadable).catch((error: unknown) => {
-          if (error instanceof BatchNeedsSavepoints) return apply(false);
-          throw error;
-        });
+        const round = await this.rounds.submit({ payload, key, decoded, positions });
+        if (round.kind === 'dropped') break;
+        if (round.kind === 'failed') throw round.error;
+        const { outcome, commitOrder, together } = round;
         const seconds = timer();
         if (outcome.kind === 'seek') {
           log.warn(
@@ -241,6 +308,7 @@ export class ProjectionConsumer {
             toOffset: batch.lastOffset(),
             applied: outcome.applied,
             parked: outcome.parked,
+            together,
             durationMs: Math.round(seconds * 1000),
             ...batchFields(batch.messages.map(itemOf)),
           },

@@ -79,6 +79,12 @@ export const DEFAULT_STALL_AFTER_MS = 60_000;
  * few fetches behind the others still finds them.
  */
 const DECODED_RECORDS_PER_PARTITION = 2_048;
+/**
+ * Partition batches kafkajs hands a projection at once: at least a replica's
+ * share of a topic's partitions (topology/ gives orders 12), so every batch of
+ * a fetch goes in the same round, one transaction (services/projector/batch-rounds.ts).
+ */
+const PARTITIONS_HANDED_OVER_AT_ONCE = 12;
 
 function describeStall(projection: string, stalled: readonly StalledPartition[]): string {
   const partitions = stalled.map(
@@ -96,8 +102,9 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
   const declared = topology.consumerGroups.filter(
     ({ projection }) => !options.only || options.only.includes(projection),
   );
-  const concurrency = options.partitionsConcurrently ?? 3;
-  const poolSize = Math.max(4, declared.length * concurrency + 2);
+  const concurrency = options.partitionsConcurrently ?? PARTITIONS_HANDED_OVER_AT_ONCE;
+  // One round's transaction at a time per projection, its commit-order lookup before it, and the seeks.
+  const poolSize = Math.max(4, declared.length * 2 + 2);
   const registry = createMetricsRegistry('projector');
   const { pool, guard: databaseGuard } = await openServiceDatabase(options.databaseUrl, {
     poolSize,

@@ -57,16 +57,20 @@ export async function applyTraced(
 }
 
 /**
- * Applies records together (one bulk write) with a CONSUMER span for each
- * traced one, spanning the shared write: each command's trace still ends in
- * the write that made it visible.
+ * Applies records together (one bulk write, maybe of several partitions) with
+ * a CONSUMER span for each traced one, spanning the shared write: each
+ * command's trace still ends in the write that made it visible.
  */
 export async function applyTracedTogether<T>(
-  batch: Pick<PartitionBatch, 'projection' | 'topic' | 'partition'>,
-  messages: readonly KafkaMessage[],
+  parts: ReadonlyArray<{
+    readonly batch: Pick<PartitionBatch, 'projection' | 'topic' | 'partition'>;
+    readonly messages: readonly KafkaMessage[];
+  }>,
   apply: () => Promise<T>,
 ): Promise<T> {
-  const spans = messages.flatMap((message) => processSpan(batch, message)?.span ?? []);
+  const spans = parts.flatMap(({ batch, messages }) =>
+    messages.flatMap((message) => processSpan(batch, message)?.span ?? []),
+  );
   try {
     return await apply();
   } catch (error) {
