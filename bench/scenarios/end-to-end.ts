@@ -7,7 +7,7 @@
 import pg from 'pg';
 import type { Endpoints } from '../lib/databases.ts';
 import { AUTOCANNON_VERSION, httpLoad } from '../lib/http-load.ts';
-import { poolSizesAt, settle, sharedPipeline } from '../lib/pipeline.ts';
+import { poolSizesAt, SERVICES, type ServiceName, settle, sharedPipeline } from '../lib/pipeline.ts';
 import {
   figure,
   NO_PEER,
@@ -180,7 +180,7 @@ export async function endToEndScenarios(options: {
     rywP50: number[];
     rywP99: number[];
     rywFailed: number[];
-  };
+  } & Record<`${ServiceName}Cpu`, number[]>;
   const measured = new Map<number, Series | string>();
 
   let client: pg.Client | undefined;
@@ -200,6 +200,7 @@ export async function endToEndScenarios(options: {
     watch = watching;
     const probe = new ReadYourWritesProbe(pipeline.gatewayUrl, pipeline.apiKey);
     const run = async (rate: number, duration: number) => {
+      const before = SERVICES.map((name) => pipeline.services[name].usage().cpuSeconds);
       const result = await httpLoad({
         url: pipeline.gatewayUrl,
         connections: 32,
@@ -212,7 +213,13 @@ export async function endToEndScenarios(options: {
       });
       await settle(pipeline);
       await drained(watching, probe, 60_000);
-      return { result, latencies: watching.take(), readYourWrites: probe.take() };
+      // Until every accepted order is visible: each service's whole work for the round's commands.
+      const cpuMsPerCommand = SERVICES.map(
+        (name, index) =>
+          ((pipeline.services[name].usage().cpuSeconds - (before[index] ?? 0)) * 1000) /
+          Math.max(1, result['2xx']),
+      );
+      return { result, latencies: watching.take(), readYourWrites: probe.take(), cpuMsPerCommand };
     };
     await settle(pipeline);
     log('end to end: pipeline up; warming up');
@@ -226,10 +233,15 @@ export async function endToEndScenarios(options: {
         rywP50: [],
         rywP99: [],
         rywFailed: [],
+        gatewayCpu: [],
+        relayCpu: [],
+        projectorCpu: [],
       };
       try {
         for (let round = 0; round < rounds; round++) {
-          const { result, latencies, readYourWrites } = await run(rate, seconds);
+          const { result, latencies, readYourWrites, cpuMsPerCommand } = await run(rate, seconds);
+          for (const [index, name] of SERVICES.entries())
+            series[`${name}Cpu`].push(cpuMsPerCommand[index] ?? NaN);
           const { p50, p99 } = percentiles(Float64Array.from(latencies));
           series.p50.push(p50);
           series.p99.push(p99);
@@ -246,6 +258,12 @@ export async function endToEndScenarios(options: {
         log(
           `read-your-writes at ${rate}/s: p50 ${ms(series.rywP50)} ms, p99 ${ms(series.rywP99)} ms, ` +
             `failed ${series.rywFailed.join(', ')}`,
+        );
+        log(
+          `CPU per command at ${rate}/s: ` +
+            SERVICES.map(
+              (name) => `${name} ${series[`${name}Cpu`].map((v) => v.toFixed(2)).join(', ')} ms`,
+            ).join(', '),
         );
       } catch (error) {
         measured.set(rate, failed(error));
@@ -281,6 +299,9 @@ export async function endToEndScenarios(options: {
         figure('read-your-writes p50', 'ms', 'lower', pick('rywP50'), NO_PEER),
         figure('read-your-writes p99', 'ms', 'lower', pick('rywP99'), NO_PEER),
         figure('read-your-writes queries failed', 'queries', 'lower', pick('rywFailed'), NO_PEER),
+        ...SERVICES.map((name) =>
+          figure(`${name} CPU per command`, 'CPU ms', 'lower', pick(`${name}Cpu`), NO_PEER),
+        ),
       ],
     };
   });
