@@ -23,6 +23,7 @@ import { type TenantId, tenantId } from '../../services/platform/tenancy/index.t
 import { asAdmin, type BenchDatabase, createDatabase, type Endpoints } from '../lib/databases.ts';
 import { CLOSED_LOOP, closedLoop } from '../lib/load.ts';
 import { figure, NO_PEER, type ScenarioResult, type TargetCheck } from '../lib/report.ts';
+import { seedOrders } from './projector-rebuild.ts';
 
 const EVENTS_PER_STREAM = 10;
 const TENANT = 'a7c3e0f2-0000-4000-8000-000000000021';
@@ -58,18 +59,11 @@ const UNPARTITIONED = `
 /** `streams` streams of EVENTS_PER_STREAM events in one tenant, with their streams rows. */
 function seed(streams: number): string {
   return `
-    INSERT INTO events (tenant_id, stream_id, stream_type, stream_version, event_id, event_type, schema_version,
-                        data, metadata, occurred_at)
-    SELECT '${TENANT}'::uuid, md5('order-' || o)::uuid, 'Order', v, md5('event-' || o || '-' || v)::uuid,
-           CASE WHEN v = 1 THEN 'OrderPlaced' ELSE 'OrderItemAdded' END, 1,
-           CASE WHEN v = 1
-             THEN jsonb_build_object('customerId', 'customer-' || (o % 50), 'currency', 'EUR',
-                    'items', jsonb_build_array(jsonb_build_object('sku', 'sku-0', 'quantity', 1, 'unitPrice', 9.99)))
-             ELSE jsonb_build_object('sku', 'sku-' || (v % 20), 'quantity', 1 + v % 5, 'unitPrice', 1.5 + v % 7)
-           END,
-           '{"correlationId": "bench", "causationId": "bench"}'::jsonb, now() - interval '2 days'
-      FROM generate_series(0, ${streams - 1}) AS o, generate_series(1, ${EVENTS_PER_STREAM}) AS v
-     ORDER BY o, v;
+    ${seedOrders(0, streams - 1, {
+      eventsPerOrder: EVENTS_PER_STREAM,
+      tenantId: TENANT,
+      occurredAt: `now() - interval '2 days'`,
+    })};
     INSERT INTO streams (tenant_id, stream_id, stream_type, version, created_at, updated_at)
     SELECT tenant_id, stream_id, 'Order', max(stream_version), now() - interval '2 days',
            -- The even streams closed two days ago, the odd ones written to just now.

@@ -28,15 +28,25 @@ export interface OrderSeed {
   readonly tenants?: number;
   /** A SQL condition on the order number `o`. */
   readonly where?: string;
+  /** Every order in this one tenant instead of spread over `tenants`. */
+  readonly tenantId?: string;
+  /** A SQL expression for each event's occurred_at (default: a day ago, a second apart per order). */
+  readonly occurredAt?: string;
 }
 
 /** Orders `first`…`last` (0-based), each in the tenant `order % tenants`, in one INSERT … SELECT. */
 export function seedOrders(first: number, last: number, seed: OrderSeed = {}): string {
-  const { eventsPerOrder = EVENTS_PER_ORDER, tenants = TENANTS, where = 'true' } = seed;
+  const {
+    eventsPerOrder = EVENTS_PER_ORDER,
+    tenants = TENANTS,
+    where = 'true',
+    occurredAt = `now() - interval '1 day' + make_interval(secs => o + v / 100.0)`,
+  } = seed;
+  const tenant = seed.tenantId ? `'${seed.tenantId}'::uuid` : `md5('tenant-' || (o % ${tenants}))::uuid`;
   return `
     INSERT INTO events (tenant_id, stream_id, stream_type, stream_version, event_id, event_type, schema_version,
                         data, metadata, occurred_at)
-    SELECT md5('tenant-' || (o % ${tenants}))::uuid, md5('order-' || o)::uuid, 'Order', v,
+    SELECT ${tenant}, md5('order-' || o)::uuid, 'Order', v,
            md5('event-' || o || '-' || v)::uuid,
            CASE WHEN v = 1 THEN 'OrderPlaced' ELSE 'OrderItemAdded' END, 1,
            CASE WHEN v = 1
@@ -44,8 +54,7 @@ export function seedOrders(first: number, last: number, seed: OrderSeed = {}): s
                     'items', jsonb_build_array(jsonb_build_object('sku', 'sku-0', 'quantity', 1, 'unitPrice', 9.99)))
              ELSE jsonb_build_object('sku', 'sku-' || (v % 20), 'quantity', 1 + v % 5, 'unitPrice', 1.5 + v % 7)
            END,
-           '{"correlationId": "bench", "causationId": "bench"}'::jsonb,
-           now() - interval '1 day' + make_interval(secs => o + v / 100.0)
+           '{"correlationId": "bench", "causationId": "bench"}'::jsonb, ${occurredAt}
       FROM generate_series(${first}, ${last}) AS o, generate_series(1, ${eventsPerOrder}) AS v
      WHERE ${where}
      ORDER BY o, v`;
