@@ -62,3 +62,42 @@ test('a round answering fewer outcomes than batches fails the ones left without'
   await expect(outcomes[0]).resolves.toBe('p1');
   await expect(outcomes[1]).rejects.toThrow('fewer outcomes');
 });
+
+test('a second round starts beside the first only once the batches waiting weigh enough; a third waits', async () => {
+  const rounds: string[][] = [];
+  const finishers: Array<() => void> = [];
+  const applier = new BatchRounds<string, string>(
+    async (batches) => {
+      rounds.push([...batches]);
+      await new Promise<void>((resolve) => finishers.push(resolve));
+      return batches.map((batch) => `applied ${batch}`);
+    },
+    { most: 2, weight: (batch) => Number(batch.split(':')[1]), busyAt: 100 },
+  );
+  const turns = async (count: number) => {
+    for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setImmediate(resolve));
+  };
+  const outcomes = [applier.submit('p0:5')];
+  await turns(2);
+  outcomes.push(applier.submit('p1:5'));
+  await turns(2);
+  expect(rounds).toEqual([['p0:5']]);
+  outcomes.push(applier.submit('p2:400'));
+  await turns(2);
+  expect(rounds).toEqual([['p0:5'], ['p1:5', 'p2:400']]);
+  outcomes.push(applier.submit('p3:400'), applier.submit('p4:400'));
+  await turns(2);
+  expect(rounds).toEqual([['p0:5'], ['p1:5', 'p2:400']]);
+  finishers[0]?.();
+  await turns(2);
+  expect(rounds).toEqual([['p0:5'], ['p1:5', 'p2:400'], ['p3:400', 'p4:400']]);
+  finishers[1]?.();
+  finishers[2]?.();
+  await expect(Promise.all(outcomes)).resolves.toEqual([
+    'applied p0:5',
+    'applied p1:5',
+    'applied p2:400',
+    'applied p3:400',
+    'applied p4:400',
+  ]);
+});

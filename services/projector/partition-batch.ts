@@ -56,27 +56,38 @@ export type BatchOutcome =
 /** No checkpoint yet: whatever the consumer group's position is, it is the start. */
 const NONE = -1;
 
-const checkpointRow = z.object({ topic: z.string(), partition: z.number(), next_offset: z.number() });
+const checkpointRow = z.object({
+  projection: z.string(),
+  topic: z.string(),
+  partition: z.number(),
+  next_offset: z.number(),
+});
 
-const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
+const partitionKey = (projection: string, topic: string, partition: number) =>
+  `${projection}|${topic}:${partition}`;
 
-/** Each batch's partition checkpoint, locked in (topic, partition) order, so that two transactions locking several never deadlock. */
+/**
+ * Each batch's partition checkpoint, locked in (projection, topic, partition)
+ * order, so that two transactions locking several never deadlock.
+ */
 async function lockCheckpoints(
   tx: DatabaseTransactionConnection,
-  projection: string,
   batches: readonly PartitionBatch[],
 ): Promise<Map<string, number>> {
   const keys = sql.fragment`unnest(${sql.array(
+    batches.map((batch) => batch.projection.name),
+    'text',
+  )}, ${sql.array(
     batches.map((batch) => batch.topic),
     'text',
   )}, ${sql.array(
     batches.map((batch) => batch.partition),
     'int4',
-  )}) AS key (topic, partition)`;
+  )}) AS key (projection, topic, partition)`;
   const checkpoints = sql.type(checkpointRow)`
-    SELECT topic, partition, next_offset FROM readmodels.checkpoints
-     WHERE projection = ${projection} AND (topic, partition) IN (SELECT topic, partition FROM ${keys})
-     ORDER BY topic, partition FOR UPDATE`;
+    SELECT projection, topic, partition, next_offset FROM readmodels.checkpoints
+     WHERE (projection, topic, partition) IN (SELECT projection, topic, partition FROM ${keys})
+     ORDER BY projection, topic, partition FOR UPDATE`;
   // Two replicas overlapping in a rebalance serialise on these rows, and the second sees the
   // first's checkpoint, so it skips, never repeats. A partition's row exists from its first
   // batch on (one round trip); before that, insert it, then lock them all.
@@ -84,33 +95,43 @@ async function lockCheckpoints(
   if (rows.length < batches.length) {
     await tx.query(sql.typeAlias('void')`
       INSERT INTO readmodels.checkpoints (projection, topic, partition, next_offset)
-      SELECT ${projection}, topic, partition, ${NONE} FROM ${keys}
+      SELECT projection, topic, partition, ${NONE} FROM ${keys}
       ON CONFLICT DO NOTHING`);
     rows = await tx.any(checkpoints);
   }
-  return new Map(rows.map((row) => [partitionKey(row.topic, row.partition), row.next_offset]));
+  return new Map(
+    rows.map((row) => [partitionKey(row.projection, row.topic, row.partition), row.next_offset]),
+  );
 }
 
 const watermarkRow = z.object({
+  projection: z.string(),
   tenant_id: z.string(),
   transaction_id: z.string(),
   global_position: z.number(),
 });
 
-/** Each tenant's watermark in this projection: the last (transaction id, position) it applied or parked. */
+const watermarkKey = (projection: string, tenant: string) => `${projection}|${tenant}`;
+
+/** Each (projection, tenant)'s watermark: the last (transaction id, position) the projection applied or parked. */
 async function watermarksOf(
   tx: DatabaseTransactionConnection,
-  projection: string,
-  tenants: readonly string[],
+  wanted: ReadonlyArray<{ readonly projection: string; readonly tenant: string }>,
 ): Promise<Map<string, { transactionId: bigint; position: number }>> {
-  if (tenants.length === 0) return new Map();
+  if (wanted.length === 0) return new Map();
   const rows = await tx.any(sql.type(watermarkRow)`
-    SELECT tenant_id::text AS tenant_id, transaction_id::text AS transaction_id, global_position
+    SELECT projection, tenant_id::text AS tenant_id, transaction_id::text AS transaction_id, global_position
       FROM readmodels.watermarks
-     WHERE projection = ${projection} AND tenant_id = ANY(${sql.array([...tenants], 'uuid')})`);
+     WHERE (projection, tenant_id) IN (SELECT * FROM unnest(${sql.array(
+       wanted.map((key) => key.projection),
+       'text',
+     )}, ${sql.array(
+       wanted.map((key) => key.tenant),
+       'uuid',
+     )}))`);
   return new Map(
     rows.map((row) => [
-      row.tenant_id,
+      watermarkKey(row.projection, row.tenant_id),
       { transactionId: BigInt(row.transaction_id), position: row.global_position },
     ]),
   );
@@ -201,12 +222,13 @@ async function applyInBulk(
 }
 
 /**
- * Partition batches of one projection in ONE PostgreSQL transaction: the
- * handlers' writes, the parked events' rows, the tenants' watermarks and each
- * partition's checkpoint commit together, so a crash anywhere neither loses
- * nor repeats an event. Records below their checkpoint (redelivered after a
- * crash, or by a rebalance) are skipped. The outcomes are in the batches' order.
- * Batches go together only optimistically; with savepoints, one at a time.
+ * Partition batches, of one projection or several, in ONE PostgreSQL
+ * transaction: the handlers' writes, the parked events' rows, the tenants'
+ * watermarks and each partition's checkpoint commit together, so a crash
+ * anywhere neither loses nor repeats an event. Records below their checkpoint
+ * (redelivered after a crash, or by a rebalance) are skipped. The outcomes
+ * are in the batches' order. Batches go together only optimistically; with
+ * savepoints, one at a time.
  */
 export async function applyPartitionBatches(
   tx: DatabaseTransactionConnection,
@@ -216,19 +238,21 @@ export async function applyPartitionBatches(
 ): Promise<BatchOutcome[]> {
   const [head] = batches;
   if (!head) return [];
-  const { projection } = head;
   const optimistic = head.optimistic === true;
-  if (batches.some((batch) => batch.projection !== projection || (batch.optimistic === true) !== optimistic))
-    throw new Error('batches applied together share their projection and their optimism');
+  if (batches.some((batch) => (batch.optimistic === true) !== optimistic))
+    throw new Error('batches applied together share their optimism');
   if (!optimistic && batches.length > 1) throw new Error('batches with savepoints are applied one at a time');
   // Before anything is written: a rebuild's swap, holding this exclusively, sees no batch half done.
-  await shareProjectionTables(tx, projection.name);
-  const checkpoints = await lockCheckpoints(tx, projection.name, batches);
+  await shareProjectionTables(
+    tx,
+    batches.map((batch) => batch.projection.name),
+  );
+  const checkpoints = await lockCheckpoints(tx, batches);
 
   const outcomes: BatchOutcome[] = [];
-  const parts: Array<FreshRecords & { readonly next: number; readonly outcome: number }> = [];
+  const parts: Array<FreshRecords & { readonly outcome: number }> = [];
   for (const batch of batches) {
-    const next = checkpoints.get(partitionKey(batch.topic, batch.partition)) ?? NONE;
+    const next = checkpoints.get(partitionKey(batch.projection.name, batch.topic, batch.partition)) ?? NONE;
     const fresh = batch.messages.filter((message) => Number(message.offset) >= next);
     const first = fresh[0];
     if (!first) {
@@ -237,7 +261,7 @@ export async function applyPartitionBatches(
       // The group's committed offset is past our checkpoint (the read models were reset): go back, once.
       outcomes.push({ kind: 'seek', offset: next });
     } else {
-      parts.push({ batch, messages: fresh, next, outcome: outcomes.length });
+      parts.push({ batch, messages: fresh, outcome: outcomes.length });
       outcomes.push({ kind: 'applied', nextOffset: next, applied: 0, parked: 0, watermarks: new Map() });
     }
   }
@@ -249,16 +273,23 @@ export async function applyPartitionBatches(
   // delete, or a send retried under a new producer; docs/relay.md). Skipped, as docs/contracts.md §8
   // tells every consumer to do: the offset checkpoint alone let a re-published OrderItemAdded add
   // its item twice (found by `make chaos`). Within the batch too, the first occurrence wins.
-  const seen = await watermarksOf(tx, projection.name, [
-    ...new Set(origins.flat().flatMap((origin) => (origin ? [origin.tenantId] : []))),
-  ]);
+  const wanted = new Map<string, { projection: string; tenant: string }>();
+  for (const [part, { batch }] of parts.entries())
+    for (const origin of origins[part] ?? [])
+      if (origin)
+        wanted.set(watermarkKey(batch.projection.name, origin.tenantId), {
+          projection: batch.projection.name,
+          tenant: origin.tenantId,
+        });
+  const seen = await watermarksOf(tx, [...wanted.values()]);
   const republished = parts.map(({ batch }, part) => {
     const skipped = new Set<number>();
     for (const [index, origin] of (origins[part] ?? []).entries()) {
       const transactionId = origin && batch.commitOrder.get(origin.position)?.transactionId;
       if (!origin || transactionId === undefined) continue;
       const cursor = { transactionId: BigInt(transactionId), position: origin.position };
-      const mark = seen.get(origin.tenantId);
+      const key = watermarkKey(batch.projection.name, origin.tenantId);
+      const mark = seen.get(key);
       if (
         mark &&
         (cursor.transactionId < mark.transactionId ||
@@ -266,24 +297,34 @@ export async function applyPartitionBatches(
       ) {
         skipped.add(index);
       } else {
-        seen.set(origin.tenantId, cursor);
+        seen.set(key, cursor);
       }
     }
     return skipped;
   });
-  const inBulk = await applyInBulk(
-    tx,
-    projection,
-    optimistic,
-    parts.map(({ batch, messages }, part) => ({
-      batch,
-      messages: messages.filter((_, index) => !republished[part]?.has(index)),
-    })),
+  // Each projection's records in one bulk apply, the projections in their names' order (as locked).
+  const inBulk = new Map<Projection, number | undefined>();
+  const projections = [...new Set(parts.map(({ batch }) => batch.projection))].sort((a, b) =>
+    a.name.localeCompare(b.name),
   );
+  for (const projection of projections) {
+    const its = parts.flatMap(({ batch, messages }, part) =>
+      batch.projection === projection
+        ? [{ batch, messages: messages.filter((_, index) => !republished[part]?.has(index)) }]
+        : [],
+    );
+    inBulk.set(projection, await applyInBulk(tx, projection, optimistic, its));
+  }
 
-  const watermarks = new Map<string, { transactionId: string; position: number }>();
-  const checkpointed: Array<{ topic: string; partition: number; nextOffset: number }> = [];
+  const watermarks = new Map<
+    string,
+    { projection: string; tenant: string; transactionId: string; position: number }
+  >();
+  const checkpointed: Array<{ projection: string; topic: string; partition: number; nextOffset: number }> =
+    [];
   for (const [part, { batch, messages: fresh, outcome }] of parts.entries()) {
+    const { projection } = batch;
+    const bulk = inBulk.get(projection) !== undefined;
     let applied = 0;
     let parked = 0;
     const batchWatermarks = new Map<string, { transactionId: string; position: number }>();
@@ -293,7 +334,7 @@ export async function applyPartitionBatches(
       let failure: Error | undefined;
       let attempts = 1;
       if (item instanceof Error) failure = item;
-      else if (item && inBulk !== undefined) {
+      else if (item && bulk) {
         if (projection.handlers[item.type]) applied++;
       } else if (item) {
         failure = await applyTraced(batch, message, () => applyWithRetries(tx, batch, item, retries));
@@ -314,37 +355,57 @@ export async function applyPartitionBatches(
       // Parked or applied, the projection is past it: the watermark moves on either way.
       const origin = origins[part]?.[index];
       const transactionId = origin && batch.commitOrder.get(origin.position)?.transactionId;
-      if (origin && transactionId) {
-        const mark = { transactionId, position: origin.position };
-        batchWatermarks.set(origin.tenantId, mark);
-        watermarks.set(origin.tenantId, mark);
-      }
+      if (origin && transactionId)
+        batchWatermarks.set(origin.tenantId, { transactionId, position: origin.position });
+    }
+    for (const [tenant, mark] of batchWatermarks) {
+      // A projection reading two topics may meet a tenant in both: its watermark is the later.
+      const key = watermarkKey(projection.name, tenant);
+      const other = watermarks.get(key);
+      const later =
+        !other ||
+        BigInt(mark.transactionId) > BigInt(other.transactionId) ||
+        (mark.transactionId === other.transactionId && mark.position > other.position);
+      if (later) watermarks.set(key, { projection: projection.name, tenant, ...mark });
     }
     const nextOffset = Number(fresh.at(-1)?.offset) + 1;
-    checkpointed.push({ topic: batch.topic, partition: batch.partition, nextOffset });
+    checkpointed.push({
+      projection: projection.name,
+      topic: batch.topic,
+      partition: batch.partition,
+      nextOffset,
+    });
     outcomes[outcome] = { kind: 'applied', nextOffset, applied, parked, watermarks: batchWatermarks };
   }
 
-  const tenants = [...watermarks.keys()];
-  const marks = [...watermarks.values()];
   // The watermarks and the checkpoints in one statement (one round trip), in the batches' transaction.
+  const marks = [...watermarks.values()];
   await tx.query(sql.typeAlias('void')`
     WITH marked AS (
       INSERT INTO readmodels.watermarks AS w (projection, tenant_id, transaction_id, global_position)
-      SELECT ${projection.name}, tenant, xid::xid8, position
-        FROM unnest(${sql.array(tenants, 'uuid')}, ${sql.array(
+      SELECT projection, tenant, xid::xid8, position
+        FROM unnest(${sql.array(
+          marks.map((mark) => mark.projection),
+          'text',
+        )}, ${sql.array(
+          marks.map((mark) => mark.tenant),
+          'uuid',
+        )}, ${sql.array(
           marks.map((mark) => mark.transactionId),
           'text',
         )}, ${sql.array(
           marks.map((mark) => mark.position),
           'int8',
-        )}) AS mark (tenant, xid, position)
+        )}) AS mark (projection, tenant, xid, position)
       ON CONFLICT (projection, tenant_id) DO UPDATE
         SET transaction_id = EXCLUDED.transaction_id, global_position = EXCLUDED.global_position, updated_at = now()
         WHERE (w.transaction_id, w.global_position) < (EXCLUDED.transaction_id, EXCLUDED.global_position)
     )
     UPDATE readmodels.checkpoints AS c SET next_offset = moved.next_offset, updated_at = now()
       FROM unnest(${sql.array(
+        checkpointed.map((moved) => moved.projection),
+        'text',
+      )}, ${sql.array(
         checkpointed.map((moved) => moved.topic),
         'text',
       )}, ${sql.array(
@@ -353,7 +414,7 @@ export async function applyPartitionBatches(
       )}, ${sql.array(
         checkpointed.map((moved) => moved.nextOffset),
         'int8',
-      )}) AS moved (topic, partition, next_offset)
-     WHERE (c.projection, c.topic, c.partition) = (${projection.name}, moved.topic, moved.partition)`);
+      )}) AS moved (projection, topic, partition, next_offset)
+     WHERE (c.projection, c.topic, c.partition) = (moved.projection, moved.topic, moved.partition)`);
   return outcomes;
 }

@@ -2,38 +2,27 @@ import type { IPolicy } from 'cockatiel';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
-import type { Checkpoint, EventStore } from '../eventstore/index.ts';
 import { sql } from '../platform/database/index.ts';
 import { batchFields, type BatchItem, type Logger } from '../platform/telemetry/index.ts';
 import type { Projection, Watermark } from '../readmodels/index.ts';
-import type { DeadLetters } from './dead-letters.ts';
 import type { DecodedRecord, DecodedRecords } from './decoded-records.ts';
 import { EventDecoder, headersOf } from './incoming-event.ts';
 import { isGroupChange, isInfrastructureError } from './infrastructure-errors.ts';
-import { BatchRounds } from './batch-rounds.ts';
-import {
-  applyPartitionBatches,
-  BatchNeedsSavepoints,
-  type BatchOutcome,
-  type HandlerRetries,
-  type PartitionBatch,
-} from './partition-batch.ts';
 import { PartitionProgress, type StalledPartition } from './partition-progress.ts';
+import type { ProjectionRounds } from './projection-rounds.ts';
 import type { ProjectorMetrics } from './projector-metrics.ts';
 import type { RecordsNotInStore } from './records-not-in-store.ts';
 
 export interface ProjectionConsumerOptions {
   readonly kafka: Kafka;
+  /** For the seeks to the checkpoints. */
   readonly pool: DatabasePool;
-  /** Where each record's place in the commit order (its watermark) is looked up. */
-  readonly events: EventStore;
-  /** PostgreSQL's circuit breaker, in front of each batch's transaction. */
-  readonly databaseGuard: IPolicy;
+  /** Where the batches are applied, with the other projections' of the process. */
+  readonly rounds: ProjectionRounds;
   /** Kafka's circuit breaker, in front of the offset commits. */
   readonly kafkaGuard: IPolicy;
   /** Decoded once per process for every projection's consumer group. */
   readonly records: DecodedRecords;
-  readonly deadLetters: DeadLetters;
   /** Told of records whose event the store does not hold (a store restored behind Kafka). */
   readonly notInStore: RecordsNotInStore;
   readonly metrics: ProjectorMetrics;
@@ -42,8 +31,7 @@ export interface ProjectionConsumerOptions {
   /** The consumer group, prefix applied. */
   readonly group: string;
   readonly topics: readonly string[];
-  readonly retries: HandlerRetries;
-  /** Partitions of this projection kafkajs hands over at once; their batches go in one transaction. */
+  /** Partitions of this projection kafkajs hands over at once; their batches go in the same round. */
   readonly partitionsConcurrently: number;
   /** Told, after each committed batch, the tenants' new watermarks (the query cache's invalidation). */
   readonly onCommitted?: (projection: string, watermarks: ReadonlyMap<string, Watermark>) => Promise<void>;
@@ -57,27 +45,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const OFFSET_COMMIT_INTERVAL_MS = 1_000;
 
 const checkpointRow = z.object({ topic: z.string(), partition: z.number(), next_offset: z.number() });
-
-/** A partition batch, decoded, waiting for its round. */
-interface HandedOver {
-  readonly payload: EachBatchPayload;
-  readonly key: string;
-  readonly decoded: Map<string, DecodedRecord>;
-  /** The records' global positions, for their place in the commit order. */
-  readonly positions: readonly number[];
-}
-
-type RoundOutcome =
-  | {
-      readonly kind: 'done';
-      readonly outcome: BatchOutcome;
-      readonly commitOrder: ReadonlyMap<number, Checkpoint>;
-      /** Partition batches in the transaction that applied this one. */
-      readonly together: number;
-    }
-  /** Went stale, or the consumer is stopping: not applied; its records come again if still due. */
-  | { readonly kind: 'dropped' }
-  | { readonly kind: 'failed'; readonly error: unknown };
 
 function itemOf(message: KafkaMessage): BatchItem {
   const headers = headersOf(message);
@@ -102,7 +69,6 @@ export class ProjectionConsumer {
   private offsetCommits: Promise<void> = Promise.resolve();
   private crashed: string | undefined;
   private readonly progress: PartitionProgress;
-  private readonly rounds = new BatchRounds<HandedOver, RoundOutcome>((batches) => this.applyRound(batches));
 
   constructor(private readonly options: ProjectionConsumerOptions) {
     this.progress = new PartitionProgress(options.stallAfterMs);
@@ -195,70 +161,6 @@ export class ProjectionConsumer {
     );
   }
 
-  /**
-   * One round's batches in one transaction. A batch with an unreadable record,
-   * and every batch of a round whose bulk apply a handler refused, goes again
-   * on its own: optimistically, then with a savepoint per event.
-   */
-  private async applyRound(handedOver: readonly HandedOver[]): Promise<RoundOutcome[]> {
-    const { databaseGuard, deadLetters, events, pool, projection, retries } = this.options;
-    const live = handedOver.filter(({ payload }) => payload.isRunning() && !payload.isStale());
-    // Before the transaction: it holds a connection of the pool, which the lookup would need another of.
-    const commitOrder = await databaseGuard.execute(() =>
-      events.checkpointsOf(live.flatMap(({ positions }) => positions)),
-    );
-    const batchOf = ({ payload, key, decoded }: HandedOver, optimistic: boolean): PartitionBatch => ({
-      projection,
-      topic: payload.batch.topic,
-      partition: payload.batch.partition,
-      messages: payload.batch.messages,
-      decoded,
-      commitOrder,
-      soughtTo: this.soughtTo.get(key),
-      heartbeat: payload.heartbeat,
-      optimistic,
-    });
-    const apply = (batches: PartitionBatch[]) =>
-      databaseGuard.execute(() =>
-        pool.transaction((tx) => applyPartitionBatches(tx, batches, retries, deadLetters)),
-      );
-    const outcomes = new Map<HandedOver, RoundOutcome>();
-    const unreadable = (item: HandedOver) =>
-      [...item.decoded.values()].some((record) => record instanceof Error);
-    const readable = live.filter((item) => !unreadable(item));
-    if (readable.length > 0) {
-      try {
-        const together = await apply(readable.map((item) => batchOf(item, true)));
-        for (const [index, item] of readable.entries()) {
-          const outcome = together[index];
-          if (outcome) outcomes.set(item, { kind: 'done', outcome, commitOrder, together: readable.length });
-        }
-      } catch (error) {
-        if (!(error instanceof BatchNeedsSavepoints))
-          for (const item of readable) outcomes.set(item, { kind: 'failed', error });
-      }
-    }
-    for (const item of live) {
-      if (outcomes.has(item)) continue;
-      try {
-        // Savepoints per event only for a batch where something fails (rare): they cost two round trips each.
-        // A batch with an unreadable record goes guarded at once: its parking is not done twice.
-        const alone =
-          unreadable(item) || readable.length === 1
-            ? undefined
-            : await apply([batchOf(item, true)]).catch((error: unknown) => {
-                if (error instanceof BatchNeedsSavepoints) return undefined;
-                throw error;
-              });
-        const [outcome] = alone ?? (await apply([batchOf(item, false)]));
-        if (outcome) outcomes.set(item, { kind: 'done', outcome, commitOrder, together: 1 });
-      } catch (error) {
-        outcomes.set(item, { kind: 'failed', error });
-      }
-    }
-    return handedOver.map((item) => outcomes.get(item) ?? { kind: 'dropped' });
-  }
-
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
     if (batch.isEmpty() || !isRunning() || isStale()) return;
@@ -270,7 +172,13 @@ export class ProjectionConsumer {
       try {
         const decoded = await this.decode(payload);
         const positions = batch.messages.flatMap((message) => EventDecoder.origin(message)?.position ?? []);
-        const round = await this.rounds.submit({ payload, key, decoded, positions });
+        const round = await this.options.rounds.submit({
+          payload,
+          projection,
+          soughtTo: this.soughtTo.get(key),
+          decoded,
+          positions,
+        });
         if (round.kind === 'dropped') break;
         if (round.kind === 'failed') throw round.error;
         const { outcome, commitOrder, together } = round;

@@ -33,6 +33,7 @@ import type { HandlerRetries } from './partition-batch.ts';
 import type { StalledPartition } from './partition-progress.ts';
 import { RecordsNotInStore } from './records-not-in-store.ts';
 import { ProjectionConsumer } from './projection-consumer.ts';
+import { ProjectionRounds } from './projection-rounds.ts';
 import { ProjectorMetrics } from './projector-metrics.ts';
 
 export interface ProjectorOptions {
@@ -103,8 +104,8 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
     ({ projection }) => !options.only || options.only.includes(projection),
   );
   const concurrency = options.partitionsConcurrently ?? PARTITIONS_HANDED_OVER_AT_ONCE;
-  // One round's transaction at a time per projection, its commit-order lookup before it, and the seeks.
-  const poolSize = Math.max(4, declared.length * 2 + 2);
+  // One round's transaction at a time, its commit-order lookup before it, and each projection's seeks.
+  const poolSize = Math.max(4, declared.length + 2);
   const registry = createMetricsRegistry('projector');
   const { pool, guard: databaseGuard } = await openServiceDatabase(options.databaseUrl, {
     poolSize,
@@ -173,23 +174,21 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
   const records = new DecodedRecords(decoder, groupsReading, DECODED_RECORDS_PER_PARTITION);
 
   const notInStore = new RecordsNotInStore(registry, log);
+  const rounds = new ProjectionRounds({ pool, events, databaseGuard, deadLetters, retries });
   const consumers = reading.map(
     ({ projection, group, topics }) =>
       new ProjectionConsumer({
         kafka,
         pool,
-        events,
-        databaseGuard,
+        rounds,
         kafkaGuard,
         records,
-        deadLetters,
         notInStore,
         metrics,
         log,
         projection,
         group,
         topics,
-        retries,
         partitionsConcurrently: concurrency,
         ...(generations ? { onCommitted: generations.advance.bind(generations) } : {}),
         stallAfterMs: options.stallAfterMs ?? DEFAULT_STALL_AFTER_MS,

@@ -7,16 +7,26 @@ import { sql } from '../../platform/database/index.ts';
  * event is applied to the old tables after the shadow's last read, and the
  * checkpoints and watermarks the swap sees stay put until the new tables are in.
  */
+const LOCK_NAME = 'eventline.projection-tables:';
+
 function lockKey(projection: string) {
-  return sql.fragment`hashtextextended(${`eventline.projection-tables:${projection}`}, 0)`;
+  return sql.fragment`hashtextextended(${`${LOCK_NAME}${projection}`}, 0)`;
 }
 
-/** Taken by a live batch before it touches the projection's tables or checkpoints. */
+/**
+ * Taken by a live round before it touches the projections' tables or
+ * checkpoints: in one statement, in the names' order, so rounds sharing
+ * several never wait on each other in a cycle with a swap.
+ */
 export async function shareProjectionTables(
   tx: DatabaseTransactionConnection,
-  projection: string,
+  projections: readonly string[],
 ): Promise<void> {
-  await tx.query(sql.typeAlias('void')`SELECT pg_advisory_xact_lock_shared(${lockKey(projection)})`);
+  const names = [...new Set(projections)].sort().map((name) => `${LOCK_NAME}${name}`);
+  await tx.query(sql.typeAlias('void')`
+    SELECT pg_advisory_xact_lock_shared(hashtextextended(name, 0))
+      FROM unnest(${sql.array(names, 'text')}) WITH ORDINALITY AS locked (name, nth)
+     ORDER BY nth`);
 }
 
 /** Taken by the swap (and a first-start build): waits for live batches in flight, holds off new ones. */
