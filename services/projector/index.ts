@@ -2,7 +2,7 @@ export { parkingProjection, readToEnd, replayDeadLetters, type ReplayOutcome } f
 export { DeadLetters } from './dead-letters.ts';
 export { EventDecoder, UnreadableRecordError } from './incoming-event.ts';
 export { isInfrastructureError } from './infrastructure-errors.ts';
-export { applyPartitionBatches, type HandlerRetries } from './partition-batch.ts';
+export type { HandlerRetries } from './partition-batch.ts';
 export { PartitionProgress, type StalledPartition } from './partition-progress.ts';
 export { ProjectionConsumer } from './projection-consumer.ts';
 export { ProjectorMetrics } from './projector-metrics.ts';
