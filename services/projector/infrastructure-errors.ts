@@ -30,3 +30,23 @@ export function isGroupChange(error: unknown): boolean {
   const type = (error as { type?: unknown }).type;
   return (typeof type === 'string' && GROUP_CHANGES.has(type)) || isGroupChange(error.cause);
 }
+
+/**
+ * kafkajs gave a consumer up (a crash it does not restart) for a dependency
+ * away, not for an error of ours: what the projector restarts the consumer
+ * for itself. kafkajs restarts only for errors it calls retriable, and a
+ * broker that drops the connection while the group is looked for answers
+ * KafkaJSGroupCoordinatorNotFound, which it does not (tulios/kafkajs#1630):
+ * the consumer then stopped for good, however soon the broker came back.
+ * The innermost cause decides: kafkajs wraps whatever ended the run,
+ * an error thrown by our own code too, in a KafkaJSNonRetriableError.
+ */
+export function isOutageCrash(error: unknown): boolean {
+  let innermost = error;
+  for (let depth = 0; depth < 10; depth++) {
+    const cause = (innermost as { cause?: unknown } | null | undefined)?.cause;
+    if (cause === undefined || cause === null) break;
+    innermost = cause;
+  }
+  return isOutage(innermost);
+}

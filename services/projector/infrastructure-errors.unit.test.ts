@@ -1,5 +1,6 @@
 import { RegistryUnavailableError } from '../messaging/index.ts';
-import { isGroupChange, isInfrastructureError } from './infrastructure-errors.ts';
+import { KafkaJSGroupCoordinatorNotFound, KafkaJSNonRetriableError } from 'kafkajs';
+import { isGroupChange, isInfrastructureError, isOutageCrash } from './infrastructure-errors.ts';
 
 function kafkaError(type: string): Error {
   const error = new Error(`kafka says ${type}`);
@@ -32,4 +33,22 @@ test('the registry unreachable is infrastructure, wrapped or not; a schema it la
   expect(isInfrastructureError(away)).toBe(true);
   expect(isInfrastructureError(new Error('decoding failed', { cause: away }))).toBe(true);
   expect(isInfrastructureError(new Error('no schema 7 in the registry (404)'))).toBe(false);
+});
+
+/** What kafkajs' retrier rejects with when it gives up on an error it calls non-retriable. */
+function givenUp(cause: Error): Error {
+  return Object.assign(new KafkaJSNonRetriableError(cause), { cause });
+}
+
+test('a consumer given up for a broker away is restarted; one given up for our own error is not', () => {
+  // Its typings declare no argument, which its constructor needs for a message.
+  const coordinatorLost = Reflect.construct(KafkaJSGroupCoordinatorNotFound, [
+    'Failed to find group coordinator',
+  ]) as Error;
+  expect(isOutageCrash(givenUp(coordinatorLost))).toBe(true);
+  expect(
+    isOutageCrash(givenUp(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))),
+  ).toBe(true);
+  expect(isOutageCrash(givenUp(new TypeError('a bug in a handler')))).toBe(false);
+  expect(isOutageCrash(new TypeError('a bug in a handler'))).toBe(false);
 });

@@ -7,7 +7,7 @@ import { batchFields, type BatchItem, type Logger } from '../platform/telemetry/
 import type { Projection, Watermark } from '../readmodels/index.ts';
 import type { DecodedRecord, DecodedRecords } from './decoded-records.ts';
 import { EventDecoder, headersOf } from './incoming-event.ts';
-import { isGroupChange, isInfrastructureError } from './infrastructure-errors.ts';
+import { isGroupChange, isInfrastructureError, isOutageCrash } from './infrastructure-errors.ts';
 import { PartitionProgress, type StalledPartition } from './partition-progress.ts';
 import type { ProjectionRounds } from './projection-rounds.ts';
 import type { ProjectorMetrics } from './projector-metrics.ts';
@@ -44,6 +44,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** How often the group's offsets go to Kafka at most (for lag tools; the checkpoints are the position). */
 const OFFSET_COMMIT_INTERVAL_MS = 1_000;
 
+/** The first pause before a consumer kafkajs gave up for an outage is started again; it doubles up to the most. */
+const RESTART_PAUSE_MS = { first: 1_000, most: 30_000 } as const;
+
 const checkpointRow = z.object({ topic: z.string(), partition: z.number(), next_offset: z.number() });
 
 function itemOf(message: KafkaMessage): BatchItem {
@@ -68,10 +71,16 @@ export class ProjectionConsumer {
   private offsetCommitTimer: NodeJS.Timeout | undefined;
   private offsetCommits: Promise<void> = Promise.resolve();
   private crashed: string | undefined;
+  private stopping = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  /** Restarts since the group was last joined: each waits twice as long as the one before. */
+  private restarts = 0;
   private readonly progress: PartitionProgress;
 
   constructor(private readonly options: ProjectionConsumerOptions) {
     this.progress = new PartitionProgress(options.stallAfterMs);
+    // A series from the start: rate() and the dashboard then count the first restart too.
+    options.metrics.consumerRestarts.inc({ projection: options.projection.name }, 0);
   }
 
   get name(): string {
@@ -89,7 +98,22 @@ export class ProjectionConsumer {
   }
 
   async start(): Promise<void> {
-    const { kafka, group, topics, log } = this.options;
+    this.stopping = false;
+    await this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    clearTimeout(this.offsetCommitTimer);
+    this.offsetCommitTimer = undefined;
+    await this.commitWantedOffsets();
+    await this.consumer?.disconnect();
+  }
+
+  /** A consumer of the group, connected and running. */
+  private async run(): Promise<void> {
+    const { kafka, group, topics, log, metrics } = this.options;
     const consumer = kafka.consumer({
       groupId: group,
       // A replica that dies hands its partitions on after this long.
@@ -108,6 +132,7 @@ export class ProjectionConsumer {
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.restarts = 0;
       this.progress.assigned(payload.memberAssignment);
       void this.seekToCheckpoints(payload.memberAssignment).catch((error: unknown) =>
         // The in-transaction checkpoint check still keeps every batch exact; the seek only saves a re-fetch.
@@ -115,27 +140,52 @@ export class ProjectionConsumer {
       );
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) this.crashed = payload.error.message;
+      const restartsItself = payload.restart || this.stopping;
+      const restartedByUs = !restartsItself && isOutageCrash(payload.error);
+      if (!restartsItself && !restartedByUs) this.crashed = payload.error.message;
       log.error(
-        { err: payload.error, projection: this.name, restart: payload.restart },
+        { err: payload.error, projection: this.name, restart: payload.restart || restartedByUs },
         'projection consumer crashed',
       );
+      if (restartedByUs) {
+        metrics.consumerRestarts.inc({ projection: this.name });
+        this.restartLater();
+      }
     });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConcurrently,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.options.partitionsConcurrently,
+        eachBatch: (payload) => this.onBatch(payload),
+      });
+    } catch (error) {
+      await consumer.disconnect().catch(() => undefined);
+      throw error;
+    }
   }
 
-  async stop(): Promise<void> {
-    clearTimeout(this.offsetCommitTimer);
-    this.offsetCommitTimer = undefined;
-    await this.commitWantedOffsets();
-    await this.consumer?.disconnect();
+  /**
+   * A new consumer in place of the one kafkajs gave up for an outage
+   * (isOutageCrash), after a pause that grows while the outage lasts: the
+   * checkpoints say where it goes on, as after any rebalance.
+   */
+  private restartLater(): void {
+    const pauseMs = Math.min(RESTART_PAUSE_MS.most, RESTART_PAUSE_MS.first * 2 ** this.restarts);
+    this.restarts++;
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      if (this.stopping) return;
+      this.run().catch((error: unknown) => {
+        this.options.log.warn(
+          { err: error, projection: this.name, pauseMs },
+          'restarting the projection consumer failed: trying again',
+        );
+        if (!this.stopping) this.restartLater();
+      });
+    }, pauseMs);
   }
 
   private async seekToCheckpoints(assignment: Record<string, number[]>): Promise<void> {

@@ -8,6 +8,7 @@ export class ProjectorMetrics {
   readonly lagMessages: Gauge<'projection' | 'topic' | 'partition'>;
   readonly lagSeconds: Gauge<'projection' | 'topic' | 'partition'>;
   readonly infrastructureRetries: Counter<'projection'>;
+  readonly consumerRestarts: Counter<'projection'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -45,6 +46,12 @@ export class ProjectorMetrics {
     this.infrastructureRetries = new Counter({
       name: 'eventline_projector_infrastructure_retries_total',
       help: 'Batches retried because PostgreSQL, Kafka or the registry was away',
+      labelNames: ['projection'],
+      registers,
+    });
+    this.consumerRestarts = new Counter({
+      name: 'eventline_projector_consumer_restarts_total',
+      help: 'Consumers kafkajs gave up during a Kafka outage, started again by the projector',
       labelNames: ['projection'],
       registers,
     });

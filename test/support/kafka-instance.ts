@@ -54,10 +54,23 @@ async function answers(brokers: string[]): Promise<true | undefined> {
   }
 }
 
-export async function startKafkaInstance(): Promise<KafkaInstance> {
+export interface KafkaInstanceOptions {
+  /**
+   * The port clients are told to reach the broker at, where a proxy of the
+   * test (KafkaRequestProxy) forwards to the broker's own port: every
+   * connection of every client then goes through the proxy.
+   */
+  readonly advertisedPort?: number;
+  /** Told the broker's own port before it starts (it is probed through the advertised one). */
+  readonly listening?: (port: number) => Promise<void>;
+}
+
+export async function startKafkaInstance(options: KafkaInstanceOptions = {}): Promise<KafkaInstance> {
   if (!existsSync(LIBS)) throw new Error(`no Kafka jars in ${LIBS}: run make up first`);
   const dir = mkdtempSync(join(tmpdir(), 'eventline-kafka-'));
   const [port, controllerPort] = [await freePort(), await freePort()];
+  const advertisedPort = options.advertisedPort ?? port;
+  await options.listening?.(port);
   const config = join(dir, 'server.properties');
   writeFileSync(
     config,
@@ -66,7 +79,7 @@ export async function startKafkaInstance(): Promise<KafkaInstance> {
       'node.id=1',
       `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
       `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${advertisedPort}`,
       'controller.listener.names=CONTROLLER',
       'inter.broker.listener.name=PLAINTEXT',
       'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
@@ -105,7 +118,7 @@ export async function startKafkaInstance(): Promise<KafkaInstance> {
     { stdio: 'ignore' },
   );
 
-  const brokers = [`127.0.0.1:${port}`];
+  const brokers = [`127.0.0.1:${advertisedPort}`];
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
 
