@@ -88,23 +88,29 @@ function profiling(name: ServiceName): readonly string[] {
   return directory ? ['--cpu-prof', `--cpu-prof-dir=${join(directory, name)}`] : [];
 }
 
+/** How a service's command line is run: as it is, or wrapped (in a memory cgroup, MemoryLimit). */
+export type Launch = (command: string, args: readonly string[]) => [string, string[]];
+
 /** A service from dist/ as its own process; resolves once it answers /ready on `port`. */
 export function startService(
   name: ServiceName,
   env: Record<string, string>,
   port: number,
   nodeOptions: readonly string[] = [],
+  launch: Launch = (command, args) => [command, [...args]],
 ): Promise<ServiceProcess> {
   const main = join(projectRoot(), 'dist', 'services', name, 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: build first (npx tsc -p tsconfig.build.json)`);
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [...SERVICE_NODE_FLAGS[name], ...profiling(name), ...nodeOptions, main],
-    {
-      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
+  const [command, args] = launch(process.execPath, [
+    ...SERVICE_NODE_FLAGS[name],
+    ...profiling(name),
+    ...nodeOptions,
+    main,
+  ]);
+  const child: ChildProcess = spawn(command, args, {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   live.add(child);
   let gone = false;
   const exited = new Promise<void>((resolve) =>

@@ -16,7 +16,8 @@ import { applyTopology, EventCodec, loadTopology, schemaRegistry } from '../../s
 import { kafkaRecord } from '../../services/relay/index.ts';
 import { asAdmin, createDatabase, type Endpoints, withDatabase } from '../lib/databases.ts';
 import { figure, NO_PEER, type ScenarioResult, type TargetCheck } from '../lib/report.ts';
-import { poolSizesAt, type ServiceProcess, startService } from '../lib/pipeline.ts';
+import { chartMemoryLimit, MemoryLimit } from '../lib/memory-limit.ts';
+import { type Launch, poolSizesAt, type ServiceProcess, startService } from '../lib/pipeline.ts';
 import { freePort, saslSslKafkaEnv, sleep, stackSetting } from '../lib/stack.ts';
 
 interface StackEndpoints {
@@ -52,6 +53,7 @@ async function startProjector(
   prefix: string,
   at: StackEndpoints,
   kafkaEnv: Record<string, string>,
+  launch?: Launch,
 ): Promise<ServiceProcess> {
   const port = await freePort();
   return startService(
@@ -68,6 +70,7 @@ async function startProjector(
     process.env.BENCH_PROJECTOR_CPU_PROF
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROJECTOR_CPU_PROF}`]
       : [],
+    launch,
   );
 }
 
@@ -184,7 +187,8 @@ interface CatchUp {
 /**
  * One catch-up on a database and topic prefix of its own: the backlog produced
  * over the plaintext listener, then the projector started with `projectorKafkaEnv`
- * (plaintext when empty) and timed until it has applied all of it.
+ * (plaintext when empty), in `limit`'s memory cgroup when given, and timed
+ * until it has applied all of it.
  */
 async function catchUp(
   options: {
@@ -197,6 +201,7 @@ async function catchUp(
   tenants: number,
   perTenant: number,
   projectorKafkaEnv: Record<string, string>,
+  limit?: MemoryLimit,
 ): Promise<CatchUp> {
   const { log } = options;
   const database = await createDatabase(options.endpoints, `projector_${label}`, { migrated: true });
@@ -237,6 +242,7 @@ async function catchUp(
       prefix,
       at,
       projectorKafkaEnv,
+      limit && ((command, args) => limit.wrap(command, args)),
     );
     const started = process.hrtime.bigint();
     try {
@@ -267,7 +273,10 @@ async function catchUp(
       log(
         `${label}: ${backlog} events × ${readers.length} projections in ${seconds.toFixed(1)} s ` +
           `(${Math.round(backlog / seconds)} events/s), peak RSS ${(rss[0] ?? 0).toFixed(0)} MiB, ` +
-          `projector CPU ${usage.cpuSeconds.toFixed(1)} s`,
+          `projector CPU ${usage.cpuSeconds.toFixed(1)} s` +
+          (limit
+            ? `, cgroup peak ${(limit.peakBytes() / 2 ** 20).toFixed(0)} MiB of ${limit.bytes / 2 ** 20}`
+            : ''),
       );
     } finally {
       await projector.stop();
@@ -296,21 +305,38 @@ export async function projectorScenarios(options: {
   const tenants = 1_000;
   const perTenant = options.quick ? 20 : 200;
   const results: ScenarioResult[] = [];
-  for (const { id, label, how, kafkaEnv } of [
-    { id: 'projector-catchup', label: 'catchup', how: '', kafkaEnv: () => ({}) },
+  const chartLimit = chartMemoryLimit('projector');
+  for (const { id, label, how, kafkaEnv, limited } of [
+    { id: 'projector-catchup', label: 'catchup', how: '', kafkaEnv: () => ({}), limited: false },
     {
       id: 'projector-catchup-sasl-ssl',
       label: 'catchup_sasl',
       how: ' over SASL_SSL (SCRAM-SHA-512)',
       kafkaEnv: saslSslKafkaEnv,
+      limited: false,
+    },
+    // What a pod has: V8 sizes its heap from the limit, where the runs above leave it gigabytes.
+    {
+      id: 'projector-catchup-chart-memory-limit',
+      label: 'catchup_limited',
+      how: ` within the chart's memory limit (${chartLimit / 2 ** 20} MiB)`,
+      kafkaEnv: () => ({}),
+      limited: true,
     },
   ]) {
+    const limit = limited ? MemoryLimit.create(label, chartLimit) : undefined;
+    if (typeof limit === 'string') {
+      options.log(`${id}: not measured: ${limit}`);
+      continue;
+    }
     let run: CatchUp;
     try {
-      run = await catchUp(options, at, label, tenants, perTenant, kafkaEnv());
+      run = await catchUp(options, at, label, tenants, perTenant, kafkaEnv(), limit);
     } catch (error) {
       const failed = `failed: ${error instanceof Error ? error.message : String(error)}`;
       run = { rate: failed, rss: failed, backlog: 0, readers: [], pools: {} };
+    } finally {
+      limit?.remove(options.log);
     }
     results.push({
       id,
