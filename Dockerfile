@@ -2,7 +2,8 @@
 #   docker run IMAGE                                          the gateway (the default)
 #   docker run IMAGE dist/services/relay/main.js              the outbox relay (with
 #     -e NODE_OPTIONS='--enable-source-maps --max-semi-space-size=2', as compose and the chart run it)
-#   docker run IMAGE dist/services/projector/main.js          the projector
+#   docker run IMAGE dist/services/projector/main.js          the projector (with
+#     -e NODE_OPTIONS='--enable-source-maps --max-semi-space-size=8', as compose and the chart run it)
 #   docker run IMAGE dist/services/cli/main.js migrate        the `eventline` CLI
 #   docker run IMAGE dist/services/cli/main.js backup exporter  the backup exporter (port 9103)
 #   docker run --entrypoint pgbackrest IMAGE ...              pgBackRest, as the chart's backup CronJobs run it

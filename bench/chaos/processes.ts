@@ -123,7 +123,7 @@ export type ServiceName = 'gateway' | 'relay' | 'projector';
 const NODE_FLAGS: Readonly<Record<ServiceName, readonly string[]>> = {
   gateway: [],
   relay: ['--max-semi-space-size=2'],
-  projector: [],
+  projector: ['--max-semi-space-size=8'],
 };
 
 export interface ServiceHandle extends Managed {
