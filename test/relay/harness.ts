@@ -13,6 +13,7 @@ import pg from 'pg';
 import { applyTopology, loadTopology } from '../../services/messaging/index.ts';
 import { endpoints } from '../support/endpoints.ts';
 import { uniqueName } from '../support/names.ts';
+import { rememberTopicPrefix } from '../support/test-topics.ts';
 import { freePort } from '../support/ports.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -23,12 +24,16 @@ export function kafkaAt(brokers: readonly string[]): Kafka {
   return new Kafka({ brokers: [...brokers], clientId: uniqueName('relay-test'), logLevel: logLevel.NOTHING });
 }
 
-/** Creates the topology's topics under the prefix; returns the partitions of each event topic. */
+/**
+ * Creates the topology's topics under the prefix, deleted after the run;
+ * returns the partitions of each event topic.
+ */
 export async function applyTestTopology(
   prefix: string,
   brokers: readonly string[],
 ): Promise<Map<string, number>> {
   const topology = await loadTopology(prefix);
+  rememberTopicPrefix(prefix);
   const admin = kafkaAt(brokers).admin();
   await admin.connect();
   try {

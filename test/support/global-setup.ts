@@ -5,7 +5,8 @@
  * 3. the local stack, brought up by the same scripts as `make up`.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
@@ -155,6 +156,8 @@ function localStack(): Record<string, string> {
 }
 
 export default async function globalSetup(): Promise<void> {
+  // Where the workers list the prefixes of the topics they create (test/support/test-topics.ts).
+  process.env.EVENTLINE_TEST_TOPIC_PREFIXES = mkdtempSync(join(tmpdir(), 'eventline-test-topics-'));
   if (KEYS.every((key) => process.env[key])) return;
   let env: Record<string, string>;
   if (await dockerAnswers()) {
