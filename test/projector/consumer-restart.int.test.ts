@@ -13,7 +13,8 @@ import type { RunningRelay } from '../../services/relay/index.ts';
 import { applyTestTopology, deleteSubjects } from '../relay/harness.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { type KafkaInstance, startKafkaInstance } from '../support/kafka-instance.ts';
-import { KAFKA_API, KafkaRequestProxy } from '../support/kafka-request-proxy.ts';
+import { KAFKA_API, KafkaRequestRefusal } from '../support/kafka-request-refusal.ts';
+import { TcpProxy } from '../support/tcp-proxy.ts';
 import { metricSeries } from '../support/metrics.ts';
 import { uniqueName } from '../support/names.ts';
 import { freePort } from '../support/ports.ts';
@@ -23,7 +24,8 @@ import { Workload } from './workload.ts';
 
 let db: TestDatabase;
 let kafka: KafkaInstance;
-let proxy: KafkaRequestProxy | undefined;
+const refusal = new KafkaRequestRefusal();
+let proxy: TcpProxy | undefined;
 let relay: RunningRelay | undefined;
 let projector: RunningProjector | undefined;
 let workload: Workload;
@@ -37,7 +39,7 @@ beforeAll(async () => {
     startKafkaInstance({
       advertisedPort: proxyPort,
       listening: async (brokerPort) => {
-        proxy = new KafkaRequestProxy(proxyPort, brokerPort);
+        proxy = new TcpProxy('127.0.0.1', brokerPort, { port: proxyPort, clientData: refusal.forConnection });
         await proxy.start();
       },
     }),
@@ -54,7 +56,7 @@ afterAll(async () => {
   await relay?.close();
   await workload?.close();
   await kafka?.destroy();
-  await proxy?.close();
+  await proxy?.cut();
   await db?.drop();
   await deleteSubjects(prefix);
 });
@@ -94,7 +96,7 @@ test('a consumer given up for a group lookup the broker dropped is restarted, an
   await other.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => undefined });
   await joined;
 
-  proxy?.refuse(KAFKA_API.FindCoordinator);
+  refusal.refuse(KAFKA_API.FindCoordinator);
   await other.disconnect();
   await waitFor(
     'the orders consumer restarted by the projector',
@@ -103,7 +105,7 @@ test('a consumer given up for a group lookup the broker dropped is restarted, an
   );
   await placeOrders();
 
-  proxy?.allowAll();
+  refusal.allowAll();
   await placeOrders();
   await awaitCaughtUp(db.appUrl, workload.lastPosition, undefined, 90_000);
   const ready = await fetch(`http://127.0.0.1:${projector?.port}/ready`);

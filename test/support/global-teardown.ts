@@ -29,7 +29,9 @@ async function deleteTestTopics(): Promise<void> {
   const admin = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    const topics = (await admin.listTopics()).filter((topic) => prefixes.some((prefix) => topic.startsWith(prefix)));
+    const topics = (await admin.listTopics()).filter((topic) =>
+      prefixes.some((prefix) => topic.startsWith(prefix)),
+    );
     if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
   } finally {
     await admin.disconnect();

@@ -57,7 +57,7 @@ async function answers(brokers: string[]): Promise<true | undefined> {
 export interface KafkaInstanceOptions {
   /**
    * The port clients are told to reach the broker at, where a proxy of the
-   * test (KafkaRequestProxy) forwards to the broker's own port: every
+   * test (a TcpProxy) forwards to the broker's own port: every
    * connection of every client then goes through the proxy.
    */
   readonly advertisedPort?: number;

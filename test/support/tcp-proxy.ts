@@ -1,18 +1,35 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /**
- * Stands between a client and a shared server (Redis, PostgreSQL) so a test can
- * take the server away from that one client without stopping it for anyone else.
+ * What a connection's client sends, before it reaches the server: the bytes to
+ * forward (empty while a frame is incomplete), or undefined to drop the connection.
+ */
+export type ClientDataFilter = (chunk: Buffer) => Buffer | undefined;
+
+export interface TcpProxyOptions {
+  /** The port to listen on; a free one when left out. */
+  readonly port?: number;
+  /** Called once per connection, for a filter that may keep state across its chunks. */
+  readonly clientData?: () => ClientDataFilter;
+}
+
+/**
+ * Stands between a client and a shared server (Redis, PostgreSQL, Kafka) so a
+ * test can take the server away from that one client without stopping it for
+ * anyone else.
  */
 export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
-  private listeningOn = 0;
+  private listeningOn: number;
 
   constructor(
     private readonly targetHost: string,
     private readonly targetPort: number,
-  ) {}
+    private readonly options: TcpProxyOptions = {},
+  ) {
+    this.listeningOn = options.port ?? 0;
+  }
 
   get port(): number {
     return this.listeningOn;
@@ -31,7 +48,16 @@ export class TcpProxy {
           upstream.destroy();
         });
       }
-      downstream.pipe(upstream);
+      const filter = this.options.clientData?.();
+      if (filter) {
+        downstream.on('data', (chunk: Buffer) => {
+          const forwarded = filter(chunk);
+          if (forwarded === undefined) downstream.destroy();
+          else if (forwarded.length > 0) upstream.write(forwarded);
+        });
+      } else {
+        downstream.pipe(upstream);
+      }
       upstream.pipe(downstream);
     });
     await new Promise<void>((resolve, reject) => {
