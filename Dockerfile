@@ -1,5 +1,6 @@
 # One image for every Eventline deployable; its command picks which one runs:
-#   docker run IMAGE                                          the gateway (the default)
+#   docker run IMAGE                                          the gateway (the default; with
+#     -e NODE_OPTIONS='--enable-source-maps --max-semi-space-size=8', as compose and the chart run it)
 #   docker run IMAGE dist/services/relay/main.js              the outbox relay (with
 #     -e NODE_OPTIONS='--enable-source-maps --max-semi-space-size=2', as compose and the chart run it)
 #   docker run IMAGE dist/services/projector/main.js          the projector (with

@@ -121,7 +121,7 @@ export type ServiceName = 'gateway' | 'relay' | 'projector';
 
 /** Node flags each service runs with wherever it is started (scripts/stack/services.sh, the chart). */
 const NODE_FLAGS: Readonly<Record<ServiceName, readonly string[]>> = {
-  gateway: [],
+  gateway: ['--max-semi-space-size=8'],
   relay: ['--max-semi-space-size=2'],
   projector: ['--max-semi-space-size=8'],
 };

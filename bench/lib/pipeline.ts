@@ -12,6 +12,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { applyTopology, loadTopology } from '../../services/messaging/index.ts';
 import { projectRoot } from '../../services/platform/paths/index.ts';
 import { createDatabase, type BenchDatabase, type Endpoints, withDatabase } from './databases.ts';
+import { chartMemoryLimit, MemoryLimit } from './memory-limit.ts';
 import { freePort, sleep, stackSetting } from './stack.ts';
 
 export const SERVICES = ['gateway', 'relay', 'projector'] as const;
@@ -73,7 +74,8 @@ process.once('exit', () => {
 
 /** Node flags a service runs with wherever it is started: the relay's as in scripts/stack/services.sh and the chart. */
 const SERVICE_NODE_FLAGS: Readonly<Record<ServiceName, readonly string[]>> = {
-  gateway: [],
+  // 8 MiB semi-spaces: less GC per command within the chart's memory limit (docs/performance.md).
+  gateway: ['--max-semi-space-size=8'],
   // A 2 MiB young generation semi-space keeps the relay's memory down (docs/relay.md, "Memory").
   relay: ['--max-semi-space-size=2'],
   // 8 MiB semi-spaces: less GC and memory in a catch-up, within the chart's limit too (docs/projector.md, "Memory").
@@ -142,6 +144,8 @@ export interface Pipeline {
   readonly gatewayOpsUrl: string;
   readonly database: BenchDatabase;
   readonly services: Readonly<Record<ServiceName, ServiceProcess>>;
+  /** Each service's memory cgroup limit in bytes (the chart's); empty when the machine allows none. */
+  readonly memoryLimits: Readonly<Partial<Record<ServiceName, number>>>;
   /** An API key (writer) of a tenant of the pipeline's own, with quotas far above any load here. */
   readonly apiKey: string;
   readonly tenantId: string;
@@ -186,6 +190,27 @@ async function benchTenant(
 export interface PipelineOptions {
   /** Extra node flags for the gateway process (e.g. --cpu-prof). */
   readonly gatewayNodeOptions?: readonly string[];
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * A memory cgroup per service at the chart's `<service>.resources.limits.memory`,
+ * so the pipeline runs as its pods do: V8 sizes each heap from the limit, and a
+ * service that needs more is killed as Kubernetes would kill it. None at all
+ * where the machine cannot make one (not root, no memory controller): the
+ * pipeline then runs without limits, and the results say so.
+ */
+function chartMemoryLimits(label: string): Partial<Record<ServiceName, MemoryLimit>> | string {
+  const limits: Partial<Record<ServiceName, MemoryLimit>> = {};
+  for (const name of SERVICES) {
+    const limit = MemoryLimit.create(`${label}-${name}`, chartMemoryLimit(name));
+    if (typeof limit === 'string') {
+      for (const made of Object.values(limits)) made.remove(() => undefined);
+      return limit;
+    }
+    limits[name] = limit;
+  }
+  return limits;
 }
 
 export async function startPipeline(
@@ -199,9 +224,18 @@ export async function startPipeline(
   const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'bench', logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   const topology = await loadTopology(prefix);
+  const log = options.log ?? (() => undefined);
+  const made = chartMemoryLimits(label);
+  const limits = typeof made === 'string' ? {} : made;
+  if (typeof made === 'string') log(`pipeline: without the chart's memory limits: ${made}`);
+  const launchIn = (name: ServiceName): Launch | undefined => {
+    const limit = limits[name];
+    return limit && ((command, args) => limit.wrap(command, args));
+  };
   const running: ServiceProcess[] = [];
   const cleanUp = async () => {
     await Promise.all(running.map((service) => service.stop()));
+    for (const limit of Object.values(limits)) limit.remove(log);
     await admin
       .deleteTopics({
         topics: [...topology.eventTopics.values(), ...topology.deadLetterTopics].map((t) => t.topic),
@@ -241,6 +275,7 @@ export async function startPipeline(
         },
         gatewayPort,
         options.gatewayNodeOptions ?? [],
+        launchIn('gateway'),
       ).then(started),
       startService(
         'relay',
@@ -251,6 +286,7 @@ export async function startPipeline(
         },
         relayPort,
         [],
+        launchIn('relay'),
       ).then(started),
       startService(
         'projector',
@@ -261,6 +297,7 @@ export async function startPipeline(
         },
         projectorPort,
         [],
+        launchIn('projector'),
       ).then(started),
     ]);
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
@@ -270,6 +307,7 @@ export async function startPipeline(
       gatewayOpsUrl: `http://127.0.0.1:${gatewayOpsPort}`,
       database,
       services: { gateway, relay, projector },
+      memoryLimits: Object.fromEntries(Object.entries(limits).map(([name, limit]) => [name, limit.bytes])),
       ...tenant,
       stop: cleanUp,
     };

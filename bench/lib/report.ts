@@ -30,6 +30,8 @@ export interface ScenarioResult {
    * where the scenario ran services as processes; poolSize is then the measured service's own.
    */
   readonly poolSizes?: Readonly<Record<string, number>>;
+  /** The memory cgroup limit in bytes each measured service process ran within (the chart's); absent: none. */
+  readonly memoryLimits?: Readonly<Record<string, number>>;
   readonly warmup: string;
   readonly rounds: number;
   readonly perRound: string;

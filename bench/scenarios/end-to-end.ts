@@ -187,8 +187,10 @@ export async function endToEndScenarios(options: {
   let watch: ReadModelWatch | undefined;
   // The pools the pipeline's processes ran with, read from their /metrics.
   let pools: Record<string, number> = {};
+  let memoryLimits: Readonly<Record<string, number>> = {};
   try {
-    const pipeline = await sharedPipeline(options.endpoints);
+    const pipeline = await sharedPipeline(options.endpoints, { log });
+    memoryLimits = pipeline.memoryLimits;
     pools = {
       ...(await poolSizesAt(pipeline.gatewayOpsUrl)),
       ...(await poolSizesAt(`http://127.0.0.1:${pipeline.services.relay.port}`)),
@@ -287,6 +289,7 @@ export async function endToEndScenarios(options: {
       concurrency: 32,
       poolSize: pools['gateway/main'] ?? 20,
       poolSizes: pools,
+      memoryLimits,
       warmup: '1 s at 200/s',
       rounds,
       perRound: `${seconds} s, then until every accepted order is visible`,

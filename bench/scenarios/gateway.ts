@@ -133,13 +133,16 @@ export async function gatewayScenarios(options: {
   let wallSeconds = 0;
   // The pools the pipeline's processes ran with, read from their /metrics after the load.
   let pools: Record<string, number> = {};
+  let memoryLimits: Readonly<Record<string, number>> = {};
 
   try {
     const pipeline = await sharedPipeline(options.endpoints, {
+      log,
       ...(process.env.BENCH_GATEWAY_CPU_PROF
         ? { gatewayNodeOptions: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_GATEWAY_CPU_PROF}`] }
         : {}),
     });
+    memoryLimits = pipeline.memoryLimits;
     log(`gateway: pipeline up at ${pipeline.gatewayUrl}; warming up`);
     await measure(pipeline, 1, warmupSeconds, 16);
     const before: Record<string, ProcessUsage> = {};
@@ -192,7 +195,11 @@ export async function gatewayScenarios(options: {
     const value = measured.get(key);
     return value === undefined ? 'not run' : typeof value === 'string' ? value : value[field];
   };
-  const measuredPools = { poolSize: pools['gateway/main'] ?? common.poolSize, poolSizes: pools };
+  const measuredPools = {
+    poolSize: pools['gateway/main'] ?? common.poolSize,
+    poolSizes: pools,
+    memoryLimits,
+  };
   const results: ScenarioResult[] = concurrencies.map((connections) => ({
     id: `gateway-place-order-c${connections}`,
     title: `gateway PlaceOrder over HTTP, c=${connections}`,

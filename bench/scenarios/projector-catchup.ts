@@ -347,6 +347,7 @@ export async function projectorScenarios(options: {
       concurrency: 3,
       poolSize: run.pools['projector/main'] ?? 0,
       poolSizes: run.pools,
+      ...(limit ? { memoryLimits: { projector: limit.bytes } } : {}),
       warmup: 'none',
       rounds: 1,
       perRound: `${run.backlog} events`,

@@ -328,6 +328,8 @@ check "validator rejects an alert without its runbook" python3 test/packaging/va
   --expect-failure "is no heading of" test/packaging/fixtures/alert-without-runbook.yaml
 check "validator rejects a published ops port" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
   --expect-failure "publishes the ops port" test/packaging/fixtures/published-ops-port.yaml
+check "validator rejects an env variable set twice" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
+  --expect-failure "env NODE_OPTIONS is set more than once" test/packaging/fixtures/duplicated-env.yaml
 unsafe=test/packaging/fixtures/unsafe-credentials.yaml
 check "validator rejects a literal password in env" python3 test/packaging/validate_manifests.py "${k8s_args[@]}" \
   --expect-failure "env KAFKA_SASL_PASSWORD is a literal credential" "$unsafe"

@@ -66,9 +66,10 @@ start_service() {
     export ADMIN_TOKEN="$(cat "$RUN_DIR/admin-token")" PORT="$GATEWAY_PORT" GATEWAY_OPS_PORT="$GATEWAY_OPS_PORT"
     export RELAY_PORT="$RELAY_PORT" PROJECTOR_PORT="$PROJECTOR_PORT"
     # The young generation's semi-spaces: 2 MiB keep the relay's memory down (docs/relay.md, "Memory"),
-    # 8 MiB spare the projector garbage collection in a catch-up (docs/projector.md, "Memory").
+    # 8 MiB spare the projector garbage collection in a catch-up (docs/projector.md, "Memory") and the
+    # gateway some per command within its memory limit (docs/performance.md).
     if [ "$name" = relay ]; then export NODE_OPTIONS="--max-semi-space-size=2"; fi
-    if [ "$name" = projector ]; then export NODE_OPTIONS="--max-semi-space-size=8"; fi
+    if [ "$name" = projector ] || [ "$name" = gateway ]; then export NODE_OPTIONS="--max-semi-space-size=8"; fi
     start_detached "$name" "$log" node --enable-source-maps "$(entry "$name")"
   )
   WAIT_PID="$(cat "$(pid_file "$name")")"

@@ -15,6 +15,7 @@ Two kinds of check:
    ServiceMonitors select pods or Services that exist; named ports exist;
    HPAs target an existing Deployment that leaves replicas to them; every
    Secret and ConfigMap a pod reads is rendered (or is --existing-secret);
+   no container sets an env variable twice;
    every Deployment runs non-root on a read-only root filesystem with /tmp
    writable, probes /health and /ready, spreads its pods and has an `ops`
    port (/health, /ready, /metrics), which the ServiceMonitor scrapes and no
@@ -362,6 +363,10 @@ def reference_errors(objects: list[dict], existing_secrets: list[str], runbooks:
                 pool = config_maps if "configMapRef" in source else secrets
                 if ref.get("name") not in pool and not ref.get("optional"):
                     fail(workload, f"{where}: envFrom names {ref.get('name')}, which is not rendered")
+            names = [env["name"] for env in container.get("env", [])]
+            for name in sorted({name for name in names if names.count(name) > 1}):
+                # Kubernetes keeps the last and warns; the chart means an extraEnv entry to replace its own.
+                fail(workload, f"{where}: env {name} is set more than once")
             for env in container.get("env", []):
                 ref = env.get("valueFrom", {}).get("secretKeyRef")
                 if ref and ref.get("name") not in secrets:

@@ -145,9 +145,14 @@ spec:
                   key: PERSONAL_DATA_PREVIOUS_KEKS
                   optional: true
             {{- end }}
+            {{- /* An extraEnv entry replaces the chart's own of its name (NODE_OPTIONS, say) rather than following it. */}}
+            {{- $replaced := list }}
+            {{- range $values.extraEnv }}{{ $replaced = append $replaced .name }}{{ end }}
             {{- range (concat $connections.env .env) }}
+            {{- if not (has .name $replaced) }}
             - name: {{ .name }}
               value: {{ .value | quote }}
+            {{- end }}
             {{- end }}
             {{- with $values.extraEnv }}
             {{- toYaml . | nindent 12 }}
