@@ -55,6 +55,7 @@ export interface TopicSpec extends TopicSettings {
 export interface Topology {
   readonly eventTopics: ReadonlyMap<string, TopicSpec>;
   readonly deadLetterTopics: readonly TopicSpec[];
+  /** Each projection's consumer group; projections of one topic share one, so its records are fetched once. */
   readonly consumerGroups: readonly { readonly projection: string; readonly group: string }[];
 }
 

@@ -27,16 +27,22 @@ export interface ProjectionConsumerOptions {
   readonly notInStore: RecordsNotInStore;
   readonly metrics: ProjectorMetrics;
   readonly log: Logger;
-  readonly projection: Projection;
+  /** The projections of the group, each with the topics it reads (prefix applied). */
+  readonly projections: readonly GroupProjection[];
   /** The consumer group, prefix applied. */
   readonly group: string;
-  readonly topics: readonly string[];
-  /** Partitions of this projection kafkajs hands over at once; their batches go in the same round. */
+  /** Partitions kafkajs hands over at once; their batches go in the same round. */
   readonly partitionsConcurrently: number;
   /** Told, after each committed batch, the tenants' new watermarks (the query cache's invalidation). */
   readonly onCommitted?: (projection: string, watermarks: ReadonlyMap<string, Watermark>) => Promise<void>;
   /** A partition with records to apply and no batch committed for this long is stalled (/ready). */
   readonly stallAfterMs: number;
+}
+
+/** A projection of a consumer group and the topics it reads; the group subscribes to all of its projections'. */
+export interface GroupProjection {
+  readonly projection: Projection;
+  readonly topics: readonly string[];
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -47,7 +53,28 @@ const OFFSET_COMMIT_INTERVAL_MS = 1_000;
 /** The first pause before a consumer kafkajs gave up for an outage is started again; it doubles up to the most. */
 const RESTART_PAUSE_MS = { first: 1_000, most: 30_000 } as const;
 
-const checkpointRow = z.object({ topic: z.string(), partition: z.number(), next_offset: z.number() });
+const checkpointRow = z.object({
+  projection: z.string(),
+  topic: z.string(),
+  partition: z.number(),
+  next_offset: z.number(),
+});
+
+/** The records of a batch that a projection handles (its decoded events, unreadable ones included). */
+function decodedFor(
+  projection: Projection,
+  messages: readonly KafkaMessage[],
+  decoded: ReadonlyMap<string, DecodedRecord>,
+): Map<string, DecodedRecord> {
+  const mine = new Map<string, DecodedRecord>();
+  for (const message of messages) {
+    const record = decoded.get(message.offset);
+    if (!record) continue;
+    const type = headersOf(message)['event-type'];
+    if (type === undefined || projection.handlers[type] !== undefined) mine.set(message.offset, record);
+  }
+  return mine;
+}
 
 function itemOf(message: KafkaMessage): BatchItem {
   const headers = headersOf(message);
@@ -59,12 +86,16 @@ function itemOf(message: KafkaMessage): BatchItem {
 }
 
 /**
- * One projection as one kafkajs consumer group. Its position is the checkpoint
- * in PostgreSQL, not the group's committed offset: on every assignment it seeks
- * there, and offsets are committed to Kafka afterwards only so lag tools work.
+ * One kafkajs consumer group feeding its projections (topology/: projections
+ * of one topic share a group, so its records are fetched and decoded once for
+ * all of them). Each projection's position is its checkpoint in PostgreSQL,
+ * not the group's committed offset: on every assignment the group seeks to the
+ * oldest of its projections' checkpoints, each projection skips what it has
+ * applied, and offsets go to Kafka afterwards only so lag tools work.
  */
 export class ProjectionConsumer {
   private consumer: Consumer | undefined;
+  /** Per projection and partition, the checkpoint last sought to (PartitionBatch.soughtTo). */
   private readonly soughtTo = new Map<string, number>();
   /** Per partition, the newest offset to tell Kafka at the next commit; the commits go one after another. */
   private readonly wantedOffsets = new Map<string, { topic: string; partition: number; offset: string }>();
@@ -80,11 +111,15 @@ export class ProjectionConsumer {
   constructor(private readonly options: ProjectionConsumerOptions) {
     this.progress = new PartitionProgress(options.stallAfterMs);
     // A series from the start: rate() and the dashboard then count the first restart too.
-    options.metrics.consumerRestarts.inc({ projection: options.projection.name }, 0);
+    for (const name of this.projectionNames) options.metrics.consumerRestarts.inc({ projection: name }, 0);
   }
 
-  get name(): string {
-    return this.options.projection.name;
+  get group(): string {
+    return this.options.group;
+  }
+
+  get projectionNames(): string[] {
+    return this.options.projections.map(({ projection }) => projection.name);
   }
 
   /** Why the consumer stopped for good, if it did (for /ready). */
@@ -113,7 +148,8 @@ export class ProjectionConsumer {
 
   /** A consumer of the group, connected and running. */
   private async run(): Promise<void> {
-    const { kafka, group, topics, log, metrics } = this.options;
+    const { kafka, group, log, metrics } = this.options;
+    const topics = [...new Set(this.options.projections.flatMap((reading) => reading.topics))];
     const consumer = kafka.consumer({
       groupId: group,
       // A replica that dies hands its partitions on after this long.
@@ -136,7 +172,7 @@ export class ProjectionConsumer {
       this.progress.assigned(payload.memberAssignment);
       void this.seekToCheckpoints(payload.memberAssignment).catch((error: unknown) =>
         // The in-transaction checkpoint check still keeps every batch exact; the seek only saves a re-fetch.
-        log.warn({ err: error, projection: this.name }, 'seeking to the checkpoints failed'),
+        log.warn({ err: error, group }, 'seeking to the checkpoints failed'),
       );
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -144,11 +180,16 @@ export class ProjectionConsumer {
       const restartedByUs = !restartsItself && isOutageCrash(payload.error);
       if (!restartsItself && !restartedByUs) this.crashed = payload.error.message;
       log.error(
-        { err: payload.error, projection: this.name, restart: payload.restart || restartedByUs },
+        {
+          err: payload.error,
+          group,
+          projections: this.projectionNames,
+          restart: payload.restart || restartedByUs,
+        },
         'projection consumer crashed',
       );
       if (restartedByUs) {
-        metrics.consumerRestarts.inc({ projection: this.name });
+        for (const name of this.projectionNames) metrics.consumerRestarts.inc({ projection: name });
         this.restartLater();
       }
     });
@@ -180,7 +221,7 @@ export class ProjectionConsumer {
       if (this.stopping) return;
       this.run().catch((error: unknown) => {
         this.options.log.warn(
-          { err: error, projection: this.name, pauseMs },
+          { err: error, group: this.group, pauseMs },
           'restarting the projection consumer failed: trying again',
         );
         if (!this.stopping) this.restartLater();
@@ -188,109 +229,140 @@ export class ProjectionConsumer {
     }, pauseMs);
   }
 
+  /**
+   * Each assigned partition to the oldest checkpoint of the projections that
+   * read it; a projection further on skips the records it has applied.
+   */
   private async seekToCheckpoints(assignment: Record<string, number[]>): Promise<void> {
     const rows = await this.options.pool.any(sql.type(checkpointRow)`
-      SELECT topic, partition, next_offset FROM readmodels.checkpoints
-       WHERE projection = ${this.name} AND next_offset >= 0`);
+      SELECT projection, topic, partition, next_offset FROM readmodels.checkpoints
+       WHERE projection = ANY(${sql.array(this.projectionNames, 'text')}) AND next_offset >= 0`);
+    const oldest = new Map<string, { topic: string; partition: number; offset: number }>();
     for (const row of rows) {
       if (!assignment[row.topic]?.includes(row.partition)) continue;
-      this.soughtTo.set(`${row.topic}:${row.partition}`, row.next_offset);
-      this.consumer?.seek({ topic: row.topic, partition: row.partition, offset: String(row.next_offset) });
+      const key = `${row.topic}:${row.partition}`;
+      this.soughtTo.set(`${row.projection}|${key}`, row.next_offset);
+      const known = oldest.get(key);
+      if (!known || row.next_offset < known.offset)
+        oldest.set(key, { topic: row.topic, partition: row.partition, offset: row.next_offset });
     }
+    for (const { topic, partition, offset } of oldest.values())
+      this.consumer?.seek({ topic, partition, offset: String(offset) });
   }
 
-  /** Decodes outside the transaction; only the event types the projection handles are worth the registry. */
-  private decode(payload: EachBatchPayload): Promise<Map<string, DecodedRecord>> {
+  /** The group's projections that read this topic. */
+  private readersOf(topic: string): Projection[] {
+    return this.options.projections
+      .filter((reading) => reading.topics.includes(topic))
+      .map((reading) => reading.projection);
+  }
+
+  /** Decodes outside the transaction, once for the group; only the event types its projections handle are worth the registry. */
+  private decode(
+    payload: EachBatchPayload,
+    readers: readonly Projection[],
+  ): Promise<Map<string, DecodedRecord>> {
     const { topic, partition, messages } = payload.batch;
-    const { handlers } = this.options.projection;
     return this.options.records.decodeBatch(
       topic,
       partition,
       messages,
-      (type) => type === undefined || handlers[type] !== undefined,
+      (type) => type === undefined || readers.some((projection) => projection.handlers[type] !== undefined),
     );
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
     if (batch.isEmpty() || !isRunning() || isStale()) return;
-    const { metrics, log, projection } = this.options;
+    const { metrics, log } = this.options;
     const key = `${batch.topic}:${batch.partition}`;
+    const readers = this.readersOf(batch.topic);
     this.progress.batchStarted(batch.topic, batch.partition);
     for (let attempt = 0; isRunning() && !isStale(); attempt++) {
-      const timer = metrics.batchSeconds.startTimer({ projection: projection.name });
+      const timers = readers.map((projection) =>
+        metrics.batchSeconds.startTimer({ projection: projection.name }),
+      );
       try {
-        const decoded = await this.decode(payload);
+        const decoded = await this.decode(payload, readers);
         const positions = batch.messages.flatMap((message) => EventDecoder.origin(message)?.position ?? []);
-        const round = await this.options.rounds.submit({
-          payload,
-          projection,
-          soughtTo: this.soughtTo.get(key),
-          decoded,
-          positions,
-        });
-        if (round.kind === 'dropped') break;
-        if (round.kind === 'failed') throw round.error;
-        const { outcome, commitOrder, together } = round;
-        const seconds = timer();
-        if (outcome.kind === 'seek') {
-          log.warn(
-            {
-              projection: projection.name,
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: outcome.offset,
-            },
-            'the group is past the checkpoint: seeking back to it',
+        // Submitted together, so the projections' batches share a round and its transaction.
+        const rounds = await Promise.all(
+          readers.map((projection) =>
+            this.options.rounds.submit({
+              payload,
+              projection,
+              soughtTo: this.soughtTo.get(`${projection.name}|${key}`),
+              decoded: readers.length === 1 ? decoded : decodedFor(projection, batch.messages, decoded),
+              positions,
+            }),
+          ),
+        );
+        if (rounds.some((round) => round.kind === 'dropped')) break;
+        const failed = rounds.find((round) => round.kind === 'failed');
+        if (failed) throw failed.error;
+        const seeks: { projection: string; offset: number }[] = [];
+        let nextOffset = Number.POSITIVE_INFINITY;
+        for (const [index, round] of rounds.entries()) {
+          const projection = readers[index];
+          if (round.kind !== 'done' || !projection) continue;
+          const seconds = timers[index]?.() ?? 0;
+          const { outcome, commitOrder, together } = round;
+          if (outcome.kind === 'seek') {
+            seeks.push({ projection: projection.name, offset: outcome.offset });
+            continue;
+          }
+          nextOffset = Math.min(nextOffset, outcome.nextOffset);
+          this.options.notInStore.note(
+            projection.name,
+            batch.topic,
+            batch.partition,
+            positions.filter((position) => !commitOrder.has(position)),
           );
-          this.soughtTo.set(key, outcome.offset);
-          this.consumer?.seek({
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: String(outcome.offset),
-          });
+          void this.options.onCommitted?.(projection.name, outcome.watermarks);
+          metrics.applied.inc({ projection: projection.name }, outcome.applied);
+          if (outcome.parked > 0) metrics.parked.inc({ projection: projection.name }, outcome.parked);
+          this.recordLag(payload, projection.name);
+          // The line's fields read every record's headers: not for a level that drops it.
+          if (log.isLevelEnabled('info'))
+            log.info(
+              {
+                projection: projection.name,
+                topic: batch.topic,
+                partition: batch.partition,
+                fromOffset: batch.firstOffset(),
+                toOffset: batch.lastOffset(),
+                applied: outcome.applied,
+                parked: outcome.parked,
+                together,
+                durationMs: Math.round(seconds * 1000),
+                ...batchFields(batch.messages.map(itemOf)),
+              },
+              'batch applied',
+            );
+        }
+        if (seeks.length > 0) {
+          const offset = Math.min(...seeks.map((seek) => seek.offset));
+          log.warn(
+            { group: this.group, projections: seeks, topic: batch.topic, partition: batch.partition, offset },
+            'the group is past a checkpoint: seeking back to it',
+          );
+          for (const seek of seeks) this.soughtTo.set(`${seek.projection}|${key}`, seek.offset);
+          this.consumer?.seek({ topic: batch.topic, partition: batch.partition, offset: String(offset) });
           return;
         }
         resolveOffset(batch.lastOffset());
-        this.options.notInStore.note(
-          projection.name,
-          batch.topic,
-          batch.partition,
-          positions.filter((position) => !commitOrder.has(position)),
-        );
-        void this.options.onCommitted?.(projection.name, outcome.watermarks);
         this.progress.batchCommitted(batch.topic, batch.partition, Number(batch.offsetLag()));
-        metrics.applied.inc({ projection: projection.name }, outcome.applied);
-        if (outcome.parked > 0) metrics.parked.inc({ projection: projection.name }, outcome.parked);
-        this.recordLag(payload);
-        // The line's fields read every record's headers: not for a level that drops it.
-        if (log.isLevelEnabled('info'))
-          log.info(
-            {
-              projection: projection.name,
-              topic: batch.topic,
-              partition: batch.partition,
-              fromOffset: batch.firstOffset(),
-              toOffset: batch.lastOffset(),
-              applied: outcome.applied,
-              parked: outcome.parked,
-              together,
-              durationMs: Math.round(seconds * 1000),
-              ...batchFields(batch.messages.map(itemOf)),
-            },
-            'batch applied',
-          );
-        this.commitOffset(key, batch.topic, batch.partition, outcome.nextOffset);
+        if (Number.isFinite(nextOffset)) this.commitOffset(key, batch.topic, batch.partition, nextOffset);
         await heartbeat();
         return;
       } catch (error) {
         if (!isInfrastructureError(error) || isGroupChange(error)) throw error;
         // PostgreSQL, Kafka or the registry is away: nothing is parked for it; the
         // partition waits here (heartbeating) and resumes by itself.
-        metrics.infrastructureRetries.inc({ projection: projection.name });
+        for (const projection of readers) metrics.infrastructureRetries.inc({ projection: projection.name });
         const pauseMs = Math.min(5_000, 200 * 2 ** Math.min(attempt, 5));
         log.warn(
-          { err: error, projection: projection.name, partition: batch.partition, pauseMs },
+          { err: error, group: this.group, partition: batch.partition, pauseMs },
           'a dependency is away: retrying the batch',
         );
         await sleep(pauseMs);
@@ -333,9 +405,9 @@ export class ProjectionConsumer {
     return this.offsetCommits;
   }
 
-  private recordLag(payload: EachBatchPayload): void {
+  private recordLag(payload: EachBatchPayload, projection: string): void {
     const { batch } = payload;
-    const labels = { projection: this.name, topic: batch.topic, partition: String(batch.partition) };
+    const labels = { projection, topic: batch.topic, partition: String(batch.partition) };
     const behind = Number(batch.offsetLag());
     this.options.metrics.lagMessages.set(labels, behind);
     const last = batch.messages.at(-1);

@@ -10,6 +10,7 @@ import {
   type RegistryConnection,
   registryReadiness,
   schemaRegistry,
+  type Topology,
 } from '../messaging/index.ts';
 import { DEFAULT_NETWORK_TIMEOUTS, type NetworkTimeouts } from '../platform/config/index.ts';
 import { databaseReadiness, openServiceDatabase } from '../platform/database/index.ts';
@@ -32,7 +33,7 @@ import { EventDecoder } from './incoming-event.ts';
 import type { HandlerRetries } from './partition-batch.ts';
 import type { StalledPartition } from './partition-progress.ts';
 import { RecordsNotInStore } from './records-not-in-store.ts';
-import { ProjectionConsumer } from './projection-consumer.ts';
+import { type GroupProjection, ProjectionConsumer } from './projection-consumer.ts';
 import { ProjectionRounds } from './projection-rounds.ts';
 import { ProjectorMetrics } from './projector-metrics.ts';
 
@@ -94,15 +95,46 @@ function describeStall(projection: string, stalled: readonly StalledPartition[])
   return `projection ${projection} stalled: records behind and nothing applied in ${partitions.join(', ')}`;
 }
 
-/** Wires the projector: one consumer group per projection, and /health, /ready, /metrics. */
+/**
+ * The consumer groups' projections this process runs: every one, or those
+ * `only` names. A group's members share its partitions, so every process of a
+ * group must run the same projections of it: one that runs a part of a group
+ * is told so in the log (a single process may, as the tests do; two running
+ * different parts would each leave the other's share of the partitions
+ * unapplied, and need a consumerGroup each in topology/).
+ */
+function projectionsToRun(
+  declared: Topology['consumerGroups'],
+  only: readonly string[] | undefined,
+  log: Logger,
+): Topology['consumerGroups'] {
+  if (!only) return declared;
+  const unknown = only.filter((name) => !declared.some(({ projection }) => projection === name));
+  if (unknown.length > 0)
+    throw new Error(`PROJECTOR_PROJECTIONS names ${unknown.join(', ')}, which topology/ does not declare`);
+  const run = declared.filter(({ projection }) => only.includes(projection));
+  for (const group of new Set(run.map((chosen) => chosen.group))) {
+    const left = declared.filter((entry) => entry.group === group && !only.includes(entry.projection));
+    if (left.length > 0)
+      log.warn(
+        {
+          group,
+          running: run.filter((chosen) => chosen.group === group).map((chosen) => chosen.projection),
+          left: left.map((entry) => entry.projection),
+        },
+        'this process runs part of a consumer group: every process of the group must run the same projections',
+      );
+  }
+  return run;
+}
+
+/** Wires the projector: a consumer per consumer group of topology/ (feeding its projections), and /health, /ready, /metrics. */
 export async function startProjector(options: ProjectorOptions): Promise<RunningProjector> {
   const { log } = options;
   const timeouts = options.timeouts ?? DEFAULT_NETWORK_TIMEOUTS;
   const topology = await loadTopology(options.topicPrefix);
   const code = options.projections ?? shipped;
-  const declared = topology.consumerGroups.filter(
-    ({ projection }) => !options.only || options.only.includes(projection),
-  );
+  const declared = projectionsToRun(topology.consumerGroups, options.only, log);
   const concurrency = options.partitionsConcurrently ?? PARTITIONS_HANDED_OVER_AT_ONCE;
   // One round's transaction at a time, its commit-order lookup before it, and each projection's seeks.
   const poolSize = Math.max(4, declared.length + 2);
@@ -157,26 +189,28 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
       onStateChange: exportBreakerState(registry, 'redis'),
     });
 
-  const reading = declared.map(({ projection: name, group }) => {
+  const groups = new Map<string, GroupProjection[]>();
+  for (const { projection: name, group } of declared) {
     const projection = code.find((candidate) => candidate.name === name);
     if (!projection) throw new Error(`topology/ declares the projection ${name}, which no code implements`);
-    const spec = topology.eventTopics;
     const topics = projection.sources.map((source) => {
-      const topic = spec.get(source)?.topic;
+      const topic = topology.eventTopics.get(source)?.topic;
       if (!topic) throw new Error(`projection ${name} reads ${source}, which topology/ gives no topic`);
       return topic;
     });
-    return { projection, group, topics };
-  });
+    groups.set(group, [...(groups.get(group) ?? []), { projection, topics }]);
+  }
   const groupsReading = new Map<string, number>();
-  for (const topic of reading.flatMap(({ topics }) => topics))
+  for (const topic of [...groups.values()].flatMap((readings) => [
+    ...new Set(readings.flatMap(({ topics }) => topics)),
+  ]))
     groupsReading.set(topic, (groupsReading.get(topic) ?? 0) + 1);
   const records = new DecodedRecords(decoder, groupsReading, DECODED_RECORDS_PER_PARTITION);
 
   const notInStore = new RecordsNotInStore(registry, log);
   const rounds = new ProjectionRounds({ pool, events, databaseGuard, deadLetters, retries });
-  const consumers = reading.map(
-    ({ projection, group, topics }) =>
+  const consumers = [...groups].map(
+    ([group, projections]) =>
       new ProjectionConsumer({
         kafka,
         pool,
@@ -186,13 +220,15 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
         notInStore,
         metrics,
         log,
-        projection,
+        projections,
         group,
-        topics,
         partitionsConcurrently: concurrency,
         ...(generations ? { onCommitted: generations.advance.bind(generations) } : {}),
         stallAfterMs: options.stallAfterMs ?? DEFAULT_STALL_AFTER_MS,
       }),
+  );
+  const projectionsRun = consumers.flatMap((consumer) =>
+    consumer.projectionNames.map((name) => ({ name, consumer })),
   );
 
   const ops = new OpsEndpoint(
@@ -208,13 +244,13 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
       notInStore.readiness,
       // Not essential: without Redis cached query answers age until their TTL; projecting goes on.
       ...(redis ? [{ name: 'redis', essential: false, check: () => pingRedis(redis) }] : []),
-      ...consumers.map((consumer) => ({
-        name: `projection:${consumer.name}`,
+      ...projectionsRun.map(({ name, consumer }) => ({
+        name: `projection:${name}`,
         essential: false,
         async check() {
           if (consumer.failure) throw new Error(`the consumer stopped: ${consumer.failure}`);
           const stalled = consumer.stalled();
-          if (stalled.length > 0) throw new Error(describeStall(consumer.name, stalled));
+          if (stalled.length > 0) throw new Error(describeStall(name, stalled));
         },
       })),
     ],
@@ -223,13 +259,13 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
   const port = await ops.listen(options.host, options.port);
 
   // A projection new to this database starts from the event store, not from the topics' beginning.
-  for (const consumer of consumers) {
-    const built = await buildNewProjection(pool, projectionNamed(consumer.name, code), code, events);
-    if (built) log.info({ projection: consumer.name, ...built }, 'new projection built from the event store');
+  for (const { name } of projectionsRun) {
+    const built = await buildNewProjection(pool, projectionNamed(name, code), code, events);
+    if (built) log.info({ projection: name, ...built }, 'new projection built from the event store');
   }
   await Promise.all(consumers.map((consumer) => consumer.start()));
   log.info(
-    { port, projections: consumers.map((consumer) => consumer.name), topicPrefix: options.topicPrefix },
+    { port, projections: projectionsRun.map(({ name }) => name), topicPrefix: options.topicPrefix },
     'projector started',
   );
 

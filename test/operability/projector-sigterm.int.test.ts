@@ -34,8 +34,10 @@ interface GroupState {
   readonly members: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
-/** Each projection's consumer group as the broker sees it, by projection. */
-async function describeGroups(groups: ReadonlyMap<string, string>): Promise<Map<string, GroupState>> {
+/** Each consumer group of the projections as the broker sees it, by group. */
+async function describeGroups(
+  groups: ReadonlyMap<string, readonly string[]>,
+): Promise<Map<string, GroupState>> {
   const { groups: described } = await admin.describeGroups([...groups.keys()]);
   return new Map(
     described.map((group) => {
@@ -46,7 +48,7 @@ async function describeGroups(groups: ReadonlyMap<string, string>): Promise<Map<
         );
         return [member.memberId, new Set(pairs)] as const;
       });
-      return [groups.get(group.groupId)!, { state: group.state, members: new Map(members) }];
+      return [group.groupId, { state: group.state, members: new Map(members) }];
     }),
   );
 }
@@ -97,7 +99,7 @@ function watchCheckpoints(since: ReadonlyMap<string, number>) {
  */
 async function watchTakeover(
   before: ReadonlyMap<string, GroupState>,
-  groups: ReadonlyMap<string, string>,
+  groups: ReadonlyMap<string, readonly string[]>,
   since: number,
 ) {
   const atStop = await checkpoints();
@@ -116,12 +118,17 @@ async function watchTakeover(
       { timeoutMs: 30_000, intervalMs: 100 },
     );
     const settledMs = Date.now() - since;
-    const moved = [...before].flatMap(([projection, { members }]) => {
-      const staying = [...after.get(projection)!.members.keys()][0]!;
+    // Each moved partition of a group, once for each of the group's projections (each has its checkpoint).
+    const moved = [...before].flatMap(([group, { members }]) => {
+      const staying = [...after.get(group)!.members.keys()][0]!;
       expect(members.has(staying)).toBe(true);
       return [...members]
         .filter(([member]) => member !== staying)
-        .flatMap(([, pairs]) => [...pairs].map((pair) => `${projection}|${pair}`))
+        .flatMap(([, pairs]) =>
+          [...pairs].flatMap((pair) =>
+            (groups.get(group) ?? []).map((projection) => `${projection}|${pair}`),
+          ),
+        )
         .filter((key) => atStop.has(key));
     });
     expect(moved.length).toBeGreaterThan(0);
@@ -177,13 +184,12 @@ test('SIGTERM to one of two replicas mid-stream: it exits 0, the other applies i
 
   // Exactly the group names topology/ declares under the prefix: lag tools look them up by those.
   const topology = await loadTopology(prefix);
-  const groups = new Map<string, string>();
+  const groups = new Map<string, string[]>();
+  for (const { projection, group } of topology.consumerGroups)
+    groups.set(group, [...(groups.get(group) ?? []), projection]);
   await waitFor('every projection group on the broker', async () => {
     const names = new Set((await admin.listGroups()).groups.map(({ groupId }) => groupId));
-    for (const { projection, group } of topology.consumerGroups) {
-      if (names.has(group)) groups.set(group, projection);
-    }
-    return groups.size === topology.consumerGroups.length ? true : undefined;
+    return [...groups.keys()].every((group) => names.has(group)) ? true : undefined;
   });
 
   let streaming = true;
@@ -210,7 +216,7 @@ test('SIGTERM to one of two replicas mid-stream: it exits 0, the other applies i
             [...members.values()].every((pairs) => pairs.size > 0),
         );
         const applied = new Set([...(await checkpoints()).keys()].map((key) => key.split('|')[0]));
-        return settled && applied.size === groups.size ? described : undefined;
+        return settled && applied.size === topology.consumerGroups.length ? described : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 250 },
     );
