@@ -118,6 +118,10 @@ export class ProjectionConsumer {
     return this.options.group;
   }
 
+  get projections(): readonly GroupProjection[] {
+    return this.options.projections;
+  }
+
   get projectionNames(): string[] {
     return this.options.projections.map(({ projection }) => projection.name);
   }

@@ -228,7 +228,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
       }),
   );
   const projectionsRun = consumers.flatMap((consumer) =>
-    consumer.projectionNames.map((name) => ({ name, consumer })),
+    consumer.projections.map(({ projection, topics }) => ({ name: projection.name, topics, consumer })),
   );
 
   const ops = new OpsEndpoint(
@@ -244,12 +244,13 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
       notInStore.readiness,
       // Not essential: without Redis cached query answers age until their TTL; projecting goes on.
       ...(redis ? [{ name: 'redis', essential: false, check: () => pingRedis(redis) }] : []),
-      ...projectionsRun.map(({ name, consumer }) => ({
+      ...projectionsRun.map(({ name, topics, consumer }) => ({
         name: `projection:${name}`,
         essential: false,
         async check() {
           if (consumer.failure) throw new Error(`the consumer stopped: ${consumer.failure}`);
-          const stalled = consumer.stalled();
+          // The group's stalled partitions of the topics this projection reads.
+          const stalled = consumer.stalled().filter(({ topic }) => topics.includes(topic));
           if (stalled.length > 0) throw new Error(describeStall(name, stalled));
         },
       })),
