@@ -13,11 +13,11 @@ interface Entry {
 }
 
 /**
- * The records of a process's consumer groups, read once for all of them. Each
- * projection of a topic has its own group (its own offsets and checkpoints),
- * so each fetches every record; the first group to reach a record reads its
- * headers and decodes its value, and the others take that (decoding was three
- * times the work with three projections on orders.events). A record is let go
+ * The records of a process's consumer groups, read once for all of them. The
+ * shipped topology gives each topic one group (its projections share it), and
+ * then a record goes at its first visit; where topology/ gives a topic several
+ * groups, each fetches every record, the first group to reach a record reads
+ * its headers and decodes its value, and the others take that. A record is let go
  * once every group of the process reading its topic has reached it, so only
  * the records between the first group and the last are kept; and at most so
  * many per partition (a replica holding some groups' partitions only, or a

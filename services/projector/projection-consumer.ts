@@ -21,7 +21,7 @@ export interface ProjectionConsumerOptions {
   readonly rounds: ProjectionRounds;
   /** Kafka's circuit breaker, in front of the offset commits. */
   readonly kafkaGuard: IPolicy;
-  /** Decoded once per process for every projection's consumer group. */
+  /** Decoded once per process for every consumer group reading a topic. */
   readonly records: DecodedRecords;
   /** Told of records whose event the store does not hold (a store restored behind Kafka). */
   readonly notInStore: RecordsNotInStore;
