@@ -1,12 +1,12 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { DatabaseTransactionConnection } from 'slonik';
-import { z } from 'zod';
 import type { Checkpoint } from '../eventstore/index.ts';
 import { sql } from '../platform/database/index.ts';
-import { LIVE, type ProjectedEvent, type Projection, shareProjectionTables } from '../readmodels/index.ts';
+import { LIVE, type ProjectedEvent, type Projection } from '../readmodels/index.ts';
 import type { DeadLetters } from './dead-letters.ts';
 import { EventDecoder } from './incoming-event.ts';
 import { isInfrastructureError } from './infrastructure-errors.ts';
+import { openRound, partitionKey, type WatermarkWanted, watermarkKey } from './round-opening.ts';
 import { applyTraced, applyTracedTogether } from './traced-apply.ts';
 
 export interface HandlerRetries {
@@ -55,87 +55,6 @@ export type BatchOutcome =
 
 /** No checkpoint yet: whatever the consumer group's position is, it is the start. */
 const NONE = -1;
-
-const checkpointRow = z.object({
-  projection: z.string(),
-  topic: z.string(),
-  partition: z.number(),
-  next_offset: z.number(),
-});
-
-const partitionKey = (projection: string, topic: string, partition: number) =>
-  `${projection}|${topic}:${partition}`;
-
-/**
- * Each batch's partition checkpoint, locked in (projection, topic, partition)
- * order, so that two transactions locking several never deadlock.
- */
-async function lockCheckpoints(
-  tx: DatabaseTransactionConnection,
-  batches: readonly PartitionBatch[],
-): Promise<Map<string, number>> {
-  const keys = sql.fragment`unnest(${sql.array(
-    batches.map((batch) => batch.projection.name),
-    'text',
-  )}, ${sql.array(
-    batches.map((batch) => batch.topic),
-    'text',
-  )}, ${sql.array(
-    batches.map((batch) => batch.partition),
-    'int4',
-  )}) AS key (projection, topic, partition)`;
-  const checkpoints = sql.type(checkpointRow)`
-    SELECT projection, topic, partition, next_offset FROM readmodels.checkpoints
-     WHERE (projection, topic, partition) IN (SELECT projection, topic, partition FROM ${keys})
-     ORDER BY projection, topic, partition FOR UPDATE`;
-  // Two replicas overlapping in a rebalance serialise on these rows, and the second sees the
-  // first's checkpoint, so it skips, never repeats. A partition's row exists from its first
-  // batch on (one round trip); before that, insert it, then lock them all.
-  let rows = await tx.any(checkpoints);
-  if (rows.length < batches.length) {
-    await tx.query(sql.typeAlias('void')`
-      INSERT INTO readmodels.checkpoints (projection, topic, partition, next_offset)
-      SELECT projection, topic, partition, ${NONE} FROM ${keys}
-      ON CONFLICT DO NOTHING`);
-    rows = await tx.any(checkpoints);
-  }
-  return new Map(
-    rows.map((row) => [partitionKey(row.projection, row.topic, row.partition), row.next_offset]),
-  );
-}
-
-const watermarkRow = z.object({
-  projection: z.string(),
-  tenant_id: z.string(),
-  transaction_id: z.string(),
-  global_position: z.number(),
-});
-
-const watermarkKey = (projection: string, tenant: string) => `${projection}|${tenant}`;
-
-/** Each (projection, tenant)'s watermark: the last (transaction id, position) the projection applied or parked. */
-async function watermarksOf(
-  tx: DatabaseTransactionConnection,
-  wanted: ReadonlyArray<{ readonly projection: string; readonly tenant: string }>,
-): Promise<Map<string, { transactionId: bigint; position: number }>> {
-  if (wanted.length === 0) return new Map();
-  const rows = await tx.any(sql.type(watermarkRow)`
-    SELECT projection, tenant_id::text AS tenant_id, transaction_id::text AS transaction_id, global_position
-      FROM readmodels.watermarks
-     WHERE (projection, tenant_id) IN (SELECT * FROM unnest(${sql.array(
-       wanted.map((key) => key.projection),
-       'text',
-     )}, ${sql.array(
-       wanted.map((key) => key.tenant),
-       'uuid',
-     )}))`);
-  return new Map(
-    rows.map((row) => [
-      watermarkKey(row.projection, row.tenant_id),
-      { transactionId: BigInt(row.transaction_id), position: row.global_position },
-    ]),
-  );
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -242,12 +161,28 @@ export async function applyPartitionBatches(
   if (batches.some((batch) => (batch.optimistic === true) !== optimistic))
     throw new Error('batches applied together share their optimism');
   if (!optimistic && batches.length > 1) throw new Error('batches with savepoints are applied one at a time');
-  // Before anything is written: a rebuild's swap, holding this exclusively, sees no batch half done.
-  await shareProjectionTables(
+  // Every record's tenant, so the round's opening reads their watermarks with the checkpoints.
+  const originOf = new Map<KafkaMessage, ReturnType<typeof EventDecoder.origin>>();
+  const wanted = new Map<string, WatermarkWanted>();
+  for (const batch of batches)
+    for (const message of batch.messages) {
+      const origin = EventDecoder.origin(message);
+      originOf.set(message, origin);
+      if (origin)
+        wanted.set(watermarkKey(batch.projection.name, origin.tenantId), {
+          projection: batch.projection.name,
+          tenant: origin.tenantId,
+        });
+    }
+  const { checkpoints, watermarks: seen } = await openRound(
     tx,
-    batches.map((batch) => batch.projection.name),
+    batches.map((batch) => ({
+      projection: batch.projection.name,
+      topic: batch.topic,
+      partition: batch.partition,
+    })),
+    [...wanted.values()],
   );
-  const checkpoints = await lockCheckpoints(tx, batches);
 
   const outcomes: BatchOutcome[] = [];
   const parts: Array<FreshRecords & { readonly outcome: number }> = [];
@@ -267,21 +202,12 @@ export async function applyPartitionBatches(
   }
   if (parts.length === 0) return outcomes;
 
-  const origins = parts.map(({ messages }) => messages.map((message) => EventDecoder.origin(message)));
+  const origins = parts.map(({ messages }) => messages.map((message) => originOf.get(message)));
   // A record at or below its tenant's watermark was applied (or parked) already: the same event
   // published again at a later offset (a relay that died between Kafka's acknowledgement and its
   // delete, or a send retried under a new producer; docs/relay.md). Skipped, as docs/contracts.md §8
   // tells every consumer to do: the offset checkpoint alone let a re-published OrderItemAdded add
   // its item twice (found by `make chaos`). Within the batch too, the first occurrence wins.
-  const wanted = new Map<string, { projection: string; tenant: string }>();
-  for (const [part, { batch }] of parts.entries())
-    for (const origin of origins[part] ?? [])
-      if (origin)
-        wanted.set(watermarkKey(batch.projection.name, origin.tenantId), {
-          projection: batch.projection.name,
-          tenant: origin.tenantId,
-        });
-  const seen = await watermarksOf(tx, [...wanted.values()]);
   const republished = parts.map(({ batch }, part) => {
     const skipped = new Set<number>();
     for (const [index, origin] of (origins[part] ?? []).entries()) {

@@ -47,6 +47,5 @@ export {
   registerRebuildMetrics,
   seizeProjectionTables,
   shadowOf,
-  shareProjectionTables,
   type TenantRebuild,
 } from './rebuild/index.ts';

@@ -8,5 +8,5 @@ export {
   rebuildProjection,
 } from './rebuild-projection.ts';
 export { shadowOf } from './shadow-tables.ts';
-export { seizeProjectionTables, shareProjectionTables } from './swap-lock.ts';
+export { seizeProjectionTables } from './swap-lock.ts';
 export { rebuildTenant, type TenantRebuild, type TenantRebuildOptions } from './tenant-rebuild.ts';

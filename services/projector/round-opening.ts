@@ -1,0 +1,93 @@
+import type { DatabaseTransactionConnection } from 'slonik';
+import { z } from 'zod';
+import { sql } from '../platform/database/index.ts';
+
+/** A partition a round applies records of, for one projection. */
+export interface RoundPartition {
+  readonly projection: string;
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** A (projection, tenant) pair whose watermark the round compares its records with. */
+export interface WatermarkWanted {
+  readonly projection: string;
+  readonly tenant: string;
+}
+
+export interface OpenedRound {
+  /** Each partition's next offset to apply (-1: none yet), by partitionKey; its row locked. */
+  readonly checkpoints: Map<string, number>;
+  /** The last (transaction id, position) each (projection, tenant) applied or parked, by watermarkKey. */
+  readonly watermarks: Map<string, { transactionId: bigint; position: number }>;
+}
+
+export const partitionKey = (projection: string, topic: string, partition: number) =>
+  `${projection}|${topic}:${partition}`;
+
+export const watermarkKey = (projection: string, tenant: string) => `${projection}|${tenant}`;
+
+const openingRow = z.union([
+  z.object({
+    projection: z.string(),
+    topic: z.string(),
+    partition: z.number(),
+    next_offset: z.number(),
+    tenant_id: z.null(),
+    transaction_id: z.null(),
+    global_position: z.null(),
+  }),
+  z.object({
+    projection: z.string(),
+    topic: z.null(),
+    partition: z.null(),
+    next_offset: z.null(),
+    tenant_id: z.string(),
+    transaction_id: z.string(),
+    global_position: z.number(),
+  }),
+]);
+
+/**
+ * Opens a live round's transaction in one statement
+ * (readmodels.open_projection_round, migration 1007): the projections' swap
+ * locks shared, the partitions' checkpoints locked (made when missing), and
+ * the watermarks wanted. Before anything is written, so a rebuild's swap sees
+ * no round half done.
+ */
+export async function openRound(
+  tx: DatabaseTransactionConnection,
+  partitions: readonly RoundPartition[],
+  wanted: readonly WatermarkWanted[],
+): Promise<OpenedRound> {
+  const rows = await tx.any(sql.type(openingRow)`
+    SELECT projection, topic, partition, next_offset, tenant_id::text AS tenant_id, transaction_id, global_position
+      FROM readmodels.open_projection_round(${sql.array(
+        partitions.map((key) => key.projection),
+        'text',
+      )}, ${sql.array(
+        partitions.map((key) => key.topic),
+        'text',
+      )}, ${sql.array(
+        partitions.map((key) => key.partition),
+        'int4',
+      )}, ${sql.array(
+        wanted.map((key) => key.projection),
+        'text',
+      )}, ${sql.array(
+        wanted.map((key) => key.tenant),
+        'uuid',
+      )})`);
+  const checkpoints = new Map<string, number>();
+  const watermarks = new Map<string, { transactionId: bigint; position: number }>();
+  for (const row of rows) {
+    if (row.topic !== null)
+      checkpoints.set(partitionKey(row.projection, row.topic, row.partition), row.next_offset);
+    else
+      watermarks.set(watermarkKey(row.projection, row.tenant_id), {
+        transactionId: BigInt(row.transaction_id),
+        position: row.global_position,
+      });
+  }
+  return { checkpoints, watermarks };
+}
