@@ -4,6 +4,18 @@ import { sql } from '../platform/database/index.ts';
 import type { ProjectedEvent } from './projection.ts';
 
 /**
+ * Per transaction, the tenants already looked at and whether they were erased.
+ * Their locks are held until it ends, so the answer stands for the rest of it,
+ * and the other projections of a round (three share the orders topic's) skip
+ * the round trip. Keyed by the transaction's connection object, which slonik
+ * makes anew for each transaction and savepoint: a savepoint asks again, as a
+ * lock taken in it goes if it is rolled back.
+ */
+const looked = new WeakMap<DatabaseTransactionConnection, Map<string, boolean>>();
+
+const erasedAmong = z.object({ erased: z.array(z.string()) });
+
+/**
  * The events whose tenants' read models were not erased. Holds each tenant's
  * read-model lock shared until the transaction ends, so an offboarding waits
  * for this batch and deletes what it wrote, or this batch waits for it and
@@ -14,12 +26,19 @@ export async function withoutErasedTenants(
   events: readonly ProjectedEvent[],
 ): Promise<readonly ProjectedEvent[]> {
   if (events.length === 0) return events;
-  const tenants = [...new Set(events.map((event) => event.tenantId))];
-  const erased = new Set(
-    await tx.oneFirst(sql.type(z.object({ erased: z.array(z.string()) }))`
-      SELECT readmodels.erased_among(${sql.array(tenants, 'uuid')})::text[] AS erased`),
-  );
-  return erased.size === 0 ? events : events.filter((event) => !erased.has(event.tenantId));
+  let known = looked.get(tx);
+  if (!known) looked.set(tx, (known = new Map()));
+  const unknown = [...new Set(events.map((event) => event.tenantId))].filter((tenant) => !known.has(tenant));
+  if (unknown.length > 0) {
+    const erased = new Set(
+      await tx.oneFirst(sql.type(erasedAmong)`
+        SELECT readmodels.erased_among(${sql.array(unknown, 'uuid')})::text[] AS erased`),
+    );
+    for (const tenant of unknown) known.set(tenant, erased.has(tenant));
+  }
+  return events.some((event) => known.get(event.tenantId))
+    ? events.filter((event) => !known.get(event.tenantId))
+    : events;
 }
 
 /**
