@@ -245,13 +245,13 @@ export function foldAndUpsert<Row, Stored, Totals extends object>(
 ): BulkApply {
   const read = storedRow(spec.rows);
   const totalNames = Object.keys(spec.totals) as (keyof Totals)[];
-  const shapes = new Map<string, { rows: RowsShape; totals: Map<keyof Totals, TotalsShape> }>();
+  const shapes = new Map<string, { rows: RowsShape; totals: { name: keyof Totals; shape: TotalsShape }[] }>();
   const shapesIn = (target: ReadModelTarget) => {
     let shaped = shapes.get(target.schema);
     if (!shaped) {
       shaped = {
         rows: rowsShape(target, spec.rows),
-        totals: new Map(totalNames.map((name) => [name, totalsShape(target, spec.totals[name])])),
+        totals: totalNames.map((name) => ({ name, shape: totalsShape(target, spec.totals[name]) })),
       };
       shapes.set(target.schema, shaped);
     }
@@ -284,10 +284,9 @@ export function foldAndUpsert<Row, Stored, Totals extends object>(
         return row === undefined ? [] : [{ key, row }];
       }),
     );
-    const totals = totalNames.map((name) => {
-      const totalShape = shape.totals.get(name);
-      return totalShape && addUp(totalShape, spec.totals[name], added[name] ?? []);
-    });
+    const totals = shape.totals.map(({ name, shape: totalShape }) =>
+      addUp(totalShape, spec.totals[name], added[name] ?? []),
+    );
     await upsertTogether(
       tx,
       [written, ...totals].filter((upsert) => upsert !== undefined),
