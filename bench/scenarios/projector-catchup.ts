@@ -379,6 +379,12 @@ export function projectorTargets(scenarios: readonly ScenarioResult[]): TargetCh
     ),
     check('projector RSS ≤ 150 MB', value('projector peak RSS'), (v) => v * 2 ** 20 <= 150e6, 'MiB peak'),
     check(
+      "projector RSS ≤ 150 MB within the chart's memory limit",
+      valueOf('projector-catchup-chart-memory-limit', 'projector peak RSS'),
+      (v) => v * 2 ** 20 <= 150e6,
+      'MiB peak',
+    ),
+    check(
       'projector catch-up over SASL_SSL ≥ 85% of plaintext (TLS costs ≤ 15%)',
       (() => {
         const plaintext = value('catch-up throughput');
