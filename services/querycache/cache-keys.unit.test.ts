@@ -8,7 +8,7 @@ const listOrders = (params: Record<string, unknown>): PreparedQuery => ({
   type: 'ListOrders',
   params,
   projection: 'orders',
-  read: async () => undefined,
+  answer: () => Promise.reject(new Error('keys never read')),
 });
 
 describe('cache keys', () => {

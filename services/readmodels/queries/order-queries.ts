@@ -1,4 +1,4 @@
-import type { DatabaseTransactionConnection } from 'slonik';
+import type { CommonQueryMethods, DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 import { money, moneyAsNumber } from '../../domain/orders/index.ts';
 import { sql } from '../../platform/database/index.ts';
@@ -6,6 +6,7 @@ import { NotFoundError } from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { queryParams } from './query-types.ts';
+import type { Watermark } from './read-your-writes.ts';
 
 const orderRow = z.object({
   order_id: z.string(),
@@ -48,16 +49,35 @@ function view(row: z.infer<typeof orderRow>) {
 
 export type OrderView = ReturnType<typeof view>;
 
-/** Row-level security confines the transaction to the tenant: a foreign order reads as missing. */
-export async function getOrder(
-  tx: DatabaseTransactionConnection,
+/** What readmodels.order_answer answers: the projection's watermark and the order, each null when absent. */
+const markColumns = {
+  mark_transaction_id: z.string().nullable(),
+  mark_position: z.number().int().nullable(),
+};
+const orderAnswerRow = z.union([
+  orderRow.extend(markColumns),
+  z.object({ ...markColumns, order_id: z.null() }),
+]);
+
+/**
+ * The order with the projection's watermark, in one statement acting for the tenant
+ * (readmodels.order_answer): row-level security holds it to the tenant, so a foreign
+ * order reads as missing.
+ */
+export async function getOrderAnswer(
+  db: CommonQueryMethods,
+  projection: string,
   tenant: TenantId,
   params: z.infer<(typeof queryParams)['GetOrder']>,
-): Promise<OrderView> {
-  const row = await tx.maybeOne(sql.type(orderRow)`
-    SELECT ${COLUMNS} FROM readmodels.orders WHERE tenant_id = ${tenant} AND order_id = ${params.orderId}`);
-  if (!row) throw new NotFoundError(`no order ${params.orderId}`);
-  return view(row);
+): Promise<{ order: OrderView; watermark: Watermark | null }> {
+  const row = await db.one(sql.type(orderAnswerRow)`
+    SELECT * FROM readmodels.order_answer(${projection}, ${tenant}, ${params.orderId})`);
+  if (row.order_id === null) throw new NotFoundError(`no order ${params.orderId}`);
+  const { mark_transaction_id: transactionId, mark_position: position } = row;
+  return {
+    order: view(row),
+    watermark: transactionId === null || position === null ? null : { transactionId, position },
+  };
 }
 
 /** Newest first, keyset-paginated on the OrderPlaced position (stable while orders change status). */

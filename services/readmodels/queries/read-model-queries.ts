@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { EventStore } from '../../eventstore/index.ts';
 import { ValidationError } from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
-import { getOrder, listOrders } from './order-queries.ts';
+import { getOrderAnswer, listOrders } from './order-queries.ts';
 import { projectionOf, queryParams, queryRequest, type QueryType } from './query-types.ts';
 import {
   awaitWatermark,
@@ -41,20 +41,21 @@ function parse<Output>(schema: z.ZodType<Output, unknown>, input: unknown, prefi
   );
 }
 
-/** A query validated and ready to read: what it asks, of which read model, and the read itself. */
+/** The answer, and the watermark of the read model it was read at. */
+export interface WatermarkedAnswer {
+  readonly answer: QueryAnswer;
+  readonly watermark: Watermark;
+}
+
+/** A query validated and ready to read: what it asks, of which read model, and how it is answered. */
 export interface PreparedQuery {
   readonly type: QueryType;
   /** The params as validated, defaults filled in: one question, one shape. */
   readonly params: Readonly<Record<string, unknown>>;
   /** The projection whose watermark the answer reflects. */
   readonly projection: string;
-  readonly read: Read;
-}
-
-/** The answer, and the watermark of the read model it was read at. */
-export interface WatermarkedAnswer {
-  readonly answer: QueryAnswer;
-  readonly watermark: Watermark;
+  /** Reads the answer and the watermark, never a watermark newer than what the answer shows. */
+  readonly answer: (pool: DatabasePool) => Promise<WatermarkedAnswer>;
 }
 
 /** What the read must reflect: the tenant's event at target, waiting for it at most timeoutMs. */
@@ -63,12 +64,28 @@ export interface ResolvedConsistency {
   readonly timeoutMs: number;
 }
 
-function prepared<Params extends Readonly<Record<string, unknown>>>(
+/**
+ * A query read in a transaction acting for the tenant. The watermark is read in the same
+ * transaction and first, so the position never claims more than the answer shows; reading it
+ * also sets the tenant for the data's read (one round trip fewer).
+ */
+function readInTransaction<Params extends Readonly<Record<string, unknown>>>(
   type: QueryType,
   params: Params,
+  tenant: TenantId,
   read: Read,
 ): PreparedQuery {
-  return { type, params, projection: projectionOf[type], read };
+  const projection = projectionOf[type];
+  return {
+    type,
+    params,
+    projection,
+    answer: (pool) =>
+      pool.transaction(async (tx) => {
+        const watermark = (await tenantWatermark(tx, projection, tenant)) ?? NO_WATERMARK;
+        return { answer: { data: await read(tx), position: watermark.position }, watermark };
+      }),
+  };
 }
 
 /** Validates the params before anything waits or reads. */
@@ -76,18 +93,31 @@ function prepare(type: QueryType, params: unknown, tenant: TenantId): PreparedQu
   switch (type) {
     case 'GetOrder': {
       const valid = parse(queryParams.GetOrder, params, '/params');
-      return prepared(type, valid, (tx) => getOrder(tx, tenant, valid));
+      const projection = projectionOf[type];
+      // In one statement: read-your-writes queries are mostly this one.
+      return {
+        type,
+        params: valid,
+        projection,
+        answer: async (pool) => {
+          const { order, watermark: mark } = await getOrderAnswer(pool, projection, tenant, valid);
+          const watermark = mark ?? NO_WATERMARK;
+          return { answer: { data: order, position: watermark.position }, watermark };
+        },
+      };
     }
     case 'ListOrders': {
       const valid = parse(queryParams.ListOrders, params, '/params');
-      return prepared(type, valid, (tx) => listOrders(tx, tenant, valid));
+      return readInTransaction(type, valid, tenant, (tx) => listOrders(tx, tenant, valid));
     }
     case 'GetTenantStats':
-      return prepared(type, parse(queryParams.GetTenantStats, params, '/params'), (tx) =>
+      return readInTransaction(type, parse(queryParams.GetTenantStats, params, '/params'), tenant, (tx) =>
         getTenantStats(tx, tenant),
       );
     case 'GetTenant':
-      return prepared(type, parse(queryParams.GetTenant, params, '/params'), (tx) => getTenant(tx, tenant));
+      return readInTransaction(type, parse(queryParams.GetTenant, params, '/params'), tenant, (tx) =>
+        getTenant(tx, tenant),
+      );
   }
 }
 
@@ -131,12 +161,7 @@ export class ReadModelQueries {
       const { target, timeoutMs } = consistency;
       await awaitWatermark(this.pool, this.events, query.projection, tenant, target, timeoutMs, this.waits);
     }
-    return this.pool.transaction(async (tx) => {
-      // Read in the same transaction as the data, so the position never claims more than the answer shows;
-      // reading it first also sets the tenant for the data's read (one round trip fewer).
-      const watermark = (await tenantWatermark(tx, query.projection, tenant)) ?? NO_WATERMARK;
-      return { answer: { data: await query.read(tx), position: watermark.position }, watermark };
-    });
+    return query.answer(this.pool);
   }
 
   async execute(tenant: TenantId, request: unknown, consistency?: ReadYourWrites): Promise<QueryAnswer> {
