@@ -4,6 +4,7 @@ import type { StreamId } from './ids.ts';
 import type {
   AppendResult,
   Checkpoint,
+  EventPoint,
   CommitRange,
   EventMetadata,
   ExpectedVersion,
@@ -159,10 +160,10 @@ export interface EventStore {
 
   /**
    * The tenant's event at a global position as a point of its commit order
-   * (the transaction id beside the position); undefined when the position is
-   * none of the tenant's events.
+   * (the transaction id beside the position), with its type; undefined when
+   * the position is none of the tenant's events.
    */
-  checkpointOf(tenant: TenantId, position: number): Promise<Checkpoint | undefined>;
+  checkpointOf(tenant: TenantId, position: number): Promise<EventPoint | undefined>;
 
   /** Whether the tenant has events of these types in the range: what a reader between two points has yet to see. */
   hasEventsBetween(tenant: TenantId, range: CommitRange, types: readonly string[]): Promise<boolean>;

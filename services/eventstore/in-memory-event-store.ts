@@ -14,6 +14,7 @@ import { newEventId, type StreamId } from './ids.ts';
 import {
   type AppendResult,
   type Checkpoint,
+  type EventPoint,
   type CommitRange,
   compareCheckpoints,
   type EventMetadata,
@@ -212,9 +213,9 @@ export class InMemoryEventStore implements EventStore {
       .map(copy);
   }
 
-  async checkpointOf(tenant: TenantId, position: number): Promise<Checkpoint | undefined> {
+  async checkpointOf(tenant: TenantId, position: number): Promise<EventPoint | undefined> {
     const event = this.tenantEvents(tenant).find((each) => each.globalPosition === position);
-    return event && pointOf(event);
+    return event && { ...pointOf(event), eventType: event.type };
   }
 
   async hasEventsBetween(tenant: TenantId, range: CommitRange, types: readonly string[]): Promise<boolean> {

@@ -19,6 +19,7 @@ export { MIGRATIONS_DIR, migrate } from './migrate.ts';
 export {
   type AppendResult,
   type Checkpoint,
+  type EventPoint,
   type CommitRange,
   compareCheckpoints,
   isWithin,

@@ -15,6 +15,7 @@ import { type EventId, newEventId, type StreamId } from './ids.ts';
 import {
   type AppendResult,
   type Checkpoint,
+  type EventPoint,
   type CommitRange,
   type EventMetadata,
   type ExpectedVersion,
@@ -422,13 +423,13 @@ export class PostgresEventStore implements EventStore {
     return rows.map((row) => this.reader.toRecorded(row));
   }
 
-  /** One round trip (tenant_event_transaction, migration 0025): read-your-writes asks it per query. */
-  async checkpointOf(tenant: TenantId, position: number): Promise<Checkpoint | undefined> {
-    const transactionId = await this.pool.oneFirst(
-      sql.type(z.object({ transaction_id: z.string().nullable() }))`
-        SELECT tenant_event_transaction(${tenant}, ${position}) AS transaction_id`,
+  /** One round trip (tenant_event_point, migration 0029): read-your-writes asks it per query. */
+  async checkpointOf(tenant: TenantId, position: number): Promise<EventPoint | undefined> {
+    const row = await this.pool.maybeOne(
+      sql.type(z.object({ transaction_id: z.string(), event_type: z.string() }))`
+        SELECT transaction_id, event_type FROM tenant_event_point(${tenant}, ${position})`,
     );
-    return transactionId === null ? undefined : { transactionId, position };
+    return row ? { transactionId: row.transaction_id, position, eventType: row.event_type } : undefined;
   }
 
   /** A short range scan of the tenant's commit-order index, in one round trip (migration 0025). */

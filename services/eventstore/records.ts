@@ -68,6 +68,11 @@ export interface Checkpoint {
 
 export const START: Checkpoint = { transactionId: '0', position: 0 };
 
+/** One event's point of its tenant's commit order, with the event's type as stored. */
+export interface EventPoint extends Checkpoint {
+  readonly eventType: string;
+}
+
 /** A part of one tenant's commit order: after one point, up to and including another. */
 export interface CommitRange {
   readonly after: Checkpoint;

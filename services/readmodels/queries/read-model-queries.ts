@@ -10,6 +10,7 @@ import {
   NO_WATERMARK,
   tenantWatermark,
   resolvePosition,
+  type Target,
   type Watermark,
 } from './read-your-writes.ts';
 import type { WatermarkWaits } from './watermark-waits.ts';
@@ -60,7 +61,7 @@ export interface PreparedQuery {
 
 /** What the read must reflect: the tenant's event at target, waiting for it at most timeoutMs. */
 export interface ResolvedConsistency {
-  readonly target: Watermark;
+  readonly target: Target;
   readonly timeoutMs: number;
 }
 
@@ -147,7 +148,7 @@ export class ReadModelQueries {
   }
 
   /** The caller's X-Min-Position as a point in the tenant's commit order. */
-  resolve(tenant: TenantId, consistency: ReadYourWrites): Promise<Watermark> {
+  resolve(tenant: TenantId, consistency: ReadYourWrites): Promise<Target> {
     return resolvePosition(this.events, tenant, consistency.minPosition);
   }
 
