@@ -29,7 +29,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * POLL_MS (as the database's owner, so row-level security does not hide them),
  * through the primary key: the tenant and the order ids. Without the tenant the
  * look-up scanned the whole table, and at some 400 looks a second the benchmark's
- * own queries took a tenth of the machine from the pipeline it measures.
+ * own queries took some 7 % of the CPU from the pipeline it measures.
  */
 class ReadModelWatch {
   private readonly pending = new Map<string, number>();

@@ -233,9 +233,11 @@ async function drainWith(
       // the backlog every 50 ms took a quarter of a core from the relay being timed.
       const watch = new pg.Client({ connectionString: drain.database.adminUrl });
       await watch.connect();
-      const rows = await seedBacklog(drain.database.adminUrl, tenants, perTenant);
-      const started = process.hrtime.bigint();
+      let rows: number;
+      let seconds: number;
       try {
+        rows = await seedBacklog(drain.database.adminUrl, tenants, perTenant);
+        const started = process.hrtime.bigint();
         await until(
           'the backlog drained',
           async () => {
@@ -251,10 +253,10 @@ async function drainWith(
           600_000,
           50,
         );
+        seconds = Number(process.hrtime.bigint() - started) / 1e9;
       } finally {
         await watch.end();
       }
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const peakRssMiB = Math.max(...processes.map((p) => p.usage().peakRssBytes / 2 ** 20));
       options.log(
         `relay ×${replicas}${relay.relayKafkaEnv.KAFKA_SECURITY_PROTOCOL ? ` ${relay.relayKafkaEnv.KAFKA_SECURITY_PROTOCOL}` : ''}: drained ${rows} rows in ${seconds.toFixed(1)} s (${Math.round(rows / seconds)} events/s), peak RSS ${peakRssMiB.toFixed(0)} MiB` +
