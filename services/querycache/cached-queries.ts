@@ -8,7 +8,9 @@ import {
   type QueryAnswer,
   type ReadModelQueries,
   type ReadYourWrites,
+  type ResolvedConsistency,
   type Watermark,
+  type WatermarkedAnswer,
 } from '../readmodels/index.ts';
 import type { CacheResult, QueryCacheMetrics } from './query-cache-metrics.ts';
 import type { CacheLookup, QueryCache } from './query-cache.ts';
@@ -43,17 +45,25 @@ export class CachedQueries {
   async execute(tenant: TenantId, request: unknown, consistency?: ReadYourWrites): Promise<ServedAnswer> {
     const { queries, cache } = this.options;
     const query = queries.prepare(tenant, request);
-    // Independent round trips (the event store, Redis): asked at once.
-    const [target, lookup] = await Promise.all([
-      consistency && queries.resolve(tenant, consistency),
-      cache && this.lookup(tenant, query),
-    ]);
-    const resolved = consistency && target && { target, timeoutMs: consistency.timeoutMs };
+    const resolving = consistency && queries.resolve(tenant, consistency);
+    // With X-Min-Position the read models are read at once, beside the position's and the cache's
+    // round trips (a read right after a command is rarely cached, and on a loaded gateway every
+    // round trip in a row waits for a core); a cache hit leaves that read unused.
+    const early =
+      resolving &&
+      this.read(
+        tenant,
+        query,
+        resolving.then((target) => ({ target, timeoutMs: consistency.timeoutMs })),
+      );
+    // Awaited below unless the cache answers or the position is refused: its failure is not lost.
+    void early?.catch(() => undefined);
+    const [target, lookup] = await Promise.all([resolving, cache && this.lookup(tenant, query)]);
     const cached = lookup?.cached;
     const current = cached && lookup.generation && atOrPast(cached.watermark, lookup.generation);
     if (current && (!target || atOrPast(cached.watermark, target))) return this.served(cached.answer, 'hit');
     try {
-      const read = await this.options.readModelGuard.execute(() => queries.answer(tenant, query, resolved));
+      const read = await (early ?? this.read(tenant, query));
       // Off the answer's path: a failed store loses nothing but a later hit. The next lookup on this
       // connection comes after it (Redis answers a connection's commands in order).
       if (cache) void cache.store(tenant, query, read).catch(() => undefined);
@@ -70,6 +80,15 @@ export class CachedQueries {
         { cause: error },
       );
     }
+  }
+
+  /** The read models' answer, behind their circuit breaker. */
+  private read(
+    tenant: TenantId,
+    query: PreparedQuery,
+    consistency?: Promise<ResolvedConsistency>,
+  ): Promise<WatermarkedAnswer> {
+    return this.options.readModelGuard.execute(() => this.options.queries.answer(tenant, query, consistency));
   }
 
   /** Redis away (the circuit has reported it): the query goes to the read models as if nothing were cached. */

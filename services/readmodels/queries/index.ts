@@ -5,15 +5,14 @@ export {
   type QueryAnswer,
   ReadModelQueries,
   type ReadYourWrites,
-  type ResolvedConsistency,
   type WatermarkedAnswer,
 } from './read-model-queries.ts';
 export {
   awaitPosition,
-  awaitWatermark,
   compareWatermarks,
   NO_WATERMARK,
   ReadModelBehindError,
+  type ResolvedConsistency,
   resolvePosition,
   type Watermark,
 } from './read-your-writes.ts';

@@ -2,11 +2,10 @@ import type { CommonQueryMethods, DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 import { money, moneyAsNumber } from '../../domain/orders/index.ts';
 import { sql } from '../../platform/database/index.ts';
-import { NotFoundError } from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { queryParams } from './query-types.ts';
-import type { Watermark } from './read-your-writes.ts';
+import { AbsentAtWatermark, NO_WATERMARK, type Watermark } from './read-your-writes.ts';
 
 const orderRow = z.object({
   order_id: z.string(),
@@ -63,6 +62,7 @@ const orderAnswerRow = z.union([
  * The order with the projection's watermark, in one statement acting for the tenant
  * (readmodels.order_answer): row-level security holds it to the tenant, so a foreign
  * order reads as missing.
+ * @throws AbsentAtWatermark when the read model has no such order at its watermark
  */
 export async function getOrderAnswer(
   db: CommonQueryMethods,
@@ -72,12 +72,12 @@ export async function getOrderAnswer(
 ): Promise<{ order: OrderView; watermark: Watermark | null }> {
   const row = await db.one(sql.type(orderAnswerRow)`
     SELECT * FROM readmodels.order_answer(${projection}, ${tenant}, ${params.orderId})`);
-  if (row.order_id === null) throw new NotFoundError(`no order ${params.orderId}`);
   const { mark_transaction_id: transactionId, mark_position: position } = row;
-  return {
-    order: view(row),
-    watermark: transactionId === null || position === null ? null : { transactionId, position },
-  };
+  const watermark = transactionId === null || position === null ? null : { transactionId, position };
+  if (row.order_id === null) {
+    throw new AbsentAtWatermark(`no order ${params.orderId}`, watermark ?? NO_WATERMARK);
+  }
+  return { order: view(row), watermark };
 }
 
 /** Newest first, keyset-paginated on the OrderPlaced position (stable while orders change status). */

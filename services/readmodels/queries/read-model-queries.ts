@@ -1,16 +1,18 @@
 import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
 import type { z } from 'zod';
 import type { EventStore } from '../../eventstore/index.ts';
-import { ValidationError } from '../../platform/errors/index.ts';
+import { NotFoundError, ValidationError } from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
 import { getOrderAnswer, listOrders } from './order-queries.ts';
 import { projectionOf, queryParams, queryRequest, type QueryType } from './query-types.ts';
 import {
-  awaitWatermark,
+  AbsentAtWatermark,
   NO_WATERMARK,
-  tenantWatermark,
+  readReflecting,
+  type ResolvedConsistency,
   resolvePosition,
   type Target,
+  tenantWatermark,
   type Watermark,
 } from './read-your-writes.ts';
 import type { WatermarkWaits } from './watermark-waits.ts';
@@ -59,12 +61,6 @@ export interface PreparedQuery {
   readonly answer: (pool: DatabasePool) => Promise<WatermarkedAnswer>;
 }
 
-/** What the read must reflect: the tenant's event at target, waiting for it at most timeoutMs. */
-export interface ResolvedConsistency {
-  readonly target: Target;
-  readonly timeoutMs: number;
-}
-
 /**
  * A query read in a transaction acting for the tenant. The watermark is read in the same
  * transaction and first, so the position never claims more than the answer shows; reading it
@@ -84,7 +80,13 @@ function readInTransaction<Params extends Readonly<Record<string, unknown>>>(
     answer: (pool) =>
       pool.transaction(async (tx) => {
         const watermark = (await tenantWatermark(tx, projection, tenant)) ?? NO_WATERMARK;
-        return { answer: { data: await read(tx), position: watermark.position }, watermark };
+        try {
+          return { answer: { data: await read(tx), position: watermark.position }, watermark };
+        } catch (error) {
+          // Nothing there as of the watermark: a read-your-writes wait judges that by the watermark.
+          if (error instanceof NotFoundError) throw new AbsentAtWatermark(error.message, watermark);
+          throw error;
+        }
       }),
   };
 }
@@ -152,24 +154,25 @@ export class ReadModelQueries {
     return resolvePosition(this.events, tenant, consistency.minPosition);
   }
 
-  /** Reads the answer, after waiting for the target when there is one. */
+  /**
+   * Reads the answer; given what it must reflect (still being resolved, as a rule),
+   * reads it at once and again after waiting if that read was behind (readReflecting).
+   */
   async answer(
     tenant: TenantId,
     query: PreparedQuery,
-    consistency?: ResolvedConsistency,
+    consistency?: Promise<ResolvedConsistency>,
   ): Promise<WatermarkedAnswer> {
-    if (consistency) {
-      const { target, timeoutMs } = consistency;
-      await awaitWatermark(this.pool, this.events, query.projection, tenant, target, timeoutMs, this.waits);
-    }
-    return query.answer(this.pool);
+    if (!consistency) return query.answer(this.pool);
+    const scope = { projection: query.projection, tenant, waits: this.waits };
+    return readReflecting(this.pool, this.events, scope, () => query.answer(this.pool), consistency);
   }
 
   async execute(tenant: TenantId, request: unknown, consistency?: ReadYourWrites): Promise<QueryAnswer> {
     const query = this.prepare(tenant, request);
-    const resolved = consistency
-      ? { target: await this.resolve(tenant, consistency), timeoutMs: consistency.timeoutMs }
-      : undefined;
+    const resolved =
+      consistency &&
+      this.resolve(tenant, consistency).then((target) => ({ target, timeoutMs: consistency.timeoutMs }));
     return (await this.answer(tenant, query, resolved)).answer;
   }
 }

@@ -2,10 +2,10 @@ import type { CommonQueryMethods, DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { compareCheckpoints, type EventStore } from '../../eventstore/index.ts';
 import { sql } from '../../platform/database/index.ts';
-import { ValidationError, WaitTimedOutError } from '../../platform/errors/index.ts';
+import { NotFoundError, ValidationError, WaitTimedOutError } from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
 import { projectionNamed } from '../catalogue.ts';
-import { WatermarkWaits } from './watermark-waits.ts';
+import { type WakeUp, WatermarkWaits } from './watermark-waits.ts';
 
 /** Where a projection stands for a tenant: the last event it applied, in the tenant's commit order. */
 export interface Watermark {
@@ -23,6 +23,20 @@ export const NO_WATERMARK: Watermark = { transactionId: '0', position: 0 };
 
 /** The tenant's commit order: by transaction id, then position within it (negative: a is older). */
 export const compareWatermarks: (a: Watermark, b: Watermark) => number = compareCheckpoints;
+
+/**
+ * What a query asked for is not in the read model as of `watermark`: a 404 that a
+ * read-your-writes wait judges as it judges an answer (an order read before the
+ * projection applied its OrderPlaced is not missing, only not there yet).
+ */
+export class AbsentAtWatermark extends NotFoundError {
+  constructor(
+    message: string,
+    readonly watermark: Watermark,
+  ) {
+    super(message);
+  }
+}
 
 /** The projection did not reach the caller's position within its wait. */
 export class ReadModelBehindError extends WaitTimedOutError {}
@@ -46,27 +60,36 @@ export async function tenantWatermark(
 }
 
 /**
- * Whether the projection has applied every event it handles of this tenant up to
- * the target. A tenant's events reach the projector in (transaction id, position)
- * order, not position order, so "watermark position ≥ P" would be wrong both
- * ways; and a projection of another context (GetTenant after PlaceOrder) never
- * sees the target itself, so the test is "no event it handles lies between its
- * watermark and the target", which the event store answers.
+ * Whether what the projection shows at `mark` reflects the target. A tenant's
+ * events reach the projector in (transaction id, position) order, not position
+ * order, so "watermark position ≥ P" would be wrong both ways; and a projection
+ * of another context (GetTenant after PlaceOrder) never sees the target itself,
+ * so the test is "no event it handles lies between the mark and the target",
+ * which the event store answers.
  */
+async function reflects(
+  events: EventStore,
+  scope: WaitScope,
+  mark: Watermark,
+  target: Target,
+): Promise<boolean> {
+  if (compareWatermarks(mark, target) >= 0) return true;
+  const types = Object.keys(projectionNamed(scope.projection).handlers);
+  // The target event itself lies past the mark: of a type the projection handles, it is
+  // still to be applied, and the store need not be asked (the usual read after a command).
+  if (types.includes(target.eventType)) return false;
+  return !(await events.hasEventsBetween(scope.tenant, { after: mark, upTo: target }, types));
+}
+
+/** Whether the projection, as it stands now, has applied the tenant's events it handles up to the target. */
 async function caughtUp(
   pool: DatabasePool,
   events: EventStore,
-  projection: string,
-  tenant: TenantId,
+  scope: WaitScope,
   target: Target,
 ): Promise<boolean> {
-  const mark = (await tenantWatermark(pool, projection, tenant)) ?? NO_WATERMARK;
-  if (compareWatermarks(mark, target) >= 0) return true;
-  const types = Object.keys(projectionNamed(projection).handlers);
-  // The target is itself between the watermark and the target: of a type the projection handles,
-  // it is still to be applied, and the store need not be asked (the usual read after a command).
-  if (types.includes(target.eventType)) return false;
-  return !(await events.hasEventsBetween(tenant, { after: mark, upTo: target }, types));
+  const mark = (await tenantWatermark(pool, scope.projection, scope.tenant)) ?? NO_WATERMARK;
+  return reflects(events, scope, mark, target);
 }
 
 /**
@@ -91,45 +114,102 @@ export async function resolvePosition(
 /** Where no listener announces anything: waits poll with a short backoff. */
 const POLLING = new WatermarkWaits({ recheckMs: 50 });
 
+/** Which read model of which tenant a wait watches, and what wakes it. */
+export interface WaitScope {
+  readonly projection: string;
+  readonly tenant: TenantId;
+  /** The process's listener to the projector's announcements; without it, waits poll. */
+  readonly waits?: WatermarkWaits | undefined;
+}
+
+/** What the read must reflect: the tenant's event at target, waiting for it at most timeoutMs. */
+export interface ResolvedConsistency {
+  readonly target: Target;
+  readonly timeoutMs: number;
+}
+
 /**
- * Waits until the projection has applied the tenant's events up to the target,
- * for at most `timeoutMs`: it looks again when the projector announces a move of
- * the projection's watermark of this tenant (`waits`, fed by the process's one
- * listener), else after the waits' recheck pause. An announced watermark past
- * the target ends it at once where the waits know it to be visible already.
+ * Sleeps until the projector announces a move of the projection's watermark of
+ * this tenant, else for the waits' recheck pause, and looks again, until the
+ * projection has applied the tenant's events up to the target or the deadline
+ * passes. `first` was taken before the look that found the projection behind,
+ * so an announcement that came during that look is not lost. An announced
+ * watermark past the target ends it at once where the waits know it to be
+ * visible already.
  */
-export async function awaitWatermark(
+async function waitAfterLook(
   pool: DatabasePool,
   events: EventStore,
-  projection: string,
-  tenant: TenantId,
-  target: Target,
-  timeoutMs: number,
-  waits: WatermarkWaits = POLLING,
+  scope: WaitScope,
+  first: WakeUp,
+  consistency: ResolvedConsistency & { readonly deadline: number },
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const end = waits.begin();
-  let announced: Watermark | undefined;
+  const { target, timeoutMs, deadline } = consistency;
+  const waits = scope.waits ?? POLLING;
+  let wakeUp = first;
   try {
     for (let attempt = 0; ; attempt++) {
-      const wakeUp = waits.wakeUp(projection, tenant);
-      try {
-        // Announced after its commit, on the database the answer is read from: no look needed.
-        if (announced && waits.announcedIsVisible && compareWatermarks(announced, target) >= 0) return;
-        if (await caughtUp(pool, events, projection, tenant, target)) return;
-        const left = deadline - Date.now();
-        if (left <= 0) {
-          throw new ReadModelBehindError(
-            `the ${projection} read model has not reached position ${target.position} within ${timeoutMs} ms`,
-          );
-        }
-        announced = await wakeUp.within(Math.min(waits.pauseAfter(attempt), left));
-      } finally {
-        wakeUp.cancel();
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new ReadModelBehindError(
+          `the ${scope.projection} read model has not reached position ${target.position} within ${timeoutMs} ms`,
+        );
       }
+      const announced = await wakeUp.within(Math.min(waits.pauseAfter(attempt), left));
+      wakeUp.cancel();
+      wakeUp = waits.wakeUp(scope.projection, scope.tenant);
+      // Announced after its commit, on the database the answer is read from: no look needed.
+      if (announced && waits.announcedIsVisible && compareWatermarks(announced, target) >= 0) return;
+      if (await caughtUp(pool, events, scope, target)) return;
     }
   } finally {
-    end();
+    wakeUp.cancel();
+  }
+}
+
+/**
+ * Reads an answer that reflects the target: at once, while the target is still
+ * being resolved (a read right after a command mostly finds the projection
+ * there already, and on a loaded gateway every round trip in a row waits for a
+ * core), and again after waiting when that first read does not reflect it;
+ * a first read that finds nothing (AbsentAtWatermark) is judged by its watermark alike.
+ * The first wake-up is taken before the first read, so an announcement that
+ * lands while the read is under way is not lost.
+ */
+export async function readReflecting<Answer extends { readonly watermark: Watermark }>(
+  pool: DatabasePool,
+  events: EventStore,
+  scope: WaitScope,
+  read: () => Promise<Answer>,
+  consistency: Promise<ResolvedConsistency>,
+): Promise<Answer> {
+  const started = Date.now();
+  const waits = scope.waits ?? POLLING;
+  const wakeUp = waits.wakeUp(scope.projection, scope.tenant);
+  try {
+    const [first, resolved] = await Promise.all([
+      read().catch((error: unknown) => {
+        if (error instanceof AbsentAtWatermark) return error;
+        throw error;
+      }),
+      consistency,
+    ]);
+    if (await reflects(events, scope, first.watermark, resolved.target)) {
+      if (first instanceof AbsentAtWatermark) throw first;
+      return first;
+    }
+    const end = waits.begin();
+    try {
+      await waitAfterLook(pool, events, scope, wakeUp, {
+        ...resolved,
+        deadline: started + resolved.timeoutMs,
+      });
+    } finally {
+      end();
+    }
+    return await read();
+  } finally {
+    wakeUp.cancel();
   }
 }
 
@@ -142,6 +222,14 @@ export async function awaitPosition(
   position: number,
   timeoutMs: number,
 ): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   const target = await resolvePosition(events, tenant, position);
-  await awaitWatermark(pool, events, projection, tenant, target, timeoutMs);
+  const scope: WaitScope = { projection, tenant };
+  const wakeUp = POLLING.wakeUp(projection, tenant);
+  try {
+    if (await caughtUp(pool, events, scope, target)) return;
+    await waitAfterLook(pool, events, scope, wakeUp, { target, timeoutMs, deadline });
+  } finally {
+    wakeUp.cancel();
+  }
 }
