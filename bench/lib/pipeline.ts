@@ -352,6 +352,20 @@ export async function poolSizesAt(opsUrl: string): Promise<Record<string, number
   return sizes;
 }
 
+/**
+ * A service's event-loop delay (ms) since the last time its /metrics were read
+ * (prom-client resets its histogram on each collection), as p50 and p99; the
+ * figures include the monitor's 10 ms resolution, so an idle loop reads about 10.
+ */
+export async function eventLoopDelayAt(opsUrl: string): Promise<{ p50: number; p99: number }> {
+  const text = await (await fetch(`${opsUrl}/metrics`)).text();
+  const seconds = (quantile: string) =>
+    Number(
+      new RegExp(`^nodejs_eventloop_lag_${quantile}_seconds(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1],
+    );
+  return { p50: seconds('p50') * 1000, p99: seconds('p99') * 1000 };
+}
+
 /** Commands the gateway has answered so far, from its /metrics. */
 async function commandsAnswered(gatewayOpsUrl: string): Promise<number> {
   const text = await (await fetch(`${gatewayOpsUrl}/metrics`)).text();

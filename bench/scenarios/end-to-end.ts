@@ -7,7 +7,14 @@
 import pg from 'pg';
 import type { Endpoints } from '../lib/databases.ts';
 import { AUTOCANNON_VERSION, httpLoad } from '../lib/http-load.ts';
-import { poolSizesAt, SERVICES, type ServiceName, settle, sharedPipeline } from '../lib/pipeline.ts';
+import {
+  eventLoopDelayAt,
+  poolSizesAt,
+  SERVICES,
+  type ServiceName,
+  settle,
+  sharedPipeline,
+} from '../lib/pipeline.ts';
 import {
   figure,
   NO_PEER,
@@ -186,6 +193,8 @@ export async function endToEndScenarios(options: {
     rywP50: number[];
     rywP99: number[];
     rywFailed: number[];
+    loopDelayP50: number[];
+    loopDelayP99: number[];
   } & Record<`${ServiceName}Cpu`, number[]>;
   const measured = new Map<number, Series | string>();
 
@@ -209,6 +218,8 @@ export async function endToEndScenarios(options: {
     const probe = new ReadYourWritesProbe(pipeline.gatewayUrl, pipeline.apiKey);
     const run = async (rate: number, duration: number) => {
       const before = SERVICES.map((name) => pipeline.services[name].usage().cpuSeconds);
+      // Read once to start the gateway's event-loop delay afresh for the load.
+      await eventLoopDelayAt(pipeline.gatewayOpsUrl);
       const result = await httpLoad({
         url: pipeline.gatewayUrl,
         connections: 32,
@@ -219,6 +230,7 @@ export async function endToEndScenarios(options: {
           probe.accepted(body);
         }),
       });
+      const loopDelay = await eventLoopDelayAt(pipeline.gatewayOpsUrl);
       await settle(pipeline);
       await drained(watching, probe, 60_000);
       // Until every accepted order is visible: each service's whole work for the round's commands.
@@ -227,7 +239,13 @@ export async function endToEndScenarios(options: {
           ((pipeline.services[name].usage().cpuSeconds - (before[index] ?? 0)) * 1000) /
           Math.max(1, result['2xx']),
       );
-      return { result, latencies: watching.take(), readYourWrites: probe.take(), cpuMsPerCommand };
+      return {
+        result,
+        latencies: watching.take(),
+        readYourWrites: probe.take(),
+        cpuMsPerCommand,
+        loopDelay,
+      };
     };
     await settle(pipeline);
     log('end to end: pipeline up; warming up');
@@ -241,13 +259,15 @@ export async function endToEndScenarios(options: {
         rywP50: [],
         rywP99: [],
         rywFailed: [],
+        loopDelayP50: [],
+        loopDelayP99: [],
         gatewayCpu: [],
         relayCpu: [],
         projectorCpu: [],
       };
       try {
         for (let round = 0; round < rounds; round++) {
-          const { result, latencies, readYourWrites, cpuMsPerCommand } = await run(rate, seconds);
+          const { result, latencies, readYourWrites, cpuMsPerCommand, loopDelay } = await run(rate, seconds);
           for (const [index, name] of SERVICES.entries())
             series[`${name}Cpu`].push(cpuMsPerCommand[index] ?? NaN);
           const { p50, p99 } = percentiles(Float64Array.from(latencies));
@@ -259,6 +279,8 @@ export async function endToEndScenarios(options: {
           series.rywP50.push(ryw.p50);
           series.rywP99.push(ryw.p99);
           series.rywFailed.push(readYourWrites.failures);
+          series.loopDelayP50.push(loopDelay.p50);
+          series.loopDelayP99.push(loopDelay.p99);
         }
         measured.set(rate, series);
         const ms = (values: number[]) => values.map((v) => v.toFixed(1)).join(', ');
@@ -266,6 +288,10 @@ export async function endToEndScenarios(options: {
         log(
           `read-your-writes at ${rate}/s: p50 ${ms(series.rywP50)} ms, p99 ${ms(series.rywP99)} ms, ` +
             `failed ${series.rywFailed.join(', ')}`,
+        );
+        log(
+          `gateway event-loop delay at ${rate}/s: p50 ${ms(series.loopDelayP50)} ms, ` +
+            `p99 ${ms(series.loopDelayP99)} ms`,
         );
         log(
           `CPU per command at ${rate}/s: ` +
@@ -291,7 +317,7 @@ export async function endToEndScenarios(options: {
     return {
       id: `end-to-end-${rate}`,
       title: `end to end, accepted → in the read model, at ${rate}/s`,
-      loadGenerator: `autocannon ${AUTOCANNON_VERSION}, overallRate ${rate}/s over 32 connections, PlaceOrder of new orders; from the 2xx response read by the benchmark to the order's row found in readmodels.orders (looked up every ${POLL_MS} ms, all pending orders in one query by primary key); read-your-writes: every ${READ_YOUR_WRITES_EVERY}th accepted order read back at once with GetOrder and X-Min-Position (fetch, keep-alive), from the command's 2xx to the query's 200`,
+      loadGenerator: `autocannon ${AUTOCANNON_VERSION}, overallRate ${rate}/s over 32 connections, PlaceOrder of new orders; from the 2xx response read by the benchmark to the order's row found in readmodels.orders (looked up every ${POLL_MS} ms, all pending orders in one query by primary key); read-your-writes: every ${READ_YOUR_WRITES_EVERY}th accepted order read back at once with GetOrder and X-Min-Position (fetch, keep-alive), from the command's 2xx to the query's 200; the gateway's event-loop delay (prom-client's nodejs_eventloop_lag_p50/p99_seconds, 10 ms resolution included) over each round's load`,
       concurrency: 32,
       poolSize: pools['gateway/main'] ?? 20,
       poolSizes: pools,
@@ -308,6 +334,9 @@ export async function endToEndScenarios(options: {
         figure('read-your-writes p50', 'ms', 'lower', pick('rywP50'), NO_PEER),
         figure('read-your-writes p99', 'ms', 'lower', pick('rywP99'), NO_PEER),
         figure('read-your-writes queries failed', 'queries', 'lower', pick('rywFailed'), NO_PEER),
+        // Each await on the query's and the command's path waits about this long for its turn.
+        figure('gateway event-loop delay p50', 'ms', 'lower', pick('loopDelayP50'), NO_PEER),
+        figure('gateway event-loop delay p99', 'ms', 'lower', pick('loopDelayP99'), NO_PEER),
         ...SERVICES.map((name) =>
           figure(`${name} CPU per command`, 'CPU ms', 'lower', pick(`${name}Cpu`), NO_PEER),
         ),
