@@ -3,7 +3,13 @@ import type { DatabasePool } from 'slonik';
 import type { EventStore } from '../../eventstore/index.ts';
 import { ValidationError } from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
-import { AbsentAtWatermark, readReflecting, type Target, type Watermark } from './read-your-writes.ts';
+import {
+  AbsentAtWatermark,
+  readReflecting,
+  type ResolvedConsistency,
+  type Target,
+  type Watermark,
+} from './read-your-writes.ts';
 import { WatermarkWaits } from './watermark-waits.ts';
 
 const A = '00000000-0000-4000-8000-00000000000a' as TenantId;
@@ -42,20 +48,31 @@ function reads(answers: { watermark: Watermark }[], during: (n: number) => void 
   return read;
 }
 
+/** readReflecting on the `orders` projection of tenant A, for the target unless told otherwise. */
+function reflecting<Answer extends { readonly watermark: Watermark }>(
+  waits: WatermarkWaits,
+  read: () => Promise<Answer>,
+  consistency: Promise<ResolvedConsistency> = Promise.resolve({
+    target,
+    timeoutMs: 60_000,
+  }),
+): Promise<Answer> {
+  return readReflecting(
+    UNUSED_POOL,
+    UNUSED_STORE,
+    { projection: 'orders', tenant: A, waits },
+    read,
+    consistency,
+  );
+}
+
 beforeEach(() => jest.useFakeTimers());
 afterEach(() => jest.useRealTimers());
 
 test('given a first read that reflects the target, when asked, then it is the answer: no wait', async () => {
   const waits = listening();
   const read = reads([reached]);
-  const scope = { projection: 'orders', tenant: A, waits };
-  const answer = await readReflecting(
-    UNUSED_POOL,
-    UNUSED_STORE,
-    scope,
-    read,
-    Promise.resolve({ target, timeoutMs: 60_000 }),
-  );
+  const answer = await reflecting(waits, read);
   expect(answer).toBe(reached);
   expect(read).toHaveBeenCalledTimes(1);
 });
@@ -65,14 +82,7 @@ test('given an announcement while the first read is under way, then the wait doe
   const read = reads([behind, reached], (n) => {
     if (n === 0) waits.announce('orders', A, reached.watermark);
   });
-  const scope = { projection: 'orders', tenant: A, waits };
-  const answer = readReflecting(
-    UNUSED_POOL,
-    UNUSED_STORE,
-    scope,
-    read,
-    Promise.resolve({ target, timeoutMs: 60_000 }),
-  );
+  const answer = reflecting(waits, read);
   expect(await settled(answer)).toBe(true);
   expect(await answer).toBe(reached);
   expect(read).toHaveBeenCalledTimes(2);
@@ -81,14 +91,7 @@ test('given an announcement while the first read is under way, then the wait doe
 test('given a behind first read, when the announcement comes later, then the answer is read again', async () => {
   const waits = listening();
   const read = reads([behind, reached]);
-  const scope = { projection: 'orders', tenant: A, waits };
-  const answer = readReflecting(
-    UNUSED_POOL,
-    UNUSED_STORE,
-    scope,
-    read,
-    Promise.resolve({ target, timeoutMs: 60_000 }),
-  );
+  const answer = reflecting(waits, read);
   expect(await settled(answer)).toBe(false);
   waits.announce('orders', A, reached.watermark);
   expect(await answer).toBe(reached);
@@ -97,8 +100,7 @@ test('given a behind first read, when the announcement comes later, then the ans
 test('given a position that names no event, then the wait is refused while the read is under way', async () => {
   const waits = listening();
   const refused = new ValidationError('invalid X-Min-Position');
-  const scope = { projection: 'orders', tenant: A, waits };
-  const answer = readReflecting(UNUSED_POOL, UNUSED_STORE, scope, reads([behind]), Promise.reject(refused));
+  const answer = reflecting(waits, reads([behind]), Promise.reject(refused));
   await expect(answer).rejects.toBe(refused);
 });
 
@@ -108,14 +110,7 @@ test('given a first read that finds nothing before the target, then it waits and
     if (read.mock.calls.length === 1) throw new AbsentAtWatermark('no order', behind.watermark);
     return reached;
   });
-  const scope = { projection: 'orders', tenant: A, waits };
-  const answer = readReflecting(
-    UNUSED_POOL,
-    UNUSED_STORE,
-    scope,
-    read,
-    Promise.resolve({ target, timeoutMs: 60_000 }),
-  );
+  const answer = reflecting(waits, read);
   expect(await settled(answer)).toBe(false);
   waits.announce('orders', A, reached.watermark);
   expect(await answer).toBe(reached);
@@ -126,14 +121,7 @@ test('given a first read that finds nothing at the target, then that is the answ
   const read = jest.fn(async (): Promise<typeof reached> => {
     throw missing;
   });
-  const scope = { projection: 'orders', tenant: A, waits: listening() };
-  const answer = readReflecting(
-    UNUSED_POOL,
-    UNUSED_STORE,
-    scope,
-    read,
-    Promise.resolve({ target, timeoutMs: 60_000 }),
-  );
+  const answer = reflecting(listening(), read);
   await expect(answer).rejects.toBe(missing);
   expect(read).toHaveBeenCalledTimes(1);
 });
