@@ -49,16 +49,11 @@ export class CachedQueries {
     // With X-Min-Position the read models are read at once, beside the position's and the cache's
     // round trips (a read right after a command is rarely cached, and on a loaded gateway every
     // round trip in a row waits for a core); a cache hit leaves that read unused.
-    const early =
-      resolving &&
-      this.read(
-        tenant,
-        query,
-        resolving.then((target) => ({ target, timeoutMs: consistency.timeoutMs })),
-      );
+    const early = resolving && this.read(tenant, query, resolving);
     // Awaited below unless the cache answers or the position is refused: its failure is not lost.
     void early?.catch(() => undefined);
-    const [target, lookup] = await Promise.all([resolving, cache && this.lookup(tenant, query)]);
+    const [resolved, lookup] = await Promise.all([resolving, cache && this.lookup(tenant, query)]);
+    const target = resolved?.target;
     const cached = lookup?.cached;
     const current = cached && lookup.generation && atOrPast(cached.watermark, lookup.generation);
     if (current && (!target || atOrPast(cached.watermark, target))) return this.served(cached.answer, 'hit');

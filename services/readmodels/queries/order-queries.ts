@@ -69,14 +69,12 @@ export async function getOrderAnswer(
   projection: string,
   tenant: TenantId,
   params: z.infer<(typeof queryParams)['GetOrder']>,
-): Promise<{ order: OrderView; watermark: Watermark | null }> {
+): Promise<{ order: OrderView; watermark: Watermark }> {
   const row = await db.one(sql.type(orderAnswerRow)`
     SELECT * FROM readmodels.order_answer(${projection}, ${tenant}, ${params.orderId})`);
   const { mark_transaction_id: transactionId, mark_position: position } = row;
-  const watermark = transactionId === null || position === null ? null : { transactionId, position };
-  if (row.order_id === null) {
-    throw new AbsentAtWatermark(`no order ${params.orderId}`, watermark ?? NO_WATERMARK);
-  }
+  const watermark = transactionId === null || position === null ? NO_WATERMARK : { transactionId, position };
+  if (row.order_id === null) throw new AbsentAtWatermark(`no order ${params.orderId}`, watermark);
   return { order: view(row), watermark };
 }
 

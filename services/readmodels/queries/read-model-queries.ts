@@ -11,7 +11,6 @@ import {
   readReflecting,
   type ResolvedConsistency,
   resolvePosition,
-  type Target,
   tenantWatermark,
   type Watermark,
 } from './read-your-writes.ts';
@@ -103,8 +102,7 @@ function prepare(type: QueryType, params: unknown, tenant: TenantId): PreparedQu
         params: valid,
         projection,
         answer: async (pool) => {
-          const { order, watermark: mark } = await getOrderAnswer(pool, projection, tenant, valid);
-          const watermark = mark ?? NO_WATERMARK;
+          const { order, watermark } = await getOrderAnswer(pool, projection, tenant, valid);
           return { answer: { data: order, position: watermark.position }, watermark };
         },
       };
@@ -149,9 +147,10 @@ export class ReadModelQueries {
     return prepare(type, params, tenant);
   }
 
-  /** The caller's X-Min-Position as a point in the tenant's commit order. */
-  resolve(tenant: TenantId, consistency: ReadYourWrites): Promise<Target> {
-    return resolvePosition(this.events, tenant, consistency.minPosition);
+  /** The caller's X-Min-Position as a point in the tenant's commit order, with its wait. */
+  async resolve(tenant: TenantId, consistency: ReadYourWrites): Promise<ResolvedConsistency> {
+    const target = await resolvePosition(this.events, tenant, consistency.minPosition);
+    return { target, timeoutMs: consistency.timeoutMs };
   }
 
   /**
@@ -170,9 +169,6 @@ export class ReadModelQueries {
 
   async execute(tenant: TenantId, request: unknown, consistency?: ReadYourWrites): Promise<QueryAnswer> {
     const query = this.prepare(tenant, request);
-    const resolved =
-      consistency &&
-      this.resolve(tenant, consistency).then((target) => ({ target, timeoutMs: consistency.timeoutMs }));
-    return (await this.answer(tenant, query, resolved)).answer;
+    return (await this.answer(tenant, query, consistency && this.resolve(tenant, consistency))).answer;
   }
 }

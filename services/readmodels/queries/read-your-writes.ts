@@ -1,6 +1,6 @@
 import type { CommonQueryMethods, DatabasePool } from 'slonik';
 import { z } from 'zod';
-import { compareCheckpoints, type EventStore } from '../../eventstore/index.ts';
+import { compareCheckpoints, type EventPoint, type EventStore } from '../../eventstore/index.ts';
 import { sql } from '../../platform/database/index.ts';
 import { NotFoundError, ValidationError, WaitTimedOutError } from '../../platform/errors/index.ts';
 import type { TenantId } from '../../platform/tenancy/index.ts';
@@ -14,9 +14,7 @@ export interface Watermark {
 }
 
 /** A caller's X-Min-Position as a point of the tenant's commit order, and the type of the event there. */
-export interface Target extends Watermark {
-  readonly eventType: string;
-}
+export type Target = EventPoint;
 
 /** Where a projection stands for a tenant it has applied nothing of yet. */
 export const NO_WATERMARK: Watermark = { transactionId: '0', position: 0 };
