@@ -1,6 +1,8 @@
 /**
- * autocannon, the HTTP load generator of the gateway and end-to-end scenarios,
- * behind the few options they use (the package ships no types).
+ * autocannon, the closed-loop HTTP load generator of the gateway scenario
+ * (each connection sends its next request when its answer is read), behind the
+ * few options it uses (the package ships no types). Loads at a fixed rate are
+ * paced-load.ts's.
  */
 import { createRequire } from 'node:module';
 
@@ -16,15 +18,12 @@ export interface HttpLoadOptions {
   readonly connections: number;
   /** seconds */
   readonly duration: number;
-  /** requests per second over all connections; unset: as fast as answers come (closed loop) */
-  readonly overallRate?: number;
   readonly requests: readonly {
     readonly method: string;
     readonly path: string;
     readonly headers: Record<string, string>;
     /** Called before each request: the place to make every request distinct. */
     readonly setupRequest?: (request: HttpRequestSpec) => HttpRequestSpec;
-    readonly onResponse?: (status: number, body: string) => void;
   }[];
 }
 
@@ -60,7 +59,6 @@ export function httpLoad(options: HttpLoadOptions): Promise<HttpLoadResult> {
     url: options.url,
     connections: options.connections,
     duration: options.duration,
-    ...(options.overallRate !== undefined ? { overallRate: options.overallRate } : {}),
     requests: options.requests,
     // Long enough for any answer the gateway gives; a request still unanswered then counts as a timeout.
     timeout: 30,

@@ -1,11 +1,12 @@
 /**
  * The gateway's scenarios (issues 4 and 9): PlaceOrder through HTTP with
- * autocannon at concurrency 1, 16 and 64 and at a fixed 1,000 commands/s, with
+ * autocannon at concurrency 1, 16 and 64, and open loop at 1,000 commands/s, with
  * the whole pipeline running (gateway, relay and projector as processes of
  * their own, bench/lib/pipeline.ts), and the CPU time and memory of each of
  * those processes over the scenario. No peer runs here.
  */
-import { type HttpLoadResult, AUTOCANNON_VERSION, httpLoad } from '../lib/http-load.ts';
+import { AUTOCANNON_VERSION, type HttpRequestSpec, httpLoad } from '../lib/http-load.ts';
+import { pacedLoad } from '../lib/paced-load.ts';
 import type { Endpoints } from '../lib/databases.ts';
 import {
   type Pipeline,
@@ -26,41 +27,74 @@ import {
 
 const MIB = 2 ** 20;
 
-/** PlaceOrder requests, each with a body of its own: every request creates a new order. */
-export function placeOrderRequests(pipeline: Pipeline, onAccepted?: (body: string) => void) {
+/** The n-th PlaceOrder of a load: a new order each, so every request creates a stream. */
+export function placeOrder(pipeline: Pipeline, n: number): HttpRequestSpec {
+  return {
+    method: 'POST',
+    path: '/api/v1/commands/execute',
+    headers: { 'content-type': 'application/json', 'x-api-key': pipeline.apiKey },
+    body: JSON.stringify({
+      type: 'PlaceOrder',
+      payload: {
+        customerId: `customer-${n % 997}`,
+        currency: 'EUR',
+        items: [{ sku: `sku-${n}`, quantity: 1 + (n % 5), unitPrice: 9.99 }],
+      },
+    }),
+  };
+}
+
+/** PlaceOrder requests for autocannon, each with a body of its own. */
+function placeOrderRequests(pipeline: Pipeline) {
   let sequence = 0;
+  const first = placeOrder(pipeline, 0);
   return [
     {
-      method: 'POST',
-      path: '/api/v1/commands/execute',
-      headers: { 'content-type': 'application/json', 'x-api-key': pipeline.apiKey },
-      setupRequest: <R extends { body: string }>(request: R): R => {
-        sequence += 1;
-        return {
-          ...request,
-          body: JSON.stringify({
-            type: 'PlaceOrder',
-            payload: {
-              customerId: `customer-${sequence % 997}`,
-              currency: 'EUR',
-              items: [{ sku: `sku-${sequence}`, quantity: 1 + (sequence % 5), unitPrice: 9.99 }],
-            },
-          }),
-        };
-      },
-      ...(onAccepted
-        ? {
-            onResponse: (status: number, body: string) => {
-              if (status >= 200 && status < 300) onAccepted(body);
-            },
-          }
-        : {}),
+      method: first.method,
+      path: first.path,
+      headers: first.headers,
+      setupRequest: <R extends { body: string }>(request: R): R => ({
+        ...request,
+        body: placeOrder(pipeline, ++sequence).body,
+      }),
     },
   ];
 }
 
-function failures(result: HttpLoadResult): number {
-  return result.non2xx + result.errors + result.timeouts;
+interface Round {
+  readonly accepted: number;
+  readonly failed: number;
+  /** seconds */
+  readonly duration: number;
+  readonly latency: { readonly p50: number; readonly p99: number; readonly p99_9: number };
+}
+
+/** One round closed loop over `connections` (autocannon), or open loop at `rate` (pacedLoad). */
+async function load(pipeline: Pipeline, seconds: number, connections: number, rate?: number): Promise<Round> {
+  if (rate !== undefined) {
+    const run = await pacedLoad({
+      url: pipeline.gatewayUrl,
+      rate,
+      duration: seconds,
+      connections,
+      request: (n) => placeOrder(pipeline, n),
+    });
+    return { accepted: run['2xx'], failed: run.non2xx + run.errors, ...run };
+  }
+  const run = await httpLoad({
+    url: pipeline.gatewayUrl,
+    connections,
+    duration: seconds,
+    requests: placeOrderRequests(pipeline),
+  });
+  // autocannon reports 0 ms when nothing came back; that is no latency at all.
+  const answered = run['2xx'] + run.non2xx > 0;
+  return {
+    accepted: run['2xx'],
+    failed: run.non2xx + run.errors + run.timeouts,
+    duration: run.duration,
+    latency: answered ? run.latency : { p50: Number.NaN, p99: Number.NaN, p99_9: Number.NaN },
+  };
 }
 
 interface Rounds {
@@ -77,26 +111,18 @@ async function measure(
   rounds: number,
   seconds: number,
   connections: number,
-  overallRate?: number,
+  rate?: number,
 ): Promise<Rounds> {
   const result: Rounds = { rate: [], p50: [], p99: [], p999: [], failed: [], accepted: [] };
   for (let round = 0; round < rounds; round++) {
-    const run = await httpLoad({
-      url: pipeline.gatewayUrl,
-      connections,
-      duration: seconds,
-      ...(overallRate !== undefined ? { overallRate } : {}),
-      requests: placeOrderRequests(pipeline),
-    });
+    const run = await load(pipeline, seconds, connections, rate);
     await settle(pipeline);
-    // autocannon reports 0 ms when nothing came back; that is no latency at all.
-    const answered = run['2xx'] + run.non2xx > 0;
-    result.rate.push(run['2xx'] / run.duration);
-    result.p50.push(answered ? run.latency.p50 : Number.NaN);
-    result.p99.push(answered ? run.latency.p99 : Number.NaN);
-    result.p999.push(answered ? run.latency.p99_9 : Number.NaN);
-    result.failed.push(failures(run));
-    result.accepted.push(run['2xx']);
+    result.rate.push(run.accepted / run.duration);
+    result.p50.push(run.latency.p50);
+    result.p99.push(run.latency.p99);
+    result.p999.push(run.latency.p99_9);
+    result.failed.push(run.failed);
+    result.accepted.push(run.accepted);
   }
   return result;
 }
@@ -160,7 +186,7 @@ export async function gatewayScenarios(options: {
     const atRate = await measure(pipeline, rounds, seconds, 64, fixedRate).catch(failed);
     measured.set('rate', atRate);
     if (typeof atRate !== 'string') {
-      log(`gateway at ${fixedRate}/s: p99 ${atRate.p99.join(', ')} ms`);
+      log(`gateway at ${fixedRate}/s: p99 ${atRate.p99.map((v) => v.toFixed(1)).join(', ')} ms`);
     }
     wallSeconds = Number(process.hrtime.bigint() - began) / 1e9;
     const accepted = [...measured.values()]
@@ -220,7 +246,7 @@ export async function gatewayScenarios(options: {
     concurrency: 64,
     ...common,
     ...measuredPools,
-    loadGenerator: `${common.loadGenerator}; open loop: autocannon overallRate ${fixedRate}/s over 64 connections, latencies corrected for coordinated omission`,
+    loadGenerator: `open loop (bench/lib/paced-load.ts): a PlaceOrder every ${1000 / fixedRate} ms, evenly spaced, over at most 64 keep-alive connections; latency from each request's due time to its response read, so a wait for a free connection counts`,
     figures: [
       figure('rate achieved', 'commands/s', 'higher', pick('rate', 'rate'), NO_PEER),
       figure('p50 latency', 'ms', 'lower', pick('rate', 'p50'), NO_PEER),
