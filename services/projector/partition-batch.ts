@@ -2,7 +2,7 @@ import type { KafkaMessage } from 'kafkajs';
 import type { DatabaseTransactionConnection } from 'slonik';
 import type { Checkpoint } from '../eventstore/index.ts';
 import { sql } from '../platform/database/index.ts';
-import { LIVE, type ProjectedEvent, type Projection } from '../readmodels/index.ts';
+import { LIVE, type ProjectedEvent, type Projection, rememberErasure } from '../readmodels/index.ts';
 import type { DeadLetters } from './dead-letters.ts';
 import { EventDecoder } from './incoming-event.ts';
 import { isInfrastructureError } from './infrastructure-errors.ts';
@@ -174,7 +174,11 @@ export async function applyPartitionBatches(
           tenant: origin.tenantId,
         });
     }
-  const { checkpoints, watermarks: seen } = await openRound(
+  const {
+    checkpoints,
+    watermarks: seen,
+    erased,
+  } = await openRound(
     tx,
     batches.map((batch) => ({
       projection: batch.projection.name,
@@ -183,6 +187,7 @@ export async function applyPartitionBatches(
     })),
     [...wanted.values()],
   );
+  rememberErasure(tx, erased);
 
   const outcomes: BatchOutcome[] = [];
   const parts: Array<FreshRecords & { readonly outcome: number }> = [];

@@ -20,6 +20,8 @@ export interface OpenedRound {
   readonly checkpoints: Map<string, number>;
   /** The last (transaction id, position) each (projection, tenant) applied or parked, by watermarkKey. */
   readonly watermarks: Map<string, { transactionId: bigint; position: number }>;
+  /** Which of the wanted tenants' read models were erased; each of them is locked shared. */
+  readonly erased: ReadonlyMap<string, boolean>;
 }
 
 export const partitionKey = (projection: string, topic: string, partition: number) =>
@@ -27,33 +29,31 @@ export const partitionKey = (projection: string, topic: string, partition: numbe
 
 export const watermarkKey = (projection: string, tenant: string) => `${projection}|${tenant}`;
 
-const openingRow = z.union([
+const openingRow = z.discriminatedUnion('kind', [
   z.object({
+    kind: z.literal('checkpoint'),
     projection: z.string(),
     topic: z.string(),
     partition: z.number(),
     next_offset: z.number(),
-    tenant_id: z.null(),
-    transaction_id: z.null(),
-    global_position: z.null(),
   }),
   z.object({
+    kind: z.literal('watermark'),
     projection: z.string(),
-    topic: z.null(),
-    partition: z.null(),
-    next_offset: z.null(),
     tenant_id: z.string(),
     transaction_id: z.string(),
     global_position: z.number(),
   }),
+  z.object({ kind: z.literal('erased'), tenant_id: z.string() }),
 ]);
 
 /**
  * Opens a live round's transaction in one statement
- * (readmodels.open_projection_round, migration 1007): the projections' swap
- * locks shared, the partitions' checkpoints locked (made when missing), and
- * the watermarks wanted. Before anything is written, so a rebuild's swap sees
- * no round half done.
+ * (readmodels.open_live_round, migration 1009): the projections' swap locks
+ * shared, the partitions' checkpoints locked (made when missing), the
+ * watermarks wanted, and the wanted tenants' read-model locks shared with
+ * whether each was erased. Before anything is written, so a rebuild's swap
+ * sees no round half done.
  */
 export async function openRound(
   tx: DatabaseTransactionConnection,
@@ -61,8 +61,9 @@ export async function openRound(
   wanted: readonly WatermarkWanted[],
 ): Promise<OpenedRound> {
   const rows = await tx.any(sql.type(openingRow)`
-    SELECT projection, topic, partition, next_offset, tenant_id::text AS tenant_id, transaction_id, global_position
-      FROM readmodels.open_projection_round(${sql.array(
+    SELECT kind, projection, topic, partition, next_offset, tenant_id::text AS tenant_id, transaction_id,
+           global_position
+      FROM readmodels.open_live_round(${sql.array(
         partitions.map((key) => key.projection),
         'text',
       )}, ${sql.array(
@@ -80,14 +81,16 @@ export async function openRound(
       )})`);
   const checkpoints = new Map<string, number>();
   const watermarks = new Map<string, { transactionId: bigint; position: number }>();
+  const erased = new Map(wanted.map(({ tenant }) => [tenant, false]));
   for (const row of rows) {
-    if (row.topic !== null)
+    if (row.kind === 'checkpoint')
       checkpoints.set(partitionKey(row.projection, row.topic, row.partition), row.next_offset);
-    else
+    else if (row.kind === 'watermark')
       watermarks.set(watermarkKey(row.projection, row.tenant_id), {
         transactionId: BigInt(row.transaction_id),
         position: row.global_position,
       });
+    else erased.set(row.tenant_id, true);
   }
-  return { checkpoints, watermarks };
+  return { checkpoints, watermarks, erased };
 }

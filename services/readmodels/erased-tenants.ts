@@ -16,6 +16,20 @@ const looked = new WeakMap<DatabaseTransactionConnection, Map<string, boolean>>(
 const erasedAmong = z.object({ erased: z.array(z.string()) });
 
 /**
+ * Tenants a statement of this transaction has locked shared and looked up
+ * already (a live round's opening, readmodels.open_live_round): their events
+ * are filtered without a round trip of their own.
+ */
+export function rememberErasure(
+  tx: DatabaseTransactionConnection,
+  erased: ReadonlyMap<string, boolean>,
+): void {
+  let known = looked.get(tx);
+  if (!known) looked.set(tx, (known = new Map()));
+  for (const [tenant, isErased] of erased) known.set(tenant, isErased);
+}
+
+/**
  * The events whose tenants' read models were not erased. Holds each tenant's
  * read-model lock shared until the transaction ends, so an offboarding waits
  * for this batch and deletes what it wrote, or this batch waits for it and

@@ -8,7 +8,7 @@ export {
   rebuildStates,
 } from './projection-status.ts';
 export { checkConsistency, type ConsistencyReport, type TableComparison } from './consistency-check.ts';
-export { eraseTenantReadModels } from './erased-tenants.ts';
+export { eraseTenantReadModels, rememberErasure } from './erased-tenants.ts';
 export {
   type BulkApply,
   type EventHandler,
