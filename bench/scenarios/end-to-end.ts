@@ -102,9 +102,9 @@ class ReadModelWatch {
 
 /**
  * The most commands in flight at once; a command due while all are busy waits
- * for one. 64, as the gateway's fixed-rate round: with 32, 1,000/s needed
- * answers within 32 ms (Little's law) and the round measured that cap (600–800/s
- * reached, while the closed loop at c=64 does about 1,000).
+ * for one. 64, as the gateway's fixed-rate round: with 32, 1,000/s needs
+ * answers within 32 ms (Little's law), which a loaded gateway does not give,
+ * so the generator's own cap could be what the round measured.
  */
 const CONNECTIONS = 64;
 
