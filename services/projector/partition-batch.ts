@@ -2,7 +2,14 @@ import type { KafkaMessage } from 'kafkajs';
 import type { DatabaseTransactionConnection } from 'slonik';
 import type { Checkpoint } from '../eventstore/index.ts';
 import { sql } from '../platform/database/index.ts';
-import { LIVE, type ProjectedEvent, type Projection, rememberErasure } from '../readmodels/index.ts';
+import {
+  type DeferredWrites,
+  LIVE,
+  type ProjectedEvent,
+  type Projection,
+  rememberErasure,
+  sendTogether,
+} from '../readmodels/index.ts';
 import type { DeadLetters } from './dead-letters.ts';
 import { EventDecoder } from './incoming-event.ts';
 import { isInfrastructureError } from './infrastructure-errors.ts';
@@ -113,6 +120,7 @@ async function applyInBulk(
   projection: Projection,
   optimistic: boolean,
   parts: readonly FreshRecords[],
+  deferred: DeferredWrites,
 ): Promise<number | undefined> {
   const applyMany = projection.applyMany;
   if (!optimistic || !applyMany) return undefined;
@@ -132,7 +140,7 @@ async function applyInBulk(
   }
   if (events.length === 0) return 0;
   try {
-    const applied = await applyTracedTogether(traced, () => applyMany(tx, events, LIVE));
+    const applied = await applyTracedTogether(traced, () => applyMany(tx, events, LIVE, deferred));
     return applied ? events.length : undefined;
   } catch (error) {
     if (isInfrastructureError(error)) throw error;
@@ -233,8 +241,10 @@ export async function applyPartitionBatches(
     }
     return skipped;
   });
-  // Each projection's records in one bulk apply, the projections in their names' order (as locked).
+  // Each projection's records in one bulk apply, the projections in their names' order (as locked);
+  // their writes go with the watermarks and checkpoints, in the round's last statement.
   const inBulk = new Map<Projection, number | undefined>();
+  const deferred: DeferredWrites = [];
   const projections = [...new Set(parts.map(({ batch }) => batch.projection))].sort((a, b) =>
     a.name.localeCompare(b.name),
   );
@@ -244,7 +254,7 @@ export async function applyPartitionBatches(
         ? [{ batch, messages: messages.filter((_, index) => !republished[part]?.has(index)) }]
         : [],
     );
-    inBulk.set(projection, await applyInBulk(tx, projection, optimistic, its));
+    inBulk.set(projection, await applyInBulk(tx, projection, optimistic, its, deferred));
   }
 
   const watermarks = new Map<
@@ -309,43 +319,50 @@ export async function applyPartitionBatches(
     outcomes[outcome] = { kind: 'applied', nextOffset, applied, parked, watermarks: batchWatermarks };
   }
 
-  // The watermarks and the checkpoints in one statement (one round trip), in the batches' transaction.
+  // The bulk applies' writes, the watermarks and the checkpoints in one statement (one round trip),
+  // in the batches' transaction.
   const marks = [...watermarks.values()];
-  await tx.query(sql.typeAlias('void')`
-    WITH marked AS (
-      INSERT INTO readmodels.watermarks AS w (projection, tenant_id, transaction_id, global_position)
-      SELECT projection, tenant, xid::xid8, position
-        FROM unnest(${sql.array(
-          marks.map((mark) => mark.projection),
-          'text',
-        )}, ${sql.array(
-          marks.map((mark) => mark.tenant),
-          'uuid',
-        )}, ${sql.array(
-          marks.map((mark) => mark.transactionId),
-          'text',
-        )}, ${sql.array(
-          marks.map((mark) => mark.position),
-          'int8',
-        )}) AS mark (projection, tenant, xid, position)
-      ON CONFLICT (projection, tenant_id) DO UPDATE
-        SET transaction_id = EXCLUDED.transaction_id, global_position = EXCLUDED.global_position, updated_at = now()
-        WHERE (w.transaction_id, w.global_position) < (EXCLUDED.transaction_id, EXCLUDED.global_position)
-    )
+  const marked = sql.fragment`
+    INSERT INTO readmodels.watermarks AS w (projection, tenant_id, transaction_id, global_position)
+    SELECT projection, tenant, xid::xid8, position
+      FROM unnest(${sql.array(
+        marks.map((mark) => mark.projection),
+        'text',
+      )}, ${sql.array(
+        marks.map((mark) => mark.tenant),
+        'uuid',
+      )}, ${sql.array(
+        marks.map((mark) => mark.transactionId),
+        'text',
+      )}, ${sql.array(
+        marks.map((mark) => mark.position),
+        'int8',
+      )}) AS mark (projection, tenant, xid, position)
+    ON CONFLICT (projection, tenant_id) DO UPDATE
+      SET transaction_id = EXCLUDED.transaction_id, global_position = EXCLUDED.global_position, updated_at = now()
+      WHERE (w.transaction_id, w.global_position) < (EXCLUDED.transaction_id, EXCLUDED.global_position)`;
+  const moved = sql.fragment`
     UPDATE readmodels.checkpoints AS c SET next_offset = moved.next_offset, updated_at = now()
       FROM unnest(${sql.array(
-        checkpointed.map((moved) => moved.projection),
+        checkpointed.map((at) => at.projection),
         'text',
       )}, ${sql.array(
-        checkpointed.map((moved) => moved.topic),
+        checkpointed.map((at) => at.topic),
         'text',
       )}, ${sql.array(
-        checkpointed.map((moved) => moved.partition),
+        checkpointed.map((at) => at.partition),
         'int4',
       )}, ${sql.array(
-        checkpointed.map((moved) => moved.nextOffset),
+        checkpointed.map((at) => at.nextOffset),
         'int8',
       )}) AS moved (projection, topic, partition, next_offset)
-     WHERE (c.projection, c.topic, c.partition) = (moved.projection, moved.topic, moved.partition)`);
+     WHERE (c.projection, c.topic, c.partition) = (moved.projection, moved.topic, moved.partition)`;
+  try {
+    await sendTogether(tx, [...deferred, marked, moved]);
+  } catch (error) {
+    // A refused bulk write loses the transaction, as a refusal inside the bulk apply does.
+    if (deferred.length === 0 || isInfrastructureError(error)) throw error;
+    throw new BatchNeedsSavepoints("a bulk apply's write was refused", { cause: error });
+  }
   return outcomes;
 }

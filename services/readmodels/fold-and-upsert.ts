@@ -208,24 +208,24 @@ function addUp<Addition>(
 }
 
 /**
- * The upserts in one statement, the first ones as data-modifying WITH
- * queries: one round trip (a write system call, the projector's largest cost
- * in its profiles) where each took one. They write distinct tables, so running
- * on one snapshot changes nothing.
+ * Writes in one statement, the first ones as data-modifying WITH queries: one
+ * round trip (a write system call, the projector's largest cost in its
+ * profiles) where each took one. They must write distinct tables, which none
+ * of them reads: all run on one snapshot.
  */
-async function upsertTogether(
+export async function sendTogether(
   tx: DatabaseTransactionConnection,
-  upserts: readonly Fragment[],
+  writes: readonly Fragment[],
 ): Promise<void> {
-  const last = upserts.at(-1);
+  const last = writes.at(-1);
   if (!last) return;
-  const before = upserts.slice(0, -1);
+  const before = writes.slice(0, -1);
   await tx.query(
     sql.typeAlias('void')`${
       before.length === 0
         ? sql.fragment``
         : sql.fragment`WITH ${sql.join(
-            before.map((upsert, i) => sql.fragment`${sql.identifier([`upsert_${i}`])} AS (${upsert})`),
+            before.map((write, i) => sql.fragment`${sql.identifier([`write_${i}`])} AS (${write})`),
             COMMA,
           )} `
     }${last}`,
@@ -237,7 +237,7 @@ async function upsertTogether(
  * run of events names are read once (and locked), the events are folded over
  * them in memory with the projection's own fold, in order, then one statement
  * writes the rows that changed (a multi-row upsert) and adds each table of
- * totals its additions. A handler is this with a run of one (runOfOne).
+ * totals its additions (or those writes are deferred to the caller's statement). A handler is this with a run of one (runOfOne).
  * Events of offboarded tenants are skipped: their read models stay erased.
  */
 export function foldAndUpsert<Row, Stored, Totals extends object>(
@@ -257,7 +257,7 @@ export function foldAndUpsert<Row, Stored, Totals extends object>(
     }
     return shaped;
   };
-  return async (tx, run, target) => {
+  return async (tx, run, target, deferred) => {
     const shape = shapesIn(target);
     const events = await withoutErasedTenants(tx, run);
     const keyed = events.map((event) => ({ event, key: spec.keyOf(event) }));
@@ -287,10 +287,9 @@ export function foldAndUpsert<Row, Stored, Totals extends object>(
     const totals = shape.totals.map(({ name, shape: totalShape }) =>
       addUp(totalShape, spec.totals[name], added[name] ?? []),
     );
-    await upsertTogether(
-      tx,
-      [written, ...totals].filter((upsert) => upsert !== undefined),
-    );
+    const upserts = [written, ...totals].filter((upsert) => upsert !== undefined);
+    if (deferred) deferred.push(...upserts);
+    else await sendTogether(tx, upserts);
     return true;
   };
 }

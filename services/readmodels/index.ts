@@ -9,8 +9,10 @@ export {
 } from './projection-status.ts';
 export { checkConsistency, type ConsistencyReport, type TableComparison } from './consistency-check.ts';
 export { eraseTenantReadModels, rememberErasure } from './erased-tenants.ts';
+export { sendTogether } from './fold-and-upsert.ts';
 export {
   type BulkApply,
+  type DeferredWrites,
   type EventHandler,
   LIVE,
   type Projection,

@@ -1,4 +1,4 @@
-import type { DatabaseTransactionConnection, IdentifierSqlToken } from 'slonik';
+import type { DatabaseTransactionConnection, FragmentSqlToken, IdentifierSqlToken } from 'slonik';
 import { sql } from '../platform/database/index.ts';
 import type { TenantId } from '../platform/tenancy/index.ts';
 
@@ -51,13 +51,23 @@ export interface Projection {
 }
 
 /**
+ * Writes a bulk apply hands its caller instead of sending them: the caller
+ * sends them, in the same transaction, with its own in one statement
+ * (sendTogether). Each writes tables of its projection only, which no other
+ * projection reads.
+ */
+export type DeferredWrites = FragmentSqlToken[];
+
+/**
  * Applies events in the order given, as the handlers would; throws to refuse the
  * whole run. False, having written nothing: this run needs the handlers one by one.
+ * Given `deferred`, its writes go there instead of to the database.
  */
 export type BulkApply = (
   tx: DatabaseTransactionConnection,
   events: readonly ProjectedEvent[],
   target: ReadModelTarget,
+  deferred?: DeferredWrites,
 ) => Promise<boolean>;
 
 /** A projection's table in a target schema. */

@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { RunningProjector } from '../../services/projector/index.ts';
+import { sql } from '../../services/platform/database/index.ts';
 import type { ProjectedEvent, Projection } from '../../services/readmodels/index.ts';
 import type { RunningRelay } from '../../services/relay/index.ts';
 import { applyTestTopology, asOwner, deleteSubjects, kafkaAt } from '../relay/harness.ts';
@@ -27,10 +28,10 @@ const refusing = guardedOrders((event) => {
 const runs: { size: number; poisonAt: number; refused: boolean }[] = [];
 const recorded: Projection = {
   ...refusing,
-  async applyMany(tx, events, target) {
+  async applyMany(tx, events, target, deferred) {
     const run = { size: events.length, poisonAt: events.findIndex(isPoison), refused: true };
     runs.push(run);
-    const applied = (await refusing.applyMany?.(tx, events, target)) ?? false;
+    const applied = (await refusing.applyMany?.(tx, events, target, deferred)) ?? false;
     run.refused = false;
     return applied;
   },
@@ -98,4 +99,59 @@ test('a poison event in the middle of a bulk batch is parked alone; the events a
   ]);
   const [report] = await verifyAll(db, [recorded]);
   expect(report).toMatchObject({ consistent: true });
+}, 150_000);
+
+/**
+ * A bulk apply's writes go out with the round's watermarks and checkpoints, in
+ * its last statement: a write the database refuses there (here a row missing
+ * its key, for the run holding the poison event) loses the round as a refusal
+ * inside the bulk apply does, and the batch is redone event by event.
+ */
+const isPoisonToo = (event: ProjectedEvent) =>
+  event.type === 'OrderPlaced' && event.data.customerId === 'poison-at-write';
+const refusedAtWrite: Projection = {
+  ...guardedOrders((event) => {
+    if (isPoisonToo(event)) throw new Error('this customer breaks the handler');
+  }),
+  async applyMany(tx, events, target, deferred) {
+    const applied = (await refusing.applyMany?.(tx, events, target, deferred)) ?? false;
+    if (events.some(isPoisonToo))
+      deferred?.push(sql.fragment`INSERT INTO readmodels.orders (tenant_id) VALUES (NULL)`);
+    return applied;
+  },
+};
+
+test('a bulk write refused in the round’s last statement is redone event by event; the poison is parked', async () => {
+  await projector?.close();
+  projector = undefined;
+  const [tenant] = workload.tenants as [never];
+  const kafka = kafkaAt(endpoints().kafkaBrokers);
+  const before = await published(kafka, `${prefix}orders.events`);
+  const first = await workload.order(tenant, 3); // placed, item added: 2 events
+  const poison = await workload.order(tenant, 4, 'poison-at-write'); // placed, item, shipped, delivered: 4
+  const last = await workload.order(tenant, 5); // placed, item, cancelled: 3
+  await waitFor(
+    'the orders on the topic',
+    async () => ((await published(kafka, `${prefix}orders.events`)) >= before + 9 ? true : undefined),
+    { timeoutMs: 60_000 },
+  );
+  projector = await startTestProjector(db, prefix, {
+    only: ['orders'],
+    projections: [refusedAtWrite],
+    retries: { attempts: 2, delayMs: 10 },
+  });
+  await awaitCaughtUp(db.appUrl, workload.lastPosition, [refusedAtWrite]);
+
+  const rows = await asOwner<{ order_id: string; status: string }>(
+    db.adminUrl,
+    'SELECT order_id, status FROM readmodels.orders WHERE order_id = ANY($1::uuid[]) ORDER BY placed_position',
+    [[first, poison, last]],
+  );
+  expect(rows).toEqual([
+    { order_id: first, status: 'placed' },
+    { order_id: last, status: 'cancelled' },
+  ]);
+  expect(
+    await asOwner(db.adminUrl, 'SELECT event_type, attempts FROM readmodels.dead_letters WHERE attempts = 2'),
+  ).toEqual([{ event_type: 'OrderPlaced', attempts: 2 }]);
 }, 150_000);
