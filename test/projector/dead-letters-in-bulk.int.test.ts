@@ -48,6 +48,25 @@ async function published(kafka: Kafka, topic: string): Promise<number> {
   }
 }
 
+/**
+ * A backlog: once `records` are on the orders topic, the projector starts on
+ * them, so they come in one batch, and catches up.
+ */
+async function projectBacklog(records: number, projection: Projection, attempts: number): Promise<void> {
+  const kafka = kafkaAt(endpoints().kafkaBrokers);
+  await waitFor(
+    'the orders on the topic',
+    async () => ((await published(kafka, `${prefix}orders.events`)) >= records ? true : undefined),
+    { timeoutMs: 60_000 },
+  );
+  projector = await startTestProjector(db, prefix, {
+    only: ['orders'],
+    projections: [projection],
+    retries: { attempts, delayMs: 10 },
+  });
+  await awaitCaughtUp(db.appUrl, workload.lastPosition, [projection]);
+}
+
 beforeAll(async () => {
   db = await createTestDatabase('projbulk');
   await applyTestTopology(prefix, endpoints().kafkaBrokers);
@@ -68,19 +87,7 @@ test('a poison event in the middle of a bulk batch is parked alone; the events a
   const first = await workload.order(tenant, 0); // placed, item added: 2 events
   const poison = await workload.order(tenant, 1, 'poison'); // placed, item, shipped, delivered: 4
   const last = await workload.order(tenant, 2); // placed, item, cancelled: 3
-  // A backlog: the projector starts once all nine are on the topic, so they come in one batch.
-  const kafka = kafkaAt(endpoints().kafkaBrokers);
-  await waitFor(
-    'the orders on the topic',
-    async () => ((await published(kafka, `${prefix}orders.events`)) >= 9 ? true : undefined),
-    { timeoutMs: 60_000 },
-  );
-  projector = await startTestProjector(db, prefix, {
-    only: ['orders'],
-    projections: [recorded],
-    retries: { attempts: 3, delayMs: 10 },
-  });
-  await awaitCaughtUp(db.appUrl, workload.lastPosition, [recorded]);
+  await projectBacklog(9, recorded, 3);
 
   const refused = runs.find((run) => run.refused);
   expect(refused?.poisonAt).toBeGreaterThan(0);
@@ -125,22 +132,11 @@ test('a bulk write refused in the round’s last statement is redone event by ev
   await projector?.close();
   projector = undefined;
   const [tenant] = workload.tenants as [never];
-  const kafka = kafkaAt(endpoints().kafkaBrokers);
-  const before = await published(kafka, `${prefix}orders.events`);
+  const before = await published(kafkaAt(endpoints().kafkaBrokers), `${prefix}orders.events`);
   const first = await workload.order(tenant, 3); // placed, item added: 2 events
   const poison = await workload.order(tenant, 4, 'poison-at-write'); // placed, item, shipped, delivered: 4
   const last = await workload.order(tenant, 5); // placed, item, cancelled: 3
-  await waitFor(
-    'the orders on the topic',
-    async () => ((await published(kafka, `${prefix}orders.events`)) >= before + 9 ? true : undefined),
-    { timeoutMs: 60_000 },
-  );
-  projector = await startTestProjector(db, prefix, {
-    only: ['orders'],
-    projections: [refusedAtWrite],
-    retries: { attempts: 2, delayMs: 10 },
-  });
-  await awaitCaughtUp(db.appUrl, workload.lastPosition, [refusedAtWrite]);
+  await projectBacklog(before + 9, refusedAtWrite, 2);
 
   const rows = await asOwner<{ order_id: string; status: string }>(
     db.adminUrl,
