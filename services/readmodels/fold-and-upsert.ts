@@ -237,8 +237,9 @@ export async function sendTogether(
  * run of events names are read once (and locked), the events are folded over
  * them in memory with the projection's own fold, in order, then one statement
  * writes the rows that changed (a multi-row upsert) and adds each table of
- * totals its additions (or those writes are deferred to the caller's statement). A handler is this with a run of one (runOfOne).
- * Events of offboarded tenants are skipped: their read models stay erased.
+ * totals its additions, or hands those writes to the caller's statement
+ * (DeferredWrites). A handler is this with a run of one (runOfOne). Events
+ * of offboarded tenants are skipped: their read models stay erased.
  */
 export function foldAndUpsert<Row, Stored, Totals extends object>(
   spec: FoldAndUpsert<Row, Stored, Totals>,
