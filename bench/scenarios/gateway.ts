@@ -79,7 +79,12 @@ async function load(pipeline: Pipeline, seconds: number, connections: number, ra
       connections,
       request: (n) => placeOrder(pipeline, n),
     });
-    return { accepted: run['2xx'], failed: run.non2xx + run.errors, ...run };
+    return {
+      accepted: run['2xx'],
+      failed: run.non2xx + run.errors,
+      duration: run.duration,
+      latency: run.latency,
+    };
   }
   const run = await httpLoad({
     url: pipeline.gatewayUrl,
