@@ -106,8 +106,9 @@ export class Outbox {
    * position) order, with their events (the event store's events_at): one round
    * trip for every lane a replica holds. A row is handed out only when no
    * transaction that could still add a row sorting before it is running
-   * (relay_outbox_horizon, migration 0013: the server-wide
-   * xmin, leaving out transactions of other databases and of the relay itself);
+   * (relay_outbox_horizon, migrations 0013 and 0030: the server-wide xmin,
+   * leaving out transactions of other databases and of logins that cannot write
+   * the outbox, such as the relay's and the projector's);
    * rows are selected without that bound and cut at it here, so the caller
    * learns that more are waiting.
    */
