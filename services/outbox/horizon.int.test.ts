@@ -8,9 +8,10 @@ import pg from 'pg';
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
+import { placeOrder } from '../../test/support/orders.ts';
 import { waitFor } from '../../test/support/wait.ts';
 import { EventSchemas } from '../avro/index.ts';
-import { newStreamId, PostgresEventStore, Upcasters } from '../eventstore/index.ts';
+import { PostgresEventStore, Upcasters } from '../eventstore/index.ts';
 import { openDatabase, postgresTarget, sql } from '../platform/database/index.ts';
 import { type TenantId, tenantId } from '../platform/tenancy/index.ts';
 import { Outbox } from './index.ts';
@@ -50,20 +51,9 @@ async function runningTransaction(url: string): Promise<{ end(): Promise<void> }
 }
 
 /** One committed OrderPlaced of a new tenant, and the lane its outbox row sits in. */
-async function placeOrder(): Promise<{ tenant: TenantId; lane: number }> {
+async function placeOrderOfNewTenant(): Promise<{ tenant: TenantId; lane: number }> {
   const tenant = tenantId(randomUUID());
-  await store.appendToStream(
-    tenant,
-    { id: newStreamId(), type: 'Order', context: 'orders' },
-    'no-stream',
-    [
-      {
-        type: 'OrderPlaced',
-        data: { customerId: 'c', currency: 'EUR', items: [{ sku: 's', quantity: 1, unitPrice: 1 }] },
-      },
-    ],
-    { correlationId: 'c', causationId: null },
-  );
+  await placeOrder(store, tenant);
   const lane = await relay.oneFirst(
     sql.type(z.object({ lane: z.number() }))`SELECT lane FROM outbox WHERE tenant_id = ${tenant}`,
   );
@@ -78,7 +68,7 @@ const rowsOf = async (lane: number, tenant: TenantId) => {
 test('a row waits on an older running transaction of a login that can append', async () => {
   const older = await runningTransaction(db.appUrl);
   try {
-    const { tenant, lane } = await placeOrder();
+    const { tenant, lane } = await placeOrderOfNewTenant();
     const read = await rowsOf(lane, tenant);
     expect(read.entries).toEqual([]);
     expect(read.blockedBy).toBeDefined();
@@ -91,7 +81,7 @@ test('a row does not wait on the projector’s or the relay’s running transact
   const projector = await runningTransaction(db.projectorUrl);
   const relayOwn = await runningTransaction(db.relayUrl);
   try {
-    const { tenant, lane } = await placeOrder();
+    const { tenant, lane } = await placeOrderOfNewTenant();
     // Deadline only for a stray writer of this database (none is expected): the row goes while both still run.
     const read = await waitFor('the row handed out', async () => {
       const found = await rowsOf(lane, tenant);

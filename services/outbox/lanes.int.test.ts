@@ -8,9 +8,10 @@ import pg from 'pg';
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
+import { placeOrder } from '../../test/support/orders.ts';
 import { waitFor } from '../../test/support/wait.ts';
 import { EventSchemas } from '../avro/index.ts';
-import { newStreamId, PostgresEventStore, Upcasters } from '../eventstore/index.ts';
+import { PostgresEventStore, Upcasters } from '../eventstore/index.ts';
 import { openDatabase, postgresTarget, sql } from '../platform/database/index.ts';
 import { tenantId } from '../platform/tenancy/index.ts';
 import { LaneLeases, OutboxDoorbell, ringThrough } from './index.ts';
@@ -45,19 +46,7 @@ test('relay_lanes holds one row per lane, and each outbox row sits in its tenant
 
   const store = new PostgresEventStore(app, await EventSchemas.load(), new Upcasters());
   for (let i = 0; i < 20; i++) {
-    const tenant = tenantId(randomUUID());
-    await store.appendToStream(
-      tenant,
-      { id: newStreamId(), type: 'Order', context: 'orders' },
-      'no-stream',
-      [
-        {
-          type: 'OrderPlaced',
-          data: { customerId: 'c', currency: 'EUR', items: [{ sku: 's', quantity: 1, unitPrice: 1 }] },
-        },
-      ],
-      { correlationId: 'c', causationId: null },
-    );
+    await placeOrder(store, tenantId(randomUUID()));
   }
   await store.close();
   const misplaced = await admin.oneFirst(sql.type(z.object({ count: z.number() }))`
