@@ -111,7 +111,14 @@ export function startService(
     main,
   ]);
   const child: ChildProcess = spawn(command, args, {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
+    // Two malloc arenas, as the image sets (Dockerfile).
+    env: {
+      PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      MALLOC_ARENA_MAX: '2',
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   live.add(child);

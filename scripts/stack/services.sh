@@ -70,6 +70,8 @@ start_service() {
     # gateway some per command within its memory limit (docs/performance.md).
     if [ "$name" = relay ]; then export NODE_OPTIONS="--max-semi-space-size=2"; fi
     if [ "$name" = projector ] || [ "$name" = gateway ]; then export NODE_OPTIONS="--max-semi-space-size=8"; fi
+    # Two malloc arenas, as the image sets (Dockerfile; docs/performance.md, "two malloc arenas per service").
+    export MALLOC_ARENA_MAX=2
     start_detached "$name" "$log" node --enable-source-maps "$(entry "$name")"
   )
   WAIT_PID="$(cat "$(pid_file "$name")")"

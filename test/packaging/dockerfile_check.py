@@ -137,6 +137,8 @@ def check(dockerfile: str, dockerignore: str) -> list[str]:
     env = " ".join(args for keyword, args in runtime if keyword == "ENV")
     if "HOST=0.0.0.0" not in env:
         errors.append("the runtime stage does not set HOST=0.0.0.0: the services would listen on 127.0.0.1 only")
+    if "MALLOC_ARENA_MAX=2" not in env:
+        errors.append("the runtime stage does not set MALLOC_ARENA_MAX=2: each thread's malloc arena adds to the RSS")
     exposed = set(" ".join(args for keyword, args in runtime if keyword == "EXPOSE").split())
     for port in ("3000", "9101", "9102"):
         if port not in exposed:
