@@ -18,7 +18,13 @@ import { freePort, sleep, stackSetting } from './stack.ts';
 export const SERVICES = ['gateway', 'relay', 'projector'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
-async function ready(url: string, what: string, timeoutMs: number, exited: () => boolean): Promise<void> {
+/** Resolves once `url` answers 2xx; fails when the process exits first or at the deadline. */
+export async function ready(
+  url: string,
+  what: string,
+  timeoutMs: number,
+  exited: () => boolean,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (exited()) throw new Error(`${what} exited while starting`);
