@@ -3,11 +3,11 @@
  * machine's Node spends on a command at all: the pipeline's gateway and three
  * bare node:http servers (bench/floor/floor-server.ts: HTTP and JSON only; with
  * the gateway's Redis admission call; with that and the append) take the same
- * PlaceOrders at the same paced rate, in turn, round after round. The bare
- * server with both round trips is the peer: the gateway's CPU per command over
- * it is what express, validation, identity, the circuit breakers, telemetry and
- * the creation batcher cost; the floor itself is what no gateway in Node could
- * save on this machine.
+ * PlaceOrders at the same paced rate, in turn, round after round. The
+ * gateway's CPU per command over the bare server with both round trips is what
+ * express, validation, identity, the circuit breakers, telemetry and the
+ * creation batcher cost; the floor itself is what no gateway in Node could save
+ * on this machine. The report's peer column stays empty: Emmett has no gateway.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
