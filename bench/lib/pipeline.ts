@@ -72,6 +72,9 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
+/** Two malloc arenas for every service process, as the image sets (Dockerfile). */
+export const ALLOCATOR_ENV = { MALLOC_ARENA_MAX: '2' } as const;
+
 /** Service processes still running: killed if the benchmark exits without stopping them (a crash). */
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -79,7 +82,7 @@ process.once('exit', () => {
 });
 
 /** Node flags a service runs with wherever it is started: the relay's as in scripts/stack/services.sh and the chart. */
-const SERVICE_NODE_FLAGS: Readonly<Record<ServiceName, readonly string[]>> = {
+export const SERVICE_NODE_FLAGS: Readonly<Record<ServiceName, readonly string[]>> = {
   // 8 MiB semi-spaces: less GC per command within the chart's memory limit (docs/performance.md).
   gateway: ['--max-semi-space-size=8'],
   // A 2 MiB young generation semi-space keeps the relay's memory down (docs/relay.md, "Memory").
@@ -117,12 +120,11 @@ export function startService(
     main,
   ]);
   const child: ChildProcess = spawn(command, args, {
-    // Two malloc arenas, as the image sets (Dockerfile).
     env: {
       PATH: process.env.PATH ?? '',
       LOG_LEVEL: 'warn',
       HOST: '127.0.0.1',
-      MALLOC_ARENA_MAX: '2',
+      ...ALLOCATOR_ENV,
       ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],

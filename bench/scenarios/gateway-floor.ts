@@ -14,7 +14,15 @@ import { join } from 'node:path';
 import { projectRoot } from '../../services/platform/paths/index.ts';
 import type { Endpoints } from '../lib/databases.ts';
 import { pacedLoad } from '../lib/paced-load.ts';
-import { type Pipeline, ready, settle, sharedPipeline, usageOf } from '../lib/pipeline.ts';
+import {
+  ALLOCATOR_ENV,
+  type Pipeline,
+  ready,
+  SERVICE_NODE_FLAGS,
+  settle,
+  sharedPipeline,
+  usageOf,
+} from '../lib/pipeline.ts';
 import { figure, NO_PEER, type ScenarioResult } from '../lib/report.ts';
 import { freePort, stackSetting } from '../lib/stack.ts';
 import { placeOrder } from './gateway.ts';
@@ -36,11 +44,11 @@ async function startFloor(work: Floor, pipeline: Pipeline): Promise<Server> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--max-semi-space-size=8', join(projectRoot(), 'dist', 'bench', 'floor', 'floor-server.js')],
+    [...SERVICE_NODE_FLAGS.gateway, join(projectRoot(), 'dist', 'bench', 'floor', 'floor-server.js')],
     {
       env: {
         ...process.env,
-        MALLOC_ARENA_MAX: '2',
+        ...ALLOCATOR_ENV,
         FLOOR_WORK: work,
         FLOOR_PORT: String(port),
         FLOOR_TENANT: pipeline.tenantId,
