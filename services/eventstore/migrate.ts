@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { runner } from 'node-pg-migrate';
 import { projectRoot } from '../platform/paths/index.ts';
 
 // Resolved from the project root: the .sql files are not compiled into dist/.
@@ -26,6 +25,9 @@ export async function migrate(
   databaseUrl: string,
   log: MigrationLog = { info: () => {} },
 ): Promise<string[]> {
+  // Loaded here, not with the module: every service imports the event store, none migrates, and
+  // node-pg-migrate with what it loads (jiti, glob) held about 10 MiB of each service's memory.
+  const { runner } = await import('node-pg-migrate');
   const applied = await runner({
     databaseUrl,
     // Several folders need glob patterns; the files are still applied in name order across them.
