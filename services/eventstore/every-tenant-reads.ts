@@ -61,11 +61,7 @@ export async function checkpointsOf(
 ): Promise<ReadonlyMap<number, Checkpoint>> {
   if (positions.length === 0) return new Map();
   const rows = await db.any(sql.type(checkpointRow)`
-    SELECT global_position, transaction_id::text AS transaction_id FROM events
-     WHERE global_position = ANY(${sql.array([...positions], 'int8')})
-    UNION ALL
-    SELECT global_position, transaction_id::text FROM events_withdrawn
-     WHERE global_position = ANY(${sql.array([...positions], 'int8')})`);
+    SELECT global_position, transaction_id FROM events_checkpoints(${sql.array([...positions], 'int8')})`);
   return new Map(
     rows.map((row) => [
       row.global_position,

@@ -1,6 +1,5 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { DatabaseTransactionConnection } from 'slonik';
-import type { Checkpoint } from '../eventstore/index.ts';
 import { sql } from '../platform/database/index.ts';
 import {
   type DeferredWrites,
@@ -30,8 +29,6 @@ export interface PartitionBatch {
   readonly messages: readonly KafkaMessage[];
   /** Per offset, the decoded event or why the record cannot be read; records of unhandled types are absent. */
   readonly decoded: ReadonlyMap<string, ProjectedEvent | Error>;
-  /** Where the records' events stand in the commit order, by global position (the event store's checkpointsOf). */
-  readonly commitOrder: ReadonlyMap<number, Checkpoint>;
   /** The checkpoint this partition was last sought to, so a gap the log itself has (retention) is accepted. */
   readonly soughtTo: number | undefined;
   readonly heartbeat: () => Promise<void>;
@@ -57,6 +54,8 @@ export type BatchOutcome =
       readonly parked: number;
       /** Per tenant, where this batch left the projection (the query cache's generation). */
       readonly watermarks: ReadonlyMap<string, { transactionId: string; position: number }>;
+      /** Global positions of the batch's records that the store holds no event at (RecordsNotInStore). */
+      readonly notInStore: readonly number[];
     }
   | { readonly kind: 'seek'; readonly offset: number };
 
@@ -169,23 +168,28 @@ export async function applyPartitionBatches(
   if (batches.some((batch) => (batch.optimistic === true) !== optimistic))
     throw new Error('batches applied together share their optimism');
   if (!optimistic && batches.length > 1) throw new Error('batches with savepoints are applied one at a time');
-  // Every record's tenant, so the round's opening reads their watermarks with the checkpoints.
+  // Every record's tenant and position, so the round's opening reads their watermarks with the
+  // checkpoints, and where their events stand in the commit order.
   const originOf = new Map<KafkaMessage, ReturnType<typeof EventDecoder.origin>>();
   const wanted = new Map<string, WatermarkWanted>();
+  const positions = new Set<number>();
   for (const batch of batches)
     for (const message of batch.messages) {
       const origin = EventDecoder.origin(message);
       originOf.set(message, origin);
-      if (origin)
+      if (origin) {
+        positions.add(origin.position);
         wanted.set(watermarkKey(batch.projection.name, origin.tenantId), {
           projection: batch.projection.name,
           tenant: origin.tenantId,
         });
+      }
     }
   const {
     checkpoints,
     watermarks: seen,
     erased,
+    commitOrder,
   } = await openRound(
     tx,
     batches.map((batch) => ({
@@ -194,8 +198,22 @@ export async function applyPartitionBatches(
       partition: batch.partition,
     })),
     [...wanted.values()],
+    [...positions],
   );
   rememberErasure(tx, erased);
+  const notInStoreOf = (batch: PartitionBatch) =>
+    batch.messages.flatMap((message) => {
+      const position = originOf.get(message)?.position;
+      return position === undefined || commitOrder.has(position) ? [] : [position];
+    });
+  const nothingApplied = (batch: PartitionBatch, next: number): BatchOutcome => ({
+    kind: 'applied',
+    nextOffset: next,
+    applied: 0,
+    parked: 0,
+    watermarks: new Map(),
+    notInStore: notInStoreOf(batch),
+  });
 
   const outcomes: BatchOutcome[] = [];
   const parts: Array<FreshRecords & { readonly outcome: number }> = [];
@@ -204,13 +222,13 @@ export async function applyPartitionBatches(
     const fresh = batch.messages.filter((message) => Number(message.offset) >= next);
     const first = fresh[0];
     if (!first) {
-      outcomes.push({ kind: 'applied', nextOffset: next, applied: 0, parked: 0, watermarks: new Map() });
+      outcomes.push(nothingApplied(batch, next));
     } else if (next !== NONE && Number(first.offset) > next && batch.soughtTo !== next) {
       // The group's committed offset is past our checkpoint (the read models were reset): go back, once.
       outcomes.push({ kind: 'seek', offset: next });
     } else {
       parts.push({ batch, messages: fresh, outcome: outcomes.length });
-      outcomes.push({ kind: 'applied', nextOffset: next, applied: 0, parked: 0, watermarks: new Map() });
+      outcomes.push(nothingApplied(batch, next));
     }
   }
   if (parts.length === 0) return outcomes;
@@ -224,7 +242,7 @@ export async function applyPartitionBatches(
   const republished = parts.map(({ batch }, part) => {
     const skipped = new Set<number>();
     for (const [index, origin] of (origins[part] ?? []).entries()) {
-      const transactionId = origin && batch.commitOrder.get(origin.position)?.transactionId;
+      const transactionId = origin && commitOrder.get(origin.position)?.transactionId;
       if (!origin || transactionId === undefined) continue;
       const cursor = { transactionId: BigInt(transactionId), position: origin.position };
       const key = watermarkKey(batch.projection.name, origin.tenantId);
@@ -295,7 +313,7 @@ export async function applyPartitionBatches(
       }
       // Parked or applied, the projection is past it: the watermark moves on either way.
       const origin = origins[part]?.[index];
-      const transactionId = origin && batch.commitOrder.get(origin.position)?.transactionId;
+      const transactionId = origin && commitOrder.get(origin.position)?.transactionId;
       if (origin && transactionId)
         batchWatermarks.set(origin.tenantId, { transactionId, position: origin.position });
     }
@@ -316,7 +334,14 @@ export async function applyPartitionBatches(
       partition: batch.partition,
       nextOffset,
     });
-    outcomes[outcome] = { kind: 'applied', nextOffset, applied, parked, watermarks: batchWatermarks };
+    outcomes[outcome] = {
+      kind: 'applied',
+      nextOffset,
+      applied,
+      parked,
+      watermarks: batchWatermarks,
+      notInStore: notInStoreOf(batch),
+    };
   }
 
   // The bulk applies' writes, the watermarks and the checkpoints in one statement (one round trip),

@@ -6,7 +6,7 @@ import { sql } from '../platform/database/index.ts';
 import { batchFields, type BatchItem, type Logger } from '../platform/telemetry/index.ts';
 import type { Projection, Watermark } from '../readmodels/index.ts';
 import type { DecodedRecord, DecodedRecords } from './decoded-records.ts';
-import { EventDecoder, headersOf } from './incoming-event.ts';
+import { headersOf } from './incoming-event.ts';
 import { isGroupChange, isInfrastructureError, isOutageCrash } from './infrastructure-errors.ts';
 import { PartitionProgress, type StalledPartition } from './partition-progress.ts';
 import type { ProjectionRounds } from './projection-rounds.ts';
@@ -288,7 +288,6 @@ export class ProjectionConsumer {
       );
       try {
         const decoded = await this.decode(payload, readers);
-        const positions = batch.messages.flatMap((message) => EventDecoder.origin(message)?.position ?? []);
         // Submitted together, so the projections' batches share a round and its transaction.
         const rounds = await Promise.all(
           readers.map((projection) =>
@@ -297,7 +296,6 @@ export class ProjectionConsumer {
               projection,
               soughtTo: this.soughtTo.get(`${projection.name}|${key}`),
               decoded: readers.length === 1 ? decoded : decodedFor(projection, batch.messages, decoded),
-              positions,
             }),
           ),
         );
@@ -310,18 +308,13 @@ export class ProjectionConsumer {
           const projection = readers[index];
           if (round.kind !== 'done' || !projection) continue;
           const seconds = timers[index]?.() ?? 0;
-          const { outcome, commitOrder, together } = round;
+          const { outcome, together } = round;
           if (outcome.kind === 'seek') {
             seeks.push({ projection: projection.name, offset: outcome.offset });
             continue;
           }
           nextOffset = Math.min(nextOffset, outcome.nextOffset);
-          this.options.notInStore.note(
-            projection.name,
-            batch.topic,
-            batch.partition,
-            positions.filter((position) => !commitOrder.has(position)),
-          );
+          this.options.notInStore.note(projection.name, batch.topic, batch.partition, outcome.notInStore);
           void this.options.onCommitted?.(projection.name, outcome.watermarks);
           metrics.applied.inc({ projection: projection.name }, outcome.applied);
           if (outcome.parked > 0) metrics.parked.inc({ projection: projection.name }, outcome.parked);

@@ -1,7 +1,6 @@
 import type { IPolicy } from 'cockatiel';
 import type { EachBatchPayload } from 'kafkajs';
 import type { DatabasePool } from 'slonik';
-import type { Checkpoint, EventStore } from '../eventstore/index.ts';
 import type { Projection } from '../readmodels/index.ts';
 import { BatchRounds } from './batch-rounds.ts';
 import type { DeadLetters } from './dead-letters.ts';
@@ -21,15 +20,12 @@ export interface HandedOver {
   /** The checkpoint this partition was last sought to (PartitionBatch.soughtTo). */
   readonly soughtTo: number | undefined;
   readonly decoded: ReadonlyMap<string, DecodedRecord>;
-  /** The records' global positions, for their place in the commit order. */
-  readonly positions: readonly number[];
 }
 
 export type RoundOutcome =
   | {
       readonly kind: 'done';
       readonly outcome: BatchOutcome;
-      readonly commitOrder: ReadonlyMap<number, Checkpoint>;
       /** Partition batches in the transaction that applied this one. */
       readonly together: number;
     }
@@ -39,8 +35,6 @@ export type RoundOutcome =
 
 export interface ProjectionRoundsOptions {
   readonly pool: DatabasePool;
-  /** Where each record's place in the commit order (its watermark) is looked up. */
-  readonly events: EventStore;
   /** PostgreSQL's circuit breaker, in front of each round's statements. */
   readonly databaseGuard: IPolicy;
   readonly deadLetters: DeadLetters;
@@ -61,8 +55,8 @@ const ROUNDS_AT_ONCE = {
 /**
  * The rounds of every projection of a process (BatchRounds): the consumer
  * groups of one topic fetch the same records at about the same time, so
- * their batches meet in a round and share its transaction and its
- * commit-order lookup, where each group's batch paid for its own.
+ * their batches meet in a round and share its transaction, where each group's
+ * batch paid for its own.
  */
 export class ProjectionRounds {
   private readonly rounds = new BatchRounds<HandedOver, RoundOutcome>(
@@ -82,12 +76,8 @@ export class ProjectionRounds {
    * on its own: optimistically, then with a savepoint per event.
    */
   private async apply(handedOver: readonly HandedOver[]): Promise<RoundOutcome[]> {
-    const { databaseGuard, deadLetters, events, pool, retries } = this.options;
+    const { databaseGuard, deadLetters, pool, retries } = this.options;
     const live = handedOver.filter(({ payload }) => payload.isRunning() && !payload.isStale());
-    // Before the transaction: it holds a connection of the pool, which the lookup would need another of.
-    const commitOrder = await databaseGuard.execute(() =>
-      events.checkpointsOf([...new Set(live.flatMap(({ positions }) => positions))]),
-    );
     const batchOf = (
       { payload, projection, soughtTo, decoded }: HandedOver,
       optimistic: boolean,
@@ -97,7 +87,6 @@ export class ProjectionRounds {
       partition: payload.batch.partition,
       messages: payload.batch.messages,
       decoded,
-      commitOrder,
       soughtTo,
       heartbeat: payload.heartbeat,
       optimistic,
@@ -115,7 +104,7 @@ export class ProjectionRounds {
         const together = await applied(readable.map((item) => batchOf(item, true)));
         for (const [index, item] of readable.entries()) {
           const outcome = together[index];
-          if (outcome) outcomes.set(item, { kind: 'done', outcome, commitOrder, together: readable.length });
+          if (outcome) outcomes.set(item, { kind: 'done', outcome, together: readable.length });
         }
       } catch (error) {
         if (!(error instanceof BatchNeedsSavepoints))
@@ -135,7 +124,7 @@ export class ProjectionRounds {
                 throw error;
               });
         const [outcome] = alone ?? (await applied([batchOf(item, false)]));
-        if (outcome) outcomes.set(item, { kind: 'done', outcome, commitOrder, together: 1 });
+        if (outcome) outcomes.set(item, { kind: 'done', outcome, together: 1 });
       } catch (error) {
         outcomes.set(item, { kind: 'failed', error });
       }

@@ -1,5 +1,6 @@
 import type { DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
+import type { Checkpoint } from '../eventstore/index.ts';
 import { sql } from '../platform/database/index.ts';
 
 /** A partition a round applies records of, for one projection. */
@@ -22,6 +23,8 @@ export interface OpenedRound {
   readonly watermarks: Map<string, { transactionId: bigint; position: number }>;
   /** Which of the wanted tenants' read models were erased; each of them is locked shared. */
   readonly erased: ReadonlyMap<string, boolean>;
+  /** Where the events at the positions asked for stand in the commit order; a position of no event is absent. */
+  readonly commitOrder: ReadonlyMap<number, Checkpoint>;
 }
 
 export const partitionKey = (projection: string, topic: string, partition: number) =>
@@ -45,20 +48,22 @@ const openingRow = z.discriminatedUnion('kind', [
     global_position: z.number(),
   }),
   z.object({ kind: z.literal('erased'), tenant_id: z.string() }),
+  z.object({ kind: z.literal('position'), transaction_id: z.string(), global_position: z.number() }),
 ]);
 
 /**
  * Opens a live round's transaction in one statement
- * (readmodels.open_live_round, migration 1009): the projections' swap locks
- * shared, the partitions' checkpoints locked (made when missing), the
- * watermarks wanted, and the wanted tenants' read-model locks shared with
- * whether each was erased. Before anything is written, so a rebuild's swap
- * sees no round half done.
+ * (readmodels.open_live_round, migrations 1009 and 1010): the projections'
+ * swap locks shared, the partitions' checkpoints locked (made when missing),
+ * the watermarks wanted, the wanted tenants' read-model locks shared with
+ * whether each was erased, and where the records' events stand in the commit
+ * order. Before anything is written, so a rebuild's swap sees no round half done.
  */
 export async function openRound(
   tx: DatabaseTransactionConnection,
   partitions: readonly RoundPartition[],
   wanted: readonly WatermarkWanted[],
+  positions: readonly number[],
 ): Promise<OpenedRound> {
   const rows = await tx.any(sql.type(openingRow)`
     SELECT kind, projection, topic, partition, next_offset, tenant_id::text AS tenant_id, transaction_id,
@@ -78,12 +83,18 @@ export async function openRound(
       )}, ${sql.array(
         wanted.map((key) => key.tenant),
         'uuid',
-      )})`);
+      )}, ${sql.array([...positions], 'int8')})`);
   const checkpoints = new Map<string, number>();
   const watermarks = new Map<string, { transactionId: bigint; position: number }>();
   const erased = new Map(wanted.map(({ tenant }) => [tenant, false]));
+  const commitOrder = new Map<number, Checkpoint>();
   for (const row of rows) {
-    if (row.kind === 'checkpoint')
+    if (row.kind === 'position')
+      commitOrder.set(row.global_position, {
+        transactionId: row.transaction_id,
+        position: row.global_position,
+      });
+    else if (row.kind === 'checkpoint')
       checkpoints.set(partitionKey(row.projection, row.topic, row.partition), row.next_offset);
     else if (row.kind === 'watermark')
       watermarks.set(watermarkKey(row.projection, row.tenant_id), {
@@ -92,5 +103,5 @@ export async function openRound(
       });
     else erased.set(row.tenant_id, true);
   }
-  return { checkpoints, watermarks, erased };
+  return { checkpoints, watermarks, erased, commitOrder };
 }

@@ -208,7 +208,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
   const records = new DecodedRecords(decoder, groupsReading, DECODED_RECORDS_PER_PARTITION);
 
   const notInStore = new RecordsNotInStore(registry, log);
-  const rounds = new ProjectionRounds({ pool, events, databaseGuard, deadLetters, retries });
+  const rounds = new ProjectionRounds({ pool, databaseGuard, deadLetters, retries });
   const consumers = [...groups].map(
     ([group, projections]) =>
       new ProjectionConsumer({
