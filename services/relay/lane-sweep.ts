@@ -176,8 +176,11 @@ export class LaneSweep {
           if (read.entries.length > 0) blockedDelay = BLOCKED_FIRST_LOOK_MS;
           await this.sleep(blockedDelay, true);
           blockedDelay = Math.min(BLOCKED_LAST_LOOK_MS, blockedDelay * 2);
-        } else if (read.entries.length === 0) {
+        } else if (last === undefined || this.passed(last)) {
           blockedDelay = BLOCKED_FIRST_LOOK_MS;
+          // Every row committed before this read is handed over, and every append committed
+          // after it started rings the doorbell: the next read waits for a ring (or the poll
+          // interval) instead of going out at once to come back empty.
           // A quiet poll interval: start over from the oldest row, which costs nothing now.
           if ((await this.sleep(this.pollDelay(), true)) === 'timer') this.startOverRequested = true;
         }
@@ -198,6 +201,11 @@ export class LaneSweep {
         await this.sleep(backoff.duration, false);
       }
     }
+  }
+
+  /** Whether the cursor is at this row: its page was handed over to its end. */
+  private passed(row: OutboxEntry): boolean {
+    return this.cursor?.transactionId === row.transactionId && this.cursor.position === row.position;
   }
 
   /** The page after the cursor: the one read ahead when it was read from there, else read now. */
