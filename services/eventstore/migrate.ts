@@ -26,7 +26,7 @@ export async function migrate(
   log: MigrationLog = { info: () => {} },
 ): Promise<string[]> {
   // Loaded here, not with the module: every service imports the event store, none migrates, and
-  // node-pg-migrate with what it loads (jiti, glob) held about 10 MiB of each service's memory.
+  // node-pg-migrate with what it loads (jiti, glob) held 2-3 MiB of each service's memory.
   const { runner } = await import('node-pg-migrate');
   const applied = await runner({
     databaseUrl,
