@@ -201,18 +201,22 @@ export async function applyPartitionBatches(
     [...positions],
   );
   rememberErasure(tx, erased);
-  const notInStoreOf = (batch: PartitionBatch) =>
-    batch.messages.flatMap((message) => {
-      const position = originOf.get(message)?.position;
-      return position === undefined || commitOrder.has(position) ? [] : [position];
-    });
+  const notInStore = new Map(
+    batches.map((batch) => [
+      batch,
+      batch.messages.flatMap((message) => {
+        const position = originOf.get(message)?.position;
+        return position === undefined || commitOrder.has(position) ? [] : [position];
+      }),
+    ]),
+  );
   const nothingApplied = (batch: PartitionBatch, next: number): BatchOutcome => ({
     kind: 'applied',
     nextOffset: next,
     applied: 0,
     parked: 0,
     watermarks: new Map(),
-    notInStore: notInStoreOf(batch),
+    notInStore: notInStore.get(batch) ?? [],
   });
 
   const outcomes: BatchOutcome[] = [];
@@ -340,7 +344,7 @@ export async function applyPartitionBatches(
       applied,
       parked,
       watermarks: batchWatermarks,
-      notInStore: notInStoreOf(batch),
+      notInStore: notInStore.get(batch) ?? [],
     };
   }
 
