@@ -1,4 +1,4 @@
-import { type NextFunction, type Request, type Response, Router } from 'express';
+import { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
 import { NotFoundError } from '../../platform/errors/index.ts';
 import { problemFor } from '../http/problem.ts';
 import { contextOf } from '../http/request-context.ts';
@@ -36,7 +36,7 @@ export type ConsoleDependencies = SessionRouteDependencies &
  * functions as the admin API's answers; every action a page offers is a call
  * its script makes to that API, with the session cookie and CSRF token.
  */
-export function consoleRoutes(deps: ConsoleDependencies): Router {
+export function consoleRoutes(deps: ConsoleDependencies): RequestHandler {
   const router = Router();
   router.use('/admin', consoleSecurityHeaders);
   router.use(consoleAssets());
@@ -89,7 +89,12 @@ export function consoleRoutes(deps: ConsoleDependencies): Router {
     if (problem.status >= 500) contextOf(res).log.error({ err: error }, 'console page failed');
     renderProblem(res, problem);
   });
-  return router;
+  // Every console path is under /admin: the API's requests skip the router's thirty-odd layers,
+  // which each of them walked before (about 2 % of a command's gateway CPU in its profile).
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (req.path === '/admin' || req.path.startsWith('/admin/')) router(req, res, next);
+    else next();
+  };
 }
 
 /** An error as a page: the same mapping as the API's problem+json, shown to a person. */
