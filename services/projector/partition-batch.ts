@@ -2,12 +2,13 @@ import type { KafkaMessage } from 'kafkajs';
 import type { DatabaseTransactionConnection } from 'slonik';
 import { sql } from '../platform/database/index.ts';
 import {
-  type DeferredWrites,
   LIVE,
   type ProjectedEvent,
   type Projection,
+  ReadsTogether,
   rememberErasure,
   sendTogether,
+  type SharedStatements,
 } from '../readmodels/index.ts';
 import type { DeadLetters } from './dead-letters.ts';
 import { EventDecoder } from './incoming-event.ts';
@@ -119,7 +120,7 @@ async function applyInBulk(
   projection: Projection,
   optimistic: boolean,
   parts: readonly FreshRecords[],
-  deferred: DeferredWrites,
+  shared: SharedStatements,
 ): Promise<number | undefined> {
   const applyMany = projection.applyMany;
   if (!optimistic || !applyMany) return undefined;
@@ -139,7 +140,7 @@ async function applyInBulk(
   }
   if (events.length === 0) return 0;
   try {
-    const applied = await applyTracedTogether(traced, () => applyMany(tx, events, LIVE, deferred));
+    const applied = await applyTracedTogether(traced, () => applyMany(tx, events, LIVE, shared));
     return applied ? events.length : undefined;
   } catch (error) {
     if (isInfrastructureError(error)) throw error;
@@ -263,21 +264,42 @@ export async function applyPartitionBatches(
     }
     return skipped;
   });
-  // Each projection's records in one bulk apply, the projections in their names' order (as locked);
-  // their writes go with the watermarks and checkpoints, in the round's last statement.
-  const inBulk = new Map<Projection, number | undefined>();
-  const deferred: DeferredWrites = [];
+  // Each projection's records in one bulk apply, all at once: their reads go in one statement, the
+  // projections in their names' order (as locked), and their writes, in that order too, with the
+  // watermarks and checkpoints in the round's last statement.
   const projections = [...new Set(parts.map(({ batch }) => batch.projection))].sort((a, b) =>
     a.name.localeCompare(b.name),
   );
-  for (const projection of projections) {
-    const its = parts.flatMap(({ batch, messages }, part) =>
-      batch.projection === projection
-        ? [{ batch, messages: messages.filter((_, index) => !republished[part]?.has(index)) }]
-        : [],
-    );
-    inBulk.set(projection, await applyInBulk(tx, projection, optimistic, its, deferred));
-  }
+  const reads = new ReadsTogether(tx, projections.length);
+  const applies = projections.map((projection, rank) => {
+    const shared: SharedStatements = { read: (statement) => reads.read(rank, statement), writes: [] };
+    return { projection, shared };
+  });
+  const settled = await Promise.allSettled(
+    applies.map(async ({ projection, shared }) => {
+      const its = parts.flatMap(({ batch, messages }, part) =>
+        batch.projection === projection
+          ? [{ batch, messages: messages.filter((_, index) => !republished[part]?.has(index)) }]
+          : [],
+      );
+      try {
+        return await applyInBulk(tx, projection, optimistic, its, shared);
+      } finally {
+        reads.finished();
+      }
+    }),
+  );
+  // Every apply has settled before any error goes up: none still has a statement to send on a
+  // transaction its caller would roll back.
+  const refused = settled.find((result) => result.status === 'rejected');
+  if (refused) throw refused.reason;
+  const inBulk = new Map(
+    applies.map(({ projection }, rank) => {
+      const result = settled[rank];
+      return [projection, result?.status === 'fulfilled' ? result.value : undefined];
+    }),
+  );
+  const deferred = applies.flatMap(({ shared }) => shared.writes);
 
   const watermarks = new Map<
     string,

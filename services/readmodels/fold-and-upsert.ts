@@ -2,7 +2,14 @@ import type { DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../platform/database/index.ts';
 import { withoutErasedTenants } from './erased-tenants.ts';
-import type { BulkApply, EventHandler, ProjectedEvent, ReadModelTarget } from './projection.ts';
+import type {
+  BulkApply,
+  EventHandler,
+  ProjectedEvent,
+  ReadModelTarget,
+  SharedStatements,
+  StoredRow,
+} from './projection.ts';
 import { tableIn } from './projection.ts';
 
 /** How the multi-row statements pass a column's values: as an array of this PostgreSQL type. */
@@ -80,10 +87,7 @@ function arrays<Row>(columns: readonly Column<Row>[], rows: readonly Row[]) {
   );
 }
 
-/** A stored row as load reads it: its key's values as text, its columns as one JSON object. */
-function storedRow<Stored>(rows: { readonly stored: z.ZodType<Stored> }) {
-  return z.object({ key: z.array(z.string()), stored: rows.stored });
-}
+const storedRow = z.object({ key: z.array(z.string()), stored: z.unknown() });
 
 /**
  * The parts of a projection's statements that its spec and target schema fix,
@@ -152,10 +156,10 @@ async function load<Row, Stored>(
   tx: DatabaseTransactionConnection,
   shape: RowsShape,
   rows: FoldedRows<Row, Stored>,
-  read: ReturnType<typeof storedRow<Stored>>,
   keys: readonly (readonly string[])[],
+  shared: SharedStatements | undefined,
 ): Promise<Map<string, Row>> {
-  const stored = await tx.any(sql.type(read)`
+  const statement = sql.fragment`
     SELECT ARRAY[${shape.keyAsText}] AS key, ${shape.asJson} AS stored
       FROM ${shape.table}
      WHERE (${shape.keyNames}) IN (SELECT * FROM unnest(${sql.join(
@@ -167,8 +171,9 @@ async function load<Row, Stored>(
        ),
        COMMA,
      )}))
-       FOR UPDATE`);
-  return new Map(stored.map((row) => [row.key.join('/'), rows.toRow(row.stored)]));
+       FOR UPDATE`;
+  const stored = shared ? await shared.read(statement) : await tx.any(sql.type(storedRow)`${statement}`);
+  return new Map(stored.map((row) => [row.key.join('/'), rows.toRow(rows.stored.parse(row.stored))]));
 }
 
 function writeBack<Row, Stored>(
@@ -232,19 +237,100 @@ export async function sendTogether(
   );
 }
 
+const readRow = storedRow.extend({ read: z.number().int() });
+
+/**
+ * Reads in one statement, each a WITH query, their rows told apart by the
+ * read they answer: one round trip where each took one. Each locks its own
+ * table's rows, in the order given.
+ */
+async function readTogether(
+  tx: DatabaseTransactionConnection,
+  reads: readonly Fragment[],
+): Promise<StoredRow[][]> {
+  const named = reads.map((read, i) => ({ read, name: sql.identifier([`read_${i}`]) }));
+  const rows = await tx.any(sql.type(readRow)`
+    WITH ${sql.join(
+      named.map(({ read, name }) => sql.fragment`${name} AS (${read})`),
+      COMMA,
+    )}
+    ${sql.join(
+      named.map(({ name }, i) => sql.fragment`SELECT ${i}::int4 AS read, key, stored FROM ${name}`),
+      sql.fragment` UNION ALL `,
+    )}`);
+  const answers = reads.map((): StoredRow[] => []);
+  for (const row of rows) answers[row.read]?.push(row);
+  return answers;
+}
+
+/**
+ * The reads of a round's bulk applies, run at once, in one statement: each
+ * waits until every apply still running has its read waiting too (or has
+ * finished without one), so the statement holds all of them whatever each did
+ * before (no timer). The reads go in the applies' order, which is the order
+ * their tables' rows are locked in, as they were one statement after another.
+ */
+export class ReadsTogether {
+  private readonly waiting = new Map<
+    number,
+    {
+      readonly read: Fragment;
+      readonly resolve: (rows: readonly StoredRow[]) => void;
+      readonly reject: (error: unknown) => void;
+    }
+  >();
+
+  constructor(
+    private readonly tx: DatabaseTransactionConnection,
+    /** Applies still running. */
+    private running: number,
+  ) {}
+
+  /** The read of the apply at `rank` (0 first), answered once it has gone with the others. */
+  read(rank: number, read: Fragment): Promise<readonly StoredRow[]> {
+    return new Promise((resolve, reject) => {
+      this.waiting.set(rank, { read, resolve, reject });
+      this.sendWhenAllWait();
+    });
+  }
+
+  /** An apply has finished (or failed): the others no longer wait for it. */
+  finished(): void {
+    this.running--;
+    this.sendWhenAllWait();
+  }
+
+  private sendWhenAllWait(): void {
+    if (this.waiting.size === 0 || this.waiting.size < this.running) return;
+    const sending = [...this.waiting].sort(([a], [b]) => a - b).map(([, waiting]) => waiting);
+    this.waiting.clear();
+    readTogether(
+      this.tx,
+      sending.map(({ read }) => read),
+    ).then(
+      (answers) => {
+        for (const [i, { resolve }] of sending.entries()) resolve(answers[i] ?? []);
+      },
+      (error: unknown) => {
+        for (const { reject } of sending) reject(error);
+      },
+    );
+  }
+}
+
 /**
  * A projection's bulk apply, in two statements whatever the run: the rows a
  * run of events names are read once (and locked), the events are folded over
  * them in memory with the projection's own fold, in order, then one statement
  * writes the rows that changed (a multi-row upsert) and adds each table of
- * totals its additions, or hands those writes to the caller's statement
- * (DeferredWrites). A handler is this with a run of one (runOfOne). Events
+ * totals its additions; or, given SharedStatements, both go with the other
+ * projections' of its round, its read in one statement, its writes in the
+ * caller's (ReadsTogether, sendTogether). A handler is this with a run of one (runOfOne). Events
  * of offboarded tenants are skipped: their read models stay erased.
  */
 export function foldAndUpsert<Row, Stored, Totals extends object>(
   spec: FoldAndUpsert<Row, Stored, Totals>,
 ): BulkApply {
-  const read = storedRow(spec.rows);
   const totalNames = Object.keys(spec.totals) as (keyof Totals)[];
   const shapes = new Map<string, { rows: RowsShape; totals: { name: keyof Totals; shape: TotalsShape }[] }>();
   const shapesIn = (target: ReadModelTarget) => {
@@ -258,12 +344,12 @@ export function foldAndUpsert<Row, Stored, Totals extends object>(
     }
     return shaped;
   };
-  return async (tx, run, target, deferred) => {
+  return async (tx, run, target, shared) => {
     const shape = shapesIn(target);
     const events = await withoutErasedTenants(tx, run);
     const keyed = events.map((event) => ({ event, key: spec.keyOf(event) }));
     const named = new Map(keyed.map(({ key }) => [key.join('/'), key]));
-    const rows = await load(tx, shape.rows, spec.rows, read, [...named.values()]);
+    const rows = await load(tx, shape.rows, spec.rows, [...named.values()], shared);
     const changed = new Map<string, readonly string[]>();
     const added: { [Name in keyof Totals]?: Totals[Name][] } = {};
     for (const { event, key } of keyed) {
@@ -289,7 +375,7 @@ export function foldAndUpsert<Row, Stored, Totals extends object>(
       addUp(totalShape, spec.totals[name], added[name] ?? []),
     );
     const upserts = [written, ...totals].filter((upsert) => upsert !== undefined);
-    if (deferred) deferred.push(...upserts);
+    if (shared) shared.writes.push(...upserts);
     else await sendTogether(tx, upserts);
     return true;
   };

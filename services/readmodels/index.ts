@@ -9,15 +9,15 @@ export {
 } from './projection-status.ts';
 export { checkConsistency, type ConsistencyReport, type TableComparison } from './consistency-check.ts';
 export { eraseTenantReadModels, rememberErasure } from './erased-tenants.ts';
-export { sendTogether } from './fold-and-upsert.ts';
+export { ReadsTogether, sendTogether } from './fold-and-upsert.ts';
 export {
   type BulkApply,
-  type DeferredWrites,
   type EventHandler,
   LIVE,
   type Projection,
   type ProjectedEvent,
   type ReadModelTarget,
+  type SharedStatements,
   tableIn,
 } from './projection.ts';
 export { type ReadModelRow, ReadModelRows } from './read-model-rows.ts';

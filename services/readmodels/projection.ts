@@ -50,24 +50,34 @@ export interface Projection {
   readonly applyMany?: BulkApply;
 }
 
+/** A row as a bulk apply reads it: its key's values as text, its other columns as one JSON object. */
+export interface StoredRow {
+  readonly key: readonly string[];
+  readonly stored: unknown;
+}
+
 /**
- * Writes a bulk apply hands its caller instead of sending them: the caller
- * sends them, in the same transaction, with its own in one statement
- * (sendTogether). Each writes tables of its projection only, which no other
- * projection reads.
+ * Statements a bulk apply shares with the others of its round instead of
+ * sending them itself: its read goes to `read`, sent with theirs in one
+ * statement (ReadsTogether), and its writes to `writes`, which the caller
+ * sends with its own in one statement (sendTogether). Each reads and writes
+ * tables of its projection only, which no other projection reads.
  */
-export type DeferredWrites = FragmentSqlToken[];
+export interface SharedStatements {
+  readonly read: (statement: FragmentSqlToken) => Promise<readonly StoredRow[]>;
+  readonly writes: FragmentSqlToken[];
+}
 
 /**
  * Applies events in the order given, as the handlers would; throws to refuse the
  * whole run. False, having written nothing: this run needs the handlers one by one.
- * Given `deferred`, its writes go there instead of to the database.
+ * Given `shared`, its statements go there instead of to the database.
  */
 export type BulkApply = (
   tx: DatabaseTransactionConnection,
   events: readonly ProjectedEvent[],
   target: ReadModelTarget,
-  deferred?: DeferredWrites,
+  shared?: SharedStatements,
 ) => Promise<boolean>;
 
 /** A projection's table in a target schema. */

@@ -120,10 +120,10 @@ const refusedAtWrite: Projection = {
   ...guardedOrders((event) => {
     if (isPoisonToo(event)) throw new Error('this customer breaks the handler');
   }),
-  async applyMany(tx, events, target, deferred) {
-    const applied = (await refusing.applyMany?.(tx, events, target, deferred)) ?? false;
+  async applyMany(tx, events, target, shared) {
+    const applied = (await refusing.applyMany?.(tx, events, target, shared)) ?? false;
     if (events.some(isPoisonToo))
-      deferred?.push(sql.fragment`INSERT INTO readmodels.orders (tenant_id) VALUES (NULL)`);
+      shared?.writes.push(sql.fragment`INSERT INTO readmodels.orders (tenant_id) VALUES (NULL)`);
     return applied;
   },
 };

@@ -18,9 +18,9 @@ export function guardedOrders(guard: (event: ProjectedEvent) => Promise<void> | 
         await shipped.handlers.OrderPlaced?.(tx, event, target);
       },
     },
-    async applyMany(tx, events, target, deferred) {
+    async applyMany(tx, events, target, shared) {
       for (const event of events) if (event.type === 'OrderPlaced') await guard(event);
-      return (await shipped.applyMany?.(tx, events, target, deferred)) ?? false;
+      return (await shipped.applyMany?.(tx, events, target, shared)) ?? false;
     },
   };
 }
