@@ -1,8 +1,14 @@
 export const DAY_MS = 86_400_000;
 
+/** The last day asked for: every command asks two or three times, nearly always for today. */
+let known = { start: 0, end: 0, text: '' };
+
 /** "YYYY-MM-DD" of the UTC day holding `at` (ms since the epoch). */
 export function utcDay(at: number): string {
-  return new Date(at).toISOString().slice(0, 10);
+  if (at >= known.start && at < known.end) return known.text;
+  const end = endOfUtcDay(at);
+  known = { start: end - DAY_MS, end, text: new Date(at).toISOString().slice(0, 10) };
+  return known.text;
 }
 
 /** The UTC midnight that ends the day holding `at`. */
