@@ -49,11 +49,12 @@ export class ReadModelGenerations {
   /**
    * Never throws: marks that fail go with the next call, and only the first
    * failure of an outage is reported. Tenant ids come from verified event headers.
-   * One round trip at a time: marks that arrive while one is under way (the
-   * other projections' and partitions' batches) go together in the next, sent
-   * as soon as it returns, so a wait wakes at most one round trip later and
-   * catch-up pays a round trip per several batches instead of one per batch.
-   * Resolves once these marks were sent or failed.
+   * One round trip at a time: marks given in the same turn of the event loop
+   * (a round reports every projection's batch in one loop) go in one, and
+   * marks that arrive while one is under way (the next rounds') go together in
+   * the next, sent as soon as it returns, so a wait wakes at most one round
+   * trip later and catch-up pays a round trip per several batches instead of
+   * one per batch. Resolves once these marks were sent or failed.
    */
   advance(projection: string, marks: ReadonlyMap<string, Watermark>): Promise<void> {
     for (const [tenant, mark] of marks) this.remember(projection, tenant as TenantId, mark);
@@ -63,7 +64,8 @@ export class ReadModelGenerations {
 
   private async sendPending(): Promise<void> {
     try {
-      // Awaits at least once before the finally, so `sending` is set by then.
+      // The rest of this turn's marks join the first round trip; and `sending` is set before the finally.
+      await Promise.resolve();
       while (this.pending.size > 0 && (await this.send())) {
         // Each pass sends what the previous one's round trip collected.
       }
