@@ -46,7 +46,8 @@ class LeaseLostError extends Error {
 function errorKind(error: unknown): ErrorKind {
   const name = error instanceof Error ? error.name : '';
   if (name === 'RegistryUnavailableError') return 'registry';
-  if (name.startsWith('KafkaJS') || name === 'BrokenCircuitError' || name === 'TaskCancelledError')
+  // DeadlineMissed: the publisher's send deadline, the sweep's only one.
+  if (name.startsWith('KafkaJS') || name === 'BrokenCircuitError' || name === 'DeadlineMissed')
     return 'kafka';
   if (name === 'LeaseLostError') return 'lease';
   return 'database';

@@ -1,5 +1,6 @@
-import { type CircuitBreakerPolicy, TimeoutStrategy, timeout } from 'cockatiel';
+import type { CircuitBreakerPolicy } from 'cockatiel';
 import type { Message, Producer } from 'kafkajs';
+import { withinDeadline } from '../platform/resilience/index.ts';
 import { recordBytes } from './kafka-record.ts';
 
 interface Pending {
@@ -42,7 +43,6 @@ export class Publisher {
   private flushing = false;
   private producer: Promise<Producer> | undefined;
   private failure: unknown;
-  private readonly deadline = timeout(SEND_DEADLINE_MS, TimeoutStrategy.Aggressive);
 
   constructor(
     /** A new idempotent producer (acks=all), not yet connected. */
@@ -119,15 +119,19 @@ export class Publisher {
         }
         const size = taken.reduce((sum, pending) => sum + pending.messages.length, 0);
         try {
+          // withinDeadline, not cockatiel's timeout policy: that one aborts an AbortController after
+          // every call, and each abort built a DOMException (1.7 % of the relay's busy time).
           await this.breaker.execute(() =>
-            this.deadline.execute(async () => {
-              const producer = await this.connected();
-              await producer.sendBatch({
-                acks: -1,
-                timeout: 10_000,
-                topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-              });
-            }),
+            withinDeadline(
+              this.connected().then((producer) =>
+                producer.sendBatch({
+                  acks: -1,
+                  timeout: 10_000,
+                  topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+                }),
+              ),
+              SEND_DEADLINE_MS,
+            ),
           );
           this.onBatch(size);
           for (const pending of taken) pending.resolve();

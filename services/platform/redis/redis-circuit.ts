@@ -7,7 +7,7 @@ import {
   handleAll,
 } from 'cockatiel';
 import { DependencyUnavailableError } from '../errors/index.ts';
-import { DeadlineMissed, withinDeadline } from './deadline.ts';
+import { DeadlineMissed, withinDeadline } from '../resilience/index.ts';
 
 export const DEFAULT_REDIS_TIMEOUT_MS = 50;
 export const DEFAULT_REDIS_BACKOFF_MS = 1_000;
