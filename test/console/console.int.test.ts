@@ -280,6 +280,15 @@ inBrowser('admin console in a real browser', () => {
 
   test('sessions: a wrong credential is refused, the cookie is HttpOnly and SameSite=Strict, sign-out ends it', async () => {
     const login = await fetch(`${gateway.url}/admin/login`);
+    expect(login.headers.get('etag')).toBeNull();
+    const script = await fetch(`${gateway.url}/admin/assets/console.js`);
+    const etag = script.headers.get('etag');
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    const unchanged = await fetch(`${gateway.url}/admin/assets/console.js`, {
+      // As a browser revalidates; without a Cache-Control of its own, fetch sends no-cache, which refuses a 304.
+      headers: { 'if-none-match': etag ?? '', 'cache-control': 'max-age=0' },
+    });
+    expect(unchanged.status).toBe(304);
     expect(login.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(login.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     expect(login.headers.get('x-content-type-options')).toBe('nosniff');
