@@ -325,8 +325,9 @@ export class ReadsTogether {
  * writes the rows that changed (a multi-row upsert) and adds each table of
  * totals its additions; or, given SharedStatements, both go with the other
  * projections' of its round, its read in one statement, its writes in the
- * caller's (ReadsTogether, sendTogether). A handler is this with a run of one (runOfOne). Events
- * of offboarded tenants are skipped: their read models stay erased.
+ * caller's (ReadsTogether, sendTogether). A handler is this with a run of
+ * one (runOfOne). Events of offboarded tenants are skipped: their read models
+ * stay erased.
  */
 export function foldAndUpsert<Row, Stored, Totals extends object>(
   spec: FoldAndUpsert<Row, Stored, Totals>,
