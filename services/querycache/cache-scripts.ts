@@ -28,15 +28,18 @@ end
 `;
 
 /**
- * Moves a tenant's generation of one read model forward, never back: replicas
- * and gateways may report out of order.
+ * Moves a tenant's generations of its read models forward, never back:
+ * replicas and gateways may report out of order. One call per tenant (its keys
+ * share a slot), whatever the number of its read models a round touched.
  *
- * KEYS[1]  the generation
- * ARGV     watermark, generation ttl (s)
+ * KEYS     the generations
+ * ARGV     generation ttl (s), then the watermark of each key, in KEYS' order
  */
-export const RAISE_GENERATION_SCRIPT = `${NEWER}
-raise(KEYS[1], ARGV[1], ARGV[2])
-return 1
+export const RAISE_GENERATIONS_SCRIPT = `${NEWER}
+for i, key in ipairs(KEYS) do
+  raise(key, ARGV[i + 1], ARGV[1])
+end
+return #KEYS
 `;
 
 /**
@@ -58,11 +61,12 @@ redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
 return 1
 `;
 
-export const RAISE_GENERATION_COMMAND = 'eventlineRaiseGeneration';
+export const RAISE_GENERATIONS_COMMAND = 'eventlineRaiseGenerations';
 export const STORE_ANSWER_COMMAND = 'eventlineStoreAnswer';
 
 export interface CacheCommands<Context extends ClientContext = { type: 'default' }> {
-  [RAISE_GENERATION_COMMAND](key: string, watermark: string, ttlSeconds: number): Result<number, Context>;
+  /** numberOfKeys, the keys, the ttl (s), then a watermark per key. */
+  [RAISE_GENERATIONS_COMMAND](...keysTtlAndMarks: (string | number)[]): Result<number, Context>;
   [STORE_ANSWER_COMMAND](
     generation: string,
     answer: string,

@@ -5,8 +5,8 @@ import type { PreparedQuery, QueryAnswer, Watermark } from '../readmodels/index.
 import { answerKey, DEFAULT_CACHE_KEY_PREFIX, generationKey } from './cache-keys.ts';
 import {
   type CacheCommands,
-  RAISE_GENERATION_COMMAND,
-  RAISE_GENERATION_SCRIPT,
+  RAISE_GENERATIONS_COMMAND,
+  RAISE_GENERATIONS_SCRIPT,
   STORE_ANSWER_COMMAND,
   STORE_ANSWER_SCRIPT,
 } from './cache-scripts.ts';
@@ -31,7 +31,8 @@ export interface CacheLookup {
 }
 
 export function defineCacheCommands(redis: Redis): Redis & CacheCommands {
-  redis.defineCommand(RAISE_GENERATION_COMMAND, { numberOfKeys: 1, lua: RAISE_GENERATION_SCRIPT });
+  // Keys counted per call: a tenant's generations, as many as a round touched.
+  redis.defineCommand(RAISE_GENERATIONS_COMMAND, { lua: RAISE_GENERATIONS_SCRIPT });
   redis.defineCommand(STORE_ANSWER_COMMAND, { numberOfKeys: 2, lua: STORE_ANSWER_SCRIPT });
   return redis as Redis & CacheCommands;
 }

@@ -4,7 +4,7 @@ import type { TenantId } from '../platform/tenancy/index.ts';
 import { RedisCircuit } from '../platform/redis/index.ts';
 import { compareWatermarks, type Watermark } from '../readmodels/index.ts';
 import { DEFAULT_CACHE_KEY_PREFIX, generationKey } from './cache-keys.ts';
-import { type CacheCommands, RAISE_GENERATION_COMMAND } from './cache-scripts.ts';
+import { type CacheCommands, RAISE_GENERATIONS_COMMAND } from './cache-scripts.ts';
 import { GENERATION_TTL_SECONDS, defineCacheCommands } from './query-cache.ts';
 import { announcement, announcementChannel } from './watermark-announcements.ts';
 import { watermarkText } from './watermark-text.ts';
@@ -83,13 +83,16 @@ export class ReadModelGenerations {
         const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> &
           CacheCommands<{ type: 'pipeline' }>;
         const prefix = this.options.keyPrefix ?? DEFAULT_CACHE_KEY_PREFIX;
+        // One call per tenant for all its read models (three for a round of the orders topic).
+        const byTenant = new Map<TenantId, { keys: string[]; marks: string[] }>();
         for (const { projection: name, tenant, mark } of sending) {
-          pipeline[RAISE_GENERATION_COMMAND](
-            generationKey(prefix, tenant, name),
-            watermarkText(mark),
-            GENERATION_TTL_SECONDS,
-          );
+          let its = byTenant.get(tenant);
+          if (!its) byTenant.set(tenant, (its = { keys: [], marks: [] }));
+          its.keys.push(generationKey(prefix, tenant, name));
+          its.marks.push(watermarkText(mark));
         }
+        for (const { keys, marks } of byTenant.values())
+          pipeline[RAISE_GENERATIONS_COMMAND](keys.length, ...keys, GENERATION_TTL_SECONDS, ...marks);
         // After the generations: a woken wait whose answer is then cached finds them raised.
         pipeline.publish(announcementChannel(prefix), announcement(sending));
         return pipeline.exec();
