@@ -65,8 +65,11 @@ export const RAISE_GENERATIONS_COMMAND = 'eventlineRaiseGenerations';
 export const STORE_ANSWER_COMMAND = 'eventlineStoreAnswer';
 
 export interface CacheCommands<Context extends ClientContext = { type: 'default' }> {
-  /** numberOfKeys, the keys, the ttl (s), then a watermark per key. */
-  [RAISE_GENERATIONS_COMMAND](...keysTtlAndMarks: (string | number)[]): Result<number, Context>;
+  /** How many keys, then the keys, the ttl (s) and a watermark per key. */
+  [RAISE_GENERATIONS_COMMAND](
+    numberOfKeys: number,
+    ...keysTtlAndMarks: (string | number)[]
+  ): Result<number, Context>;
   [STORE_ANSWER_COMMAND](
     generation: string,
     answer: string,
