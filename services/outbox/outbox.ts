@@ -111,14 +111,27 @@ export class Outbox {
    * the outbox, such as the relay's and the projector's);
    * rows are selected without that bound and cut at it here, so the caller
    * learns that more are waiting.
+   *
+   * The rows at `published` (acknowledged by Kafka) are deleted first, in the
+   * same round trip and transaction (relay_outbox_prune_and_page, migration
+   * 0035), and the page is read after the delete: a read that fails deleted nothing.
    */
-  async readLanes(lanes: readonly number[], after: LaneCursor | null, limit: number): Promise<LaneRead> {
-    if (lanes.length === 0) return { entries: [], blockedBy: undefined };
+  async readLanes(
+    lanes: readonly number[],
+    after: LaneCursor | null,
+    limit: number,
+    published: readonly number[] = [],
+  ): Promise<LaneRead> {
+    if (lanes.length === 0) {
+      await this.deletePublished(published);
+      return { entries: [], blockedBy: undefined };
+    }
     const from = after ?? { transactionId: '0', position: 0 };
     const rows = await this.guarded(() =>
       this.pool.any(sql.type(entryRow)`
-        SELECT * FROM relay_outbox_page(${sql.array(lanes, 'int2')}, ${from.transactionId}::xid8,
-                                        ${from.position}::bigint, ${limit}::integer)
+        SELECT * FROM relay_outbox_prune_and_page(${sql.array(published, 'int8')},
+                                                  ${sql.array(lanes, 'int2')}, ${from.transactionId}::xid8,
+                                                  ${from.position}::bigint, ${limit}::integer)
       `),
     );
     const entries: OutboxEntry[] = [];

@@ -58,13 +58,21 @@ const MAX_IN_FLIGHT = 2;
 /** While rows wait on a running transaction, the sweep looks again after this long, doubling. */
 const BLOCKED_FIRST_LOOK_MS = 1;
 const BLOCKED_LAST_LOOK_MS = 50;
+/**
+ * How long acknowledged rows wait for a read to take their delete along before they get a
+ * DELETE of their own: a busy sweep reads far more often, and a quiet outbox still loses its
+ * published rows within it.
+ */
+const DELETE_WAIT_MS = 10;
 
 /**
  * Publishes every lane this replica holds in (transaction id, position) order,
  * reading them all in one round trip per batch. While Kafka acknowledges one
  * batch the next is read and encoded; the publisher sends in hand-over order and,
  * when a send fails, fails everything queued behind it, so a later batch never
- * overtakes a failed one. A batch is deleted once acknowledged. On failure the
+ * overtakes a failed one. A batch is deleted once acknowledged, by the next read
+ * in its round trip (or, if none comes within DELETE_WAIT_MS, by a DELETE of
+ * its own). On failure the
  * sweep lets what is in flight settle, backs off (exponentially, with jitter,
  * capped) and reads again from the oldest row not yet deleted.
  *
@@ -93,10 +101,16 @@ export class LaneSweep {
   private ahead:
     | { readonly after: LaneCursor; readonly lanes: readonly number[]; readonly page: Promise<LaneRead> }
     | undefined;
-  /** Positions acknowledged and not yet deleted: each DELETE takes all that waited for the one before. */
+  /**
+   * Positions acknowledged and not yet deleted: the next read deletes them in its round trip,
+   * or, after DELETE_WAIT_MS without one, a DELETE of their own takes all that waited.
+   */
   private toDelete: number[] = [];
+  private deleteTimer: NodeJS.Timeout | undefined;
   private deletes: Promise<void> = Promise.resolve();
   private deleting = false;
+  /** Reads that took deletes along and have not finished. */
+  private readonly carryingDeletes = new Set<Promise<void>>();
   private failure: unknown;
   private lanesChanged = true;
   /** Rows behind the cursor may be due: a tenant resumed, or a delete failed. */
@@ -137,6 +151,8 @@ export class LaneSweep {
   /** Resolves once every batch handed to the publisher so far is acknowledged (or failed) and deleted. */
   async settle(): Promise<void> {
     await Promise.allSettled([...this.inFlight]);
+    await Promise.all([...this.carryingDeletes]);
+    this.deleteNow();
     await this.deletes;
   }
 
@@ -237,7 +253,24 @@ export class LaneSweep {
   private read(lanes: readonly number[], after: LaneCursor | null): Promise<LaneRead> {
     // A notification from now on is news to this read: it must wake the sweep after it.
     this.wakeRequested = false;
-    return this.deps.outbox.readLanes(lanes, after, this.settings.batchSize);
+    const published = this.toDelete;
+    this.toDelete = [];
+    clearTimeout(this.deleteTimer);
+    this.deleteTimer = undefined;
+    const page = this.deps.outbox.readLanes(lanes, after, this.settings.batchSize, published);
+    if (published.length > 0) {
+      const carried = page.then(
+        () => undefined,
+        () => {
+          // The read deleted nothing: the rows wait for the next read, or a DELETE of their own.
+          this.toDelete.push(...published);
+          this.deleteSoon();
+        },
+      );
+      this.carryingDeletes.add(carried);
+      void carried.finally(() => this.carryingDeletes.delete(carried));
+    }
+    return page;
   }
 
   private async restart(): Promise<void> {
@@ -360,6 +393,18 @@ export class LaneSweep {
       'batch published',
     );
     for (const entry of published) this.toDelete.push(entry.position);
+    this.deleteSoon();
+  }
+
+  /** A DELETE of their own for the acknowledged rows no read takes along within DELETE_WAIT_MS. */
+  private deleteSoon(): void {
+    if (this.deleteTimer || this.deleting) return;
+    this.deleteTimer = setTimeout(() => this.deleteNow(), DELETE_WAIT_MS);
+  }
+
+  private deleteNow(): void {
+    clearTimeout(this.deleteTimer);
+    this.deleteTimer = undefined;
     if (!this.deleting) this.deletes = this.deleteAcknowledged();
   }
 

@@ -1,0 +1,80 @@
+/**
+ * The relay deletes the rows Kafka acknowledged in the round trip of its next
+ * read (relay_outbox_prune_and_page, migration 0035): the page is read after
+ * the delete, so it never hands out a row the same call removed, and a failed
+ * call removes none.
+ */
+import { randomUUID } from 'node:crypto';
+import { noop } from 'cockatiel';
+import type { DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
+import { placeOrder } from '../../test/support/orders.ts';
+import { EventSchemas } from '../avro/index.ts';
+import { PostgresEventStore, Upcasters } from '../eventstore/index.ts';
+import { openDatabase, sql } from '../platform/database/index.ts';
+import { tenantId } from '../platform/tenancy/index.ts';
+import { Outbox } from './index.ts';
+
+let db: TestDatabase;
+let relay: DatabasePool;
+let admin: DatabasePool;
+let lanes: number[];
+
+beforeAll(async () => {
+  db = await createTestDatabase('outboxprune');
+  const app = await openDatabase(db.appUrl, { maximumPoolSize: 2 });
+  relay = await openDatabase(db.relayUrl, { maximumPoolSize: 2 });
+  admin = await openDatabase(db.adminUrl, { maximumPoolSize: 2 });
+  const store = new PostgresEventStore(app, await EventSchemas.load(), new Upcasters());
+  for (let i = 0; i < 6; i++) await placeOrder(store, tenantId(randomUUID()));
+  await store.close();
+  await app.end();
+  const count = await admin.oneFirst(
+    sql.type(z.object({ lanes: z.number() }))`SELECT outbox_lane_count() AS lanes`,
+  );
+  lanes = Array.from({ length: count }, (_, lane) => lane);
+});
+
+afterAll(async () => {
+  await Promise.all([relay.end(), admin.end()]);
+  await db.drop();
+});
+
+const outboxPositions = () =>
+  admin.anyFirst(
+    sql.type(z.object({ global_position: z.number() }))`SELECT global_position FROM outbox ORDER BY 1`,
+  );
+
+test('a read deletes the acknowledged rows first and never hands them out, from the oldest row too', async () => {
+  const outbox = new Outbox(relay, noop);
+  const all = await outbox.readLanes(lanes, null, 100);
+  expect(all.entries).toHaveLength(6);
+  const acknowledged = all.entries.slice(0, 3).map((entry) => entry.position);
+
+  // From the oldest row, as after a start over: the rows the same call deletes would be first.
+  const after = await outbox.readLanes(lanes, null, 100, acknowledged);
+
+  expect(after.entries.map((entry) => entry.position)).toEqual(
+    all.entries.slice(3).map((entry) => entry.position),
+  );
+  expect(await outboxPositions()).toEqual(all.entries.slice(3).map((entry) => entry.position));
+});
+
+test('a read that fails deletes nothing', async () => {
+  const outbox = new Outbox(relay, noop);
+  const before = await outboxPositions();
+  const [first] = before;
+  expect(first).toBeDefined();
+  // A negative limit fails the page's query, which runs after the delete in the same call.
+  await expect(outbox.readLanes(lanes, null, -1, [first ?? 0])).rejects.toThrow(/LIMIT/);
+  expect(await outboxPositions()).toEqual(before);
+});
+
+test('with no lane held, the acknowledged rows are still deleted', async () => {
+  const outbox = new Outbox(relay, noop);
+  const [first, ...rest] = await outboxPositions();
+  const read = await outbox.readLanes([], null, 100, [first ?? 0]);
+  expect(read.entries).toEqual([]);
+  expect(await outboxPositions()).toEqual(rest);
+});
