@@ -85,29 +85,33 @@ test('an incompatible change is refused under BACKWARD compatibility, a compatib
 
 test('a schema id still resolves after the registry restarts, since storage is PostgreSQL', async () => {
   const database = await createRegistryDatabase(uniqueName('registry'));
-  const subject = subjectFor(uniqueName('orders'));
-
-  const before = await startRegistryInstance(database);
-  let id: number;
-  let encoded: Buffer;
   try {
-    const registry = new SchemaRegistry({ host: before.url });
-    ({ id } = await registry.register(
-      { type: SchemaType.AVRO, schema: await orderPlacedSchema() },
-      { subject },
-    ));
-    encoded = await registry.encode(id, order);
-  } finally {
-    await before.stop();
-  }
+    const subject = subjectFor(uniqueName('orders'));
 
-  const after = await startRegistryInstance(database);
-  try {
-    const registry = new SchemaRegistry({ host: after.url });
-    expect(JSON.parse(JSON.stringify(await registry.getSchema(id)))).toBeTruthy();
-    expect(await registry.decode(encoded)).toEqual(order);
-    expect(await registry.getLatestSchemaId(subject)).toBe(id);
+    const before = await startRegistryInstance(database);
+    let id: number;
+    let encoded: Buffer;
+    try {
+      const registry = new SchemaRegistry({ host: before.url });
+      ({ id } = await registry.register(
+        { type: SchemaType.AVRO, schema: await orderPlacedSchema() },
+        { subject },
+      ));
+      encoded = await registry.encode(id, order);
+    } finally {
+      await before.stop();
+    }
+
+    const after = await startRegistryInstance(database);
+    try {
+      const registry = new SchemaRegistry({ host: after.url });
+      expect(JSON.parse(JSON.stringify(await registry.getSchema(id)))).toBeTruthy();
+      expect(await registry.decode(encoded)).toEqual(order);
+      expect(await registry.getLatestSchemaId(subject)).toBe(id);
+    } finally {
+      await after.stop();
+    }
   } finally {
-    await after.stop();
+    await database.drop();
   }
 }, 240_000);

@@ -19,23 +19,30 @@ export interface RegistryInstance {
   stop(): Promise<void>;
 }
 
-export async function createRegistryDatabase(
-  name: string,
-): Promise<{ jdbcUrl: string; user: string; password: string }> {
-  const admin = new URL(endpoints().adminDatabaseUrl);
-  const client = new pg.Client({ connectionString: admin.toString() });
+/** Runs one statement as the stack's admin login. */
+async function asAdmin(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: endpoints().adminDatabaseUrl });
   await client.connect();
   try {
-    await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+    await client.query(statement);
   } finally {
     await client.end();
   }
+}
+
+/** A database of the test's own for a registry; drop() removes it once the test's registries are stopped. */
+export async function createRegistryDatabase(
+  name: string,
+): Promise<{ jdbcUrl: string; user: string; password: string; drop(): Promise<void> }> {
+  const admin = new URL(endpoints().adminDatabaseUrl);
+  await asAdmin(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
   const host = process.env.EVENTLINE_TEST_STACK === 'containers' ? 'postgres' : admin.hostname;
   const port = process.env.EVENTLINE_TEST_STACK === 'containers' ? '5432' : admin.port || '5432';
   return {
     jdbcUrl: `jdbc:postgresql://${host}:${port}/${name}`,
     user: decodeURIComponent(admin.username),
     password: decodeURIComponent(admin.password),
+    drop: () => asAdmin(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),
   };
 }
 
