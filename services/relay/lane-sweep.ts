@@ -72,9 +72,9 @@ const DELETE_WAIT_MS = 10;
  * when a send fails, fails everything queued behind it, so a later batch never
  * overtakes a failed one. A batch is deleted once acknowledged, by the next read
  * in its round trip (or, if none comes within DELETE_WAIT_MS, by a DELETE of
- * its own). On failure the
- * sweep lets what is in flight settle, backs off (exponentially, with jitter,
- * capped) and reads again from the oldest row not yet deleted.
+ * its own). On failure the sweep lets what is in flight settle, backs off
+ * (exponentially, with jitter, capped) and reads again from the oldest row not
+ * yet deleted.
  *
  * An event whose schema id is not known yet while the registry is unreachable
  * defers its tenant (its rows wait, in order, for the next start from the oldest
