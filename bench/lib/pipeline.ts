@@ -92,10 +92,11 @@ export const SERVICE_NODE_FLAGS: Readonly<Record<ServiceName, readonly string[]>
 };
 
 /**
- * `BENCH_CPU_PROF=<directory>` (`make bench PROFILE=1`): every service process runs under
- * `node --cpu-prof`, writing its profile into `<directory>/<service>/` when the run stops it.
+ * `BENCH_CPU_PROF=<directory>` (`make bench PROFILE=1`): every service process (and floor,
+ * bench/lib/floor-process.ts) runs under `node --cpu-prof`, writing its profile into
+ * `<directory>/<name>/` when the run stops it.
  */
-function profiling(name: ServiceName): readonly string[] {
+export function profiling(name: string): readonly string[] {
   const directory = process.env.BENCH_CPU_PROF;
   return directory ? ['--cpu-prof', `--cpu-prof-dir=${join(directory, name)}`] : [];
 }

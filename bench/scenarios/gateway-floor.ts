@@ -9,22 +9,12 @@
  * creation batcher cost; the floor itself is what no gateway in Node could save
  * on this machine. The report's peer column stays empty: Emmett has no gateway.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { projectRoot } from '../../services/platform/paths/index.ts';
 import type { Endpoints } from '../lib/databases.ts';
+import { type FloorProcess, startFloor } from '../lib/floor-process.ts';
 import { pacedLoad } from '../lib/paced-load.ts';
-import {
-  ALLOCATOR_ENV,
-  type Pipeline,
-  ready,
-  SERVICE_NODE_FLAGS,
-  settle,
-  sharedPipeline,
-  usageOf,
-} from '../lib/pipeline.ts';
+import { type Pipeline, settle, sharedPipeline, usageOf } from '../lib/pipeline.ts';
 import { figure, NO_PEER, type ScenarioResult } from '../lib/report.ts';
-import { freePort, stackSetting } from '../lib/stack.ts';
+import { stackSetting } from '../lib/stack.ts';
 import { placeOrder } from './gateway.ts';
 
 const RATE = 500;
@@ -33,50 +23,14 @@ const FLOORS = ['http', 'redis', 'append'] as const;
 type Floor = (typeof FLOORS)[number];
 type Target = 'gateway' | Floor;
 
-interface Server {
-  readonly url: string;
-  readonly pid: number;
-  stop(): Promise<void>;
-}
-
-/** A floor server as its own process, with the gateway's node flags and allocator setting. */
-async function startFloor(work: Floor, pipeline: Pipeline): Promise<Server> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [...SERVICE_NODE_FLAGS.gateway, join(projectRoot(), 'dist', 'bench', 'floor', 'floor-server.js')],
-    {
-      env: {
-        ...process.env,
-        ...ALLOCATOR_ENV,
-        FLOOR_WORK: work,
-        FLOOR_PORT: String(port),
-        FLOOR_TENANT: pipeline.tenantId,
-        FLOOR_DATABASE_URL: pipeline.database.appUrl,
-        FLOOR_REDIS_URL: stackSetting('REDIS_URL'),
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  let exited = false;
-  const gone = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      exited = true;
-      resolve();
-    }),
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (!exited) child.kill('SIGTERM');
-    await gone;
-  };
-  try {
-    await ready(`${url}/ready`, `the ${work} floor`, 15_000, () => exited);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { url, pid: child.pid ?? 0, stop };
+/** A floor server (bench/floor/floor-server.ts) doing `work` for the pipeline's tenant. */
+function startFloorServer(work: Floor, pipeline: Pipeline): Promise<FloorProcess> {
+  return startFloor('floor-server', 'gateway', {
+    FLOOR_WORK: work,
+    FLOOR_TENANT: pipeline.tenantId,
+    FLOOR_DATABASE_URL: pipeline.database.appUrl,
+    FLOOR_REDIS_URL: stackSetting('REDIS_URL'),
+  });
 }
 
 interface Measured {
@@ -94,7 +48,7 @@ export async function gatewayFloorScenarios(options: {
   const rounds = quick ? 1 : 3;
   const seconds = quick ? 2 : 8;
   const pipeline = await sharedPipeline(options.endpoints, { log });
-  const floors: Partial<Record<Floor, Server>> = {};
+  const floors: Partial<Record<Floor, FloorProcess>> = {};
   const measured: Record<Target, Measured> = {
     gateway: { cpuPerCommand: [], rate: [], failed: [] },
     http: { cpuPerCommand: [], rate: [], failed: [] },
@@ -102,7 +56,7 @@ export async function gatewayFloorScenarios(options: {
     append: { cpuPerCommand: [], rate: [], failed: [] },
   };
   try {
-    for (const work of FLOORS) floors[work] = await startFloor(work, pipeline);
+    for (const work of FLOORS) floors[work] = await startFloorServer(work, pipeline);
     const target = (name: Target) => {
       const server = name === 'gateway' ? undefined : floors[name];
       return server
