@@ -10,7 +10,7 @@
  * every partition reaches the partition's end.
  */
 import { NoopPolicy } from 'cockatiel';
-import { Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
+import { type Admin, Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
 import type { EventSchemas } from '../../services/avro/index.ts';
 import { applyTopology, EventCodec, loadTopology, schemaRegistry } from '../../services/messaging/index.ts';
 import { kafkaRecord } from '../../services/relay/index.ts';
@@ -20,13 +20,13 @@ import { chartMemoryLimit, MemoryLimit } from '../lib/memory-limit.ts';
 import { type Launch, poolSizesAt, type ServiceProcess, startService } from '../lib/pipeline.ts';
 import { freePort, saslSslKafkaEnv, sleep, stackSetting } from '../lib/stack.ts';
 
-interface StackEndpoints {
+export interface StackEndpoints {
   readonly projectorDatabaseUrl: string;
   readonly kafkaBrokers: string;
   readonly schemaRegistryUrl: string;
 }
 
-function stackEndpoints(): StackEndpoints {
+export function stackEndpoints(): StackEndpoints {
   return {
     projectorDatabaseUrl: stackSetting('PROJECTOR_DATABASE_URL'),
     kafkaBrokers: stackSetting('KAFKA_BROKERS'),
@@ -34,7 +34,12 @@ function stackEndpoints(): StackEndpoints {
   };
 }
 
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 100) {
+export async function until(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 100,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -48,7 +53,7 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs: num
 }
 
 /** The projector as its own process, as operators run it, on a scenario's database and topic prefix. */
-async function startProjector(
+export async function startProjector(
   databaseUrl: string,
   prefix: string,
   at: StackEndpoints,
@@ -78,7 +83,7 @@ async function startProjector(
  * Per tenant, orders of five events each (placed, two items added, shipped,
  * delivered), straight into the events table in one transaction, as appends would.
  */
-async function seedEvents(adminUrl: string, tenants: number, perTenant: number): Promise<number> {
+export async function seedEvents(adminUrl: string, tenants: number, perTenant: number): Promise<number> {
   const orders = Math.max(1, Math.floor(perTenant / 5));
   await asAdmin(
     adminUrl,
@@ -114,65 +119,116 @@ interface StoredEvent {
   occurred_at: Date;
 }
 
-/** The events as the relay would publish them: same codec, same record, same partitioner. */
-async function produceBacklog(
+/**
+ * The stored events past position `after`, at most `limit` of them in
+ * position order, as the relay would publish them: same codec, same record.
+ */
+export async function storedRecords(
+  adminUrl: string,
+  codec: EventCodec,
+  topic: string,
+  after: number,
+  limit: number,
+): Promise<Message[]> {
+  const rows = await asAdmin<StoredEvent>(
+    adminUrl,
+    `SELECT global_position, transaction_id::text AS transaction_id, tenant_id, event_id, event_type,
+            schema_version, stream_type, stream_id, stream_version, data, occurred_at
+       FROM events WHERE global_position > ${after} ORDER BY global_position LIMIT ${limit}`,
+  );
+  const messages: Message[] = [];
+  for (const row of rows) {
+    const value = await codec.encode(topic, row.event_type, row.schema_version, row.data);
+    messages.push(
+      kafkaRecord(
+        {
+          position: Number(row.global_position),
+          transactionId: row.transaction_id,
+          tenantId: row.tenant_id,
+          context: 'orders',
+          lane: 0,
+          enqueuedAtMs: 0,
+          eventId: row.event_id,
+          eventType: row.event_type,
+          schemaVersion: row.schema_version,
+          streamType: row.stream_type,
+          streamId: row.stream_id,
+          streamVersion: row.stream_version,
+          data: row.data,
+          metadata: {},
+          correlationId: 'bench',
+          causationId: 'bench',
+          occurredAtMs: row.occurred_at.getTime(),
+        },
+        value,
+      ),
+    );
+  }
+  return messages;
+}
+
+/** The position a record of storedRecords carries (its global-position header). */
+export function positionOf(message: Message): number {
+  return Number(message.headers?.['global-position']);
+}
+
+/** The events up to position `upTo` (all of them when absent) onto `topic`, as the relay would publish them. */
+export async function produceBacklog(
   adminUrl: string,
   kafka: Kafka,
   codec: EventCodec,
   topic: string,
   log: (line: string) => void,
+  upTo = Number.POSITIVE_INFINITY,
 ): Promise<number> {
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   let produced = 0;
   try {
     for (let after = 0; ;) {
-      const rows = await asAdmin<StoredEvent>(
-        adminUrl,
-        `SELECT global_position, transaction_id::text AS transaction_id, tenant_id, event_id, event_type,
-                schema_version, stream_type, stream_id, stream_version, data, occurred_at
-           FROM events WHERE global_position > ${after} ORDER BY global_position LIMIT 10000`,
+      const messages = (await storedRecords(adminUrl, codec, topic, after, 10_000)).filter(
+        (message) => positionOf(message) <= upTo,
       );
-      if (rows.length === 0) break;
-      const messages: Message[] = [];
-      for (const row of rows) {
-        const value = await codec.encode(topic, row.event_type, row.schema_version, row.data);
-        messages.push(
-          kafkaRecord(
-            {
-              position: Number(row.global_position),
-              transactionId: row.transaction_id,
-              tenantId: row.tenant_id,
-              context: 'orders',
-              lane: 0,
-              enqueuedAtMs: 0,
-              eventId: row.event_id,
-              eventType: row.event_type,
-              schemaVersion: row.schema_version,
-              streamType: row.stream_type,
-              streamId: row.stream_id,
-              streamVersion: row.stream_version,
-              data: row.data,
-              metadata: {},
-              correlationId: 'bench',
-              causationId: 'bench',
-              occurredAtMs: row.occurred_at.getTime(),
-            },
-            value,
-          ),
-        );
-      }
+      if (messages.length === 0) break;
       for (let from = 0; from < messages.length; from += 2_000) {
         await producer.send({ topic, acks: -1, messages: messages.slice(from, from + 2_000) });
       }
-      produced += rows.length;
-      after = Number(rows.at(-1)?.global_position);
-      if (produced % 50_000 < rows.length) log(`projector-catchup: produced ${produced}`);
+      produced += messages.length;
+      after = positionOf(messages.at(-1) as Message);
+      if (produced % 50_000 < messages.length) log(`${topic}: produced ${produced}`);
     }
   } finally {
     await producer.disconnect();
   }
   return produced;
+}
+
+/** The ends of a topic's partitions (the offset after each one's newest record). */
+export async function partitionEnds(
+  admin: Admin,
+  topic: string,
+): Promise<{ partition: number; end: number }[]> {
+  return (await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => ({
+    partition,
+    end: Number(high),
+  }));
+}
+
+/** Whether every reader's checkpoint of every partition of the topic is at the partition's end. */
+export async function checkpointsAtEnds(
+  adminUrl: string,
+  topic: string,
+  readers: readonly string[],
+  ends: readonly { partition: number; end: number }[],
+): Promise<boolean> {
+  const rows = await asAdmin<{ projection: string; partition: number; next_offset: string }>(
+    adminUrl,
+    `SELECT projection, partition, next_offset FROM readmodels.checkpoints WHERE topic = '${topic}'`,
+  );
+  const reached = new Map(rows.map((row) => [`${row.projection}:${row.partition}`, Number(row.next_offset)]));
+  return readers.every((projection) =>
+    ends.every(({ partition, end }) => end === 0 || reached.get(`${projection}:${partition}`) === end),
+  );
 }
 
 interface CatchUp {
@@ -232,10 +288,7 @@ async function catchUp(
       new NoopPolicy(),
     );
     backlog = await produceBacklog(database.adminUrl, kafka, codec, topic, log);
-    const ends = (await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => ({
-      partition,
-      end: Number(high),
-    }));
+    const ends = await partitionEnds(admin, topic);
     log(`${label}: ${backlog} events on ${topic}; starting the projector (${readers.join(', ')})`);
     const projector = await startProjector(
       withDatabase(at.projectorDatabaseUrl, database.name),
@@ -248,20 +301,7 @@ async function catchUp(
     try {
       await until(
         'every checkpoint at its partition end',
-        async () => {
-          const rows = await asAdmin<{ projection: string; partition: number; next_offset: string }>(
-            database.adminUrl,
-            `SELECT projection, partition, next_offset FROM readmodels.checkpoints WHERE topic = '${topic}'`,
-          );
-          const reached = new Map(
-            rows.map((row) => [`${row.projection}:${row.partition}`, Number(row.next_offset)]),
-          );
-          return readers.every((projection) =>
-            ends.every(
-              ({ partition, end }) => end === 0 || reached.get(`${projection}:${partition}`) === end,
-            ),
-          );
-        },
+        () => checkpointsAtEnds(database.adminUrl, topic, readers, ends),
         900_000,
         250,
       );

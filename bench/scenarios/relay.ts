@@ -27,7 +27,7 @@ import { type Launch, type ServiceProcess, startService } from '../lib/pipeline.
 import { freePort, saslSslKafkaEnv, sleep, stackSetting } from '../lib/stack.ts';
 import { msSince, percentiles } from '../lib/stats.ts';
 
-interface RelayEndpoints {
+export interface RelayEndpoints {
   readonly relayDatabaseUrl: string;
   /** The plaintext listener: topics are created and inspected through it. */
   readonly kafkaBrokers: string;
@@ -36,7 +36,7 @@ interface RelayEndpoints {
   readonly relayKafkaEnv: Record<string, string>;
 }
 
-function relayEndpoints(): RelayEndpoints {
+export function relayEndpoints(): RelayEndpoints {
   return {
     relayDatabaseUrl: stackSetting('RELAY_DATABASE_URL'),
     kafkaBrokers: stackSetting('KAFKA_BROKERS'),
@@ -47,7 +47,7 @@ function relayEndpoints(): RelayEndpoints {
 
 class HaltedTenantError extends Error {}
 
-async function until(
+export async function until(
   what: string,
   probe: () => Promise<boolean>,
   timeoutMs: number,
@@ -67,7 +67,7 @@ async function until(
 }
 
 /** The relay as its own process, as operators run it, on a scenario's database and topic prefix. */
-async function startRelay(
+export async function startRelay(
   databaseUrl: string,
   prefix: string,
   at: RelayEndpoints,
@@ -128,7 +128,7 @@ const PLACED =
   '{"customerId":"customer-42","currency":"EUR","items":[{"sku":"sku-0","quantity":1,"unitPrice":9.99}]}';
 const ITEM = '{"sku":"sku-1","quantity":2,"unitPrice":3.5}';
 
-async function prepare(at: Endpoints, relay: RelayEndpoints, label: string) {
+export async function prepare(at: Endpoints, relay: RelayEndpoints, label: string) {
   const database = await createDatabase(at, `relay_${label}`, { migrated: true });
   const prefix = `bench_${label}_${Date.now().toString(36)}.`;
   const kafka = new Kafka({
@@ -143,6 +143,7 @@ async function prepare(at: Endpoints, relay: RelayEndpoints, label: string) {
   return {
     database,
     prefix,
+    topology,
     relayUrl: withDatabase(relay.relayDatabaseUrl, database.name),
     async cleanUp() {
       await admin
@@ -274,7 +275,51 @@ async function drainWith(
   }
 }
 
-async function outboxRows(adminUrl: string): Promise<number> {
+/** One OrderPlaced on a new order of one of the tenants, at random, through the event store. */
+export function appendOrder(store: PostgresEventStore, tenants: readonly TenantId[]): Promise<unknown> {
+  return store.appendToStream(
+    tenants[Math.floor(Math.random() * tenants.length)] as TenantId,
+    { id: newStreamId(), type: 'Order', context: 'orders' },
+    'no-stream',
+    [{ type: 'OrderPlaced', data: JSON.parse(PLACED) as object }],
+    { correlationId: 'bench', causationId: null },
+  );
+}
+
+/**
+ * Appends (appendOrder) at `rate` per second for `seconds`, issued every 10 ms,
+ * each timed from its call to its commit acknowledged, pool wait included: at
+ * most this much of commit-to-ack (which starts at the transaction's start) is
+ * before the relay can see the row.
+ */
+export async function appendAtRate(
+  store: PostgresEventStore,
+  tenants: readonly TenantId[],
+  rate: number,
+  seconds: number,
+): Promise<{ sent: number; elapsed: number; appendMs: number[] }> {
+  const appendMs: number[] = [];
+  const timedAppend = async () => {
+    const start = process.hrtime.bigint();
+    await appendOrder(store, tenants);
+    appendMs.push(msSince(start));
+  };
+  const tickMs = 10;
+  const perTick = (rate * tickMs) / 1000;
+  const inFlight: Promise<unknown>[] = [];
+  const began = Date.now();
+  let sent = 0;
+  while (Date.now() - began < seconds * 1000) {
+    const due = Math.floor(((Date.now() - began) / 1000) * rate) - sent;
+    for (let i = 0; i < Math.min(due, perTick * 4); i++) inFlight.push(timedAppend());
+    sent += Math.max(0, Math.min(due, perTick * 4));
+    await sleep(tickMs);
+  }
+  await Promise.all(inFlight);
+  return { sent, elapsed: (Date.now() - began) / 1000, appendMs };
+}
+
+export async function outboxRows(adminUrl: string): Promise<number> {
   const [row] = await asAdmin<{ n: string }>(adminUrl, 'SELECT count(*) AS n FROM outbox');
   return Number(row?.n ?? 0);
 }
@@ -367,16 +412,8 @@ export async function relayScenarios(options: {
       const tenantIds = Array.from({ length: 100 }, () => tenantId(randomUUID()));
       const process_ = await startRelay(steady.relayUrl, steady.prefix, relay);
       try {
-        const append = () =>
-          store.appendToStream(
-            tenantIds[Math.floor(Math.random() * tenantIds.length)] as TenantId,
-            { id: newStreamId(), type: 'Order', context: 'orders' },
-            'no-stream',
-            [{ type: 'OrderPlaced', data: JSON.parse(PLACED) as object }],
-            { correlationId: 'bench', causationId: null },
-          );
         // Warm-up: schema ids looked up, connections open.
-        await Promise.all(Array.from({ length: 50 }, append));
+        await Promise.all(Array.from({ length: 50 }, () => appendOrder(store, tenantIds)));
         await until(
           'the warm-up published',
           async () => (await outboxRows(steady.database.adminUrl)) === 0,
@@ -384,27 +421,7 @@ export async function relayScenarios(options: {
         );
         const before = await latencyHistogram(process_.port);
         const cpuBefore = process_.usage().cpuSeconds;
-        // Each timed append from its call to its commit acknowledged, pool wait included: at most
-        // this much of commit-to-ack (which starts at the transaction's start) is before the relay can see the row.
-        const appendMs: number[] = [];
-        const timedAppend = async () => {
-          const start = process.hrtime.bigint();
-          await append();
-          appendMs.push(msSince(start));
-        };
-        const tickMs = 10;
-        const perTick = (rate * tickMs) / 1000;
-        const inFlight: Promise<unknown>[] = [];
-        const began = Date.now();
-        let sent = 0;
-        while (Date.now() - began < seconds * 1000) {
-          const due = Math.floor(((Date.now() - began) / 1000) * rate) - sent;
-          for (let i = 0; i < Math.min(due, perTick * 4); i++) inFlight.push(timedAppend());
-          sent += Math.max(0, Math.min(due, perTick * 4));
-          await sleep(tickMs);
-        }
-        await Promise.all(inFlight);
-        const elapsed = (Date.now() - began) / 1000;
+        const { sent, elapsed, appendMs } = await appendAtRate(store, tenantIds, rate, seconds);
         await until(
           'the stream published',
           async () => (await outboxRows(steady.database.adminUrl)) === 0,
