@@ -21,7 +21,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import pg from 'pg';
 import { EventSchemas } from '../../services/avro/index.ts';
 import { EventCodec, schemaRegistry } from '../../services/messaging/index.ts';
-import { kafkaRecord } from '../../services/relay/index.ts';
+import { recordOfStoredEvent, STORED_EVENT_COLUMNS, type StoredEventRow } from '../lib/stored-events.ts';
 
 const setting = (name: string): string => {
   const value = process.env[name];
@@ -32,27 +32,8 @@ const topic = setting('FLOOR_TOPIC');
 const holdMs = Number(process.env.FLOOR_HOLD_MS ?? '0');
 const PAGE = 500;
 
-interface Row {
-  global_position: string;
-  transaction_id: string;
-  tenant_id: string;
-  event_id: string;
-  event_type: string;
-  schema_version: number;
-  stream_type: string;
-  stream_id: string;
-  stream_version: number;
-  data: unknown;
-  metadata: Record<string, unknown>;
-  correlation_id: string | null;
-  causation_id: string | null;
-  occurred_at: Date;
-}
-
 const PAGE_QUERY = `
-  SELECT o.global_position, o.transaction_id::text AS transaction_id, o.tenant_id, e.event_id, e.event_type,
-         e.schema_version, e.stream_type, e.stream_id, e.stream_version, e.data, e.metadata,
-         e.correlation_id, e.causation_id, e.occurred_at
+  SELECT ${STORED_EVENT_COLUMNS}
     FROM outbox o
     JOIN events e ON e.global_position = o.global_position AND e.tenant_id = o.tenant_id AND NOT e.archived
    ORDER BY o.transaction_id, o.global_position
@@ -81,39 +62,18 @@ const codec = new EventCodec(
  * read (two statements in one simple query: the positions are integers the
  * floor itself read, written into the text).
  */
-async function readPage(published: readonly string[]): Promise<Row[]> {
-  if (published.length === 0) return (await database.query<Row>(PAGE_QUERY)).rows;
+async function readPage(published: readonly string[]): Promise<StoredEventRow[]> {
+  if (published.length === 0) return (await database.query<StoredEventRow>(PAGE_QUERY)).rows;
   const results = (await database.query(
     `DELETE FROM outbox WHERE global_position = ANY('{${published.join(',')}}'::bigint[]); ${PAGE_QUERY}`,
-  )) as unknown as pg.QueryResult<Row>[];
+  )) as unknown as pg.QueryResult<StoredEventRow>[];
   return results[1]?.rows ?? [];
 }
 
-async function publish(rows: readonly Row[]): Promise<void> {
+async function publish(rows: readonly StoredEventRow[]): Promise<void> {
   const messages = await Promise.all(
     rows.map(async (row) =>
-      kafkaRecord(
-        {
-          position: Number(row.global_position),
-          transactionId: row.transaction_id,
-          tenantId: row.tenant_id,
-          context: 'orders',
-          lane: 0,
-          enqueuedAtMs: 0,
-          eventId: row.event_id,
-          eventType: row.event_type,
-          schemaVersion: row.schema_version,
-          streamType: row.stream_type,
-          streamId: row.stream_id,
-          streamVersion: row.stream_version,
-          data: row.data,
-          metadata: row.metadata,
-          correlationId: row.correlation_id,
-          causationId: row.causation_id,
-          occurredAtMs: row.occurred_at.getTime(),
-        },
-        await codec.encode(topic, row.event_type, row.schema_version, row.data),
-      ),
+      recordOfStoredEvent(row, await codec.encode(topic, row.event_type, row.schema_version, row.data)),
     ),
   );
   await producer.send({ topic, acks: -1, messages });

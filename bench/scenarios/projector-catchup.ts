@@ -13,11 +13,11 @@ import { NoopPolicy } from 'cockatiel';
 import { type Admin, Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
 import type { EventSchemas } from '../../services/avro/index.ts';
 import { applyTopology, EventCodec, loadTopology, schemaRegistry } from '../../services/messaging/index.ts';
-import { kafkaRecord } from '../../services/relay/index.ts';
 import { asAdmin, createDatabase, type Endpoints, withDatabase } from '../lib/databases.ts';
 import { figure, NO_PEER, type ScenarioResult, type TargetCheck } from '../lib/report.ts';
 import { chartMemoryLimit, MemoryLimit } from '../lib/memory-limit.ts';
 import { type Launch, poolSizesAt, type ServiceProcess, startService } from '../lib/pipeline.ts';
+import { recordOfStoredEvent, STORED_EVENT_COLUMNS, type StoredEventRow } from '../lib/stored-events.ts';
 import { freePort, saslSslKafkaEnv, sleep, stackSetting } from '../lib/stack.ts';
 
 export interface StackEndpoints {
@@ -105,20 +105,6 @@ export async function seedEvents(adminUrl: string, tenants: number, perTenant: n
   return Number(row?.n ?? 0);
 }
 
-interface StoredEvent {
-  global_position: string;
-  transaction_id: string;
-  tenant_id: string;
-  event_id: string;
-  event_type: string;
-  schema_version: number;
-  stream_type: string;
-  stream_id: string;
-  stream_version: number;
-  data: unknown;
-  occurred_at: Date;
-}
-
 /**
  * The stored events past position `after`, at most `limit` of them in
  * position order, as the relay would publish them: same codec, same record.
@@ -130,38 +116,15 @@ export async function storedRecords(
   after: number,
   limit: number,
 ): Promise<Message[]> {
-  const rows = await asAdmin<StoredEvent>(
+  const rows = await asAdmin<StoredEventRow>(
     adminUrl,
-    `SELECT global_position, transaction_id::text AS transaction_id, tenant_id, event_id, event_type,
-            schema_version, stream_type, stream_id, stream_version, data, occurred_at
-       FROM events WHERE global_position > ${after} ORDER BY global_position LIMIT ${limit}`,
+    `SELECT ${STORED_EVENT_COLUMNS}
+       FROM events e WHERE e.global_position > ${after} ORDER BY e.global_position LIMIT ${limit}`,
   );
   const messages: Message[] = [];
   for (const row of rows) {
-    const value = await codec.encode(topic, row.event_type, row.schema_version, row.data);
     messages.push(
-      kafkaRecord(
-        {
-          position: Number(row.global_position),
-          transactionId: row.transaction_id,
-          tenantId: row.tenant_id,
-          context: 'orders',
-          lane: 0,
-          enqueuedAtMs: 0,
-          eventId: row.event_id,
-          eventType: row.event_type,
-          schemaVersion: row.schema_version,
-          streamType: row.stream_type,
-          streamId: row.stream_id,
-          streamVersion: row.stream_version,
-          data: row.data,
-          metadata: {},
-          correlationId: 'bench',
-          causationId: 'bench',
-          occurredAtMs: row.occurred_at.getTime(),
-        },
-        value,
-      ),
+      recordOfStoredEvent(row, await codec.encode(topic, row.event_type, row.schema_version, row.data)),
     );
   }
   return messages;
