@@ -72,16 +72,23 @@ class RedisProxy {
           upstream.destroy();
         });
       }
-      // Chunks keep their order even when the delay shrinks: Redis replies in request order, and ioredis relies on it.
-      let releasedUntil = 0;
+      // Chunks keep their order even when the delay shrinks: Redis replies in request order, and
+      // ioredis relies on it. Each is written only after the one before it: timers alone could
+      // fire out of order (Node dates them from the event loop's cached clock, not Date.now()).
+      let written = Promise.resolve();
       downstream.on('data', (chunk) => {
         this.chunksSent++;
-        releasedUntil = Math.max(releasedUntil, Date.now() + this.delayMs);
-        const timer = setTimeout(
-          () => upstream.writable && upstream.write(chunk),
-          releasedUntil - Date.now(),
-        );
-        this.timers.add(timer);
+        const due = Date.now() + this.delayMs;
+        written = written
+          .then(
+            () =>
+              new Promise<void>((resolve) => {
+                this.timers.add(setTimeout(resolve, Math.max(0, due - Date.now())));
+              }),
+          )
+          .then(() => {
+            if (upstream.writable) upstream.write(chunk);
+          });
       });
       upstream.pipe(downstream);
     });
