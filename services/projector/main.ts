@@ -9,7 +9,7 @@ import { kafkaConnection, kafkaEnv, registryConnection, registryEnv } from '../m
 import { env } from '../platform/config/index.ts';
 import { runService } from '../platform/lifecycle/index.ts';
 import { redisConnection, redisEnv } from '../platform/redis/index.ts';
-import { startProjector } from './start-projector.ts';
+import { DEFAULT_MEMBERS_PER_GROUP, startProjector } from './start-projector.ts';
 
 await runService(
   'projector',
@@ -27,6 +27,8 @@ await runService(
     PROJECTOR_RETRY_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(200),
     /** A partition with records behind and no batch applied for this long turns /ready degraded. */
     PROJECTOR_STALL_AFTER_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
+    /** Members of each consumer group in this process: a second one fetches while the first one's round commits. */
+    PROJECTOR_MEMBERS_PER_GROUP: z.coerce.number().int().min(1).max(8).default(DEFAULT_MEMBERS_PER_GROUP),
     /** Comma-separated projection names to run; all of topology/ when unset. */
     PROJECTOR_PROJECTIONS: z
       .string()
@@ -53,6 +55,7 @@ await runService(
       startup,
       timeouts,
       stallAfterMs: config.PROJECTOR_STALL_AFTER_MS,
+      membersPerGroup: config.PROJECTOR_MEMBERS_PER_GROUP,
       retries: { attempts: config.PROJECTOR_HANDLER_ATTEMPTS, delayMs: config.PROJECTOR_RETRY_DELAY_MS },
       ...(config.PROJECTOR_PROJECTIONS ? { only: config.PROJECTOR_PROJECTIONS } : {}),
     });

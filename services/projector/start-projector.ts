@@ -58,6 +58,8 @@ export interface ProjectorOptions {
   /** The projections' code (default: the shipped ones); tests swap in a failing handler. */
   readonly projections?: readonly Projection[];
   readonly partitionsConcurrently?: number;
+  /** Members of each consumer group this process runs (default 2; DEFAULT_MEMBERS_PER_GROUP says why). */
+  readonly membersPerGroup?: number;
   readonly upcasters?: Upcasters;
   /** Where the gateway caches query answers; each committed batch tells it which are out of date. */
   readonly redis?: RedisConnection;
@@ -68,6 +70,7 @@ export interface ProjectorOptions {
 export interface RunningProjector {
   readonly port: number;
   readonly readiness: Readiness;
+  /** Every member of every consumer group this process runs. */
   readonly consumers: readonly ProjectionConsumer[];
   /** Leaves the consumer groups (partitions move to other replicas), then closes connections. */
   close(): Promise<void>;
@@ -87,6 +90,17 @@ const DECODED_RECORDS_PER_PARTITION = 2_048;
  * a fetch goes in the same round, one transaction (services/projector/batch-rounds.ts).
  */
 const PARTITIONS_HANDED_OVER_AT_ONCE = 12;
+/**
+ * kafkajs fetches a member's next records only once the last fetch's batches
+ * are applied, so one member leaves the process idle through every round's
+ * database round trips and PostgreSQL idle through every fetch and decode. A
+ * second member of the group in the same process (Spring Kafka's
+ * `concurrency`) takes half the partitions and fetches and decodes while the
+ * first one's round runs: catch-up went from 12,900–14,400 to 15,300–21,000
+ * events/s on 2 cores (docs/projector.md, "Members per group"). Members split
+ * partitions as replicas do, and the checkpoints' row locks keep them exact.
+ */
+export const DEFAULT_MEMBERS_PER_GROUP = 2;
 
 function describeStall(projection: string, stalled: readonly StalledPartition[]): string {
   const partitions = stalled.map(
@@ -209,26 +223,34 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
 
   const notInStore = new RecordsNotInStore(registry, log);
   const rounds = new ProjectionRounds({ pool, databaseGuard, deadLetters, retries });
-  const consumers = [...groups].map(
-    ([group, projections]) =>
-      new ProjectionConsumer({
-        kafka,
-        pool,
-        rounds,
-        kafkaGuard,
-        records,
-        notInStore,
-        metrics,
-        log,
-        projections,
-        group,
-        partitionsConcurrently: concurrency,
-        ...(generations ? { onCommitted: generations.advance.bind(generations) } : {}),
-        stallAfterMs: options.stallAfterMs ?? DEFAULT_STALL_AFTER_MS,
-      }),
+  const members = options.membersPerGroup ?? DEFAULT_MEMBERS_PER_GROUP;
+  const consumers = [...groups].flatMap(([group, projections]) =>
+    Array.from(
+      { length: members },
+      () =>
+        new ProjectionConsumer({
+          kafka,
+          pool,
+          rounds,
+          kafkaGuard,
+          records,
+          notInStore,
+          metrics,
+          log,
+          projections,
+          group,
+          partitionsConcurrently: concurrency,
+          ...(generations ? { onCommitted: generations.advance.bind(generations) } : {}),
+          stallAfterMs: options.stallAfterMs ?? DEFAULT_STALL_AFTER_MS,
+        }),
+    ),
   );
-  const projectionsRun = consumers.flatMap((consumer) =>
-    consumer.projections.map(({ projection, topics }) => ({ name: projection.name, topics, consumer })),
+  const projectionsRun = [...groups.values()].flatMap((projections) =>
+    projections.map(({ projection, topics }) => ({
+      name: projection.name,
+      topics,
+      members: consumers.filter((consumer) => consumer.projections === projections),
+    })),
   );
 
   const ops = new OpsEndpoint(
@@ -244,13 +266,16 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
       notInStore.readiness,
       // Not essential: without Redis cached query answers age until their TTL; projecting goes on.
       ...(redis ? [{ name: 'redis', essential: false, check: () => pingRedis(redis) }] : []),
-      ...projectionsRun.map(({ name, topics, consumer }) => ({
+      ...projectionsRun.map(({ name, topics, members }) => ({
         name: `projection:${name}`,
         essential: false,
         async check() {
-          if (consumer.failure) throw new Error(`the consumer stopped: ${consumer.failure}`);
-          // The group's stalled partitions of the topics this projection reads.
-          const stalled = consumer.stalled().filter(({ topic }) => topics.includes(topic));
+          const failure = members.find((member) => member.failure)?.failure;
+          if (failure) throw new Error(`the consumer stopped: ${failure}`);
+          // The group's stalled partitions of the topics this projection reads, whichever member has them.
+          const stalled = members
+            .flatMap((member) => member.stalled())
+            .filter(({ topic }) => topics.includes(topic));
           if (stalled.length > 0) throw new Error(describeStall(name, stalled));
         },
       })),

@@ -1,6 +1,7 @@
 import { type Admin, AssignerProtocol } from 'kafkajs';
 import pg from 'pg';
 import { loadTopology } from '../../services/messaging/index.ts';
+import { DEFAULT_MEMBERS_PER_GROUP } from '../../services/projector/start-projector.ts';
 import type { RunningRelay } from '../../services/relay/index.ts';
 import { awaitCaughtUp, startTestRelay, verifyAll } from '../projector/pipeline.ts';
 import { type ProjectorProcess, sigkill, startProjectorProcess } from '../projector/projector-process.ts';
@@ -92,10 +93,14 @@ function watchCheckpoints(since: ReadonlyMap<string, number>) {
   };
 }
 
+/** Each replica runs this many members of every group (PROJECTOR_MEMBERS_PER_GROUP's default). */
+const MEMBERS = DEFAULT_MEMBERS_PER_GROUP;
+
 /**
- * From the stop of one member: how long until every group is down to the survivor
- * alone, and until the survivor has applied records of each partition the stopped
- * member held (those that have events), in ms since `since`.
+ * From the stop of one replica: how long until every group is down to the
+ * survivor's members alone, and until the survivor has applied records of each
+ * partition the stopped replica's members held (those that have events), in ms
+ * since `since`.
  */
 async function watchTakeover(
   before: ReadonlyMap<string, GroupState>,
@@ -105,13 +110,13 @@ async function watchTakeover(
   const atStop = await checkpoints();
   const watch = watchCheckpoints(atStop);
   try {
-    // Left cleanly: every group settles on the survivor alone, without waiting out a session.
+    // Left cleanly: every group settles on the survivor's members alone, without waiting out a session.
     const after = await waitFor(
-      'one member left in every group',
+      "only the survivor's members left in every group",
       async () => {
         const described = await describeGroups(groups);
         const settled = [...described.values()].every(
-          ({ state, members }) => state === 'Stable' && members.size === 1,
+          ({ state, members }) => state === 'Stable' && members.size === MEMBERS,
         );
         return settled ? described : undefined;
       },
@@ -120,10 +125,10 @@ async function watchTakeover(
     const settledMs = Date.now() - since;
     // Each moved partition of a group, once for each of the group's projections (each has its checkpoint).
     const moved = [...before].flatMap(([group, { members }]) => {
-      const staying = [...after.get(group)!.members.keys()][0]!;
-      expect(members.has(staying)).toBe(true);
+      const staying = new Set(after.get(group)!.members.keys());
+      for (const member of staying) expect(members.has(member)).toBe(true);
       return [...members]
-        .filter(([member]) => member !== staying)
+        .filter(([member]) => !staying.has(member))
         .flatMap(([, pairs]) =>
           [...pairs].flatMap((pair) =>
             (groups.get(group) ?? []).map((projection) => `${projection}|${pair}`),
@@ -204,15 +209,15 @@ test('SIGTERM to one of two replicas mid-stream: it exits 0, the other applies i
   let stopped: { code: number | null; exitedAt: number };
   let takeover: Awaited<ReturnType<typeof watchTakeover>>;
   try {
-    // Both replicas hold partitions of every group, and each group has applied events.
+    // Both replicas' members hold partitions of every group, and each group has applied events.
     const before = await waitFor(
-      'two members in every group, both applying',
+      "both replicas' members in every group, each assigned partitions",
       async () => {
         const described = await describeGroups(groups);
         const settled = [...described.values()].every(
           ({ state, members }) =>
             state === 'Stable' &&
-            members.size === 2 &&
+            members.size === 2 * MEMBERS &&
             [...members.values()].every((pairs) => pairs.size > 0),
         );
         const applied = new Set([...(await checkpoints()).keys()].map((key) => key.split('|')[0]));
@@ -231,7 +236,7 @@ test('SIGTERM to one of two replicas mid-stream: it exits 0, the other applies i
   const { code, exitedAt } = stopped;
 
   console.log(
-    `projector SIGTERM: exit ${code} after ${exitedAt - sigterm} ms; groups down to one member after ` +
+    `projector SIGTERM: exit ${code} after ${exitedAt - sigterm} ms; groups down to the survivor's members after ` +
       `${takeover.settledMs} ms; the survivor applied the ${takeover.moved} moved partitions ` +
       `${takeover.firstAppliedMs} to ${takeover.lastAppliedMs} ms after the SIGTERM`,
   );

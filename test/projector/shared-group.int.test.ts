@@ -4,18 +4,21 @@
  * each from its own checkpoint. A projection left behind its group-mates (its
  * read model and position reset to the topic's start, as restoring that read
  * model alone from an old backup leaves it) catches up from its checkpoint,
- * while the others skip what they have applied.
+ * while the others skip what they have applied. The process runs two members
+ * of the group, which split its partitions.
  */
+import { AssignerProtocol } from 'kafkajs';
 import { loadTopology } from '../../services/messaging/index.ts';
 import { openDatabase, sql } from '../../services/platform/database/index.ts';
 import type { RunningProjector } from '../../services/projector/index.ts';
 import { projectionNamed } from '../../services/readmodels/index.ts';
 import type { RunningRelay } from '../../services/relay/index.ts';
-import { applyTestTopology, deleteSubjects } from '../relay/harness.ts';
+import { applyTestTopology, deleteSubjects, kafkaAt } from '../relay/harness.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { endpoints } from '../support/endpoints.ts';
 import { metricSeries } from '../support/metrics.ts';
 import { uniqueName } from '../support/names.ts';
+import { waitFor } from '../support/wait.ts';
 import { awaitCaughtUp, startTestProjector, startTestRelay, verifyAll } from './pipeline.ts';
 import { Workload } from './workload.ts';
 
@@ -55,6 +58,39 @@ async function appliedByProjection(running: RunningProjector): Promise<Map<strin
   }
   return applied;
 }
+
+/** Per member of the group, once it is stable, the partitions of `topic` it was assigned. */
+async function assignments(group: string, topic: string): Promise<number[][]> {
+  const admin = kafkaAt(endpoints().kafkaBrokers).admin();
+  await admin.connect();
+  try {
+    return await waitFor(`${group} stable`, async () => {
+      const [described] = (await admin.describeGroups([group])).groups;
+      if (described?.state !== 'Stable') return undefined;
+      return described.members.map(
+        (member) =>
+          AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment[topic] ?? [],
+      );
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+test('a process runs two members of each group, which split its partitions', async () => {
+  projector = await startTestProjector(db, prefix);
+  const topic = `${prefix}orders.events`;
+  const split = await assignments(`${prefix}projector.orders`, topic);
+  expect(split).toHaveLength(2);
+  const partitions = (await loadTopology(prefix)).eventTopics.get('orders')?.partitions ?? 0;
+  expect(split.flat().sort((a, b) => a - b)).toEqual([...Array(partitions).keys()]);
+  expect(split.every((mine) => mine.length > 0)).toBe(true);
+  await workload.run(2);
+  await awaitCaughtUp(db.appUrl, workload.lastPosition);
+  for (const report of await verifyAll(db)) expect(report).toMatchObject({ consistent: true });
+  await projector.close();
+  projector = undefined;
+}, 120_000);
 
 test('a projection behind its group-mates catches up from its own checkpoint; the others skip', async () => {
   const groups = (await loadTopology(prefix)).consumerGroups;
