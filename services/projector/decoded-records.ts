@@ -15,9 +15,10 @@ interface Entry {
 /**
  * The records of a process's consumer groups, read once for all of them. The
  * shipped topology gives each topic one group (its projections share it), and
- * then a record goes at its first visit; where topology/ gives a topic several
- * groups, each fetches every record, the first group to reach a record reads
- * its headers and decodes its value, and the others take that. A record is let go
+ * then nothing is kept: each batch's records are read and decoded as it comes
+ * (not a map entry made and dropped per record); where topology/ gives a topic
+ * several groups, each fetches every record, the first group to reach a record
+ * reads its headers and decodes its value, and the others take that. A record is let go
  * once every group of the process reading its topic has reached it, so only
  * the records between the first group and the last are kept; and at most so
  * many per partition (a replica holding some groups' partitions only, or a
@@ -47,9 +48,17 @@ export class DecodedRecords {
     messages: readonly KafkaMessage[],
     wanted: (type: string | undefined) => boolean,
   ): Promise<Map<string, DecodedRecord>> {
-    const entries = this.entriesOf(topic, partition);
     const groups = this.groupsReading.get(topic) ?? 1;
     const decoded = new Map<string, DecodedRecord>();
+    if (groups === 1) {
+      // The shipped topology: no other group of the process will ask, so nothing is kept.
+      for (const message of messages) {
+        if (!wanted(headersOf(message)['event-type'])) continue;
+        decoded.set(message.offset, this.decodeNow(message) ?? (await this.decodeFetching(message)));
+      }
+      return decoded;
+    }
+    const entries = this.entriesOf(topic, partition);
     for (const message of messages) {
       const entry = this.entryOf(entries, message);
       if (++entry.visits >= groups) entries.delete(message.offset);

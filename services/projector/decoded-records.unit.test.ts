@@ -134,3 +134,22 @@ test("past its capacity a partition's oldest records go", async () => {
   await records.decodeBatch(TOPIC, 0, [record(1)], everyType);
   expect(counted.calls.count).toBe(5);
 });
+
+test('with one group reading the topic nothing is kept: each visit decodes, as the group wants', async () => {
+  const unreadable = new UnreadableRecordError('not Avro');
+  const counted = decoder({ known: false, failures: [unreadable] });
+  const records = new DecodedRecords(counted, new Map([[TOPIC, 1]]), 100);
+  const decoded = await records.decodeBatch(
+    TOPIC,
+    0,
+    [record(1), record(2), record(3, 'OrderShipped')],
+    (type) => type !== 'OrderShipped',
+  );
+  expect(decoded.get('1')).toBe(unreadable);
+  expect(decoded.get('2')).toMatchObject({ eventId: 'e-2' });
+  expect(decoded.has('3')).toBe(false);
+  expect(counted.calls.count).toBe(2);
+  // Redelivered (a rebalance, a retried batch): decoded again, nothing having been kept.
+  await records.decodeBatch(TOPIC, 0, [record(2)], everyType);
+  expect(counted.calls.count).toBe(3);
+});

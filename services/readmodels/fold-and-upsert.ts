@@ -348,13 +348,15 @@ export function foldAndUpsert<Row, Stored, Totals extends object>(
   return async (tx, run, target, shared) => {
     const shape = shapesIn(target);
     const events = await withoutErasedTenants(tx, run);
-    const keyed = events.map((event) => ({ event, key: spec.keyOf(event) }));
-    const named = new Map(keyed.map(({ key }) => [key.join('/'), key]));
+    const keyed = events.map((event) => {
+      const key = spec.keyOf(event);
+      return { event, key, id: key.join('/') };
+    });
+    const named = new Map(keyed.map(({ id, key }) => [id, key]));
     const rows = await load(tx, shape.rows, spec.rows, [...named.values()], shared);
     const changed = new Map<string, readonly string[]>();
     const added: { [Name in keyof Totals]?: Totals[Name][] } = {};
-    for (const { event, key } of keyed) {
-      const id = key.join('/');
+    for (const { event, key, id } of keyed) {
       const before = rows.get(id);
       const step = spec.fold(before, event);
       if (step.row === undefined) rows.delete(id);
