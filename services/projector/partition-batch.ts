@@ -1,6 +1,6 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { DatabaseTransactionConnection } from 'slonik';
-import { sql } from '../platform/database/index.ts';
+import { arrayParameter, sql } from '../platform/database/index.ts';
 import {
   LIVE,
   type ProjectedEvent,
@@ -180,10 +180,8 @@ export async function applyPartitionBatches(
       originOf.set(message, origin);
       if (origin) {
         positions.add(origin.position);
-        wanted.set(watermarkKey(batch.projection.name, origin.tenantId), {
-          projection: batch.projection.name,
-          tenant: origin.tenantId,
-        });
+        const key = watermarkKey(batch.projection.name, origin.tenantId);
+        if (!wanted.has(key)) wanted.set(key, { projection: batch.projection.name, tenant: origin.tenantId });
       }
     }
   const {
@@ -246,7 +244,10 @@ export async function applyPartitionBatches(
   // its item twice (found by `make chaos`). Within the batch too, the first occurrence wins.
   const republished = parts.map(({ batch }, part) => {
     const skipped = new Set<number>();
-    for (const [index, origin] of (origins[part] ?? []).entries()) {
+    const theirs = origins[part] ?? [];
+    // Indexed loops over records here and below: an entries() iterator made an array per record.
+    for (let index = 0; index < theirs.length; index++) {
+      const origin = theirs[index];
       const transactionId = origin && commitOrder.get(origin.position)?.transactionId;
       if (!origin || transactionId === undefined) continue;
       const cursor = { transactionId: BigInt(transactionId), position: origin.position };
@@ -313,8 +314,10 @@ export async function applyPartitionBatches(
     let applied = 0;
     let parked = 0;
     const batchWatermarks = new Map<string, { transactionId: string; position: number }>();
-    for (const [index, message] of fresh.entries()) {
-      if (republished[part]?.has(index)) continue;
+    const skipped = republished[part];
+    for (let index = 0; index < fresh.length; index++) {
+      const message = fresh[index];
+      if (!message || skipped?.has(index)) continue;
       const item = batch.decoded.get(message.offset);
       let failure: Error | undefined;
       let attempts = 1;
@@ -376,16 +379,16 @@ export async function applyPartitionBatches(
   const marked = sql.fragment`
     INSERT INTO readmodels.watermarks AS w (projection, tenant_id, transaction_id, global_position)
     SELECT projection, tenant, xid::xid8, position
-      FROM unnest(${sql.array(
+      FROM unnest(${arrayParameter(
         marks.map((mark) => mark.projection),
         'text',
-      )}, ${sql.array(
+      )}, ${arrayParameter(
         marks.map((mark) => mark.tenant),
         'uuid',
-      )}, ${sql.array(
+      )}, ${arrayParameter(
         marks.map((mark) => mark.transactionId),
         'text',
-      )}, ${sql.array(
+      )}, ${arrayParameter(
         marks.map((mark) => mark.position),
         'int8',
       )}) AS mark (projection, tenant, xid, position)
@@ -394,16 +397,16 @@ export async function applyPartitionBatches(
       WHERE (w.transaction_id, w.global_position) < (EXCLUDED.transaction_id, EXCLUDED.global_position)`;
   const moved = sql.fragment`
     UPDATE readmodels.checkpoints AS c SET next_offset = moved.next_offset, updated_at = now()
-      FROM unnest(${sql.array(
+      FROM unnest(${arrayParameter(
         checkpointed.map((at) => at.projection),
         'text',
-      )}, ${sql.array(
+      )}, ${arrayParameter(
         checkpointed.map((at) => at.topic),
         'text',
-      )}, ${sql.array(
+      )}, ${arrayParameter(
         checkpointed.map((at) => at.partition),
         'int4',
-      )}, ${sql.array(
+      )}, ${arrayParameter(
         checkpointed.map((at) => at.nextOffset),
         'int8',
       )}) AS moved (projection, topic, partition, next_offset)

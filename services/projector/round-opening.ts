@@ -1,7 +1,7 @@
 import type { DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 import type { Checkpoint } from '../eventstore/index.ts';
-import { sql } from '../platform/database/index.ts';
+import { arrayParameter, sql } from '../platform/database/index.ts';
 
 /** A partition a round applies records of, for one projection. */
 export interface RoundPartition {
@@ -68,22 +68,22 @@ export async function openRound(
   const rows = await tx.any(sql.type(openingRow)`
     SELECT kind, projection, topic, partition, next_offset, tenant_id::text AS tenant_id, transaction_id,
            global_position
-      FROM readmodels.open_live_round(${sql.array(
+      FROM readmodels.open_live_round(${arrayParameter(
         partitions.map((key) => key.projection),
         'text',
-      )}, ${sql.array(
+      )}, ${arrayParameter(
         partitions.map((key) => key.topic),
         'text',
-      )}, ${sql.array(
+      )}, ${arrayParameter(
         partitions.map((key) => key.partition),
         'int4',
-      )}, ${sql.array(
+      )}, ${arrayParameter(
         wanted.map((key) => key.projection),
         'text',
-      )}, ${sql.array(
+      )}, ${arrayParameter(
         wanted.map((key) => key.tenant),
         'uuid',
-      )}, ${sql.array([...positions], 'int8')})`);
+      )}, ${arrayParameter([...positions], 'int8')})`);
   const checkpoints = new Map<string, number>();
   const watermarks = new Map<string, { transactionId: bigint; position: number }>();
   const erased = new Map(wanted.map(({ tenant }) => [tenant, false]));

@@ -1,6 +1,6 @@
 import type { DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
-import { sql } from '../platform/database/index.ts';
+import { type ArrayElementType, arrayParameter, sql } from '../platform/database/index.ts';
 import { withoutErasedTenants } from './erased-tenants.ts';
 import type {
   BulkApply,
@@ -12,12 +12,10 @@ import type {
 } from './projection.ts';
 import { tableIn } from './projection.ts';
 
-/** How the multi-row statements pass a column's values: as an array of this PostgreSQL type. */
-type ColumnType = 'uuid' | 'text' | 'int4' | 'int8' | 'bool' | 'numeric' | 'jsonb' | 'timestamptz';
-
 export interface Column<Row> {
   readonly name: string;
-  readonly type: ColumnType;
+  /** How the multi-row statements pass the column's values: as an array of this PostgreSQL type. */
+  readonly type: ArrayElementType;
   /** Its value in a row; jsonb as JSON text, numeric and timestamptz as text PostgreSQL reads exactly. */
   readonly value: (row: Row) => string | number | boolean | null;
 }
@@ -82,7 +80,7 @@ function names(columns: readonly { readonly name: string }[]): Fragment {
 
 function arrays<Row>(columns: readonly Column<Row>[], rows: readonly Row[]) {
   return sql.join(
-    columns.map((column) => sql.array(rows.map(column.value), column.type)),
+    columns.map((column) => arrayParameter(rows.map(column.value), column.type)),
     COMMA,
   );
 }
@@ -164,7 +162,7 @@ async function load<Row, Stored>(
       FROM ${shape.table}
      WHERE (${shape.keyNames}) IN (SELECT * FROM unnest(${sql.join(
        rows.key.map((column, i) =>
-         sql.array(
+         arrayParameter(
            keys.map((key) => key[i] ?? null),
            column.type,
          ),
@@ -183,7 +181,7 @@ function writeBack<Row, Stored>(
 ): Fragment | undefined {
   if (written.length === 0) return undefined;
   const keyArrays = rows.key.map((column, i) =>
-    sql.array(
+    arrayParameter(
       written.map(({ key }) => key[i] ?? null),
       column.type,
     ),

@@ -1,3 +1,4 @@
+export { type ArrayElementType, arrayParameter } from './array-literal.ts';
 export { databaseReadiness } from './database-readiness.ts';
 export { type DatabasePoolOptions, openDatabase } from './pool.ts';
 export { registerPoolMetrics } from './pool-metrics.ts';
