@@ -11,6 +11,7 @@
  */
 import { NoopPolicy } from 'cockatiel';
 import { type Admin, Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
+import pg from 'pg';
 import type { EventSchemas } from '../../services/avro/index.ts';
 import { applyTopology, EventCodec, loadTopology, schemaRegistry } from '../../services/messaging/index.ts';
 import { asAdmin, createDatabase, type Endpoints, withDatabase } from '../lib/databases.ts';
@@ -177,15 +178,17 @@ export async function partitionEnds(
   }));
 }
 
+/** A statement's rows, as the database's owner. */
+export type AdminRead = <T extends pg.QueryResultRow>(text: string) => Promise<T[]>;
+
 /** Whether every reader's checkpoint of every partition of the topic is at the partition's end. */
 export async function checkpointsAtEnds(
-  adminUrl: string,
+  read: AdminRead,
   topic: string,
   readers: readonly string[],
   ends: readonly { partition: number; end: number }[],
 ): Promise<boolean> {
-  const rows = await asAdmin<{ projection: string; partition: number; next_offset: string }>(
-    adminUrl,
+  const rows = await read<{ projection: string; partition: number; next_offset: string }>(
     `SELECT projection, partition, next_offset FROM readmodels.checkpoints WHERE topic = '${topic}'`,
   );
   const reached = new Map(rows.map((row) => [`${row.projection}:${row.partition}`, Number(row.next_offset)]));
@@ -260,13 +263,17 @@ async function catchUp(
       projectorKafkaEnv,
       limit && ((command, args) => limit.wrap(command, args)),
     );
+    // Polled every 50 ms on one connection: the end is known within 50 ms (it was 250, 2-3 % of a
+    // 10 s catch-up), and no connection per poll loads the database being measured.
+    const watcher = new pg.Client({ connectionString: database.adminUrl });
+    await watcher.connect();
     const started = process.hrtime.bigint();
     try {
       await until(
         'every checkpoint at its partition end',
-        () => checkpointsAtEnds(database.adminUrl, topic, readers, ends),
+        () => checkpointsAtEnds(async (text) => (await watcher.query(text)).rows, topic, readers, ends),
         900_000,
-        250,
+        50,
       );
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       rate = [backlog / seconds];
@@ -282,6 +289,7 @@ async function catchUp(
             : ''),
       );
     } finally {
+      await watcher.end();
       await projector.stop();
     }
   } catch (error) {

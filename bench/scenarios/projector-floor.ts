@@ -132,7 +132,8 @@ export async function projectorFloorScenarios(options: {
     );
     const applied = async (side: Side) => {
       const ends = await partitionEnds(admin, topicOf(side));
-      if (side === 'projector') return checkpointsAtEnds(database.adminUrl, topicOf(side), readers, ends);
+      if (side === 'projector')
+        return checkpointsAtEnds((text) => asAdmin(database.adminUrl, text), topicOf(side), readers, ends);
       const rows = await asAdmin<{ partition: number; next_offset: string }>(
         database.adminUrl,
         `SELECT partition, next_offset FROM floor_checkpoints WHERE topic = '${topicOf(side)}'`,
