@@ -18,12 +18,12 @@ interface Entry {
  * then nothing is kept: each batch's records are read and decoded as it comes
  * (not a map entry made and dropped per record); where topology/ gives a topic
  * several groups, each fetches every record, the first group to reach a record
- * reads its headers and decodes its value, and the others take that. A record is let go
- * once every group of the process reading its topic has reached it, so only
- * the records between the first group and the last are kept; and at most so
- * many per partition (a replica holding some groups' partitions only, or a
- * group far behind): past that the oldest go, and the late group decodes for
- * itself. The events are shared: read-only, as ProjectedEvent's fields say.
+ * reads its headers and decodes its value, and the others take that. A record
+ * is let go once every group of the process reading its topic has reached it,
+ * so only the records between the first group and the last are kept; and at
+ * most so many per partition (a replica holding some groups' partitions only,
+ * or a group far behind): past that the oldest go, and the late group decodes
+ * for itself. The events are shared: read-only, as ProjectedEvent's fields say.
  */
 export class DecodedRecords {
   /** Per topic and partition, records by offset, oldest first (a Map keeps insertion order). */

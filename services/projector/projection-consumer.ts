@@ -89,10 +89,11 @@ function itemOf(message: KafkaMessage): BatchItem {
  * One member of a kafkajs consumer group feeding its projections (topology/:
  * projections of one topic share a group, so its records are fetched and
  * decoded once for all of them); a process runs a few members of each group
- * (start-projector.ts, DEFAULT_MEMBERS_PER_GROUP). Each projection's position is its checkpoint in PostgreSQL,
- * not the group's committed offset: on every assignment the group seeks to the
- * oldest of its projections' checkpoints, each projection skips what it has
- * applied, and offsets go to Kafka afterwards only so lag tools work.
+ * (start-projector.ts, DEFAULT_MEMBERS_PER_GROUP). Each projection's position
+ * is its checkpoint in PostgreSQL, not the group's committed offset: on every
+ * assignment the group seeks to the oldest of its projections' checkpoints,
+ * each projection skips what it has applied, and offsets go to Kafka
+ * afterwards only so lag tools work.
  */
 export class ProjectionConsumer {
   private consumer: Consumer | undefined;
