@@ -200,6 +200,9 @@ export async function checkpointsAtEnds(
 interface CatchUp {
   readonly rate: number[] | string;
   readonly rss: number[] | string;
+  readonly fileRss: number[] | string;
+  /** The memory cgroup's own peak, when the run had one. */
+  readonly cgroupPeak: number[] | string;
   readonly backlog: number;
   readonly readers: readonly string[];
   /** The projector process's pools, from its /metrics. */
@@ -243,6 +246,8 @@ async function catchUp(
     .filter((projection) => projection !== 'tenants');
   let rate: number[] | string = [];
   let rss: number[] | string = [];
+  let fileRss: number[] | string = [];
+  let cgroupPeak: number[] | string = [];
   let pools: Record<string, number> = {};
   let backlog = 0;
   try {
@@ -280,20 +285,20 @@ async function catchUp(
       pools = await poolSizesAt(`http://127.0.0.1:${projector.port}`);
       const usage = projector.usage();
       rss = [usage.peakRssBytes / 2 ** 20];
+      fileRss = [usage.fileRssBytes / 2 ** 20];
+      if (limit) cgroupPeak = [limit.peakBytes() / 2 ** 20];
       log(
         `${label}: ${backlog} events × ${readers.length} projections in ${seconds.toFixed(1)} s ` +
-          `(${Math.round(backlog / seconds)} events/s), peak RSS ${(rss[0] ?? 0).toFixed(0)} MiB, ` +
-          `projector CPU ${usage.cpuSeconds.toFixed(1)} s` +
-          (limit
-            ? `, cgroup peak ${(limit.peakBytes() / 2 ** 20).toFixed(0)} MiB of ${limit.bytes / 2 ** 20}`
-            : ''),
+          `(${Math.round(backlog / seconds)} events/s), peak RSS ${(rss[0] ?? 0).toFixed(0)} MiB ` +
+          `(file-backed ${(fileRss[0] ?? 0).toFixed(0)}), projector CPU ${usage.cpuSeconds.toFixed(1)} s` +
+          (limit ? `, cgroup peak ${(cgroupPeak[0] ?? 0).toFixed(0)} MiB of ${limit.bytes / 2 ** 20}` : ''),
       );
     } finally {
       await watcher.end();
       await projector.stop();
     }
   } catch (error) {
-    rate = rss = `failed: ${error instanceof Error ? error.message : String(error)}`;
+    rate = rss = fileRss = cgroupPeak = `failed: ${error instanceof Error ? error.message : String(error)}`;
   } finally {
     await admin
       .deleteTopics({
@@ -303,7 +308,12 @@ async function catchUp(
     await admin.disconnect();
     await database.drop();
   }
-  return { rate, rss, backlog, readers, pools };
+  return { rate, rss, fileRss, cgroupPeak, backlog, readers, pools };
+}
+
+/** A catch-up without figures: each holds why. */
+function notRun(why: string): CatchUp {
+  return { rate: why, rss: why, fileRss: why, cgroupPeak: why, backlog: 0, readers: [], pools: {} };
 }
 
 /** Runs of one scenario as one: every run's figures, or the first failure. */
@@ -311,11 +321,15 @@ function combined(runs: readonly CatchUp[]): CatchUp {
   const failed = runs.find((run) => typeof run.rate === 'string');
   if (failed) return failed;
   const [first] = runs;
-  if (!first) return { rate: 'not run', rss: 'not run', backlog: 0, readers: [], pools: {} };
+  if (!first) return notRun('not run');
+  const every = (field: 'rate' | 'rss' | 'fileRss' | 'cgroupPeak') =>
+    runs.flatMap((run) => (typeof run[field] === 'string' ? [] : run[field]));
   return {
     ...first,
-    rate: runs.flatMap((run) => (typeof run.rate === 'string' ? [] : run.rate)),
-    rss: runs.flatMap((run) => (typeof run.rss === 'string' ? [] : run.rss)),
+    rate: every('rate'),
+    rss: every('rss'),
+    fileRss: every('fileRss'),
+    cgroupPeak: every('cgroupPeak'),
   };
 }
 
@@ -363,7 +377,7 @@ export async function projectorScenarios(options: {
         runs.push(await catchUp(options, at, label, tenants, perTenant, kafkaEnv(), limit));
       } catch (error) {
         const failed = `failed: ${error instanceof Error ? error.message : String(error)}`;
-        runs.push({ rate: failed, rss: failed, backlog: 0, readers: [], pools: {} });
+        runs.push(notRun(failed));
       } finally {
         limit?.remove(options.log);
       }
@@ -390,6 +404,8 @@ export async function projectorScenarios(options: {
       figures: [
         figure('catch-up throughput', 'events/s', 'higher', run.rate, NO_PEER),
         figure('projector peak RSS', 'MiB', 'lower', run.rss, NO_PEER),
+        figure('projector file-backed RSS at the end', 'MiB', 'lower', run.fileRss, NO_PEER),
+        ...(limited ? [figure('projector memory cgroup peak', 'MiB', 'lower', run.cgroupPeak, NO_PEER)] : []),
       ],
     });
   }

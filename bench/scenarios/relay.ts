@@ -212,7 +212,7 @@ async function drainWith(
   tenants: number,
   perTenant: number,
   limit?: MemoryLimit,
-): Promise<{ rate: number; peakRssMiB: number }> {
+): Promise<{ rate: number; peakRssMiB: number; fileRssMiB: number; cgroupPeakMiB?: number }> {
   const drain = await prepare(
     options.endpoints,
     relay,
@@ -259,14 +259,22 @@ async function drainWith(
       } finally {
         await watch.end();
       }
-      const peakRssMiB = Math.max(...processes.map((p) => p.usage().peakRssBytes / 2 ** 20));
+      const usages = processes.map((p) => p.usage());
+      const peakRssMiB = Math.max(...usages.map((u) => u.peakRssBytes / 2 ** 20));
+      const fileRssMiB = Math.max(...usages.map((u) => u.fileRssBytes / 2 ** 20));
+      const cgroupPeakMiB = limit && limit.peakBytes() / 2 ** 20;
       options.log(
-        `relay ×${replicas}${relay.relayKafkaEnv.KAFKA_SECURITY_PROTOCOL ? ` ${relay.relayKafkaEnv.KAFKA_SECURITY_PROTOCOL}` : ''}: drained ${rows} rows in ${seconds.toFixed(1)} s (${Math.round(rows / seconds)} events/s), peak RSS ${peakRssMiB.toFixed(0)} MiB` +
-          (limit
-            ? `, cgroup peak ${(limit.peakBytes() / 2 ** 20).toFixed(0)} MiB of ${limit.bytes / 2 ** 20}`
+        `relay ×${replicas}${relay.relayKafkaEnv.KAFKA_SECURITY_PROTOCOL ? ` ${relay.relayKafkaEnv.KAFKA_SECURITY_PROTOCOL}` : ''}: drained ${rows} rows in ${seconds.toFixed(1)} s (${Math.round(rows / seconds)} events/s), peak RSS ${peakRssMiB.toFixed(0)} MiB (file-backed ${fileRssMiB.toFixed(0)})` +
+          (limit && cgroupPeakMiB !== undefined
+            ? `, cgroup peak ${cgroupPeakMiB.toFixed(0)} MiB of ${limit.bytes / 2 ** 20}`
             : ''),
       );
-      return { rate: rows / seconds, peakRssMiB };
+      return {
+        rate: rows / seconds,
+        peakRssMiB,
+        fileRssMiB,
+        ...(cgroupPeakMiB === undefined ? {} : { cgroupPeakMiB }),
+      };
     } finally {
       await Promise.all(processes.map((p) => p.stop()));
     }
@@ -366,13 +374,21 @@ export async function relayScenarios(options: {
     }
     let drainRate: number[] | string = [];
     let peakRss: number[] | string = [];
+    let fileRss: number[] | string = [];
+    let cgroupPeak: number[] | string = [];
     try {
       const over = { ...relay, relayKafkaEnv: kafkaEnv() };
       const drained = await drainWith(options, over, replicas, tenants, perTenant, limit);
       drainRate = [drained.rate];
       peakRss = [drained.peakRssMiB];
+      fileRss = [drained.fileRssMiB];
+      if (drained.cgroupPeakMiB !== undefined) cgroupPeak = [drained.cgroupPeakMiB];
     } catch (error) {
-      drainRate = peakRss = `failed: ${error instanceof Error ? error.message : String(error)}`;
+      drainRate =
+        peakRss =
+        fileRss =
+        cgroupPeak =
+          `failed: ${error instanceof Error ? error.message : String(error)}`;
     } finally {
       limit?.remove(log);
     }
@@ -391,6 +407,8 @@ export async function relayScenarios(options: {
       figures: [
         figure('drain throughput', 'events/s', 'higher', drainRate, NO_PEER),
         figure('relay peak RSS', 'MiB', 'lower', peakRss, NO_PEER),
+        figure('relay file-backed RSS at the end', 'MiB', 'lower', fileRss, NO_PEER),
+        ...(limit ? [figure('relay memory cgroup peak', 'MiB', 'lower', cgroupPeak, NO_PEER)] : []),
       ],
     });
   }
