@@ -4,7 +4,11 @@ import { lineAmount, linesTotal, money, moneyAsNumber, negated, plus, times, ZER
 /** An amount given as whole units of 10^-scale, and its exact decimal text. */
 const amount = fc
   .record({
-    units: fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }),
+    // Both sides of 2^53, where the arithmetic leaves numbers for bigints.
+    units: fc.oneof(
+      fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }),
+      fc.bigInt({ min: -(10n ** 22n), max: 10n ** 22n }),
+    ),
     scale: fc.integer({ min: 0, max: 6 }),
   })
   .map(({ units, scale }) => ({ units, scale, text: exactText(units, scale) }));
@@ -73,4 +77,30 @@ test('given any finite non-negative double as a unit price, when read and given 
 test('given an amount, when negated and added to itself, then it is zero at its scale', () => {
   expect(negated(money('12.50'))).toBe('-12.50');
   expect(plus(money('12.50'), negated(money('12.50')))).toBe('0.00');
+});
+
+test('given amounts at the edge of 2^53, when added, multiplied or negated, then nothing is rounded', () => {
+  expect(plus(money('9007199254740991'), money('1'))).toBe('9007199254740992');
+  expect(plus(money('90071992547409.91'), money('0.001'))).toBe('90071992547409.911');
+  expect(times(money('4503599627370496.5'), 3)).toBe('13510798882111489.5');
+  expect(times(money('0.03'), Number.MAX_SAFE_INTEGER)).toBe('270215977642229.73');
+  expect(negated(money('-9007199254740993'))).toBe('9007199254740993');
+  expect(negated(money('0'))).toBe('0');
+  expect(plus(money('-0.00'), money('0'))).toBe('0.00');
+});
+
+test('given decimal text in any form numeric or a double gives, when read, then the plain and the general reading agree', () => {
+  expect(['5.', '.5', '-.5', '+5', ' 5 ', '-0', '007.10', '1e3', '1E-2'].map((text) => money(text))).toEqual([
+    '5',
+    '0.5',
+    '-0.5',
+    '5',
+    '5',
+    '0',
+    '7.10',
+    '1000',
+    '0.01',
+  ]);
+  for (const text of ['', '-', '.', '1.2.3', '--5', '5-', '1,5'])
+    expect(() => money(text)).toThrow(RangeError);
 });
