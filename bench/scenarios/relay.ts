@@ -203,7 +203,8 @@ async function lanesShared(adminUrl: string, replicas: number): Promise<void> {
 /**
  * Drains a backlog with `replicas` relays. They start on the empty outbox and share the lanes
  * first; the backlog is then committed at once, and the clock runs from that commit until the
- * outbox is empty. Returns events/s and the highest peak RSS of the replicas, in MiB.
+ * outbox is empty. Returns events/s, the replicas' highest peak and file-backed RSS and, in a
+ * limit, its cgroup's peak, in MiB.
  */
 async function drainWith(
   options: { readonly endpoints: Endpoints; readonly log: (line: string) => void },
