@@ -79,11 +79,19 @@ export interface CommitRange {
   readonly upTo: Checkpoint;
 }
 
+/**
+ * Transaction ids as PostgreSQL writes an xid8 (decimal digits, no leading
+ * zero): the longer text is the later id, and of two as long the text decides.
+ * No BigInt per comparison: the projector compares one per record it applies.
+ */
+export function compareTransactionIds(a: string, b: string): number {
+  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Commit order: by transaction id, then position within it (negative: a comes first). */
 export function compareCheckpoints(a: Checkpoint, b: Checkpoint): number {
-  const byTransaction = BigInt(a.transactionId) - BigInt(b.transactionId);
-  if (byTransaction !== 0n) return byTransaction < 0n ? -1 : 1;
-  return Math.sign(a.position - b.position);
+  return compareTransactionIds(a.transactionId, b.transactionId) || Math.sign(a.position - b.position);
 }
 
 export function isWithin(point: Checkpoint, range: CommitRange): boolean {

@@ -1,6 +1,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { DatabaseTransactionConnection } from 'slonik';
 import { arrayParameter, sql } from '../platform/database/index.ts';
+import { type Checkpoint, compareCheckpoints } from '../eventstore/index.ts';
 import {
   LIVE,
   type ProjectedEvent,
@@ -248,20 +249,12 @@ export async function applyPartitionBatches(
     // Indexed loops over records here and below: an entries() iterator made an array per record.
     for (let index = 0; index < theirs.length; index++) {
       const origin = theirs[index];
-      const transactionId = origin && commitOrder.get(origin.position)?.transactionId;
-      if (!origin || transactionId === undefined) continue;
-      const cursor = { transactionId: BigInt(transactionId), position: origin.position };
+      const point = origin && commitOrder.get(origin.position);
+      if (!origin || !point) continue;
       const key = watermarkKey(batch.projection.name, origin.tenantId);
       const mark = seen.get(key);
-      if (
-        mark &&
-        (cursor.transactionId < mark.transactionId ||
-          (cursor.transactionId === mark.transactionId && cursor.position <= mark.position))
-      ) {
-        skipped.add(index);
-      } else {
-        seen.set(key, cursor);
-      }
+      if (mark && compareCheckpoints(point, mark) <= 0) skipped.add(index);
+      else seen.set(key, point);
     }
     return skipped;
   });
@@ -313,7 +306,7 @@ export async function applyPartitionBatches(
     const bulk = inBulk.get(projection) !== undefined;
     let applied = 0;
     let parked = 0;
-    const batchWatermarks = new Map<string, { transactionId: string; position: number }>();
+    const batchWatermarks = new Map<string, Checkpoint>();
     const skipped = republished[part];
     for (let index = 0; index < fresh.length; index++) {
       const message = fresh[index];
@@ -342,19 +335,15 @@ export async function applyPartitionBatches(
       }
       // Parked or applied, the projection is past it: the watermark moves on either way.
       const origin = origins[part]?.[index];
-      const transactionId = origin && commitOrder.get(origin.position)?.transactionId;
-      if (origin && transactionId)
-        batchWatermarks.set(origin.tenantId, { transactionId, position: origin.position });
+      const point = origin && commitOrder.get(origin.position);
+      if (origin && point) batchWatermarks.set(origin.tenantId, point);
     }
     for (const [tenant, mark] of batchWatermarks) {
       // A projection reading two topics may meet a tenant in both: its watermark is the later.
       const key = watermarkKey(projection.name, tenant);
       const other = watermarks.get(key);
-      const later =
-        !other ||
-        BigInt(mark.transactionId) > BigInt(other.transactionId) ||
-        (mark.transactionId === other.transactionId && mark.position > other.position);
-      if (later) watermarks.set(key, { projection: projection.name, tenant, ...mark });
+      if (!other || compareCheckpoints(mark, other) > 0)
+        watermarks.set(key, { projection: projection.name, tenant, ...mark });
     }
     const nextOffset = Number(fresh.at(-1)?.offset) + 1;
     checkpointed.push({

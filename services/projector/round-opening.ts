@@ -20,7 +20,7 @@ export interface OpenedRound {
   /** Each partition's next offset to apply (-1: none yet), by partitionKey; its row locked. */
   readonly checkpoints: Map<string, number>;
   /** The last (transaction id, position) each (projection, tenant) applied or parked, by watermarkKey. */
-  readonly watermarks: Map<string, { transactionId: bigint; position: number }>;
+  readonly watermarks: Map<string, Checkpoint>;
   /** Which of the wanted tenants' read models were erased; each of them is locked shared. */
   readonly erased: ReadonlyMap<string, boolean>;
   /** Where the events at the positions asked for stand in the commit order; a position of no event is absent. */
@@ -85,7 +85,7 @@ export async function openRound(
         'uuid',
       )}, ${arrayParameter([...positions], 'int8')})`);
   const checkpoints = new Map<string, number>();
-  const watermarks = new Map<string, { transactionId: bigint; position: number }>();
+  const watermarks = new Map<string, Checkpoint>();
   const erased = new Map(wanted.map(({ tenant }) => [tenant, false]));
   const commitOrder = new Map<number, Checkpoint>();
   for (const row of rows) {
@@ -98,7 +98,7 @@ export async function openRound(
       checkpoints.set(partitionKey(row.projection, row.topic, row.partition), row.next_offset);
     else if (row.kind === 'watermark')
       watermarks.set(watermarkKey(row.projection, row.tenant_id), {
-        transactionId: BigInt(row.transaction_id),
+        transactionId: row.transaction_id,
         position: row.global_position,
       });
     else erased.set(row.tenant_id, true);
