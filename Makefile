@@ -68,10 +68,10 @@ dist/.built: node_modules/.package-lock.json tsconfig.json tsconfig.build.json $
 QUICK ?= 0
 SCENARIOS ?=
 PROFILE ?= 0
-bench: node_modules/.package-lock.json ## the benchmarks: a table, and JSON under bench/results/ (QUICK=1: smoke run; SCENARIOS="gateway relay": only those; PROFILE=1: services under --cpu-prof, see docs/profiles.md)
+bench: node_modules/.package-lock.json ## the benchmarks: a table, and JSON under bench/results/ (QUICK=1: smoke run; SCENARIOS="gateway relay": only those; PROFILE=1: services under --cpu-prof, PROFILE=perf: the machine under perf record, see docs/profiles.md)
 	@bash scripts/stack/stack.sh up
 	@npx tsc -p tsconfig.build.json
-	@QUICK=$(QUICK) $(if $(filter 1,$(PROFILE)),BENCH_CPU_PROF=$(CURDIR)/bench/profiles) node dist/bench/run.js $(SCENARIOS)
+	@QUICK=$(QUICK) $(if $(filter 1,$(PROFILE)),BENCH_CPU_PROF=$(CURDIR)/bench/profiles) $(if $(filter perf,$(PROFILE)),bash scripts/bench/perf-record.sh) node dist/bench/run.js $(SCENARIOS)
 
 # Faults with figures (docs/reliability.md): every scenario runs infrastructure of its own where it
 # stops a component, beside the shared stack (which must be up); SHORT=1 is CI's short form.

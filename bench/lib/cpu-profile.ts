@@ -110,9 +110,20 @@ function packageOf(url: string): { name: string; file: string } | undefined {
   return { name, file: rest.slice(scoped ? 2 : 1).join('/') };
 }
 
+/** Where the JavaScript of a script at `url` is counted, and its file as a table names it. */
+export function scriptOf(url: string): { readonly group: Group; readonly file: string } {
+  const pkg = packageOf(url);
+  if (pkg) {
+    const group = pkg.name.startsWith('@slonik/') ? 'slonik' : (PACKAGE_GROUPS[pkg.name] ?? 'other packages');
+    return { group, file: `${pkg.name}/${pkg.file}` };
+  }
+  if (url.startsWith('node:')) return { group: 'node internals', file: url };
+  const ours = /\/dist\/(.*)$/.exec(url);
+  return { group: 'ours', file: ours?.[1] ?? url };
+}
+
 function frameOf(callFrame: CallFrame): Frame {
   const { functionName, url } = callFrame;
-  const line = callFrame.lineNumber + 1;
   const name = functionName || '(anonymous)';
   if (!url) {
     if (functionName === '(garbage collector)') return { name, where: '', group: 'GC' };
@@ -120,14 +131,8 @@ function frameOf(callFrame: CallFrame): Frame {
     // Native code entered from JavaScript: writev, the crypto and zlib bindings, and the like.
     return { name, where: '(native)', group: 'node internals' };
   }
-  const pkg = packageOf(url);
-  if (pkg) {
-    const group = pkg.name.startsWith('@slonik/') ? 'slonik' : (PACKAGE_GROUPS[pkg.name] ?? 'other packages');
-    return { name, where: `${pkg.name}/${pkg.file}:${line}`, group };
-  }
-  if (url.startsWith('node:')) return { name, where: `${url}:${line}`, group: 'node internals' };
-  const ours = /\/dist\/(.*)$/.exec(url);
-  return { name, where: `${ours?.[1] ?? url}:${line}`, group: 'ours' };
+  const { group, file } = scriptOf(url);
+  return { name, where: `${file}:${callFrame.lineNumber + 1}`, group };
 }
 
 const IDLE = new Set(['(idle)', '(root)']);

@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { applyTopology, loadTopology } from '../../services/messaging/index.ts';
@@ -101,11 +102,23 @@ export const SERVICE_NODE_FLAGS: Readonly<Record<ServiceName, readonly string[]>
 /**
  * `BENCH_CPU_PROF=<directory>` (`make bench PROFILE=1`): every service process (and floor,
  * bench/lib/floor-process.ts) runs under `node --cpu-prof`, writing its profile into
- * `<directory>/<name>/` when the run stops it.
+ * `<directory>/<name>/` when the run stops it. `BENCH_PERF_MAP=1` (`make bench PROFILE=perf`):
+ * each writes /tmp/perf-<pid>.map, which names its JavaScript in a Linux `perf record`
+ * (bench/perf-report.ts).
  */
 export function profiling(name: string): readonly string[] {
   const directory = process.env.BENCH_CPU_PROF;
-  return directory ? ['--cpu-prof', `--cpu-prof-dir=${join(directory, name)}`] : [];
+  return [
+    ...(directory ? ['--cpu-prof', `--cpu-prof-dir=${join(directory, name)}`] : []),
+    // V8 also logs code events with it: to a file of its own per process, not an isolate-*.log in the cwd.
+    ...(process.env.BENCH_PERF_MAP === '1'
+      ? [
+          '--perf-basic-prof',
+          '--no-logfile-per-isolate',
+          `--logfile=${join(tmpdir(), `eventline-v8-${name}.log`)}`,
+        ]
+      : []),
+  ];
 }
 
 /** How a service's command line is run: as it is, or wrapped (in a memory cgroup, MemoryLimit). */
