@@ -201,22 +201,19 @@ export async function applyPartitionBatches(
     [...positions],
   );
   rememberErasure(tx, erased);
-  const notInStore = new Map(
-    batches.map((batch) => [
-      batch,
-      batch.messages.flatMap((message) => {
-        const position = originOf.get(message)?.position;
-        return position === undefined || commitOrder.has(position) ? [] : [position];
-      }),
-    ]),
-  );
-  const nothingApplied = (batch: PartitionBatch, next: number): BatchOutcome => ({
+  // Only records the round applies: one read again (a rebalance re-fetches past the checkpoint) was counted.
+  const notInStore = (messages: readonly KafkaMessage[]) =>
+    messages.flatMap((message) => {
+      const position = originOf.get(message)?.position;
+      return position === undefined || commitOrder.has(position) ? [] : [position];
+    });
+  const nothingApplied = (next: number): BatchOutcome => ({
     kind: 'applied',
     nextOffset: next,
     applied: 0,
     parked: 0,
     watermarks: new Map(),
-    notInStore: notInStore.get(batch) ?? [],
+    notInStore: [],
   });
 
   const outcomes: BatchOutcome[] = [];
@@ -226,13 +223,13 @@ export async function applyPartitionBatches(
     const fresh = batch.messages.filter((message) => Number(message.offset) >= next);
     const first = fresh[0];
     if (!first) {
-      outcomes.push(nothingApplied(batch, next));
+      outcomes.push(nothingApplied(next));
     } else if (next !== NONE && Number(first.offset) > next && batch.soughtTo !== next) {
       // The group's committed offset is past our checkpoint (the read models were reset): go back, once.
       outcomes.push({ kind: 'seek', offset: next });
     } else {
       parts.push({ batch, messages: fresh, outcome: outcomes.length });
-      outcomes.push(nothingApplied(batch, next));
+      outcomes.push(nothingApplied(next));
     }
   }
   if (parts.length === 0) return outcomes;
@@ -358,7 +355,7 @@ export async function applyPartitionBatches(
       applied,
       parked,
       watermarks: batchWatermarks,
-      notInStore: notInStore.get(batch) ?? [],
+      notInStore: notInStore(fresh),
     };
   }
 
