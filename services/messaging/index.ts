@@ -14,6 +14,7 @@ export { loadAsyncApiSources } from './asyncapi-sources.ts';
 export { type AsyncApiFormat, renderAsyncApi } from './asyncapi-text.ts';
 export { EventCodec, RegistryUnavailableError, UnencodableEventError } from './event-codec.ts';
 export { connectKafka } from './kafka-client.ts';
+export { readFetchedHeadersAsText } from './fetched-header-text.ts';
 export { type KafkaConnection, kafkaConnection, kafkaEnv, type KafkaSettings } from './kafka-connection.ts';
 export {
   type RegistryConnection,

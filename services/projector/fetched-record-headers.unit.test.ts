@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { readFetchedHeadersAsText } from '../messaging/index.ts';
 
 // kafkajs 2.2.4's record decoder as patches/kafkajs+2.2.4.patch leaves it (applied by npm ci's
 // postinstall): each record's headers read into one object instead of spread once per header.
@@ -15,7 +16,7 @@ interface Encoder {
   writeVarIntArray(value: Encoder[]): Encoder;
   writeEncoder(value: Encoder): Encoder;
 }
-type FetchedHeaders = Record<string, Buffer | null | (Buffer | null)[]>;
+type FetchedHeaders = Record<string, Buffer | string | null | (Buffer | string | null)[]>;
 interface FetchedRecord {
   readonly offset: string;
   readonly key: Buffer | null;
@@ -32,6 +33,9 @@ const header = require(`${kafkajs}/recordBatch/header/v0/index.js`) as (header: 
 }) => Encoder;
 const { RecordBatch: recordBatch } = require(`${kafkajs}/recordBatch/v0/index.js`) as {
   RecordBatch: (batch: { records: Encoder[]; lastOffsetDelta: number }) => Promise<Encoder>;
+};
+const { readHeaderValuesAsText } = require(`${kafkajs}/recordBatch/record/v0/decoder.js`) as {
+  readHeaderValuesAsText: (asText: boolean) => void;
 };
 const decodeRecordBatch = require(`${kafkajs}/recordBatch/v0/decoder.js`) as (
   decoder: unknown,
@@ -59,7 +63,7 @@ async function fetched(
   return (await decodeRecordBatch(new DecoderOf(batch.buffer))).records;
 }
 
-const text = (value: Buffer | null | (Buffer | null)[] | undefined): unknown =>
+const text = (value: Buffer | string | null | (Buffer | string | null)[] | undefined): unknown =>
   Array.isArray(value) ? value.map(text) : value === null ? null : value?.toString('utf8');
 
 function textOf(headers: FetchedHeaders): Record<string, unknown> {
@@ -128,4 +132,23 @@ test('many headers, and keys named like Object.prototype members, are plain own 
   expect(Object.getPrototypeOf(odd?.headers)).toBe(Object.prototype);
   expect(Object.hasOwn(odd?.headers ?? {}, '__proto__')).toBe(true);
   expect(textOf(odd?.headers ?? {})).toEqual({ constructor: 'c', ['__proto__']: ['p', 'q'], toString: 't' });
+});
+
+test('read as text (the projector), every header value is a string, a null stays null, a repeat an array', async () => {
+  readFetchedHeadersAsText();
+  try {
+    const [record] = await fetched([
+      ['event-id', 'e1'],
+      ['correlation-id', 'é€😀'],
+      ['a', '1'],
+      ['a', '2'],
+      ['c', null],
+    ]);
+    expect(record?.headers).toEqual({ 'event-id': 'e1', 'correlation-id': 'é€😀', a: ['1', '2'], c: null });
+    expect(record?.value?.toString()).toBe('value-0');
+  } finally {
+    readHeaderValuesAsText(false);
+  }
+  const [after] = await fetched([['event-id', 'e2']]);
+  expect(Buffer.isBuffer(after?.headers['event-id'])).toBe(true);
 });

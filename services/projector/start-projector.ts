@@ -3,6 +3,7 @@ import { EventSchemas } from '../avro/index.ts';
 import { PostgresEventStore, Upcasters } from '../eventstore/index.ts';
 import {
   connectKafka,
+  readFetchedHeadersAsText,
   type KafkaConnection,
   kafkaReadiness,
   loadTopology,
@@ -167,6 +168,8 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
     counts: (error) => error instanceof RegistryUnavailableError,
     onStateChange: exportBreakerState(registry, 'schema-registry'),
   });
+  // Before the first fetch: every header the projector reads is text.
+  readFetchedHeadersAsText();
   const kafka = connectKafka({
     connection: options.kafka,
     clientId: 'eventline-projector',
