@@ -64,7 +64,7 @@ const GC = /v8::internal::(Scaveng|Mark|ConcurrentMarking|Sweep|Heap::|Evacuat|M
 const COMPILER = /v8::internal::(compiler::|maglev::|baseline::|Compiler::|Parser|Turboshaft)/;
 
 /** A `--perf-basic-prof` name: `JS:` and a tier mark (`*+^~`), the function, a space, its script:line:column. */
-const JS_SYMBOL = /^JS:[*+^~]?'?(\S*)\s+(.+?)(?::\d+)?(?::\d+)?$/;
+const JS_SYMBOL = /^JS:[*+^~]?'?\S*\s+(.+?)(?::\d+)?(?::\d+)?$/;
 
 function placeOf(frame: PerfFrame | undefined): Place {
   if (!frame) return 'other';
@@ -84,7 +84,7 @@ function placeOf(frame: PerfFrame | undefined): Place {
 /** The script of a JavaScript frame, or undefined for native code. */
 function scriptUrl(frame: PerfFrame): string | undefined {
   const js = JS_SYMBOL.exec(frame.symbol);
-  return js?.[2]?.replace(/^file:\/\//, '');
+  return js?.[1]?.replace(/^file:\/\//, '');
 }
 
 /** The package group of the innermost JavaScript frame (no JavaScript: native work such as GC or I/O). */

@@ -266,9 +266,7 @@ async function drainWith(
       const cgroupPeakMiB = limit && limit.peakBytes() / 2 ** 20;
       options.log(
         `relay ×${replicas}${relay.relayKafkaEnv.KAFKA_SECURITY_PROTOCOL ? ` ${relay.relayKafkaEnv.KAFKA_SECURITY_PROTOCOL}` : ''}: drained ${rows} rows in ${seconds.toFixed(1)} s (${Math.round(rows / seconds)} events/s), peak RSS ${peakRssMiB.toFixed(0)} MiB (file-backed ${fileRssMiB.toFixed(0)})` +
-          (limit && cgroupPeakMiB !== undefined
-            ? `, cgroup peak ${cgroupPeakMiB.toFixed(0)} MiB of ${limit.bytes / 2 ** 20}`
-            : ''),
+          (limit ? `, cgroup peak ${(cgroupPeakMiB ?? 0).toFixed(0)} MiB of ${limit.bytes / 2 ** 20}` : ''),
       );
       return {
         rate: rows / seconds,
