@@ -1,6 +1,9 @@
 import { type SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import type { EventSchema, EventSchemas } from '../avro/index.ts';
+import { failureReason } from '../platform/resilience/index.ts';
 import { type RegistryConnection, registryRequest } from './registry-connection.ts';
+import { isRegistryOutage } from './registry-outage.ts';
 import { backwardBreaks } from './schema-compatibility.ts';
 import { schemaRuleBreaks } from './schema-rules.ts';
 import { eventTopic, subjectName } from './topic-names.ts';
@@ -20,25 +23,47 @@ export interface Registration {
   readonly id: number;
 }
 
+/** A registration repeated because the registry did not answer, or answered 5xx. */
+export interface RegistrationRetry {
+  readonly subject: string;
+  readonly attempt: number;
+  readonly retryInMs: number;
+  readonly reason: string;
+}
+
 /**
  * Registers every schema of schemas/ under its subject, older versions first so
  * the registry checks each against its predecessor. Registering one it holds
- * already changes nothing, so this is safe to re-run.
+ * already changes nothing, so this is safe to re-run, and a registration the
+ * registry did not answer (or answered 5xx) is tried up to five times more,
+ * backing off: a deploy's one-shot step should outlast a registry's pause.
  */
 export async function registerSchemas(
   registry: SchemaRegistry,
   schemas: EventSchemas,
   prefix: string,
+  onRetry: (retry: RegistrationRetry) => void = () => {},
 ): Promise<Registration[]> {
   const registered: Registration[] = [];
   for (const schema of inVersionOrder(schemas)) {
     const subject = subjectOf(prefix, schema);
     const [refusal] = schemaRuleBreaks(schema.definition);
     if (refusal) throw new Error(`${schema.context}/${schema.eventType}.v${schema.version}.avsc: ${refusal}`);
+    const patience = retry(handleWhen(isRegistryOutage), {
+      maxAttempts: 6,
+      backoff: new ExponentialBackoff({ initialDelay: 500, maxDelay: 16_000 }),
+    });
+    patience.onRetry(({ attempt, delay, ...outcome }) =>
+      onRetry({
+        subject,
+        attempt,
+        retryInMs: Math.round(delay),
+        reason: 'error' in outcome ? failureReason(outcome.error) : 'no answer',
+      }),
+    );
     try {
-      const { id } = await registry.register(
-        { type: SchemaType.AVRO, schema: schema.definition },
-        { subject },
+      const { id } = await patience.execute(() =>
+        registry.register({ type: SchemaType.AVRO, schema: schema.definition }, { subject }),
       );
       registered.push({ subject, version: schema.version, id });
     } catch (error) {

@@ -1,6 +1,6 @@
 import { EventSchemas } from '../../avro/index.ts';
 import { checkSchemas, registerSchemas, schemaRegistry } from '../../messaging/index.ts';
-import { env, loadConfig } from '../../platform/config/index.ts';
+import { env, loadConfig, networkTimeouts } from '../../platform/config/index.ts';
 import type { CommandSpec } from '../command-line.ts';
 import { registryFromEnvironment } from '../connections.ts';
 
@@ -18,6 +18,7 @@ const ENVIRONMENT = [
   'SCHEMA_REGISTRY_PASSWORD',
   'SCHEMA_REGISTRY_BEARER_TOKEN',
   'SCHEMA_REGISTRY_CA_FILE',
+  'SCHEMA_REGISTRY_TIMEOUT_MS',
   'KAFKA_TOPIC_PREFIX',
 ];
 
@@ -30,15 +31,17 @@ export const schemasCommands: readonly CommandSpec[] = [
     path: ['schemas', 'register'],
     summary:
       'Registers every schema of schemas/ under <topic>-<record full name>, older versions first. ' +
-      'Registering one the registry holds changes nothing.',
+      'Registering one the registry holds changes nothing; one the registry does not answer is retried.',
     options: dirOption,
     environment: ENVIRONMENT,
     async run({ options }) {
       const { KAFKA_TOPIC_PREFIX } = loadConfig({ KAFKA_TOPIC_PREFIX: env.KAFKA_TOPIC_PREFIX });
       const registered = await registerSchemas(
-        schemaRegistry(registryFromEnvironment()),
+        schemaRegistry(registryFromEnvironment(), networkTimeouts().registryMs),
         await schemasIn(options.dir),
         KAFKA_TOPIC_PREFIX,
+        ({ subject, attempt, retryInMs, reason }) =>
+          console.error(`${subject}: attempt ${attempt} failed (${reason}); retrying in ${retryInMs} ms`),
       );
       for (const { subject, version, id } of registered)
         console.log(`registered ${subject} (v${version}) id ${id}`);
