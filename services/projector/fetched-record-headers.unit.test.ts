@@ -19,6 +19,7 @@ interface Encoder {
 type FetchedHeaders = Record<string, Buffer | string | null | (Buffer | string | null)[]>;
 interface FetchedRecord {
   readonly offset: string;
+  readonly timestamp: string;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   readonly headers: FetchedHeaders;
@@ -32,8 +33,14 @@ const header = require(`${kafkajs}/recordBatch/header/v0/index.js`) as (header: 
   value: Buffer | string | null;
 }) => Encoder;
 const { RecordBatch: recordBatch } = require(`${kafkajs}/recordBatch/v0/index.js`) as {
-  RecordBatch: (batch: { records: Encoder[]; lastOffsetDelta: number }) => Promise<Encoder>;
+  RecordBatch: (batch: {
+    records: Encoder[];
+    lastOffsetDelta: number;
+    firstOffset?: unknown;
+    firstTimestamp?: number;
+  }) => Promise<Encoder>;
 };
+const Long = require('kafkajs/src/utils/long.js') as { fromValue(value: string): unknown };
 const { readHeaderValuesAsText } = require(`${kafkajs}/recordBatch/record/v0/decoder.js`) as {
   readHeaderValuesAsText: (asText: boolean) => void;
 };
@@ -41,21 +48,27 @@ const decodeRecordBatch = require(`${kafkajs}/recordBatch/v0/decoder.js`) as (
   decoder: unknown,
 ) => Promise<{ records: FetchedRecord[] }>;
 
+/** A header as sent: a name and value, or one made by rawHeader. */
+type SentHeader = readonly [string, Buffer | string | null] | Encoder;
+
+/** A header whose name is raw bytes, not necessarily UTF-8. */
+function rawHeader(name: Buffer, value: string): Encoder {
+  return new EncoderOf().writeVarIntBytes(name).writeVarIntBytes(value);
+}
+
 /** One record on the wire, its headers in the order given (a key may come back). */
-function record(offsetDelta: number, headers: readonly [string, Buffer | string | null][]): Encoder {
+function record(offsetDelta: number, headers: readonly SentHeader[], timestampDelta = 0): Encoder {
   const body = new EncoderOf()
     .writeInt8(0)
-    .writeVarLong(0)
+    .writeVarLong(timestampDelta)
     .writeVarInt(offsetDelta)
     .writeVarIntBytes(`key-${offsetDelta}`)
     .writeVarIntBytes(`value-${offsetDelta}`)
-    .writeVarIntArray(headers.map(([key, value]) => header({ key, value })));
+    .writeVarIntArray(headers.map((one) => ('buffer' in one ? one : header({ key: one[0], value: one[1] }))));
   return new EncoderOf().writeVarInt(body.size()).writeEncoder(body);
 }
 
-async function fetched(
-  ...records: (readonly [string, Buffer | string | null][])[]
-): Promise<FetchedRecord[]> {
+async function fetched(...records: (readonly SentHeader[])[]): Promise<FetchedRecord[]> {
   const batch = await recordBatch({
     records: records.map((headers, offsetDelta) => record(offsetDelta, headers)),
     lastOffsetDelta: records.length - 1,
@@ -151,4 +164,57 @@ test('read as text (the projector), every header value is a string, a null stays
   }
   const [after] = await fetched([['event-id', 'e2']]);
   expect(Buffer.isBuffer(after?.headers['event-id'])).toBe(true);
+});
+
+test('header names are read as sent, whatever the record before held at the same place', async () => {
+  const records = await fetched(
+    [
+      ['event-id', 'a'],
+      ['event-type', 'x'],
+    ],
+    [
+      ['event-id', 'b'],
+      ['event-typf', 'y'],
+    ],
+    [
+      ['é', '1'],
+      ['event-type', 'z'],
+    ],
+    [rawHeader(Buffer.from([0xe9]), '2')],
+    [['event-', '3']],
+    [['event-id', 'c']],
+  );
+  expect(records.map((one) => Object.keys(one.headers))).toEqual([
+    ['event-id', 'event-type'],
+    ['event-id', 'event-typf'],
+    ['é', 'event-type'],
+    // A lone 0xE9 is not UTF-8 (é is C3 A9): decoded, not taken for the é before it.
+    ['\ufffd'],
+    ['event-'],
+    ['event-id'],
+  ]);
+  expect(records.map((one) => text(Object.values(one.headers)[0]))).toEqual(['a', 'b', '1', '2', '3', 'c']);
+});
+
+/** A batch whose first offset and timestamp are given, its records' timestamps deltas from the latter. */
+async function fetchedAt(firstOffset: string, firstTimestamp: number, deltas: readonly number[]) {
+  const batch = await recordBatch({
+    firstOffset: Long.fromValue(firstOffset),
+    firstTimestamp,
+    records: deltas.map((delta, offsetDelta) => record(offsetDelta, [], delta)),
+    lastOffsetDelta: deltas.length - 1,
+  });
+  return (await decodeRecordBatch(new DecoderOf(batch.buffer))).records;
+}
+
+test("a record's offset and timestamp are its batch's first plus its deltas, exactly, however large", async () => {
+  const first = 1_764_806_400_000;
+  // Up to 7 bytes a delta is summed as a number; 2^50 takes 8, and a first offset past 2^53 is BigInt only.
+  const deltas = [0, 5, -3, 63, -64, 2 ** 40, 2 ** 48 - 1, 2 ** 50, -(2 ** 50)];
+  const small = await fetchedAt('41', first, deltas);
+  expect(small.map((one) => one.timestamp)).toEqual(deltas.map((delta) => String(first + delta)));
+  expect(small.map((one) => one.offset)).toEqual(deltas.map((_, index) => String(41 + index)));
+  const huge = await fetchedAt('9007199254740993', first, [1, 2]);
+  expect(huge.map((one) => one.offset)).toEqual(['9007199254740993', '9007199254740994']);
+  expect(huge.map((one) => one.timestamp)).toEqual([String(first + 1), String(first + 2)]);
 });
