@@ -6,7 +6,9 @@
  * innermost JavaScript frame of each sample ran. Unlike `node --cpu-prof`,
  * whose samples land where a thread stopped even while it waits for a core,
  * perf samples only what is on a CPU, so shares are of CPU time. Services
- * started with `--perf-basic-prof` (BENCH_PERF_MAP=1) name their JavaScript.
+ * started with `--perf-prof` (BENCH_PERF_JIT_DIR, bench/lib/pipeline.ts) name
+ * their JavaScript and V8's built-ins once `perf inject --jit` has read their
+ * jitdumps: both then sit in `jitted-<pid>-<n>.so` images.
  */
 import { type Group, scriptOf } from './cpu-profile.ts';
 
@@ -63,14 +65,15 @@ export type Place = (typeof PLACES)[number];
 const GC = /v8::internal::(Scaveng|Mark|ConcurrentMarking|Sweep|Heap::|Evacuat|MinorMS|MemoryAllocator|.*GC)/;
 const COMPILER = /v8::internal::(compiler::|maglev::|baseline::|Compiler::|Parser|Turboshaft)/;
 
-/** A `--perf-basic-prof` name: `JS:` and a tier mark (`*+^~`), the function, a space, its script:line:column. */
+/** V8's name for JavaScript: `JS:` and a tier mark (`*+^~`), the function, a space, its script:line:column. */
 const JS_SYMBOL = /^JS:[*+^~]?'?\S*\s+(.+?)(?::\d+)?(?::\d+)?$/;
 
 function placeOf(frame: PerfFrame | undefined): Place {
   if (!frame) return 'other';
   const { symbol, dso } = frame;
   if (dso === '[kernel.kallsyms]') return 'kernel';
-  if (/\/perf-\d+\.map$/.test(dso)) return 'JavaScript (JIT code)';
+  if (/\/jitted-\d+-\d+\.so$/.test(dso))
+    return symbol.startsWith('Builtin:') ? 'V8 built-ins' : 'JavaScript (JIT code)';
   if (/\/libc[.-]/.test(dso)) return 'libc';
   if (/\/node$/.test(dso)) {
     if (GC.test(symbol)) return 'GC';
@@ -108,7 +111,7 @@ function labelOf(samples: readonly PerfSample[]): string {
     }
   const first = samples[0];
   if (first?.pid === 0) return 'idle';
-  // Node names its main thread so; without --perf-basic-prof its JavaScript has no names to tell it by.
+  // Node names its main thread so; without --perf-prof its JavaScript has no names to tell it by.
   return first?.comm === 'MainThread' ? 'node' : (first?.comm ?? '?');
 }
 

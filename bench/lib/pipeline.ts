@@ -102,18 +102,24 @@ export const SERVICE_NODE_FLAGS: Readonly<Record<ServiceName, readonly string[]>
 /**
  * `BENCH_CPU_PROF=<directory>` (`make bench PROFILE=1`): every service process (and floor,
  * bench/lib/floor-process.ts) runs under `node --cpu-prof`, writing its profile into
- * `<directory>/<name>/` when the run stops it. `BENCH_PERF_MAP=1` (`make bench PROFILE=perf`):
- * each writes /tmp/perf-<pid>.map, which names its JavaScript in a Linux `perf record`
- * (bench/perf-report.ts).
+ * `<directory>/<name>/` when the run stops it. `BENCH_PERF_JIT_DIR=<directory>` (`make bench
+ * PROFILE=perf`): each writes a jitdump (`jit-<pid>.dump`) there, which `perf inject --jit` turns
+ * into names for its JavaScript and V8's built-ins in a Linux `perf record` (bench/perf-report.ts).
+ * A jitdump, not a /tmp/perf-<pid>.map: V8 reuses the addresses of code it frees, and a map keeps
+ * every name an address ever had, where the dump says which one held at each sample's time.
  */
 export function profiling(name: string): readonly string[] {
   const directory = process.env.BENCH_CPU_PROF;
+  const jitDirectory = process.env.BENCH_PERF_JIT_DIR;
   return [
     ...(directory ? ['--cpu-prof', `--cpu-prof-dir=${join(directory, name)}`] : []),
-    // V8 also logs code events with it: to a file of its own per process, not an isolate-*.log in the cwd.
-    ...(process.env.BENCH_PERF_MAP === '1'
+    ...(jitDirectory
       ? [
-          '--perf-basic-prof',
+          '--perf-prof',
+          `--perf-prof-path=${jitDirectory}`,
+          // Interpreted functions get frames of their own too, not only the interpreter's.
+          '--interpreted-frames-native-stack',
+          // V8 also logs code events with it: to a file of its own per process, not an isolate-*.log in the cwd.
           '--no-logfile-per-isolate',
           `--logfile=${join(tmpdir(), `eventline-v8-${name}.log`)}`,
         ]
