@@ -50,7 +50,8 @@ export async function registerSchemas(
     const [refusal] = schemaRuleBreaks(schema.definition);
     if (refusal) throw new Error(`${schema.context}/${schema.eventType}.v${schema.version}.avsc: ${refusal}`);
     const patience = retry(handleWhen(isRegistryOutage), {
-      maxAttempts: 6,
+      // cockatiel counts the retries: five after the first attempt.
+      maxAttempts: 5,
       backoff: new ExponentialBackoff({ initialDelay: 500, maxDelay: 16_000 }),
     });
     patience.onRetry(({ attempt, delay, ...outcome }) =>
