@@ -44,13 +44,16 @@ export function loadConfig<Shape extends z.ZodRawShape>(
   shape: Shape,
   source: NodeJS.ProcessEnv = process.env,
 ): z.infer<z.ZodObject<Shape>> {
-  const result = z.object(shape).safeParse(withFileValues(shape, source));
+  const values = withFileValues(shape, source);
+  const result = z.object(shape).safeParse(values);
   if (result.success) return result.data;
   const [issue] = result.error.issues;
   const variable = String(issue?.path[0] ?? 'environment');
-  // Every variable is a string when set, so a value of the wrong type is one that is missing.
+  if (issue?.code !== 'invalid_type') throw new ConfigError(variable, issue?.message ?? 'is invalid');
+  // A set value of the wrong type is one a coercion refused (`abc` for a number); it is not echoed,
+  // as it may be a secret.
   throw new ConfigError(
     variable,
-    issue?.code === 'invalid_type' ? 'is required' : (issue?.message ?? 'is invalid'),
+    values[variable] === undefined ? 'is required' : `must be a ${issue.expected}`,
   );
 }

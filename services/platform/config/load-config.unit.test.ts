@@ -47,6 +47,17 @@ describe('loadConfig', () => {
     );
   });
 
+  test('a set value a coercion refuses is reported as of the wrong type, not as missing, and not echoed', () => {
+    expect(() =>
+      loadConfig(
+        { SCHEMA_REGISTRY_TIMEOUT_MS: env.SCHEMA_REGISTRY_TIMEOUT_MS },
+        {
+          SCHEMA_REGISTRY_TIMEOUT_MS: 'abc',
+        },
+      ),
+    ).toThrow(/^invalid configuration: SCHEMA_REGISTRY_TIMEOUT_MS: must be a number$/);
+  });
+
   test('an empty string counts as unset', () => {
     expect(loadConfig(shape, { PORT: '' }).PORT).toBe(3000);
   });
