@@ -163,6 +163,49 @@ describe('appendToStream', () => {
     expect(await store.readStream(tenant, stream.id)).toHaveLength(2);
   });
 
+  test('a retry with the version read after its own append landed answers as the first time', async () => {
+    const tenant = newTenant();
+    const stream = order();
+    await store.appendToStream(tenant, stream, 'no-stream', [{ type: 'OrderPlaced', data: placed }], meta);
+    const shipped = [{ eventId: newEventId(), type: 'OrderShipped', data: { trackingNumber: 'T' } }];
+    const first = await store.appendToStream(tenant, stream, 1, shipped, meta);
+    expect(await store.appendToStream(tenant, stream, 2, shipped, meta)).toEqual({
+      ...first,
+      duplicate: true,
+    });
+    expect(await store.appendToStream(tenant, stream, 'any', shipped, meta)).toEqual({
+      ...first,
+      duplicate: true,
+    });
+    expect(await store.readStream(tenant, stream.id)).toHaveLength(2);
+  });
+
+  test('a new stream with an event id another stream holds is refused, and neither stream changes', async () => {
+    const tenant = newTenant();
+    const held = { eventId: newEventId(), type: 'OrderPlaced', data: placed };
+    const holder = order();
+    await store.appendToStream(tenant, holder, 'no-stream', [held], meta);
+    const stream = order();
+    await expect(store.appendToStream(tenant, stream, 'no-stream', [held], meta)).rejects.toThrow(/unique/i);
+    expect(await store.readStream(tenant, stream.id)).toEqual([]);
+    // The stream was not created: a creation with fresh ids still succeeds at version 1.
+    const created = await store.appendToStream(
+      tenant,
+      stream,
+      'no-stream',
+      [{ type: 'OrderPlaced', data: placed }],
+      meta,
+    );
+    expect(created.nextExpectedVersion).toBe(1);
+    expect(await store.readStream(tenant, holder.id)).toHaveLength(1);
+    // Another tenant's ids are its own.
+    await expect(
+      store.appendToStream(newTenant(), order(), 'no-stream', [held], meta),
+    ).resolves.toMatchObject({
+      duplicate: false,
+    });
+  });
+
   test('an event that does not fit its Avro schema is refused, naming the field, and nothing is stored', async () => {
     const tenant = newTenant();
     const stream = order();

@@ -215,6 +215,32 @@ test('an append to an archived stream brings its events back first; a stale one 
   expect(await partitionsOf(stream)).toEqual({ events_cold: 4 });
 });
 
+test('a new stream with an event id an archived stream holds is refused, and nothing is stored', async () => {
+  const { tenant, stream } = await closedOrder();
+  const [first] = await store.readStream(tenant, stream.id);
+  await archiveIdleStreams(admin, { idleSeconds: 0, tenant });
+  const fresh = order();
+  await expect(
+    store.appendToStream(
+      tenant,
+      fresh,
+      'no-stream',
+      [{ eventId: first!.eventId, type: 'OrderPlaced', data: placed }],
+      meta,
+    ),
+  ).rejects.toThrow(/already used by other events/);
+  expect(await partitionsOf(fresh)).toEqual({});
+  expect(await partitionsOf(stream)).toEqual({ events_cold: 3 });
+  const created = await store.appendToStream(
+    tenant,
+    fresh,
+    'no-stream',
+    [{ type: 'OrderPlaced', data: placed }],
+    meta,
+  );
+  expect(created.nextExpectedVersion).toBe(1);
+});
+
 test('events stay append-only: the owner can change an event neither in place nor while moving it', async () => {
   const { tenant, stream } = await closedOrder();
   await expect(
