@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { applyTopology, loadTopology } from '../../services/messaging/index.ts';
 import { projectRoot } from '../../services/platform/paths/index.ts';
-import { createDatabase, type BenchDatabase, type Endpoints, withDatabase } from './databases.ts';
+import { asAdmin, createDatabase, type BenchDatabase, type Endpoints, withDatabase } from './databases.ts';
 import { chartMemoryLimit, MemoryLimit } from './memory-limit.ts';
 import { freePort, sleep, stackSetting } from './stack.ts';
 
@@ -375,6 +375,17 @@ export async function stopSharedPipeline(): Promise<void> {
   const pipeline = await shared?.catch(() => undefined);
   shared = undefined;
   await pipeline?.stop();
+}
+
+/**
+ * ANALYZE of the pipeline's database, for a scenario to run after its warm-up.
+ * A new database has no statistics until autovacuum's first analyze, up to a
+ * minute in, and without them PostgreSQL picks among indexes that lead with the
+ * tenant by a cost tie: a GetOrder then read every order of the tenant through
+ * orders_by_customer (docs/performance.md). A database in service has them.
+ */
+export async function analyzeAfterWarmUp(pipeline: Pipeline): Promise<void> {
+  await asAdmin(pipeline.database.adminUrl, 'ANALYZE');
 }
 
 /**

@@ -10,6 +10,7 @@ import { announcementChannel } from '../../services/querycache/index.ts';
 import type { Endpoints } from '../lib/databases.ts';
 import { pacedLoad } from '../lib/paced-load.ts';
 import {
+  analyzeAfterWarmUp,
   eventLoopDelayAt,
   poolSizesAt,
   SERVICES,
@@ -316,6 +317,7 @@ export async function endToEndScenarios(options: {
     await settle(pipeline);
     log('end to end: pipeline up; warming up');
     await run(200, 1);
+    await analyzeAfterWarmUp(pipeline);
     for (const rate of rates) {
       const series: Series = {
         p50: [],

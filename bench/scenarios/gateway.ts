@@ -9,6 +9,7 @@ import { AUTOCANNON_VERSION, type HttpRequestSpec, httpLoad } from '../lib/http-
 import { pacedLoad } from '../lib/paced-load.ts';
 import type { Endpoints } from '../lib/databases.ts';
 import {
+  analyzeAfterWarmUp,
   type Pipeline,
   poolSizesAt,
   type ProcessUsage,
@@ -176,6 +177,7 @@ export async function gatewayScenarios(options: {
     memoryLimits = pipeline.memoryLimits;
     log(`gateway: pipeline up at ${pipeline.gatewayUrl}; warming up`);
     await measure(pipeline, 1, warmupSeconds, 16);
+    await analyzeAfterWarmUp(pipeline);
     const before: Record<string, ProcessUsage> = {};
     for (const name of SERVICES) before[name] = pipeline.services[name].usage();
     const began = process.hrtime.bigint();
