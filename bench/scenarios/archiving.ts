@@ -39,6 +39,9 @@ const UNPARTITIONED = `
     schema_version integer NOT NULL CHECK (schema_version > 0), data jsonb NOT NULL, metadata jsonb NOT NULL,
     correlation_id text, causation_id text, occurred_at timestamptz NOT NULL,
     recorded_at timestamptz NOT NULL DEFAULT now(), transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    -- Always false here: a creation's look for its first event id among archived events (0036)
+    -- names it, and that one probe stands for the look of the append before 0036 on the old table.
+    archived boolean NOT NULL DEFAULT false,
     CONSTRAINT events_pkey PRIMARY KEY (global_position, tenant_id),
     CONSTRAINT events_stream_version_unique UNIQUE (tenant_id, stream_id, stream_version),
     CONSTRAINT events_event_id_unique UNIQUE (event_id, tenant_id)
