@@ -65,6 +65,8 @@ class ReadModelWatch {
     subscriber.on('message', (_channel: string, message: string) => {
       if (message.startsWith(line) || message.includes(`\n${line}`)) this.heard();
     });
+    // A lost subscription only leaves the looks every UNANNOUNCED_LOOK_MS; ioredis reconnects.
+    subscriber.on('error', () => undefined);
     this.loop = this.poll();
   }
 
