@@ -13,7 +13,7 @@ export interface OutboxEntry {
   readonly tenantId: string;
   readonly context: string;
   readonly lane: number;
-  /** When the appending transaction started (its now()): the clock of commit-to-ack latency. */
+  /** When the append wrote the row (migration 0038): the clock of commit-to-ack latency. */
   readonly enqueuedAtMs: number;
   readonly eventId: string;
   readonly eventType: string;

@@ -257,7 +257,12 @@ export class LaneSweep {
     this.toDelete = [];
     clearTimeout(this.deleteTimer);
     this.deleteTimer = undefined;
+    const started = performance.now();
     const page = this.deps.outbox.readLanes(lanes, after, this.settings.batchSize, published);
+    page.then(
+      () => this.deps.metrics.outboxRead.observe((performance.now() - started) / 1000),
+      () => undefined,
+    );
     if (published.length > 0) {
       const carried = page.then(
         () => undefined,
@@ -363,8 +368,12 @@ export class LaneSweep {
         throw new LeaseLostError(`lease on lane ${entry.lane} lapsed`);
       }
     }
+    const handedOver = performance.now();
     const sent = publishTraced(byTopic, (batches) => this.deps.publisher.publish(batches)).then(
-      () => this.acknowledged(published, byTopic),
+      () => {
+        this.deps.metrics.send.observe((performance.now() - handedOver) / 1000);
+        this.acknowledged(published, byTopic);
+      },
       (error: unknown) => {
         this.failure ??= error;
       },

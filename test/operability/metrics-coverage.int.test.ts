@@ -250,7 +250,7 @@ describe('gateway', () => {
 });
 
 describe('relay', () => {
-  test('an event relayed moves the published counter and the commit-to-ack histogram; the backlog drains to 0', async () => {
+  test('an event relayed moves the published counter and the latency histograms; the backlog drains to 0', async () => {
     const before = await Scrape.of(relayUrl);
     expect((await command(writer['x-api-key'], placeOrder())).status).toBe(201);
 
@@ -262,10 +262,15 @@ describe('relay', () => {
     );
     expect(after.labelNames(published)).toEqual(withComponent('topic'));
     expect(moved(before, after, published, { topic: ordersTopic })).toBeGreaterThanOrEqual(1);
-    const latency = 'eventline_relay_commit_to_ack_seconds';
-    expect(moved(before, after, `${latency}_count`)).toBeGreaterThanOrEqual(1);
-    expect(after.total(`${latency}_sum`)).toBeGreaterThan(0);
-    expect(after.labelNames(`${latency}_bucket`)).toEqual(withComponent('le'));
+    for (const latency of [
+      'eventline_relay_commit_to_ack_seconds',
+      'eventline_relay_outbox_read_seconds',
+      'eventline_relay_send_seconds',
+    ]) {
+      expect(moved(before, after, `${latency}_count`)).toBeGreaterThanOrEqual(1);
+      expect(after.total(`${latency}_sum`)).toBeGreaterThan(0);
+      expect(after.labelNames(`${latency}_bucket`)).toEqual(withComponent('le'));
+    }
 
     const drained = await scrapeUntil(
       'the outbox drained',
