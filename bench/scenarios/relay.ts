@@ -137,6 +137,23 @@ function histogramQuantile(before: Buckets, after: Buckets, q: number): number {
 /** Seconds of appends at a round's own rate before its timed ones. */
 const WARMUP_SECONDS = 2;
 
+/** A latency round's figures, in the order its result lists them. */
+const STEADY_FIGURES = [
+  ['commit-to-ack p50', 'ms', 'lower'],
+  ['commit-to-ack p99', 'ms', 'lower'],
+  ['append rate achieved', 'events/s', 'higher'],
+  ['append p50', 'ms', 'lower'],
+  ['append p99', 'ms', 'lower'],
+  ['outbox read p50', 'ms', 'lower'],
+  ['outbox read p99', 'ms', 'lower'],
+  ['send p50', 'ms', 'lower'],
+  ['send p99', 'ms', 'lower'],
+  ['relay peak RSS', 'MiB', 'lower'],
+  ['relay CPU per event', 'ms', 'lower'],
+] as const;
+
+type SteadyFigure = (typeof STEADY_FIGURES)[number][0];
+
 const PLACED =
   '{"customerId":"customer-42","currency":"EUR","items":[{"sku":"sku-0","quantity":1,"unitPrice":9.99}]}';
 const ITEM = '{"sku":"sku-1","quantity":2,"unitPrice":3.5}';
@@ -427,17 +444,8 @@ export async function relayScenarios(options: {
   for (const rate of [500, 2_000]) {
     const steady = await prepare(options.endpoints, relay, `rate${rate}`);
     const seconds = quick ? 5 : 20;
-    let p50: number[] | string = [];
-    let p99: number[] | string = [];
-    let achieved: number[] | string = [];
-    let rss: number[] | string = [];
-    let cpu: number[] | string = [];
-    let appendP50: number[] | string = [];
-    let appendP99: number[] | string = [];
-    let readP50: number[] | string = [];
-    let readP99: number[] | string = [];
-    let sendP50: number[] | string = [];
-    let sendP99: number[] | string = [];
+    // One value per figure of the round, or why there is none.
+    let measured: Record<SteadyFigure, number> | string;
     const pool = await openDatabase(steady.database.appUrl, { maximumPoolSize: 16 });
     try {
       const store = new PostgresEventStore(pool, options.schemas, new Upcasters());
@@ -462,37 +470,31 @@ export async function relayScenarios(options: {
           60_000,
         );
         const after = await latencyHistograms(process_.port);
-        cpu = [((process_.usage().cpuSeconds - cpuBefore) * 1000) / sent];
-        p50 = [histogramQuantile(before.commitToAck, after.commitToAck, 0.5)];
-        p99 = [histogramQuantile(before.commitToAck, after.commitToAck, 0.99)];
-        readP50 = [histogramQuantile(before.read, after.read, 0.5)];
-        readP99 = [histogramQuantile(before.read, after.read, 0.99)];
-        sendP50 = [histogramQuantile(before.send, after.send, 0.5)];
-        sendP99 = [histogramQuantile(before.send, after.send, 0.99)];
-        achieved = [sent / elapsed];
+        const quantile = (histogram: keyof typeof after, q: number) =>
+          histogramQuantile(before[histogram], after[histogram], q);
         const appends = percentiles(Float64Array.from(appendMs));
-        appendP50 = [appends.p50];
-        appendP99 = [appends.p99];
-        rss = [process_.usage().peakRssBytes / 2 ** 20];
+        const round: Record<SteadyFigure, number> = {
+          'commit-to-ack p50': quantile('commitToAck', 0.5),
+          'commit-to-ack p99': quantile('commitToAck', 0.99),
+          'append rate achieved': sent / elapsed,
+          'append p50': appends.p50,
+          'append p99': appends.p99,
+          'outbox read p50': quantile('read', 0.5),
+          'outbox read p99': quantile('read', 0.99),
+          'send p50': quantile('send', 0.5),
+          'send p99': quantile('send', 0.99),
+          'relay peak RSS': process_.usage().peakRssBytes / 2 ** 20,
+          'relay CPU per event': ((process_.usage().cpuSeconds - cpuBefore) * 1000) / sent,
+        };
+        measured = round;
         log(
-          `relay at ${rate}/s: appended ${Math.round(sent / elapsed)}/s, commit-to-ack p50 ${p50[0]?.toFixed(1)} ms, p99 ${p99[0]?.toFixed(1)} ms (the appends themselves p50 ${appends.p50.toFixed(1)}, p99 ${appends.p99.toFixed(1)} ms; outbox reads p99 ${readP99[0]?.toFixed(1)}, sends p99 ${sendP99[0]?.toFixed(1)} ms), relay CPU ${cpu[0]?.toFixed(3)} ms/event`,
+          `relay at ${rate}/s: appended ${Math.round(round['append rate achieved'])}/s, commit-to-ack p50 ${round['commit-to-ack p50'].toFixed(1)} ms, p99 ${round['commit-to-ack p99'].toFixed(1)} ms (the appends themselves p50 ${appends.p50.toFixed(1)}, p99 ${appends.p99.toFixed(1)} ms; outbox reads p99 ${round['outbox read p99'].toFixed(1)}, sends p99 ${round['send p99'].toFixed(1)} ms), relay CPU ${round['relay CPU per event'].toFixed(3)} ms/event`,
         );
       } finally {
         await process_.stop();
       }
     } catch (error) {
-      p50 =
-        p99 =
-        achieved =
-        rss =
-        cpu =
-        appendP50 =
-        appendP99 =
-        readP50 =
-        readP99 =
-        sendP50 =
-        sendP99 =
-          `failed: ${error instanceof Error ? error.message : String(error)}`;
+      measured = `failed: ${error instanceof Error ? error.message : String(error)}`;
     } finally {
       await pool.end();
       await steady.cleanUp();
@@ -507,19 +509,9 @@ export async function relayScenarios(options: {
       rounds: 1,
       perRound: `${seconds} s`,
       synchronousCommit: {},
-      figures: [
-        figure('commit-to-ack p50', 'ms', 'lower', p50, NO_PEER),
-        figure('commit-to-ack p99', 'ms', 'lower', p99, NO_PEER),
-        figure('append rate achieved', 'events/s', 'higher', achieved, NO_PEER),
-        figure('append p50', 'ms', 'lower', appendP50, NO_PEER),
-        figure('append p99', 'ms', 'lower', appendP99, NO_PEER),
-        figure('outbox read p50', 'ms', 'lower', readP50, NO_PEER),
-        figure('outbox read p99', 'ms', 'lower', readP99, NO_PEER),
-        figure('send p50', 'ms', 'lower', sendP50, NO_PEER),
-        figure('send p99', 'ms', 'lower', sendP99, NO_PEER),
-        figure('relay peak RSS', 'MiB', 'lower', rss, NO_PEER),
-        figure('relay CPU per event', 'ms', 'lower', cpu, NO_PEER),
-      ],
+      figures: STEADY_FIGURES.map(([name, unit, better]) =>
+        figure(name, unit, better, typeof measured === 'string' ? measured : [measured[name]], NO_PEER),
+      ),
     });
   }
   return results;
