@@ -316,6 +316,12 @@ export class ProjectionConsumer {
             continue;
           }
           nextOffset = Math.min(nextOffset, outcome.nextOffset);
+          // Once past the checkpoint it was sought to, a checkpoint found behind the batch again
+          // (a database that lost its last rounds, docs/projector.md) is sought to again, not
+          // taken for a gap of the log.
+          const soughtKey = `${projection.name}|${key}`;
+          if (outcome.nextOffset > (this.soughtTo.get(soughtKey) ?? Number.POSITIVE_INFINITY))
+            this.soughtTo.delete(soughtKey);
           this.options.notInStore.note(projection.name, batch.topic, batch.partition, outcome.notInStore);
           void this.options.onCommitted?.(projection.name, outcome.watermarks);
           metrics.applied.inc({ projection: projection.name }, outcome.applied);

@@ -53,11 +53,13 @@ const openingRow = z.discriminatedUnion('kind', [
 
 /**
  * Opens a live round's transaction in one statement
- * (readmodels.open_live_round, migrations 1009 and 1010): the projections'
+ * (readmodels.open_live_round, migrations 1009 to 1011): the projections'
  * swap locks shared, the partitions' checkpoints locked (made when missing),
  * the watermarks wanted, the wanted tenants' read-model locks shared with
  * whether each was erased, and where the records' events stand in the commit
  * order. Before anything is written, so a rebuild's swap sees no round half done.
+ * The transaction then commits without waiting for its WAL flush: a PostgreSQL
+ * crash loses such a round whole, and it is applied again (docs/projector.md).
  */
 export async function openRound(
   tx: DatabaseTransactionConnection,
