@@ -275,20 +275,19 @@ export async function brokerOutageScenario(options: ScenarioOptions): Promise<Sc
 }
 
 /**
- * 3. PostgreSQL restarted (fast shutdown) mid-load: a cluster of the scenario's own
+ * 3. PostgreSQL restarted mid-load: a cluster of the scenario's own
  * (scripts/chaos/postgres.sh), so the shared server and the registry on it are untouched.
+ * `restart` is a fast shutdown, as an operator's restart or a failover; `crash` an immediate
+ * one, as a crash: no shutdown checkpoint, WAL not yet written is lost (the projector's
+ * rounds commit without waiting for their flush, docs/projector.md), recovery at start.
  */
-export async function postgresRestartScenario(options: ScenarioOptions): Promise<ScenarioResult> {
-  const name = 'postgres-restart';
-  await chaosScript('postgres', 'up');
-  try {
-    const spec = onSharedStack(name, { postgres: chaosPostgres() });
-    return await withPipeline(spec, (pipeline) =>
-      drive(
-        name,
-        'PostgreSQL restarted mid-load',
-        'pg_ctl restart -m fast of the cluster every service uses',
-        {
+function postgresScenario(name: string, action: 'restart' | 'crash', fault: string) {
+  return async (options: ScenarioOptions): Promise<ScenarioResult> => {
+    await chaosScript('postgres', 'up');
+    try {
+      const spec = onSharedStack(name, { postgres: chaosPostgres() });
+      return await withPipeline(spec, (pipeline) =>
+        drive(name, `PostgreSQL ${action === 'crash' ? 'crashed' : 'restarted'} mid-load`, fault, {
           pipeline,
           brokers: spec.kafkaBrokers,
           options,
@@ -297,16 +296,28 @@ export async function postgresRestartScenario(options: ScenarioOptions): Promise
           afterMs: options.short ? 10_000 : 30_000,
           fault: async () => {
             const started = Date.now();
-            await chaosScript('postgres', 'restart');
+            await chaosScript('postgres', action);
             return { restartTookMs: Date.now() - started };
           },
-        },
-      ),
-    );
-  } finally {
-    await chaosScript('postgres', 'down');
-  }
+        }),
+      );
+    } finally {
+      await chaosScript('postgres', 'down');
+    }
+  };
 }
+
+export const postgresRestartScenario = postgresScenario(
+  'postgres-restart',
+  'restart',
+  'pg_ctl restart -m fast of the cluster every service uses',
+);
+
+export const postgresCrashScenario = postgresScenario(
+  'postgres-crash',
+  'crash',
+  'pg_ctl restart -m immediate of the cluster every service uses (a crash, then recovery)',
+);
 
 /** 4a. Redis (the gateway's quotas and query cache, the projector's cache generations) down for 30 s. */
 export async function redisOutageScenario(options: ScenarioOptions): Promise<ScenarioResult> {

@@ -3,7 +3,7 @@
 # load (docs/reliability.md): scripts/stack/postgres.sh run with its state under .run/chaos/postgres
 # (EVENTLINE_RUN_DIR=.run/chaos) on CHAOS_PG_PORT (default 5442), so the shared stack's server,
 # and the schema registry whose connection pool does not survive a restart of it, are untouched.
-#   postgres.sh up|down|restart|status
+#   postgres.sh up|down|restart|crash|status
 # Its endpoints (DATABASE_URL, ADMIN_DATABASE_URL, ... with passwords of its own) are in
 # .run/chaos/stack.env.
 set -euo pipefail
@@ -24,7 +24,7 @@ pg_ctl_as_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$bin/pg_ctl" "$@"; else "$bin/pg_ctl" "$@"; fi
 }
 
-case "${1:?usage: postgres.sh up|down|restart|status}" in
+case "${1:?usage: postgres.sh up|down|restart|crash|status}" in
   up) link_tls && bash "$STACK_POSTGRES" up ;;
   down) bash "$STACK_POSTGRES" down ;;
   status) bash "$STACK_POSTGRES" status ;;
@@ -35,5 +35,12 @@ case "${1:?usage: postgres.sh up|down|restart|status}" in
     pg_ctl_as_owner -D "$RUN_DIR/postgres/data" -l "$LOG_DIR/postgres.log" -m fast -w -t 60 restart >/dev/null
     head -n 1 "$RUN_DIR/postgres/data/postmaster.pid" >"$(pid_file postgres)"
     ;;
-  *) die "usage: postgres.sh up|down|restart|status" ;;
+  # Immediate shutdown (every process quits at once: no checkpoint, WAL buffers not written), then
+  # started, which runs crash recovery: what a crash of the server does to the data and the clients.
+  crash)
+    is_running postgres || die "the chaos PostgreSQL is not running: postgres.sh up first"
+    pg_ctl_as_owner -D "$RUN_DIR/postgres/data" -l "$LOG_DIR/postgres.log" -m immediate -w -t 60 restart >/dev/null
+    head -n 1 "$RUN_DIR/postgres/data/postmaster.pid" >"$(pid_file postgres)"
+    ;;
+  *) die "usage: postgres.sh up|down|restart|crash|status" ;;
 esac
