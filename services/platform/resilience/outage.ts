@@ -1,4 +1,11 @@
 import { BrokenCircuitError } from 'cockatiel';
+import {
+  BackendTerminatedError,
+  BackendTerminatedUnexpectedlyError,
+  ConnectionError,
+  IdleTransactionTimeoutError,
+  UnexpectedForeignConnectionError,
+} from 'slonik';
 import { DependencyUnavailableError } from '../errors/index.ts';
 
 /**
@@ -15,14 +22,18 @@ export type Outage =
   /** A building block said the dependency cannot serve now (DependencyUnavailableError: the registry, Redis). */
   | 'dependency-unavailable';
 
-/** slonik's names for a connection that failed, broke or was lost mid-transaction (it exports no common class). */
-const LOST_CONNECTIONS = new Set([
-  'ConnectionError',
-  'BackendTerminatedError',
-  'BackendTerminatedUnexpectedlyError',
-  'UnexpectedForeignConnectionError',
-  'IdleTransactionTimeoutError',
-]);
+/**
+ * slonik's errors for a connection that failed, broke or was lost mid-transaction (it exports no
+ * common class). By class: their `name` is Error's, and a backend gone without a word (a crashed
+ * server) leaves no SQLSTATE on the cause either.
+ */
+const LOST_CONNECTIONS = [
+  ConnectionError,
+  BackendTerminatedError,
+  BackendTerminatedUnexpectedlyError,
+  UnexpectedForeignConnectionError,
+  IdleTransactionTimeoutError,
+];
 
 /** One error of a cause chain, on its own. */
 function outageSaidBy(error: object): Outage | undefined {
@@ -36,8 +47,8 @@ function outageSaidBy(error: object): Outage | undefined {
       /^(ERR_TLS_CERT|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO)/.test(code))
   )
     return 'connection';
+  if (LOST_CONNECTIONS.some((lost) => error instanceof lost)) return 'connection';
   if (typeof name !== 'string') return undefined;
-  if (LOST_CONNECTIONS.has(name)) return 'connection';
   if (name.startsWith('KafkaJS')) return 'kafka';
   return undefined;
 }

@@ -1,4 +1,5 @@
 import { BrokenCircuitError } from 'cockatiel';
+import { BackendTerminatedError, BackendTerminatedUnexpectedlyError } from 'slonik';
 import { DependencyUnavailableError } from '../errors/index.ts';
 import { isConnectionOutage, isOutage, outageOf } from './outage.ts';
 
@@ -12,7 +13,13 @@ test('given connection failures and an open circuit, then each is a connection o
   expect(isConnectionOutage(coded('password', '28P01'))).toBe(true);
   expect(isConnectionOutage(coded('tls', 'ERR_TLS_CERT_ALTNAME_INVALID'))).toBe(true);
   expect(isConnectionOutage(coded('tls', 'SELF_SIGNED_CERT_IN_CHAIN'))).toBe(true);
-  expect(isConnectionOutage(named('gone', 'BackendTerminatedError'))).toBe(true);
+  expect(isConnectionOutage(new BackendTerminatedError(coded('terminating connection', '57P01')))).toBe(true);
+  // A crashed server closes the socket without an error message: pg's error carries no code.
+  expect(
+    isConnectionOutage(
+      new BackendTerminatedUnexpectedlyError(new Error('Connection terminated unexpectedly')),
+    ),
+  ).toBe(true);
   expect(isConnectionOutage(coded('syntax', '42601'))).toBe(false);
   expect(isConnectionOutage(new Error('no order'))).toBe(false);
   expect(isConnectionOutage(undefined)).toBe(false);
