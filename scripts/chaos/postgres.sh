@@ -24,23 +24,22 @@ pg_ctl_as_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$bin/pg_ctl" "$@"; else "$bin/pg_ctl" "$@"; fi
 }
 
+# pg_ctl restart with a shutdown mode, then the new postmaster's pid where postgres.sh looks for it.
+restart_with() {
+  is_running postgres || die "the chaos PostgreSQL is not running: postgres.sh up first"
+  pg_ctl_as_owner -D "$RUN_DIR/postgres/data" -l "$LOG_DIR/postgres.log" -m "$1" -w -t 60 restart >/dev/null
+  head -n 1 "$RUN_DIR/postgres/data/postmaster.pid" >"$(pid_file postgres)"
+}
+
 case "${1:?usage: postgres.sh up|down|restart|crash|status}" in
   up) link_tls && bash "$STACK_POSTGRES" up ;;
   down) bash "$STACK_POSTGRES" down ;;
   status) bash "$STACK_POSTGRES" status ;;
   # Fast shutdown (open transactions rolled back, sessions ended), then started with the options it
   # ran with (postmaster.opts): what an operator's restart or a failover does to the clients.
-  restart)
-    is_running postgres || die "the chaos PostgreSQL is not running: postgres.sh up first"
-    pg_ctl_as_owner -D "$RUN_DIR/postgres/data" -l "$LOG_DIR/postgres.log" -m fast -w -t 60 restart >/dev/null
-    head -n 1 "$RUN_DIR/postgres/data/postmaster.pid" >"$(pid_file postgres)"
-    ;;
+  restart) restart_with fast ;;
   # Immediate shutdown (every process quits at once: no checkpoint, WAL buffers not written), then
   # started, which runs crash recovery: what a crash of the server does to the data and the clients.
-  crash)
-    is_running postgres || die "the chaos PostgreSQL is not running: postgres.sh up first"
-    pg_ctl_as_owner -D "$RUN_DIR/postgres/data" -l "$LOG_DIR/postgres.log" -m immediate -w -t 60 restart >/dev/null
-    head -n 1 "$RUN_DIR/postgres/data/postmaster.pid" >"$(pid_file postgres)"
-    ;;
+  crash) restart_with immediate ;;
   *) die "usage: postgres.sh up|down|restart|crash|status" ;;
 esac
