@@ -6,6 +6,7 @@
  * seeks back to it, even when that checkpoint is the one it sought to when it
  * joined the group (docs/projector.md).
  */
+import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { openDatabase, sql } from '../../services/platform/database/index.ts';
 import type { RunningProjector } from '../../services/projector/index.ts';
@@ -43,18 +44,19 @@ afterAll(async () => {
 
 const setting = z.object({ value: z.string() });
 
+/** The synchronous_commit a commit on this connection would use now. */
+const synchronousCommit = (connection: CommonQueryMethods) =>
+  connection.oneFirst(sql.type(setting)`SELECT current_setting('synchronous_commit') AS value`);
+
 test('a live round commits without a flush; the next transaction on its connection flushes again', async () => {
   const pool = await openDatabase(db.projectorUrl, { maximumPoolSize: 1 });
   try {
     const inRound = await pool.transaction(async (tx) => {
       await openRound(tx, [{ projection: 'orders', topic: `${prefix}orders.events`, partition: 0 }], [], []);
-      return tx.oneFirst(sql.type(setting)`SELECT current_setting('synchronous_commit') AS value`);
+      return synchronousCommit(tx);
     });
     expect(inRound).toBe('off');
-    const after = await pool.oneFirst(
-      sql.type(setting)`SELECT current_setting('synchronous_commit') AS value`,
-    );
-    expect(after).toBe('on');
+    expect(await synchronousCommit(pool)).toBe('on');
   } finally {
     await pool.end();
   }
