@@ -160,15 +160,14 @@ export class Outbox {
     return { entries, blockedBy: rows[entries.length]?.transaction_id };
   }
 
-  /** Deleting a row Kafka acknowledged is the prune: the table holds only the backlog. */
+  /**
+   * Deleting a row Kafka acknowledged is the prune: the table holds only the backlog. The delete
+   * probes the primary key however many dead rows the table holds (relay_outbox_prune, migration 0039).
+   */
   async deletePublished(positions: readonly number[]): Promise<void> {
     if (positions.length === 0) return;
     await this.guarded(() =>
-      this.pool.query(
-        sql.typeAlias(
-          'void',
-        )`DELETE FROM outbox WHERE global_position = ANY(${sql.array(positions, 'int8')})`,
-      ),
+      this.pool.query(sql.typeAlias('void')`SELECT relay_outbox_prune(${sql.array(positions, 'int8')})`),
     );
   }
 
