@@ -1,0 +1,86 @@
+/**
+ * The relay's page reads its events through events_at, and every projector
+ * round's opening asks events_checkpoints where its records stand. Both are
+ * kept planned for a session, so each is held to a probe of the key per
+ * position (migrations 0040 and 0041) even where the statistics make a scan of
+ * the table look cheaper, as they do in a new store's first minute while its
+ * events grow by thousands a second.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
+import { placeOrder } from '../../test/support/orders.ts';
+import { EventSchemas } from '../avro/index.ts';
+import { openDatabase, sql } from '../platform/database/index.ts';
+import { tenantId } from '../platform/tenancy/index.ts';
+import { PostgresEventStore, Upcasters } from './index.ts';
+
+let db: TestDatabase;
+let admin: DatabasePool;
+let positions: readonly number[];
+
+beforeAll(async () => {
+  db = await createTestDatabase('readsbyposition');
+  const app = await openDatabase(db.appUrl, { maximumPoolSize: 2 });
+  admin = await openDatabase(db.adminUrl, { maximumPoolSize: 2 });
+  const store = new PostgresEventStore(app, await EventSchemas.load(), new Upcasters());
+  for (let i = 0; i < 4; i++) await placeOrder(store, tenantId(randomUUID()));
+  await store.close();
+  await app.end();
+  positions = await admin.anyFirst(
+    sql.type(z.object({ global_position: z.number() }))`SELECT global_position FROM events ORDER BY 1`,
+  );
+  // A few rows in one heap page each, and statistics that say so.
+  await admin.query(sql.typeAlias('void')`ANALYZE events, events_withdrawn`);
+});
+
+afterAll(async () => {
+  await admin.end();
+  await db.drop();
+});
+
+const scanRow = z.object({ relname: z.string(), seq_scan: z.number() });
+
+/** Seven calls in one transaction (PL/pgSQL keeps a generic plan from the sixth), then its scans. */
+async function scansOfSevenCalls(url: string, call: (position: number) => ReturnType<typeof sql.unsafe>) {
+  const pool = await openDatabase(url, { maximumPoolSize: 1 });
+  try {
+    return await pool.transaction(async (transaction) => {
+      for (let run = 0; run < 7; run++) {
+        const rows = await transaction.any(call(positions[run % positions.length] ?? 0));
+        expect(rows).toHaveLength(1);
+      }
+      return transaction.many(sql.type(scanRow)`
+        SELECT relname, seq_scan FROM pg_stat_xact_user_tables
+         WHERE relname IN ('events_hot', 'events_cold', 'events_withdrawn') ORDER BY relname
+      `);
+    });
+  } finally {
+    await pool.end();
+  }
+}
+
+const noSequentialScan = [
+  { relname: 'events_cold', seq_scan: 0 },
+  { relname: 'events_hot', seq_scan: 0 },
+  { relname: 'events_withdrawn', seq_scan: 0 },
+];
+
+test("the relay's events_at probes the key for each position", async () => {
+  const scans = await scansOfSevenCalls(
+    db.relayUrl,
+    (position) => sql.unsafe`SELECT event_id FROM events_at(${sql.array([position], 'int8')})`,
+  );
+  expect(scans.filter(({ relname }) => relname !== 'events_withdrawn')).toEqual(
+    noSequentialScan.filter(({ relname }) => relname !== 'events_withdrawn'),
+  );
+});
+
+test("a projector round's events_checkpoints probes the keys for each position", async () => {
+  const scans = await scansOfSevenCalls(
+    db.projectorUrl,
+    (position) => sql.unsafe`SELECT transaction_id FROM events_checkpoints(${sql.array([position], 'int8')})`,
+  );
+  expect(scans).toEqual(noSequentialScan);
+});
