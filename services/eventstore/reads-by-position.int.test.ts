@@ -7,7 +7,7 @@
  * events grow by thousands a second.
  */
 import { randomUUID } from 'node:crypto';
-import type { DatabasePool } from 'slonik';
+import type { DatabasePool, QuerySqlToken } from 'slonik';
 import { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
 import { placeOrder } from '../../test/support/orders.ts';
@@ -41,9 +41,10 @@ afterAll(async () => {
 });
 
 const scanRow = z.object({ relname: z.string(), seq_scan: z.number() });
+const answerRow = z.object({ answer: z.string() });
 
 /** Seven calls in one transaction (PL/pgSQL keeps a generic plan from the sixth), then its scans. */
-async function scansOfSevenCalls(url: string, call: (position: number) => ReturnType<typeof sql.unsafe>) {
+async function scansOfSevenCalls(url: string, call: (position: number) => QuerySqlToken<typeof answerRow>) {
   const pool = await openDatabase(url, { maximumPoolSize: 1 });
   try {
     return await pool.transaction(async (transaction) => {
@@ -70,17 +71,19 @@ const noSequentialScan = [
 test("the relay's events_at probes the key for each position", async () => {
   const scans = await scansOfSevenCalls(
     db.relayUrl,
-    (position) => sql.unsafe`SELECT event_id FROM events_at(${sql.array([position], 'int8')})`,
+    (position) =>
+      sql.type(answerRow)`SELECT event_id::text AS answer FROM events_at(${sql.array([position], 'int8')})`,
   );
-  expect(scans.filter(({ relname }) => relname !== 'events_withdrawn')).toEqual(
-    noSequentialScan.filter(({ relname }) => relname !== 'events_withdrawn'),
-  );
+  expect(scans).toEqual(noSequentialScan);
 });
 
 test("a projector round's events_checkpoints probes the keys for each position", async () => {
   const scans = await scansOfSevenCalls(
     db.projectorUrl,
-    (position) => sql.unsafe`SELECT transaction_id FROM events_checkpoints(${sql.array([position], 'int8')})`,
+    (position) =>
+      sql.type(answerRow)`
+        SELECT transaction_id AS answer FROM events_checkpoints(${sql.array([position], 'int8')})
+      `,
   );
   expect(scans).toEqual(noSequentialScan);
 });
