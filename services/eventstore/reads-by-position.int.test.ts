@@ -11,6 +11,7 @@ import type { DatabasePool, QuerySqlToken } from 'slonik';
 import { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
 import { placeOrder } from '../../test/support/orders.ts';
+import { scansOfRepeatedCalls } from '../../test/support/table-scans.ts';
 import { EventSchemas } from '../avro/index.ts';
 import { openDatabase, sql } from '../platform/database/index.ts';
 import { tenantId } from '../platform/tenancy/index.ts';
@@ -40,23 +41,18 @@ afterAll(async () => {
   await db.drop();
 });
 
-const scanRow = z.object({ relname: z.string(), seq_scan: z.number() });
 const answerRow = z.object({ answer: z.string() });
+const eventTables = ['events_cold', 'events_hot', 'events_withdrawn'];
 
-/** Seven calls in one transaction (PL/pgSQL keeps a generic plan from the sixth), then its scans. */
-async function scansOfSevenCalls(url: string, call: (position: number) => QuerySqlToken<typeof answerRow>) {
+/** Each table's sequential scans over seven calls, one position each, as the given login. */
+async function sequentialScans(url: string, call: (position: number) => QuerySqlToken<typeof answerRow>) {
   const pool = await openDatabase(url, { maximumPoolSize: 1 });
   try {
-    return await pool.transaction(async (transaction) => {
-      for (let run = 0; run < 7; run++) {
-        const rows = await transaction.any(call(positions[run % positions.length] ?? 0));
-        expect(rows).toHaveLength(1);
-      }
-      return transaction.many(sql.type(scanRow)`
-        SELECT relname, seq_scan FROM pg_stat_xact_user_tables
-         WHERE relname IN ('events_hot', 'events_cold', 'events_withdrawn') ORDER BY relname
-      `);
+    const scans = await scansOfRepeatedCalls(pool, eventTables, async (run, transaction) => {
+      const rows = await transaction.any(call(positions[run % positions.length] ?? 0));
+      expect(rows).toHaveLength(1);
     });
+    return scans.map(({ relname, seq_scan }) => ({ relname, seq_scan }));
   } finally {
     await pool.end();
   }
@@ -69,7 +65,7 @@ const noSequentialScan = [
 ];
 
 test("the relay's events_at probes the key for each position", async () => {
-  const scans = await scansOfSevenCalls(
+  const scans = await sequentialScans(
     db.relayUrl,
     (position) =>
       sql.type(answerRow)`SELECT event_id::text AS answer FROM events_at(${sql.array([position], 'int8')})`,
@@ -78,7 +74,7 @@ test("the relay's events_at probes the key for each position", async () => {
 });
 
 test("a projector round's events_checkpoints probes the keys for each position", async () => {
-  const scans = await scansOfSevenCalls(
+  const scans = await sequentialScans(
     db.projectorUrl,
     (position) =>
       sql.type(answerRow)`
