@@ -38,13 +38,23 @@ export interface LaneRead {
   /** Rows every earlier transaction has finished before: safe to publish, in order. */
   readonly entries: readonly OutboxEntry[];
   /**
+   * Where the cursor goes once the entries are handed over: the last entry, or,
+   * when the page is not full, the lanes' last row, a halted tenant's, so a
+   * halted backlog is not read again by the next read.
+   */
+  readonly through: LaneCursor | undefined;
+  /** The tenants halted when the page was read: their rows up to `through` are passed. */
+  readonly haltedTenants: ReadonlySet<string>;
+  /** As many entries as asked for: more are likely waiting. */
+  readonly full: boolean;
+  /**
    * Set when rows follow these whose transaction is not older than every running
    * one: the first such row's transaction id. They may go once the horizon passes it.
    */
   readonly blockedBy: string | undefined;
 }
 
-/** A row of relay_outbox_page (migrations 0013, 0018). */
+/** A row of relay_outbox_page to publish (migrations 0013, 0018). */
 const entryRow = z.object({
   global_position: z.number(),
   transaction_id: z.string(),
@@ -69,9 +79,23 @@ const entryRow = z.object({
   causation_id: z.string().nullable(),
   occurred_at: z.number(),
   horizon: z.string().nullable(),
+  halted_tenants: z.null(),
 });
 
-const countRow = z.object({ count: z.number() });
+/**
+ * The page's last row while tenants are halted (migration 0042): their ids, and, when the page
+ * is not full, the last row of the lanes, which the cursor may pass.
+ */
+const passRow = z.object({
+  global_position: z.number().nullable(),
+  transaction_id: z.string().nullable(),
+  horizon: z.string().nullable(),
+  halted_tenants: z.array(z.string()),
+});
+
+const pageRow = z.union([entryRow, passRow]);
+
+const tenantRow = z.object({ tenant_id: z.string() });
 
 /**
  * The outbox as the relay reads it, through its own role (every tenant's rows):
@@ -110,7 +134,8 @@ export class Outbox {
    * leaving out transactions of other databases and of logins that cannot write
    * the outbox, such as the relay's and the projector's);
    * rows are selected without that bound and cut at it here, so the caller
-   * learns that more are waiting.
+   * learns that more are waiting. A halted tenant's rows are left out, and the
+   * cursor passes them (`through`, migration 0042).
    *
    * The rows at `published` (acknowledged by Kafka) are deleted first, in the
    * same round trip and transaction (relay_outbox_prune_and_page, migration
@@ -124,19 +149,26 @@ export class Outbox {
   ): Promise<LaneRead> {
     if (lanes.length === 0) {
       await this.deletePublished(published);
-      return { entries: [], blockedBy: undefined };
+      return { entries: [], through: undefined, haltedTenants: new Set(), full: false, blockedBy: undefined };
     }
     const from = after ?? { transactionId: '0', position: 0 };
     const rows = await this.guarded(() =>
-      this.pool.any(sql.type(entryRow)`
+      this.pool.any(sql.type(pageRow)`
         SELECT * FROM relay_outbox_prune_and_page(${sql.array(published, 'int8')},
                                                   ${sql.array(lanes, 'int2')}, ${from.transactionId}::xid8,
                                                   ${from.position}::bigint, ${limit}::integer)
       `),
     );
+    const last = rows.at(-1);
+    const pass = last?.halted_tenants ? last : undefined;
     const entries: OutboxEntry[] = [];
+    let blockedBy: string | undefined;
     for (const row of rows) {
-      if (row.horizon !== null && BigInt(row.transaction_id) >= BigInt(row.horizon)) break;
+      if (row.halted_tenants !== null) break;
+      if (row.horizon !== null && BigInt(row.transaction_id) >= BigInt(row.horizon)) {
+        blockedBy = row.transaction_id;
+        break;
+      }
       entries.push({
         position: row.global_position,
         transactionId: row.transaction_id,
@@ -157,7 +189,22 @@ export class Outbox {
         occurredAtMs: row.occurred_at,
       });
     }
-    return { entries, blockedBy: rows[entries.length]?.transaction_id };
+    const lastEntry = entries.at(-1);
+    let through = lastEntry && { transactionId: lastEntry.transactionId, position: lastEntry.position };
+    if (blockedBy === undefined && pass && pass.transaction_id !== null && pass.global_position !== null) {
+      if (pass.horizon !== null && BigInt(pass.transaction_id) >= BigInt(pass.horizon)) {
+        blockedBy = pass.transaction_id;
+      } else {
+        through = { transactionId: pass.transaction_id, position: pass.global_position };
+      }
+    }
+    return {
+      entries,
+      through,
+      haltedTenants: new Set(pass?.halted_tenants),
+      full: entries.length === limit,
+      blockedBy,
+    };
   }
 
   /**
@@ -188,8 +235,10 @@ export class Outbox {
     return result.rowCount;
   }
 
-  async haltedTenants(): Promise<number> {
-    return this.pool.oneFirst(sql.type(countRow)`SELECT count(*) FROM relay_halted_tenants`);
+  /** The tenants halted now, for the sweep to see which it passed were resumed. */
+  async haltedTenants(): Promise<ReadonlySet<string>> {
+    const tenants = await this.pool.anyFirst(sql.type(tenantRow)`SELECT tenant_id FROM relay_halted_tenants`);
+    return new Set(tenants);
   }
 
   /** Rows waiting and the age of the oldest, for the backlog gauges. */

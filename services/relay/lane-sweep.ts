@@ -64,6 +64,13 @@ const BLOCKED_LAST_LOOK_MS = 50;
  * published rows within it.
  */
 const DELETE_WAIT_MS = 10;
+/**
+ * How often a quiet sweep starts over from the oldest row on its own. Rows behind the cursor
+ * become due only on what starts it over at once (a resumed tenant, lanes changed, a deferred
+ * tenant's retry, a failed delete); this covers anything those miss. Not every quiet poll: a
+ * start-over scans every halted tenant's backlog again (34 ms for 250,000 rows).
+ */
+const START_OVER_EVERY_MS = 30_000;
 
 /**
  * Publishes every lane this replica holds in (transaction id, position) order,
@@ -93,6 +100,11 @@ export class LaneSweep {
    * tenants whose schemas are known go on.
    */
   private readonly deferred = new Map<string, Error>();
+  /**
+   * Halted tenants whose rows the cursor has passed. One no longer halted was resumed: its rows
+   * behind the cursor go before any later one of its own, so the sweep starts over.
+   */
+  private readonly passedHalted = new Set<string>();
   private readonly inFlight: Promise<void>[] = [];
   /**
    * The page after the last one read, read while that one is encoded; used only if the cursor
@@ -142,10 +154,14 @@ export class LaneSweep {
     this.wake();
   }
 
-  /** Rows the cursor has passed may be due again (an operator resumed a tenant): start over from the oldest. */
-  startOver(): void {
-    this.startOverRequested = true;
-    this.wake();
+  /** The tenants halted now: a passed one missing was resumed, so start over from the oldest row. */
+  haltedAre(halted: ReadonlySet<string>): void {
+    for (const tenant of this.passedHalted) {
+      if (halted.has(tenant)) continue;
+      this.startOverRequested = true;
+      this.wake();
+      return;
+    }
   }
 
   /** Resolves once every batch handed to the publisher so far is acknowledged (or failed) and deleted. */
@@ -179,13 +195,18 @@ export class LaneSweep {
         const lanes = this.deps.lanes.held();
         const read = await this.nextPage(lanes);
         if (this.failure !== undefined) throw this.failure;
+        for (const tenant of read.haltedTenants) this.passedHalted.add(tenant);
         if (this.lanesChanged) continue;
-        const last = read.entries.at(-1);
+        const { through } = read;
         // A full page: more are likely waiting, so the next is read while this one is encoded.
-        if (last && read.entries.length === this.settings.batchSize) this.readAhead(lanes, last);
+        if (read.full && through) this.readAhead(lanes, through);
         if (read.entries.length > 0) await this.handOver(read.entries);
+        const last = read.entries.at(-1);
+        const caughtUp = last === undefined || this.passed(last);
+        // Every entry handed over: the cursor also passes the halted tenants' rows read with them.
+        if (caughtUp && through) this.cursor = through;
         backoff = undefined;
-        if (read.entries.length === this.settings.batchSize) {
+        if (read.full) {
           blockedDelay = BLOCKED_FIRST_LOOK_MS;
         } else if (read.blockedBy !== undefined) {
           // Rows wait on an older transaction still running: look again soon (its commit
@@ -193,13 +214,14 @@ export class LaneSweep {
           if (read.entries.length > 0) blockedDelay = BLOCKED_FIRST_LOOK_MS;
           await this.sleep(blockedDelay, true);
           blockedDelay = Math.min(BLOCKED_LAST_LOOK_MS, blockedDelay * 2);
-        } else if (last === undefined || this.passed(last)) {
+        } else if (caughtUp) {
           blockedDelay = BLOCKED_FIRST_LOOK_MS;
           // Every row committed before this read is handed over, and every append committed
           // after it started rings the doorbell: the next read waits for a ring (or the poll
           // interval) instead of going out at once to come back empty.
-          // A quiet poll interval: start over from the oldest row, which costs nothing now.
-          if ((await this.sleep(this.pollDelay(), true)) === 'timer') this.startOverRequested = true;
+          const woken = await this.sleep(this.pollDelay(), true);
+          if (woken === 'timer' && Date.now() - this.lastRestartAt >= START_OVER_EVERY_MS)
+            this.startOverRequested = true;
         }
       } catch (error) {
         backoff = backoff ? backoff.next(undefined) : backoffFactory.next();
@@ -213,6 +235,7 @@ export class LaneSweep {
         await this.settle();
         this.failure = undefined;
         this.cursor = null;
+        this.passedHalted.clear();
         this.deps.publisher.resume();
         // Notifications do not cut a backoff short: they keep coming while Kafka is down.
         await this.sleep(backoff.duration, false);
@@ -242,12 +265,11 @@ export class LaneSweep {
     return this.read(lanes, cursor);
   }
 
-  private readAhead(lanes: readonly number[], after: OutboxEntry): void {
-    const cursor = { transactionId: after.transactionId, position: after.position };
-    const page = this.read(lanes, cursor);
+  private readAhead(lanes: readonly number[], after: LaneCursor): void {
+    const page = this.read(lanes, after);
     // Awaited only if used; a page left unused may fail unobserved.
     page.catch(() => undefined);
-    this.ahead = { after: cursor, lanes, page };
+    this.ahead = { after, lanes, page };
   }
 
   private read(lanes: readonly number[], after: LaneCursor | null): Promise<LaneRead> {
@@ -291,6 +313,7 @@ export class LaneSweep {
     this.lanesChanged = false;
     this.startOverRequested = false;
     this.cursor = null;
+    this.passedHalted.clear();
     this.lastRestartAt = Date.now();
   }
 
@@ -326,6 +349,13 @@ export class LaneSweep {
     for (const entry of entries) {
       // The rest waits for the next read, so what is in flight stays bounded.
       if (bytes >= this.settings.maxBatchBytes) break;
+      const resumed = !halted.has(entry.tenantId) && this.passedHalted.has(entry.tenantId);
+      if (resumed) {
+        // Read after its tenant was resumed: the rows the cursor passed go first.
+        this.startOverRequested = true;
+        this.ahead = undefined;
+        break;
+      }
       considered = entry;
       if (halted.has(entry.tenantId) || this.deferred.has(entry.tenantId)) continue;
       const topic = eventTopic(this.settings.topicPrefix, entry.context);
@@ -344,6 +374,7 @@ export class LaneSweep {
         // Read before the halt, the page ahead may hold the tenant's next events.
         this.ahead = undefined;
         halted.add(entry.tenantId);
+        this.passedHalted.add(entry.tenantId);
         continue;
       }
       const message = kafkaRecord(entry, value);

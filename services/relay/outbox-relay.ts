@@ -38,7 +38,6 @@ export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> = Promise.resolve();
   private stopped = false;
-  private halted = 0;
 
   constructor(
     pool: DatabasePool,
@@ -136,10 +135,8 @@ export class OutboxRelay {
       }
       this.metrics.lanesHeld.set(this.lanes.size);
       const halted = await this.outbox.haltedTenants();
-      // Fewer halted tenants: an operator resumed one, whose rows lie behind the sweep's cursor.
-      if (halted < this.halted) this.sweep.startOver();
-      this.halted = halted;
-      this.metrics.haltedTenants.set(halted);
+      this.sweep.haltedAre(halted);
+      this.metrics.haltedTenants.set(halted.size);
     } catch (error) {
       this.metrics.errors.inc({ kind: 'lease' });
       this.log.warn({ err: error }, 'renewing lane leases failed; lanes stop when their leases lapse');
