@@ -10,12 +10,10 @@ import { randomUUID } from 'node:crypto';
 import type { DatabasePool, QuerySqlToken } from 'slonik';
 import { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
-import { placeOrder } from '../../test/support/orders.ts';
+import { placeOrders } from '../../test/support/orders.ts';
 import { scansOfRepeatedCalls } from '../../test/support/table-scans.ts';
-import { EventSchemas } from '../avro/index.ts';
 import { openDatabase, sql } from '../platform/database/index.ts';
 import { tenantId } from '../platform/tenancy/index.ts';
-import { PostgresEventStore, Upcasters } from './index.ts';
 
 let db: TestDatabase;
 let admin: DatabasePool;
@@ -23,12 +21,11 @@ let positions: readonly number[];
 
 beforeAll(async () => {
   db = await createTestDatabase('readsbyposition');
-  const app = await openDatabase(db.appUrl, { maximumPoolSize: 2 });
   admin = await openDatabase(db.adminUrl, { maximumPoolSize: 2 });
-  const store = new PostgresEventStore(app, await EventSchemas.load(), new Upcasters());
-  for (let i = 0; i < 4; i++) await placeOrder(store, tenantId(randomUUID()));
-  await store.close();
-  await app.end();
+  await placeOrders(
+    db.appUrl,
+    Array.from({ length: 4 }, () => tenantId(randomUUID())),
+  );
   positions = await admin.anyFirst(
     sql.type(z.object({ global_position: z.number() }))`SELECT global_position FROM events ORDER BY 1`,
   );

@@ -9,9 +9,8 @@ import { noop } from 'cockatiel';
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
-import { placeOrder } from '../../test/support/orders.ts';
-import { EventSchemas } from '../avro/index.ts';
-import { PostgresEventStore, Upcasters } from '../eventstore/index.ts';
+import { placeOrders } from '../../test/support/orders.ts';
+import { everyLane } from '../../test/support/outbox-lanes.ts';
 import { openDatabase, sql } from '../platform/database/index.ts';
 import { tenantId } from '../platform/tenancy/index.ts';
 import { Outbox } from './index.ts';
@@ -25,18 +24,11 @@ const going = tenantId(randomUUID());
 
 beforeAll(async () => {
   db = await createTestDatabase('haltedrows');
-  const app = await openDatabase(db.appUrl, { maximumPoolSize: 2 });
   relay = await openDatabase(db.relayUrl, { maximumPoolSize: 2 });
   admin = await openDatabase(db.adminUrl, { maximumPoolSize: 2 });
-  const store = new PostgresEventStore(app, await EventSchemas.load(), new Upcasters());
   // The halted tenant's rows first, then the other's, then the halted tenant's again.
-  for (const tenant of [halted, halted, going, going, halted]) await placeOrder(store, tenant);
-  await store.close();
-  await app.end();
-  const count = await admin.oneFirst(
-    sql.type(z.object({ lanes: z.number() }))`SELECT outbox_lane_count() AS lanes`,
-  );
-  lanes = Array.from({ length: count }, (_, lane) => lane);
+  await placeOrders(db.appUrl, [halted, halted, going, going, halted]);
+  lanes = await everyLane(admin);
   await admin.query(sql.typeAlias('void')`
     INSERT INTO relay_halted_tenants (tenant_id, event_id, event_type, reason)
     SELECT ${halted}, event_id, event_type, 'a test' FROM events WHERE tenant_id = ${halted} LIMIT 1

@@ -9,10 +9,9 @@ import { noop } from 'cockatiel';
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
-import { placeOrder } from '../../test/support/orders.ts';
+import { placeOrders } from '../../test/support/orders.ts';
+import { everyLane } from '../../test/support/outbox-lanes.ts';
 import { scansOfRepeatedCalls } from '../../test/support/table-scans.ts';
-import { EventSchemas } from '../avro/index.ts';
-import { PostgresEventStore, Upcasters } from '../eventstore/index.ts';
 import { openDatabase, sql } from '../platform/database/index.ts';
 import { tenantId } from '../platform/tenancy/index.ts';
 import { Outbox } from './index.ts';
@@ -24,17 +23,13 @@ let lanes: number[];
 
 beforeAll(async () => {
   db = await createTestDatabase('outboxprune');
-  const app = await openDatabase(db.appUrl, { maximumPoolSize: 2 });
   relay = await openDatabase(db.relayUrl, { maximumPoolSize: 2 });
   admin = await openDatabase(db.adminUrl, { maximumPoolSize: 2 });
-  const store = new PostgresEventStore(app, await EventSchemas.load(), new Upcasters());
-  for (let i = 0; i < 6; i++) await placeOrder(store, tenantId(randomUUID()));
-  await store.close();
-  await app.end();
-  const count = await admin.oneFirst(
-    sql.type(z.object({ lanes: z.number() }))`SELECT outbox_lane_count() AS lanes`,
+  await placeOrders(
+    db.appUrl,
+    Array.from({ length: 6 }, () => tenantId(randomUUID())),
   );
-  lanes = Array.from({ length: count }, (_, lane) => lane);
+  lanes = await everyLane(admin);
 });
 
 afterAll(async () => {
