@@ -54,7 +54,7 @@ export interface ProcessUsage {
   readonly fileRssBytes: number;
 }
 
-const CLOCK_TICKS_PER_SECOND = 100;
+export const CLOCK_TICKS_PER_SECOND = 100;
 
 export function usageOf(pid: number): ProcessUsage {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -186,6 +186,8 @@ export interface Pipeline {
   readonly gatewayOpsUrl: string;
   readonly database: BenchDatabase;
   readonly services: Readonly<Record<ServiceName, ServiceProcess>>;
+  /** The PostgreSQL login each service connects as. */
+  readonly logins: Readonly<Record<ServiceName, string>>;
   /** Each service's memory cgroup limit in bytes (the chart's); empty when the machine allows none. */
   readonly memoryLimits: Readonly<Partial<Record<ServiceName, number>>>;
   /** An API key (writer) of a tenant of the pipeline's own, with quotas far above any load here. */
@@ -349,6 +351,11 @@ export async function startPipeline(
       gatewayOpsUrl: `http://127.0.0.1:${gatewayOpsPort}`,
       database,
       services: { gateway, relay, projector },
+      logins: {
+        gateway: loginOf(database.appUrl),
+        relay: loginOf(stackSetting('RELAY_DATABASE_URL')),
+        projector: loginOf(stackSetting('PROJECTOR_DATABASE_URL')),
+      },
       memoryLimits: Object.fromEntries(Object.entries(limits).map(([name, limit]) => [name, limit.bytes])),
       ...tenant,
       stop: cleanUp,
@@ -357,6 +364,10 @@ export async function startPipeline(
     await cleanUp();
     throw error;
   }
+}
+
+function loginOf(databaseUrl: string): string {
+  return decodeURIComponent(new URL(databaseUrl).username);
 }
 
 let shared: Promise<Pipeline> | undefined;

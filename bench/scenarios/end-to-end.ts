@@ -9,6 +9,7 @@ import pg from 'pg';
 import { announcementChannel } from '../../services/querycache/index.ts';
 import type { Endpoints } from '../lib/databases.ts';
 import { pacedLoad } from '../lib/paced-load.ts';
+import { postgresBackends, postgresCpuSince } from '../lib/postgres-cpu.ts';
 import {
   analyzeAfterWarmUp,
   eventLoopDelayAt,
@@ -261,7 +262,7 @@ export async function endToEndScenarios(options: {
     rywFailed: number[];
     loopDelayP50: number[];
     loopDelayP99: number[];
-  } & Record<`${ServiceName}Cpu`, number[]>;
+  } & Record<`${ServiceName}Cpu` | `${ServiceName}PostgresCpu`, number[]>;
   const measured = new Map<number, Series | string>();
 
   let watch: ReadModelWatch | undefined;
@@ -285,6 +286,7 @@ export async function endToEndScenarios(options: {
     const probe = new ReadYourWritesProbe(pipeline.gatewayUrl, pipeline.apiKey);
     const run = async (rate: number, duration: number) => {
       const before = SERVICES.map((name) => pipeline.services[name].usage().cpuSeconds);
+      const backendsBefore = postgresBackends(pipeline.database.name);
       // Read once to start the gateway's event-loop delay afresh for the load.
       await eventLoopDelayAt(pipeline.gatewayOpsUrl);
       const result = await pacedLoad({
@@ -308,11 +310,20 @@ export async function endToEndScenarios(options: {
           ((pipeline.services[name].usage().cpuSeconds - (before[index] ?? 0)) * 1000) /
           Math.max(1, result['2xx']),
       );
+      // PostgreSQL is the machine's largest consumer at these rates; each service's share of it, by its login.
+      const backendsAfter = postgresBackends(pipeline.database.name);
+      const postgresSeconds = postgresCpuSince(backendsBefore, backendsAfter);
+      const postgresMsPerCommand = SERVICES.map((name) =>
+        backendsAfter.size === 0
+          ? Number.NaN
+          : ((postgresSeconds.get(pipeline.logins[name]) ?? 0) * 1000) / Math.max(1, result['2xx']),
+      );
       return {
         result,
         latencies: watching.take(),
         readYourWrites: probe.take(),
         cpuMsPerCommand,
+        postgresMsPerCommand,
         loopDelay,
       };
     };
@@ -334,12 +345,18 @@ export async function endToEndScenarios(options: {
         gatewayCpu: [],
         relayCpu: [],
         projectorCpu: [],
+        gatewayPostgresCpu: [],
+        relayPostgresCpu: [],
+        projectorPostgresCpu: [],
       };
       try {
         for (let round = 0; round < rounds; round++) {
-          const { result, latencies, readYourWrites, cpuMsPerCommand, loopDelay } = await run(rate, seconds);
-          for (const [index, name] of SERVICES.entries())
+          const { result, latencies, readYourWrites, cpuMsPerCommand, postgresMsPerCommand, loopDelay } =
+            await run(rate, seconds);
+          for (const [index, name] of SERVICES.entries()) {
             series[`${name}Cpu`].push(cpuMsPerCommand[index] ?? NaN);
+            series[`${name}PostgresCpu`].push(postgresMsPerCommand[index] ?? NaN);
+          }
           const { p50, p99 } = percentiles(Float64Array.from(latencies));
           series.p50.push(p50);
           series.p99.push(p99);
@@ -369,6 +386,12 @@ export async function endToEndScenarios(options: {
               (name) => `${name} ${series[`${name}Cpu`].map((v) => v.toFixed(2)).join(', ')} ms`,
             ).join(', '),
         );
+        log(
+          `PostgreSQL CPU per command at ${rate}/s, by the services' logins: ` +
+            SERVICES.map(
+              (name) => `${name} ${series[`${name}PostgresCpu`].map((v) => v.toFixed(2)).join(', ')} ms`,
+            ).join(', '),
+        );
       } catch (error) {
         measured.set(rate, failed(error));
       }
@@ -383,6 +406,12 @@ export async function endToEndScenarios(options: {
   return rates.map((rate) => {
     const value = measured.get(rate) ?? 'not run';
     const pick = (field: keyof Series) => (typeof value === 'string' ? value : value[field]);
+    const postgresPick = (field: keyof Series) => {
+      const values = pick(field);
+      return typeof values !== 'string' && values.every(Number.isNaN)
+        ? 'not measured: PostgreSQL is not a process on this machine'
+        : values;
+    };
     return {
       id: `end-to-end-${rate}`,
       title: `end to end, accepted → in the read model, at ${rate}/s`,
@@ -408,6 +437,15 @@ export async function endToEndScenarios(options: {
         figure('gateway event-loop delay p99', 'ms', 'lower', pick('loopDelayP99'), NO_PEER),
         ...SERVICES.map((name) =>
           figure(`${name} CPU per command`, 'CPU ms', 'lower', pick(`${name}Cpu`), NO_PEER),
+        ),
+        ...SERVICES.map((name) =>
+          figure(
+            `PostgreSQL CPU per command, ${name}'s login`,
+            'CPU ms',
+            'lower',
+            postgresPick(`${name}PostgresCpu`),
+            NO_PEER,
+          ),
         ),
       ],
     };
