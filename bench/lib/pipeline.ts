@@ -56,16 +56,20 @@ export interface ProcessUsage {
 
 export const CLOCK_TICKS_PER_SECOND = 100;
 
-export function usageOf(pid: number): ProcessUsage {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024;
+/** A process's CPU time so far, user and system, in clock ticks. */
+export function cpuTicksOf(pid: number): number {
   // Fields after the command name, which is in parentheses and may hold spaces.
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of stat(5); fields[0] is field 3.
-  const ticks = Number(fields[11]) + Number(fields[12]);
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+export function usageOf(pid: number): ProcessUsage {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024;
   return {
-    cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND,
+    cpuSeconds: cpuTicksOf(pid) / CLOCK_TICKS_PER_SECOND,
     rssBytes: kib('VmRSS'),
     peakRssBytes: kib('VmHWM'),
     fileRssBytes: kib('RssFile'),

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { CLOCK_TICKS_PER_SECOND } from './pipeline.ts';
+import { CLOCK_TICKS_PER_SECOND, cpuTicksOf } from './pipeline.ts';
 
 /**
  * CPU ticks of each PostgreSQL backend serving `database`, by pid, with its
@@ -16,9 +16,7 @@ export function postgresBackends(database: string): Map<number, { login: string;
       const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       const named = /^postgres: (?:\S+: )?(\S+) (\S+) /.exec(title);
       if (!named || named[2] !== database) continue;
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      backends.set(pid, { login: named[1] ?? '', ticks: Number(fields[11]) + Number(fields[12]) });
+      backends.set(pid, { login: named[1] ?? '', ticks: cpuTicksOf(pid) });
     } catch {
       // The process ended between the listing and the read.
     }
