@@ -21,12 +21,16 @@ export function ringThrough(pool: DatabasePool): RingSender {
  * committed: at most one NOTIFY per interval. A NOTIFY inside the append would
  * serialise every commit on PostgreSQL's notification lock; a lost ring costs
  * only latency, since the relay polls too. The first ring after a quiet
- * interval goes at once, so a lone command waits on no timer between its
- * commit and the relay; rings during the interval share the one that ends it.
+ * interval goes at the end of the event loop's turn: a lone command waits on
+ * no timer between its commit and the relay, and the appends of a creation
+ * batch, answered in the same turn, share one NOTIFY (sent at the first of
+ * them, the others took a second one after the interval). Rings during the
+ * interval share the one that ends it.
  */
 export class OutboxDoorbell {
   private readonly pending = new Set<string>();
-  private timer: NodeJS.Timeout | undefined;
+  /** Cancels the send scheduled for what is pending, if one is. */
+  private cancelScheduled: (() => void) | undefined;
   private inFlight: Promise<void> = Promise.resolve();
   private lastSentAt = Number.NEGATIVE_INFINITY;
 
@@ -37,23 +41,28 @@ export class OutboxDoorbell {
 
   ring(tenant: string): void {
     this.pending.add(tenant);
-    if (this.timer) return;
+    if (this.cancelScheduled) return;
     const wait = this.lastSentAt + this.intervalMs - performance.now();
-    if (wait <= 0) this.send();
-    else this.timer = setTimeout(() => this.send(), wait);
+    if (wait <= 0) {
+      const turnEnd = setImmediate(() => this.send());
+      this.cancelScheduled = () => clearImmediate(turnEnd);
+    } else {
+      const timer = setTimeout(() => this.send(), wait);
+      this.cancelScheduled = () => clearTimeout(timer);
+    }
   }
 
   /** Sends what is pending now: on shutdown, so the last appends are announced. */
   async flush(): Promise<void> {
-    if (this.timer) {
-      clearTimeout(this.timer);
+    if (this.cancelScheduled) {
+      this.cancelScheduled();
       this.send();
     }
     await this.inFlight;
   }
 
   private send(): void {
-    this.timer = undefined;
+    this.cancelScheduled = undefined;
     this.lastSentAt = performance.now();
     const tenants = [...this.pending];
     this.pending.clear();
