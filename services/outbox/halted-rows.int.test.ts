@@ -10,7 +10,7 @@ import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
 import { placeOrders } from '../../test/support/orders.ts';
-import { everyLane } from '../../test/support/outbox-lanes.ts';
+import { everyLane, readUnblocked } from '../../test/support/outbox-lanes.ts';
 import { openDatabase, sql } from '../platform/database/index.ts';
 import { tenantId } from '../platform/tenancy/index.ts';
 import { Outbox } from './index.ts';
@@ -42,7 +42,7 @@ afterAll(async () => {
 
 test("a page passes a halted tenant's rows: the cursor goes beyond them, their events unread", async () => {
   const outbox = new Outbox(relay, noop);
-  const page = await outbox.readLanes(lanes, null, 100);
+  const page = await readUnblocked(outbox, lanes, null, 100);
   expect(page.entries.map((entry) => entry.tenantId)).toEqual([going, going]);
   expect([...page.haltedTenants]).toEqual([halted]);
   expect(page.full).toBe(false);
@@ -50,18 +50,18 @@ test("a page passes a halted tenant's rows: the cursor goes beyond them, their e
     SELECT max(global_position) AS position FROM outbox WHERE tenant_id = ${halted}
   `);
   expect(page.through?.position).toBe(last);
-  const next = await outbox.readLanes(lanes, page.through ?? null, 100);
+  const next = await readUnblocked(outbox, lanes, page.through ?? null, 100);
   expect(next.entries).toEqual([]);
   expect(next.through).toBeUndefined();
 });
 
 test("a page's limit counts the rows it hands out, not the halted tenants' rows it passes", async () => {
   const outbox = new Outbox(relay, noop);
-  const page = await outbox.readLanes(lanes, null, 2);
+  const page = await readUnblocked(outbox, lanes, null, 2);
   expect(page.entries.map((entry) => entry.tenantId)).toEqual([going, going]);
   expect(page.full).toBe(true);
   expect(page.through?.position).toBe(page.entries.at(-1)?.position);
-  const rest = await outbox.readLanes(lanes, page.through ?? null, 2);
+  const rest = await readUnblocked(outbox, lanes, page.through ?? null, 2);
   expect(rest.entries).toEqual([]);
   expect(rest.full).toBe(false);
   expect([...rest.haltedTenants]).toEqual([halted]);
@@ -71,7 +71,7 @@ test("a page's limit counts the rows it hands out, not the halted tenants' rows 
 test('resumed, the tenant is in the page again, and nothing is passed beyond the entries', async () => {
   await admin.query(sql.typeAlias('void')`DELETE FROM relay_halted_tenants WHERE tenant_id = ${halted}`);
   const outbox = new Outbox(relay, noop);
-  const page = await outbox.readLanes(lanes, null, 100);
+  const page = await readUnblocked(outbox, lanes, null, 100);
   expect(page.entries.map((entry) => entry.tenantId)).toEqual([halted, halted, going, going, halted]);
   expect(page.haltedTenants.size).toBe(0);
   expect(page.through?.position).toBe(page.entries.at(-1)?.position);
