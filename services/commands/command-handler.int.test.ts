@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { type DatabasePool, sql } from 'slonik';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
+import { clockPast } from '../../test/support/wait.ts';
 import { EventSchemas } from '../avro/index.ts';
 import { deciderForAggregateType } from '../domain/contexts.ts';
 import { orderDecider } from '../domain/orders/index.ts';
@@ -230,6 +231,7 @@ test('time travel: the state as of a version and as of an instant', async () => 
   const tenant = newTenant();
   const { aggregateId } = await handler.handle(command(tenant, 'PlaceOrder', placeOrder));
   const [first] = await store.readStream(tenant, aggregateId);
+  await clockPast(first!.recordedAt);
   await handler.handle(command(tenant, 'ShipOrder', { trackingNumber: 'T' }, { aggregateId }));
 
   const id = streamId(aggregateId);

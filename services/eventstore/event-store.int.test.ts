@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import avro from 'avsc';
 import { type DatabasePool, sql } from 'slonik';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
-import { waitFor } from '../../test/support/wait.ts';
+import { clockPast, waitFor } from '../../test/support/wait.ts';
 import { type EventSchema, EventSchemas } from '../avro/index.ts';
 import { openDatabase } from '../platform/database/index.ts';
 import { ConcurrencyError, UnknownEventError, ValidationError } from '../platform/errors/index.ts';
@@ -467,6 +467,7 @@ describe('time travel and correlation', () => {
     const stream = order();
     await store.appendToStream(tenant, stream, 'no-stream', [{ type: 'OrderPlaced', data: placed }], meta);
     const [first] = await store.readStream(tenant, stream.id);
+    await clockPast(first!.recordedAt);
     await store.appendToStream(
       tenant,
       stream,

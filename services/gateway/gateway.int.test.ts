@@ -4,6 +4,7 @@ import { SignJWT } from 'jose';
 import { boundedContexts } from '../domain/contexts.ts';
 import { ADMIN_TOKEN, JWT_SECRET, startTestGateway, type TestGateway } from '../../test/support/gateway.ts';
 import { type Answer, call } from '../../test/support/http.ts';
+import { clockPast } from '../../test/support/wait.ts';
 
 let gw: TestGateway;
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -369,6 +370,7 @@ describe('history', () => {
     const [first] = (
       await call(gw.url, 'GET', `/api/v1/aggregates/Order/${id}/events`, { headers: tenant.key })
     ).body.events as Array<{ recordedAt: string }>;
+    await clockPast(new Date(first!.recordedAt));
     await command(
       tenant,
       { type: 'ShipOrder', aggregateId: id, payload: { trackingNumber: 'T-9' } },

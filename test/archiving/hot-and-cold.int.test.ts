@@ -3,7 +3,7 @@ import { jest } from '@jest/globals';
 import { type DatabasePool, sql } from 'slonik';
 import { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { waitFor } from '../support/wait.ts';
+import { clockPast, waitFor } from '../support/wait.ts';
 import { EventSchemas } from '../../services/avro/index.ts';
 import { runCli } from '../../services/cli/run-cli.ts';
 import { inTenantTransaction, openDatabase } from '../../services/platform/database/index.ts';
@@ -59,6 +59,7 @@ async function closedOrder(): Promise<{ tenant: TenantId; stream: StreamRef; bet
   const stream = order();
   await store.appendToStream(tenant, stream, 'no-stream', [{ type: 'OrderPlaced', data: placed }], meta);
   const between = new Date();
+  await clockPast(between);
   await store.appendToStream(
     tenant,
     stream,

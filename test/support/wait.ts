@@ -20,3 +20,18 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * Waits until the clock has left `instant`'s millisecond. Instants are compared in milliseconds,
+ * and a transaction begun in the same millisecond as `instant` would count as at it: after this,
+ * whatever is recorded is recorded after it.
+ */
+export async function clockPast(instant: Date): Promise<void> {
+  await waitFor(
+    `the clock past ${instant.toISOString()}`,
+    () => (Date.now() > instant.getTime() ? true : undefined),
+    {
+      intervalMs: 1,
+    },
+  );
+}
