@@ -138,8 +138,7 @@ function scrapeUntil(what: string, baseUrl: string, condition: (scrape: Scrape) 
 }
 
 beforeAll(async () => {
-  // A loaded machine must not open the query cache's Redis breaker on one slow call.
-  gw = await startTestGateway({ REDIS_TIMEOUT_MS: '2000' });
+  gw = await startTestGateway();
   atStart.set('gateway', await Scrape.of(gw.opsUrl));
   await applyTestTopology(prefix, endpoints().kafkaBrokers);
   relay = await startTestRelay(gw.db, prefix);
