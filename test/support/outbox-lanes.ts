@@ -13,10 +13,10 @@ export async function everyLane(admin: DatabasePool): Promise<number[]> {
 }
 
 /**
- * A page read again until no running transaction holds it back. The relay's horizon counts a
- * transaction of any database that PostgreSQL's snapshot shows running but pg_stat_activity no
- * longer does, so another test's commit can block one read for a moment; the relay simply reads
- * again, and so does this.
+ * A page read again until no running transaction holds it back. The relay's horizon counts every
+ * transaction PostgreSQL's snapshot shows running unless pg_stat_activity places it in another
+ * database or under a login that cannot write the outbox: one of another test that ends between
+ * the two looks counts, and so does an autovacuum worker's. The relay reads again; so does this.
  */
 export function readUnblocked(outbox: Outbox, ...page: Parameters<Outbox['readLanes']>): Promise<LaneRead> {
   return waitFor('a page no running transaction holds back', async () => {

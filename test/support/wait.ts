@@ -27,11 +27,6 @@ export async function waitFor<T>(
  * whatever is recorded is recorded after it.
  */
 export async function clockPast(instant: Date): Promise<void> {
-  await waitFor(
-    `the clock past ${instant.toISOString()}`,
-    () => (Date.now() > instant.getTime() ? true : undefined),
-    {
-      intervalMs: 1,
-    },
-  );
+  const past = () => (Date.now() > instant.getTime() ? true : undefined);
+  await waitFor(`the clock past ${instant.toISOString()}`, past, { intervalMs: 1 });
 }
