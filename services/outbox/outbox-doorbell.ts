@@ -21,11 +21,11 @@ export function ringThrough(pool: DatabasePool): RingSender {
  * committed: at most one NOTIFY per interval. A NOTIFY inside the append would
  * serialise every commit on PostgreSQL's notification lock; a lost ring costs
  * only latency, since the relay polls too. The first ring after a quiet
- * interval goes at the end of the event loop's turn: a lone command waits on
- * no timer between its commit and the relay, and the appends of a creation
- * batch, answered in the same turn, share one NOTIFY (sent at the first of
- * them, the others took a second one after the interval). Rings during the
- * interval share the one that ends it.
+ * interval goes at the end of the event loop's turn, not at once: a lone
+ * command still waits on no timer between its commit and the relay, and the
+ * appends of a creation batch, answered in one turn, share its NOTIFY instead
+ * of ringing again when the interval ends. Rings during the interval share the
+ * one that ends it.
  */
 export class OutboxDoorbell {
   private readonly pending = new Set<string>();
